@@ -1,0 +1,99 @@
+# zhuqi developer tasks. Services (PostgreSQL, Redis) live in .local/, see scripts/services.sh.
+PG_PORT ?= 55432
+REDIS_PORT ?= 56379
+export PG_PORT REDIS_PORT
+
+# Environment for the server binary; each can be overridden from the caller's environment.
+DATABASE_URL ?= postgres://zhuqi@127.0.0.1:$(PG_PORT)/zhuqi
+REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
+BIND_ADDR ?= 127.0.0.1:8080
+WECHAT_APPID ?= wx-demo-appid
+WECHAT_SECRET ?= demo-secret
+LOG_FORMAT ?= text
+RUST_LOG ?= info
+TEST_DATABASE_URL ?= postgres://zhuqi@127.0.0.1:$(PG_PORT)/postgres
+TEST_REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
+
+# cargo is often not on PATH in non-login shells.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+# Each recipe runs as one bash script, so `set -e` stops it at the first failure.
+.ONESHELL:
+
+LOCAL := .local
+BIN := target/release/zhuqi
+SECRET := $(LOCAL)/jwt_secret
+APP_ENV = DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' BIND_ADDR='$(BIND_ADDR)' \
+	WECHAT_APPID='$(WECHAT_APPID)' WECHAT_SECRET='$(WECHAT_SECRET)' \
+	LOG_FORMAT='$(LOG_FORMAT)' RUST_LOG='$(RUST_LOG)' \
+	JWT_SECRET="$${JWT_SECRET:-$$(cat $(SECRET))}"
+
+.PHONY: help run test stop services status lint fmt migrate psql clean-local build
+
+help:
+	@echo "Targets:"
+	echo "  make run          start services, build, migrate, seed demo data once, serve on $(BIND_ADDR)"
+	echo "  make test         start services, drop leftover test databases, cargo test"
+	echo "  make migrate      start services, build, run migrations"
+	echo "  make stop         stop PostgreSQL and Redis"
+	echo "  make services     start PostgreSQL ($(PG_PORT)) and Redis ($(REDIS_PORT)) only"
+	echo "  make status       show service status"
+	echo "  make psql         psql on the dev database"
+	echo "  make lint         cargo fmt --check + clippy -D warnings"
+	echo "  make fmt          cargo fmt"
+	echo "  make clean-local  stop services and delete .local/ (databases, secret, logs)"
+
+services:
+	@scripts/services.sh up
+
+status:
+	@scripts/services.sh status
+
+stop:
+	@scripts/services.sh down
+
+build:
+	cargo build --release
+
+# Generated once; keeps sessions valid across restarts.
+$(SECRET):
+	@mkdir -p $(LOCAL)
+	(umask 077; head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' > $@)
+
+migrate: services build $(SECRET)
+	@env $(APP_ENV) $(BIN) migrate
+
+run: migrate
+	@if [ ! -f $(LOCAL)/seeded ]; then
+	  env $(APP_ENV) $(BIN) seed-demo | tee $(LOCAL)/demo-logins.txt.tmp
+	  mv $(LOCAL)/demo-logins.txt.tmp $(LOCAL)/demo-logins.txt
+	  touch $(LOCAL)/seeded
+	elif [ -f $(LOCAL)/demo-logins.txt ]; then
+	  cat $(LOCAL)/demo-logins.txt
+	fi
+	exec env $(APP_ENV) $(BIN) serve
+
+test: services
+	@echo "dropping leftover test databases"
+	psql -q -v ON_ERROR_STOP=1 '$(TEST_DATABASE_URL)' <<'SQL'
+	SELECT format('ALTER DATABASE %I IS_TEMPLATE false', datname),
+	       format('DROP DATABASE IF EXISTS %I WITH (FORCE)', datname)
+	  FROM pg_database
+	 WHERE datname LIKE 'zhuqi\_test\_%' OR datname LIKE 'zhuqi\_tpl\_%' \gexec
+	SQL
+	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' cargo test
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+fmt:
+	cargo fmt
+
+psql: services
+	@psql '$(DATABASE_URL)'
+
+clean-local: stop
+	rm -rf $(LOCAL)

@@ -1,0 +1,10 @@
+DROP TABLE idempotency_records;
+DROP TABLE audit_log;
+DROP FUNCTION forbid_change();
+DROP TABLE refresh_tokens;
+DROP TABLE assignments;
+DROP TABLE users;
+DROP TABLE enterprises;
+DROP TABLE units;
+DROP TABLE regions;
+DROP FUNCTION set_updated_at();

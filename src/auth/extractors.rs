@@ -1,0 +1,124 @@
+//! Request extractors that authenticate the bearer token and, for the typed ones, require a
+//! role: a handler taking `AuthAdmin` cannot run for anyone but an admin.
+
+use std::future::{ready, Ready};
+use std::marker::PhantomData;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use uuid::Uuid;
+
+use super::jwt::{AccessClaims, TokenError};
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The authenticated caller, as the access token describes them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub user_id: Uuid,
+    pub roles: Vec<Role>,
+    pub region_code: String,
+    pub unit_id: Option<Uuid>,
+    pub enterprise_id: Option<Uuid>,
+}
+
+impl Caller {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+impl From<AccessClaims> for Caller {
+    fn from(c: AccessClaims) -> Self {
+        Self {
+            user_id: c.sub,
+            roles: c.roles,
+            region_code: c.region,
+            unit_id: c.unit,
+            enterprise_id: c.enterprise,
+        }
+    }
+}
+
+/// Any signed-in user.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub Caller);
+
+fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AppError::unauthorized("auth.token_missing", "请先登录 (missing bearer token)"))?;
+    state
+        .jwt
+        .verify_access(&state.clock, token)
+        .map(Caller::from)
+        .map_err(|e| match e {
+            TokenError::Expired => AppError::unauthorized("auth.token_expired", "登录已过期，请刷新 (token expired)"),
+            TokenError::Invalid => AppError::unauthorized("auth.token_invalid", "登录凭证无效 (invalid token)"),
+        })
+}
+
+impl FromRequest for AuthUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).map(AuthUser))
+    }
+}
+
+/// A role an extractor can require.
+pub trait RequiredRole {
+    const ROLE: Role;
+}
+
+/// A signed-in user who holds the role `R`; anyone else gets 403 `auth.role_required`.
+#[derive(Debug, Clone)]
+pub struct Authed<R> {
+    pub caller: Caller,
+    _role: PhantomData<R>,
+}
+
+impl<R: RequiredRole> FromRequest for Authed<R> {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).and_then(|caller| {
+            if caller.has(R::ROLE) {
+                Ok(Self { caller, _role: PhantomData })
+            } else {
+                Err(AppError::forbidden(
+                    "auth.role_required",
+                    format!("此操作需要角色 {} (role required)", R::ROLE),
+                ))
+            }
+        }))
+    }
+}
+
+macro_rules! role_marker {
+    ($marker:ident, $alias:ident, $role:expr) => {
+        #[derive(Debug, Clone)]
+        pub struct $marker;
+        impl RequiredRole for $marker {
+            const ROLE: Role = $role;
+        }
+        pub type $alias = Authed<$marker>;
+    };
+}
+
+role_marker!(OfficerRole, AuthOfficer, Role::Officer);
+role_marker!(EnterpriseRole, AuthEnterprise, Role::Enterprise);
+role_marker!(DepartmentRole, AuthDepartment, Role::Department);
+role_marker!(UnitAdminRole, AuthUnitAdmin, Role::UnitAdmin);
+role_marker!(DispatcherRole, AuthDispatcher, Role::Dispatcher);
+role_marker!(AdminRole, AuthAdmin, Role::Admin);

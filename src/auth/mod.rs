@@ -1,0 +1,11 @@
+//! Who is calling and what they may see: tokens, passwords, the role extractors and the one
+//! scoping module every handler goes through.
+
+pub mod extractors;
+pub mod jwt;
+pub mod password;
+pub mod scope;
+pub mod secrets;
+pub mod session;
+
+pub use extractors::{AuthAdmin, AuthUser, Authed, Caller};

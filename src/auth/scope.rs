@@ -1,0 +1,110 @@
+//! Who may see what: the one place that turns a caller into the set of objects they can reach.
+//!
+//! Admins and dispatchers see their region's subtree; unit admins their unit's officers and
+//! those officers' enterprises; officers the enterprises they are (or were) assigned to;
+//! enterprise contacts their own enterprise. An object outside the caller's scope is reported
+//! as absent (404), never as forbidden, so ids cannot be probed.
+
+use diesel::dsl::exists;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::Caller;
+use crate::db::models::enterprise::Enterprise;
+use crate::db::models::region::Region;
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::schema::{assignments, regions, users};
+
+/// A region and everything below it.
+#[derive(Debug, Clone)]
+pub struct RegionScope {
+    pub root_code: String,
+    /// The materialised path of the root; every region below starts with it.
+    pub root_path: String,
+}
+
+impl RegionScope {
+    /// The subtree of the caller's own region.
+    pub fn of(conn: &mut PgConnection, caller: &Caller) -> Result<Self, AppError> {
+        let root = Region::find(conn, &caller.region_code)?.ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("caller's region {} does not exist", caller.region_code))
+        })?;
+        Ok(Self { root_code: root.code, root_path: root.path })
+    }
+
+    /// `true` when `code` names a region in this subtree.
+    pub fn contains(&self, conn: &mut PgConnection, code: &str) -> QueryResult<bool> {
+        diesel::select(exists(
+            regions::table
+                .filter(regions::code.eq(code))
+                .filter(regions::path.like(format!("{}%", self.root_path))),
+        ))
+        .get_result(conn)
+    }
+
+    /// Succeeds when `code` is in the subtree, else reports the object as not found.
+    pub fn require(&self, conn: &mut PgConnection, code: &str) -> Result<(), AppError> {
+        if self.contains(conn, code)? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+}
+
+/// Whether any of the caller's roles lets them read `enterprise`.
+pub fn can_see_enterprise(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    enterprise: &Enterprise,
+) -> Result<bool, AppError> {
+    for role in &caller.roles {
+        let visible = match role {
+            Role::Admin | Role::Dispatcher => {
+                RegionScope::of(conn, caller)?.contains(conn, &enterprise.region_code)?
+            }
+            Role::Officer => is_assigned(conn, caller.user_id, enterprise.id)?,
+            Role::UnitAdmin => match caller.unit_id {
+                Some(unit) => unit_covers(conn, unit, enterprise.id)?,
+                None => false,
+            },
+            Role::Enterprise => caller.enterprise_id == Some(enterprise.id),
+            // Departments reach enterprises only through the problems assigned to them.
+            Role::Department => false,
+        };
+        if visible {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Loads an enterprise the caller may read; absent and invisible look the same.
+pub fn visible_enterprise(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<Enterprise, AppError> {
+    match Enterprise::find(conn, id)? {
+        Some(enterprise) if can_see_enterprise(conn, caller, &enterprise)? => Ok(enterprise),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Whether the officer has ever been assigned to the enterprise (their history stays theirs).
+fn is_assigned(conn: &mut PgConnection, officer_id: Uuid, enterprise_id: Uuid) -> QueryResult<bool> {
+    diesel::select(exists(
+        assignments::table
+            .filter(assignments::officer_id.eq(officer_id))
+            .filter(assignments::enterprise_id.eq(enterprise_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Whether an officer of `unit_id` is or was assigned to the enterprise.
+fn unit_covers(conn: &mut PgConnection, unit_id: Uuid, enterprise_id: Uuid) -> QueryResult<bool> {
+    diesel::select(exists(
+        assignments::table
+            .inner_join(users::table)
+            .filter(users::unit_id.eq(unit_id))
+            .filter(assignments::enterprise_id.eq(enterprise_id)),
+    ))
+    .get_result(conn)
+}

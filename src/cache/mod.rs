@@ -1,0 +1,149 @@
+//! Redis, used only as a cache and for counters: every call here may fail or time out, and
+//! every caller has an answer without it. Redis being down, slow or flushed never fails a
+//! request, and when it comes back it is used again without a restart.
+
+pub mod failures;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::RwLock;
+
+#[derive(Clone)]
+pub struct Cache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Option<redis::Client>,
+    conn: RwLock<Option<ConnectionManager>>,
+    connecting: AtomicBool,
+    timeout: Duration,
+    prefix: String,
+}
+
+impl Cache {
+    /// Never fails and never waits: the first connection is made in the background.
+    pub fn new(url: &str, timeout: Duration, prefix: &str) -> Self {
+        let client = redis::Client::open(url)
+            .map_err(|e| tracing::error!(error = %e, "REDIS_URL cannot be used; running without Redis"))
+            .ok();
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                conn: RwLock::new(None),
+                connecting: AtomicBool::new(false),
+                timeout,
+                prefix: prefix.to_owned(),
+            }),
+        }
+    }
+
+    /// The full key for a logical name, with this deployment's prefix.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{}", self.inner.prefix, name)
+    }
+
+    /// A live connection, or `None` while Redis is unreachable (a reconnect is then started in
+    /// the background, one at a time, so requests never wait for it).
+    async fn connection(&self) -> Option<ConnectionManager> {
+        if let Some(conn) = self.inner.conn.read().await.as_ref() {
+            return Some(conn.clone());
+        }
+        self.reconnect_in_background();
+        None
+    }
+
+    fn reconnect_in_background(&self) {
+        let Some(client) = self.inner.client.clone() else { return };
+        if self.inner.connecting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let inner = Arc::clone(&self.inner);
+        tokio::spawn(async move {
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(inner.timeout * 4)
+                .set_response_timeout(inner.timeout)
+                .set_number_of_retries(1)
+                .set_max_delay(500);
+            match ConnectionManager::new_with_config(client, config).await {
+                Ok(conn) => {
+                    tracing::info!("connected to Redis");
+                    *inner.conn.write().await = Some(conn);
+                }
+                Err(e) => tracing::warn!(error = %e, "Redis unreachable; serving from PostgreSQL"),
+            }
+            // Throttle attempts while Redis stays down.
+            if inner.conn.read().await.is_none() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            inner.connecting.store(false, Ordering::Release);
+        });
+    }
+
+    /// Runs one command (or pipeline) within the timeout; `None` on any failure.
+    async fn query<T: redis::FromRedisValue>(&self, what: &'static str, cmd: &redis::Pipeline) -> Option<T> {
+        let mut conn = self.connection().await?;
+        match tokio::time::timeout(self.inner.timeout, cmd.query_async::<T>(&mut conn)).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, op = what, "Redis call failed; falling back");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(op = what, "Redis call timed out; falling back");
+                None
+            }
+        }
+    }
+
+    /// `true` when Redis answers a PING within the timeout.
+    pub async fn ping(&self) -> bool {
+        let mut pipe = redis::pipe();
+        pipe.cmd("PING");
+        self.query::<(String,)>("ping", &pipe).await.is_some()
+    }
+
+    pub async fn get(&self, name: &str) -> Option<String> {
+        let mut pipe = redis::pipe();
+        pipe.get(self.key(name));
+        self.query::<(Option<String>,)>("get", &pipe).await.and_then(|(v,)| v)
+    }
+
+    pub async fn set_ex(&self, name: &str, value: &str, ttl: Duration) -> bool {
+        let mut pipe = redis::pipe();
+        pipe.set_ex(self.key(name), value, ttl.as_secs().max(1)).ignore();
+        self.query::<()>("set_ex", &pipe).await.is_some()
+    }
+
+    pub async fn del(&self, name: &str) -> bool {
+        let mut pipe = redis::pipe();
+        pipe.del(self.key(name)).ignore();
+        self.query::<()>("del", &pipe).await.is_some()
+    }
+
+    /// Increments a counter and starts its expiry when it is new; returns the new value.
+    pub async fn incr_with_ttl(&self, name: &str, ttl: Duration) -> Option<i64> {
+        let key = self.key(name);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .incr(&key, 1)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(ttl.as_secs().max(1))
+            .arg("NX")
+            .ignore();
+        self.query::<(i64,)>("incr", &pipe).await.map(|(v,)| v)
+    }
+
+    /// Seconds until the key expires, if it exists and has an expiry.
+    pub async fn ttl(&self, name: &str) -> Option<u64> {
+        let mut pipe = redis::pipe();
+        pipe.ttl(self.key(name));
+        self.query::<(i64,)>("ttl", &pipe)
+            .await
+            .and_then(|(v,)| u64::try_from(v).ok())
+    }
+}

@@ -1,0 +1,48 @@
+//! The command line: `zhuqi serve | migrate | seed-demo | create-admin`.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "zhuqi",
+    version,
+    about = "Backend of the 驻企联络员 mini-program and the 驻企办 hub",
+    long_about = "Backend of the 驻企联络员 mini-program and the 驻企办 hub.\n\n\
+        Configuration comes from the environment: DATABASE_URL, REDIS_URL, BIND_ADDR, JWT_SECRET, \
+        WECHAT_APPID, WECHAT_SECRET, WECHAT_API_BASE, RUST_LOG (see README.md). `migrate`, \
+        `seed-demo` and `create-admin` need only DATABASE_URL."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (and run the background jobs); applies pending migrations first.
+    Serve,
+    /// Apply pending database migrations (embedded in the binary) and exit.
+    Migrate,
+    /// Create the demo city 株洲市 with enterprises, units, officers and a hub; prints the
+    /// logins. Running it again changes nothing and prints them again.
+    SeedDemo,
+    /// Bootstrap an admin of a region (creates the region when it does not exist yet). An
+    /// existing username gets the admin role and the new password.
+    CreateAdmin {
+        /// Console login name.
+        #[arg(long)]
+        username: String,
+        /// Console password (8–128 characters).
+        #[arg(long)]
+        password: String,
+        /// GB/T 2260 code of the region the admin manages, e.g. 430200.
+        #[arg(long)]
+        region_code: String,
+        /// Name of the region, required when it does not exist yet, e.g. 株洲市.
+        #[arg(long)]
+        region_name: Option<String>,
+        /// The admin's display name (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}

@@ -1,0 +1,210 @@
+//! Settings read once from the environment at start-up and passed down; never global.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A value that must never reach a log line: `Debug` and `Display` print a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The secret itself, for the one place that needs it (a connection, a signature).
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl<T> fmt::Display for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: Secret<String>,
+    pub database_pool_size: u32,
+    pub redis_url: Secret<String>,
+    /// How long any single Redis call may take before the caller falls back to Postgres.
+    pub redis_timeout: Duration,
+    /// Prefix of every Redis key, so tests (and several deployments) can share one server.
+    pub redis_key_prefix: String,
+    pub bind_addr: SocketAddr,
+    pub jwt_secret: Secret<String>,
+    pub wechat_appid: String,
+    pub wechat_secret: Secret<String>,
+    pub wechat_api_base: String,
+    pub log_format: LogFormat,
+}
+
+/// A configuration problem, phrased as the one line an operator sees before the process exits.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("configuration error: {0} is not set")]
+    Missing(&'static str),
+    #[error("configuration error: {name} is malformed: {why}")]
+    Malformed { name: &'static str, why: String },
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply an environment of their own.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+        let malformed = |name: &'static str, why: &str| ConfigError::Malformed {
+            name,
+            why: why.to_owned(),
+        };
+
+        let database_url = required("DATABASE_URL")?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(malformed("DATABASE_URL", "expected postgres://user@host:port/db"));
+        }
+        let redis_url = required("REDIS_URL")?;
+        if !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://")) {
+            return Err(malformed("REDIS_URL", "expected redis://host:port/db"));
+        }
+        let bind_addr = get("BIND_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+            .parse()
+            .map_err(|_| malformed("BIND_ADDR", "expected host:port, e.g. 127.0.0.1:8080"))?;
+        let jwt_secret = required("JWT_SECRET")?;
+        if jwt_secret.len() < 32 {
+            return Err(malformed("JWT_SECRET", "must be at least 32 bytes"));
+        }
+        let wechat_appid = required("WECHAT_APPID")?;
+        let wechat_secret = required("WECHAT_SECRET")?;
+        let wechat_api_base = get("WECHAT_API_BASE")
+            .unwrap_or_else(|| "https://api.weixin.qq.com".to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        if reqwest::Url::parse(&wechat_api_base).is_err() {
+            return Err(malformed("WECHAT_API_BASE", "expected an http(s) URL"));
+        }
+        let database_pool_size = match get("DATABASE_POOL_SIZE") {
+            None => 8,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=200).contains(n))
+                .ok_or_else(|| malformed("DATABASE_POOL_SIZE", "expected a number from 1 to 200"))?,
+        };
+        let redis_timeout = match get("REDIS_TIMEOUT_MS") {
+            None => Duration::from_millis(250),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .map(Duration::from_millis)
+                .ok_or_else(|| malformed("REDIS_TIMEOUT_MS", "expected milliseconds from 1 to 10000"))?,
+        };
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            Some(_) => return Err(malformed("LOG_FORMAT", "expected json or text")),
+        };
+        Ok(Self {
+            database_url: Secret::new(database_url),
+            database_pool_size,
+            redis_url: Secret::new(redis_url),
+            redis_timeout,
+            redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "zhuqi:".to_owned()),
+            bind_addr,
+            jwt_secret: Secret::new(jwt_secret),
+            wechat_appid,
+            wechat_secret: Secret::new(wechat_secret),
+            wechat_api_base,
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const COMPLETE: &[(&str, &str)] = &[
+        ("DATABASE_URL", "postgres://zhuqi:pw@127.0.0.1:5432/zhuqi"),
+        ("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("WECHAT_APPID", "wx123"),
+        ("WECHAT_SECRET", "s3cret"),
+    ];
+
+    #[test]
+    fn complete_environment_gives_defaults_for_the_optional_variables() {
+        let settings = Settings::from_lookup(env(COMPLETE)).expect("valid");
+        assert_eq!(settings.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.wechat_api_base, "https://api.weixin.qq.com");
+        assert_eq!(settings.database_pool_size, 8);
+        assert_eq!(settings.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn each_missing_required_variable_is_named() {
+        for (name, _) in COMPLETE {
+            let without: Vec<_> = COMPLETE.iter().copied().filter(|(k, _)| k != name).collect();
+            let err = Settings::from_lookup(env(&without)).expect_err("missing");
+            assert_eq!(err.to_string(), format!("configuration error: {name} is not set"));
+        }
+    }
+
+    #[test]
+    fn malformed_values_are_named() {
+        for (name, bad) in [
+            ("BIND_ADDR", "localhost"),
+            ("JWT_SECRET", "short"),
+            ("DATABASE_URL", "mysql://x"),
+            ("REDIS_URL", "127.0.0.1:6379"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("LOG_FORMAT", "xml"),
+        ] {
+            let mut pairs: Vec<_> = COMPLETE.iter().copied().filter(|(k, _)| *k != name).collect();
+            pairs.push((name, bad));
+            let err = Settings::from_lookup(env(&pairs)).expect_err("malformed");
+            assert!(
+                err.to_string().starts_with(&format!("configuration error: {name} is malformed")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let settings = Settings::from_lookup(env(COMPLETE)).expect("valid");
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("s3cret"));
+        assert!(!printed.contains("0123456789abcdef"));
+        assert!(!printed.contains(":pw@"));
+    }
+}

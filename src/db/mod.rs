@@ -1,0 +1,62 @@
+//! The PostgreSQL pool, the embedded migrations and [`run`], the one way handlers reach the
+//! database: blocking diesel work on actix's blocking thread pool, never on a worker thread.
+
+pub mod models;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Builds the pool without connecting, so the server can start while PostgreSQL is still
+/// coming up; `/readyz` says when it answers.
+pub fn pool(database_url: &str, max_size: u32) -> PgPool {
+    Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        // Checking a connection on every checkout costs a round trip per request; a dead
+        // connection surfaces as an error instead and is replaced.
+        .test_on_check_out(false)
+        .connection_timeout(Duration::from_secs(5))
+        .max_lifetime(Some(Duration::from_secs(30 * 60)))
+        .build_unchecked(ConnectionManager::new(database_url))
+}
+
+/// Applies every pending embedded migration; returns the versions applied.
+pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("applying migrations")?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Runs `work` with a pooled connection on the blocking thread pool, inside the caller's
+/// tracing span, and flattens pool, scheduling and database errors into [`AppError`].
+pub async fn run<T, F>(pool: &PgPool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    let request_id = crate::telemetry::current_request_id();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        models::audit::with_request_id(request_id, || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+}

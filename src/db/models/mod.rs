@@ -1,0 +1,34 @@
+//! Row structs and their queries, one file per table. Rows are never API bodies: routes map
+//! them to DTOs.
+
+pub mod assignment;
+pub mod audit;
+pub mod enterprise;
+pub mod refresh_token;
+pub mod region;
+pub mod unit;
+pub mod user;
+
+/// A page of rows plus the cursor of the next page, if there is one.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from `limit + 1` fetched rows: the extra row only says that more exist.
+    pub fn from_rows(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Self {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit.max(0) as usize);
+        let next_cursor = if more { rows.last().map(cursor_of) } else { None };
+        Self { items: rows, next_cursor }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! `users`: everyone who signs in, whatever their roles.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::role::Role;
+use crate::schema::{regions, users};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub roles: Vec<String>,
+    pub unit_id: Option<Uuid>,
+    pub region_code: String,
+    pub enterprise_id: Option<Uuid>,
+    #[serde(skip)]
+    pub invite_code_hash: Option<String>,
+    pub invite_expires_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    pub wechat_openid: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The roster fields an admin sets (import or API).
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub struct UserFields<'a> {
+    pub username: &'a str,
+    pub name: &'a str,
+    pub phone: Option<&'a str>,
+    pub roles: Vec<String>,
+    pub unit_id: Option<Uuid>,
+    pub region_code: &'a str,
+    pub enterprise_id: Option<Uuid>,
+}
+
+#[derive(Debug, Default)]
+pub struct UserFilter {
+    pub username: Option<String>,
+    pub phone: Option<String>,
+    pub role: Option<Role>,
+    pub unit_id: Option<Uuid>,
+}
+
+impl User {
+    /// Parsed roles; unknown strings cannot occur (a CHECK constraint guards the column).
+    pub fn role_list(&self) -> Vec<Role> {
+        self.roles.iter().filter_map(|r| r.parse().ok()).collect()
+    }
+
+    pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<User>> {
+        users::table.find(id).select(User::as_select()).first(conn).optional()
+    }
+
+    pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::username.eq(username))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_by_phone(conn: &mut PgConnection, phone: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::phone.eq(phone))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_by_openid(conn: &mut PgConnection, openid: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::wechat_openid.eq(openid))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn list_in_subtree(
+        conn: &mut PgConnection,
+        root_path: &str,
+        filter: &UserFilter,
+        cursor: Option<Uuid>,
+        limit: i64,
+    ) -> QueryResult<Vec<User>> {
+        let subtree = regions::table
+            .filter(regions::path.like(format!("{root_path}%")))
+            .select(regions::code);
+        let mut query = users::table
+            .filter(users::region_code.eq_any(subtree))
+            .select(User::as_select())
+            .order(users::id)
+            .limit(limit + 1)
+            .into_boxed();
+        if let Some(username) = &filter.username {
+            query = query.filter(users::username.eq(username.clone()));
+        }
+        if let Some(phone) = &filter.phone {
+            query = query.filter(users::phone.eq(phone.clone()));
+        }
+        if let Some(role) = filter.role {
+            query = query.filter(users::roles.contains(vec![role.as_str().to_owned()]));
+        }
+        if let Some(unit) = filter.unit_id {
+            query = query.filter(users::unit_id.eq(unit));
+        }
+        if let Some(cursor) = cursor {
+            query = query.filter(users::id.gt(cursor));
+        }
+        query.load(conn)
+    }
+
+    /// Usernames by id, for the rows of a page.
+    pub fn usernames_by_id(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<std::collections::HashMap<Uuid, String>> {
+        Ok(users::table
+            .filter(users::id.eq_any(ids))
+            .select((users::id, users::username))
+            .load::<(Uuid, String)>(conn)?
+            .into_iter()
+            .collect())
+    }
+
+    pub fn insert(conn: &mut PgConnection, fields: &UserFields) -> QueryResult<User> {
+        diesel::insert_into(users::table)
+            .values(fields)
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn update(conn: &mut PgConnection, id: Uuid, fields: &UserFields) -> QueryResult<User> {
+        diesel::update(users::table.find(id))
+            .set(fields)
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn set_active(conn: &mut PgConnection, id: Uuid, active: bool) -> QueryResult<User> {
+        diesel::update(users::table.find(id))
+            .set(users::active.eq(active))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    /// Stores a new invite code digest, replacing any earlier one.
+    pub fn set_invite(
+        conn: &mut PgConnection,
+        id: Uuid,
+        digest: &str,
+        expires_at: DateTime<Utc>,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::invite_code_hash.eq(digest),
+                users::invite_expires_at.eq(expires_at),
+            ))
+            .execute(conn)
+    }
+
+    /// Binds the openid and consumes the invite code, in one statement.
+    pub fn bind_openid(conn: &mut PgConnection, id: Uuid, openid: &str) -> QueryResult<User> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::wechat_openid.eq(openid),
+                users::invite_code_hash.eq(None::<String>),
+                users::invite_expires_at.eq(None::<DateTime<Utc>>),
+            ))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)
+    }
+}

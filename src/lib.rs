@@ -1,0 +1,16 @@
+pub mod auth;
+pub mod bootstrap;
+pub mod cache;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod roster;
+pub mod routes;
+pub mod schema;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod wechat;

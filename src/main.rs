@@ -1,0 +1,87 @@
+//! `zhuqi`: reads the command line and the environment, then runs one subcommand.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use diesel::{Connection, PgConnection};
+
+use zhuqi::cli::{Cli, Command};
+use zhuqi::clock::Clock;
+use zhuqi::config::{LogFormat, Settings};
+use zhuqi::startup::Application;
+use zhuqi::state::AppState;
+use zhuqi::{bootstrap, db, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve => serve(),
+        other => {
+            telemetry::init(LogFormat::Text);
+            one_off(other)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line an operator can act on, with the causes after it.
+            eprintln!("zhuqi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Commands that need only the database.
+fn one_off(command: Command) -> anyhow::Result<()> {
+    let url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .context("configuration error: DATABASE_URL is not set")?;
+    let mut conn = PgConnection::establish(&url).context("connecting to PostgreSQL (DATABASE_URL)")?;
+    let applied = db::migrate(&mut conn)?;
+    match command {
+        Command::Migrate => {
+            println!("{} migration(s) applied", applied.len());
+        }
+        Command::SeedDemo => {
+            let clock = Clock::system();
+            print!("{}", bootstrap::seed_demo(&mut conn, clock.today(), clock.now())?);
+        }
+        Command::CreateAdmin { username, password, region_code, region_name, name } => {
+            let (user, created) = bootstrap::create_admin(
+                &mut conn,
+                &username,
+                &password,
+                &region_code,
+                region_name.as_deref(),
+                name.as_deref(),
+            )?;
+            let verb = if created { "created" } else { "updated" };
+            println!("admin {} {verb} for region {}", user.username, user.region_code);
+        }
+        Command::Serve => unreachable_serve(),
+    }
+    Ok(())
+}
+
+fn unreachable_serve() {}
+
+#[actix_web::main]
+async fn serve() -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    telemetry::init(settings.log_format);
+    let pool = db::pool(settings.database_url.expose(), settings.database_pool_size);
+    let migrate_pool = pool.clone();
+    let applied = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        let mut conn = migrate_pool.get().context("connecting to PostgreSQL (DATABASE_URL)")?;
+        db::migrate(&mut conn)
+    })
+    .await??;
+    tracing::info!(applied = applied.len(), "migrations up to date");
+    let state = AppState::new(settings, pool, Clock::system())?;
+    let app = Application::build(state)?;
+    tracing::info!(port = app.port(), "serving");
+    app.run_until_stopped().await?;
+    Ok(())
+}

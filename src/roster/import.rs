@@ -1,0 +1,268 @@
+//! Imports a roster file: every row validated and saved in one transaction, all or nothing,
+//! with a per-row error report; a dry run validates and rolls back.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use diesel::{Connection, PgConnection};
+use serde::Serialize;
+
+use super::reader::Row;
+use super::save::{SaveError, Saved, Writer};
+use crate::clock::wire_time;
+use crate::db::models::enterprise::Enterprise;
+use crate::db::models::region::Region;
+use crate::db::models::unit::Unit;
+use crate::db::models::user::User;
+use crate::domain::roster::{
+    AssignmentRecord, EnterpriseRecord, FieldError, RegionRecord, UnitRecord, UserRecord, ASSIGNMENT_COLUMNS,
+    ENTERPRISE_COLUMNS, REGION_COLUMNS, UNIT_COLUMNS, USER_COLUMNS,
+};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Regions,
+    Units,
+    Enterprises,
+    Users,
+    Assignments,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "regions" => Some(Kind::Regions),
+            "units" => Some(Kind::Units),
+            "enterprises" => Some(Kind::Enterprises),
+            "users" => Some(Kind::Users),
+            "assignments" => Some(Kind::Assignments),
+            _ => None,
+        }
+    }
+
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Kind::Regions => REGION_COLUMNS,
+            Kind::Units => UNIT_COLUMNS,
+            Kind::Enterprises => ENTERPRISE_COLUMNS,
+            Kind::Users => USER_COLUMNS,
+            Kind::Assignments => ASSIGNMENT_COLUMNS,
+        }
+    }
+
+    /// Columns a file must have; the others may be left out.
+    pub fn required_columns(self) -> &'static [&'static str] {
+        match self {
+            Kind::Regions => &["code", "name"],
+            Kind::Units => UNIT_COLUMNS,
+            Kind::Enterprises => &["credit_code", "name", "region_code", "lat", "lng"],
+            Kind::Users => &["username", "name", "roles", "region_code"],
+            Kind::Assignments => &["officer_username", "enterprise_credit_code", "start_day"],
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct InviteCode {
+    pub username: String,
+    pub invite_code: String,
+    pub expires_at: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImportReport {
+    pub kind: Kind,
+    pub dry_run: bool,
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// One-time invite codes of the users this import created; shown once, stored hashed.
+    pub invite_codes: Vec<InviteCode>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RowError {
+    pub row: usize,
+    pub column: String,
+    pub message: String,
+}
+
+/// Why the transaction ends without committing.
+enum Abort {
+    Invalid(Vec<RowError>),
+    DryRun(ImportReport),
+    Failed(AppError),
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(e: diesel::result::Error) -> Self {
+        Abort::Failed(e.into())
+    }
+}
+
+/// The column a database-level refusal is about, so it can be reported on its row.
+fn column_of(code: &str) -> &'static str {
+    match code {
+        "user.username_taken" => "username",
+        "user.phone_taken" => "phone",
+        "unit.code_taken" => "code",
+        "enterprise.credit_code_taken" => "credit_code",
+        "region.code_taken" => "code",
+        "user.unit_required" => "unit_code",
+        "user.enterprise_required" => "enterprise_credit_code",
+        _ => "",
+    }
+}
+
+/// Regions are saved parents first, whatever order the file has them in.
+fn region_level(row: &Row) -> u8 {
+    match row.fields.get("code") {
+        Some(c) if c.ends_with("0000") => 0,
+        Some(c) if c.ends_with("00") => 1,
+        _ => 2,
+    }
+}
+
+pub fn run(
+    conn: &mut PgConnection,
+    writer: &Writer,
+    kind: Kind,
+    mut rows: Vec<Row>,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, AppError> {
+    if kind == Kind::Regions {
+        rows.sort_by_key(region_level);
+    }
+    let outcome = conn.transaction::<ImportReport, Abort, _>(|conn| {
+        let mut report = ImportReport {
+            kind,
+            dry_run,
+            rows: rows.len(),
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            invite_codes: Vec::new(),
+        };
+        let mut errors = Vec::new();
+        for row in &rows {
+            // A savepoint per row: a refused row must not poison the rows after it.
+            let saved = conn.transaction::<_, SaveError, _>(|conn| save_row(conn, writer, kind, row));
+            match saved {
+                Ok(Saved::Created(created)) => {
+                    report.created += 1;
+                    if let (Created::User(user), false) = (created, dry_run) {
+                        let (code, expires_at) = writer.issue_invite(conn, &user, now).map_err(|e| match e {
+                            SaveError::App(e) => Abort::Failed(e),
+                            SaveError::Fields(_) => Abort::Failed(AppError::Internal(anyhow::anyhow!("invite"))),
+                        })?;
+                        report.invite_codes.push(InviteCode {
+                            username: user.username,
+                            invite_code: code,
+                            expires_at: wire_time(expires_at),
+                        });
+                    }
+                }
+                Ok(Saved::Updated(_)) => report.updated += 1,
+                Ok(Saved::Unchanged(_)) => report.unchanged += 1,
+                Err(SaveError::Fields(fields)) => errors.extend(fields.into_iter().map(|f| RowError {
+                    row: row.line,
+                    column: f.column,
+                    message: f.message,
+                })),
+                Err(SaveError::App(e @ (AppError::Conflict { .. } | AppError::Unprocessable { .. }))) => {
+                    errors.push(RowError { row: row.line, column: column_of(e.code()).to_owned(), message: e.to_string() })
+                }
+                Err(SaveError::App(e)) => return Err(Abort::Failed(e)),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Abort::Invalid(errors));
+        }
+        if dry_run {
+            return Err(Abort::DryRun(report));
+        }
+        Ok(report)
+    });
+    match outcome {
+        Ok(report) | Err(Abort::DryRun(report)) => Ok(report),
+        Err(Abort::Invalid(errors)) => Err(AppError::unprocessable_with(
+            "import.invalid_rows",
+            format!("{} 处错误，未导入任何数据", errors.len()),
+            serde_json::json!({ "errors": errors }),
+        )),
+        Err(Abort::Failed(e)) => Err(e),
+    }
+}
+
+/// What a row created; only new users need a follow-up (their invite code).
+enum Created {
+    User(User),
+    Other,
+}
+
+fn other<T>(saved: Saved<T>) -> Saved<Created> {
+    match saved {
+        Saved::Created(_) => Saved::Created(Created::Other),
+        Saved::Updated(_) => Saved::Updated(Created::Other),
+        Saved::Unchanged(_) => Saved::Unchanged(Created::Other),
+    }
+}
+
+fn field_errors(errors: Vec<FieldError>) -> SaveError {
+    SaveError::Fields(errors)
+}
+
+fn save_row(conn: &mut PgConnection, writer: &Writer, kind: Kind, row: &Row) -> Result<Saved<Created>, SaveError> {
+    match kind {
+        Kind::Regions => {
+            let rec = RegionRecord::parse(&row.fields).map_err(field_errors)?;
+            let existing = Region::find(conn, rec.code.as_str())?;
+            if let Some(old) = &existing {
+                if !old.path.starts_with(&writer.scope.root_path) {
+                    return Err(SaveError::Fields(vec![FieldError::new("code", "该区划不在您的管辖范围内")]));
+                }
+            }
+            writer.save_region(conn, existing, &rec).map(other)
+        }
+        Kind::Units => {
+            let rec = UnitRecord::parse(&row.fields).map_err(field_errors)?;
+            let existing = Unit::find_by_code(conn, &rec.code)?;
+            if let Some(old) = &existing {
+                if !writer.scope.contains(conn, &old.region_code)? {
+                    return Err(SaveError::Fields(vec![FieldError::new("code", "该编码已被其他地区的单位使用")]));
+                }
+            }
+            writer.save_unit(conn, existing, &rec).map(other)
+        }
+        Kind::Enterprises => {
+            let rec = EnterpriseRecord::parse(&row.fields).map_err(field_errors)?;
+            let existing = Enterprise::find_by_credit_code(conn, rec.credit_code.as_str())?;
+            if let Some(old) = &existing {
+                if !writer.scope.contains(conn, &old.region_code)? {
+                    return Err(SaveError::Fields(vec![FieldError::new("credit_code", "该企业已登记在其他地区")]));
+                }
+            }
+            writer.save_enterprise(conn, existing, &rec).map(other)
+        }
+        Kind::Users => {
+            let rec = UserRecord::parse(&row.fields).map_err(field_errors)?;
+            let existing = User::find_by_username(conn, &rec.username)?;
+            if let Some(old) = &existing {
+                if !writer.scope.contains(conn, &old.region_code)? {
+                    return Err(SaveError::Fields(vec![FieldError::new("username", "该用户名已被其他地区使用")]));
+                }
+            }
+            Ok(match writer.save_user(conn, existing, &rec)? {
+                Saved::Created(user) => Saved::Created(Created::User(user)),
+                Saved::Updated(_) => Saved::Updated(Created::Other),
+                Saved::Unchanged(_) => Saved::Unchanged(Created::Other),
+            })
+        }
+        Kind::Assignments => {
+            let rec = AssignmentRecord::parse(&row.fields).map_err(field_errors)?;
+            writer.save_assignment(conn, &rec).map(other)
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Admin CRUD of enterprises; natural-key lookup by `?credit_code=`.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, FixedOffset};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{json_fields, patched, text_fields};
+use crate::auth::scope::RegionScope;
+use crate::auth::AuthAdmin;
+use crate::clock::wire_time;
+use crate::db;
+use crate::db::models::enterprise::{Enterprise, EnterpriseFilter};
+use crate::db::models::Page;
+use crate::domain::roster::{EnterpriseRecord, ENTERPRISE_COLUMNS};
+use crate::error::AppError;
+use crate::roster::save::{invalid_fields, Writer};
+use crate::routes::enterprises::EnterpriseDto;
+use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
+use crate::state::AppState;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        get("/api/v1/admin/enterprises", web::get().to(list_enterprises)),
+        post("/api/v1/admin/enterprises", web::post().to(create_enterprise)),
+        get("/api/v1/admin/enterprises/{id}", web::get().to(get_enterprise_admin)),
+        patch("/api/v1/admin/enterprises/{id}", web::patch().to(update_enterprise)),
+    ]
+}
+
+#[derive(Serialize)]
+struct AdminEnterpriseDto {
+    #[serde(flatten)]
+    enterprise: EnterpriseDto,
+    created_at: DateTime<FixedOffset>,
+    updated_at: DateTime<FixedOffset>,
+}
+
+impl From<Enterprise> for AdminEnterpriseDto {
+    fn from(e: Enterprise) -> Self {
+        let (created_at, updated_at) = (wire_time(e.created_at), wire_time(e.updated_at));
+        Self { enterprise: EnterpriseDto::from(e), created_at, updated_at }
+    }
+}
+
+#[derive(Deserialize)]
+struct EnterpriseQuery {
+    credit_code: Option<String>,
+    region_code: Option<String>,
+    name: Option<String>,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+async fn list_enterprises(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    query: web::Query<EnterpriseQuery>,
+) -> Result<HttpResponse, AppError> {
+    let EnterpriseQuery { credit_code, region_code, name, page } = query.into_inner();
+    let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
+    let filter = EnterpriseFilter {
+        credit_code: credit_code.map(|c| c.trim().to_ascii_uppercase()),
+        region_code,
+        name,
+    };
+    let page = db::run(&state.pool, move |conn| {
+        let scope = RegionScope::of(conn, &admin.caller)?;
+        let rows = Enterprise::list_in_subtree(conn, &scope.root_path, &filter, cursor, limit)?;
+        Ok(Page::from_rows(rows, limit, |e| e.id.to_string()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from(page.map(AdminEnterpriseDto::from))))
+}
+
+fn visible(conn: &mut diesel::PgConnection, scope: &RegionScope, id: Uuid) -> Result<Enterprise, AppError> {
+    match Enterprise::find(conn, id)? {
+        Some(e) if scope.contains(conn, &e.region_code)? => Ok(e),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+async fn get_enterprise_admin(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let enterprise = db::run(&state.pool, move |conn| {
+        let scope = RegionScope::of(conn, &admin.caller)?;
+        visible(conn, &scope, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AdminEnterpriseDto::from(enterprise)))
+}
+
+async fn create_enterprise(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, AppError> {
+    let fields = json_fields(body.into_inner(), ENTERPRISE_COLUMNS)?;
+    let record = EnterpriseRecord::parse(&fields).map_err(invalid_fields)?;
+    let enterprise = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let scope = RegionScope::of(conn, &admin.caller)?;
+            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            Ok(writer.save_enterprise(conn, None, &record)?.into_inner())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(AdminEnterpriseDto::from(enterprise)))
+}
+
+async fn update_enterprise(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    id: web::Path<Uuid>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let patch = json_fields(body.into_inner(), ENTERPRISE_COLUMNS)?;
+    let enterprise = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let scope = RegionScope::of(conn, &admin.caller)?;
+            let old = visible(conn, &scope, id)?;
+            let current = text_fields([
+                ("credit_code", old.credit_code.clone()),
+                ("name", old.name.clone()),
+                ("region_code", old.region_code.clone()),
+                ("industry", old.industry.clone()),
+                ("address", old.address.clone()),
+                ("lat", old.lat.to_string()),
+                ("lng", old.lng.to_string()),
+                ("geofence_m", old.geofence_m.to_string()),
+            ]);
+            let record = EnterpriseRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            Ok(writer.save_enterprise(conn, Some(old), &record)?.into_inner())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AdminEnterpriseDto::from(enterprise)))
+}

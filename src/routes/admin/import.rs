@@ -1,0 +1,106 @@
+//! `POST /admin/import/{kind}`: roster files as multipart uploads or raw CSV/XLSX bodies.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use crate::auth::scope::RegionScope;
+use crate::auth::AuthAdmin;
+use crate::db;
+use crate::error::AppError;
+use crate::roster::import::{self, Kind};
+use crate::roster::reader::{self, ReadError};
+use crate::roster::save::Writer;
+use crate::routes::{post, Endpoint};
+use crate::state::AppState;
+
+/// The largest roster file accepted (a 31,000-enterprise XLSX is a few MiB).
+pub const MAX_UPLOAD: usize = 20 * 1024 * 1024;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![post("/api/v1/admin/import/{kind}", web::post().to(import_roster))]
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Imports one roster file, all or nothing; `?dry_run=true` only validates.
+async fn import_roster(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    kind: web::Path<String>,
+    query: web::Query<ImportQuery>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let kind = Kind::parse(&kind).ok_or(AppError::RouteNotFound)?;
+    let bytes = read_upload(&req, payload).await?;
+    let rows = reader::read(&bytes, kind.columns(), kind.required_columns()).map_err(|e| match e {
+        ReadError::MissingColumns(missing) => AppError::BadRequest {
+            code: "import.missing_columns",
+            message: format!("缺少必需的列：{}", missing.join(", ")),
+        },
+        ReadError::UnknownColumns(unknown) => AppError::BadRequest {
+            code: "import.unknown_columns",
+            message: format!("无法识别的列：{}（应为 {}）", unknown.join(", "), kind.columns().join(",")),
+        },
+        other => AppError::bad_request("import.unreadable", other.to_string()),
+    })?;
+    let dry_run = query.dry_run;
+    let now = state.clock.now();
+    let report = db::run(&state.pool, move |conn| {
+        let scope = RegionScope::of(conn, &admin.caller)?;
+        let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+        import::run(conn, &writer, kind, rows, dry_run, now)
+    })
+    .await?;
+    tracing::info!(kind = ?report.kind, rows = report.rows, created = report.created, updated = report.updated, dry_run, "roster imported");
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The uploaded file: the `file` part of a multipart form, or the raw body.
+async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, AppError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        let mut form = Multipart::new(req.headers(), payload);
+        while let Some(field) = form.next().await {
+            let mut field = field.map_err(|e| AppError::bad_request("import.unreadable", format!("表单无法解析：{e}")))?;
+            if field.name() != Some("file") {
+                continue;
+            }
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(|e| AppError::bad_request("import.unreadable", format!("上传中断：{e}")))?;
+                if bytes.len() + chunk.len() > MAX_UPLOAD {
+                    return Err(AppError::PayloadTooLarge);
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            return Ok(bytes);
+        }
+        return Err(AppError::bad_request("import.unreadable", "表单中缺少 file 字段"));
+    }
+    let accepted = ["text/csv", "application/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"];
+    if !accepted.iter().any(|t| content_type.starts_with(t)) {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AppError::bad_request("import.unreadable", format!("上传中断：{e}")))?;
+        if bytes.len() + chunk.len() > MAX_UPLOAD {
+            return Err(AppError::PayloadTooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}

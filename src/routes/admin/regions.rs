@@ -1,0 +1,154 @@
+//! Admin CRUD of regions (GB/T 2260 codes); a region's id is its code.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, FixedOffset};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{json_fields, patched, text_fields};
+use crate::auth::scope::RegionScope;
+use crate::auth::AuthAdmin;
+use crate::clock::wire_time;
+use crate::db;
+use crate::db::models::region::Region;
+use crate::db::models::Page;
+use crate::domain::region_code::RegionCode;
+use crate::domain::roster::{RegionRecord, REGION_COLUMNS};
+use crate::error::AppError;
+use crate::roster::save::{invalid_fields, Writer};
+use crate::routes::{get, invalid_cursor, patch, post, Endpoint, ListResponse, PageParams};
+use crate::state::AppState;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        get("/api/v1/admin/regions", web::get().to(list_regions)),
+        post("/api/v1/admin/regions", web::post().to(create_region)),
+        get("/api/v1/admin/regions/{id}", web::get().to(get_region)),
+        patch("/api/v1/admin/regions/{id}", web::patch().to(update_region)),
+    ]
+}
+
+#[derive(Serialize)]
+struct RegionDto {
+    code: String,
+    name: String,
+    parent_code: Option<String>,
+    created_at: DateTime<FixedOffset>,
+    updated_at: DateTime<FixedOffset>,
+}
+
+impl From<Region> for RegionDto {
+    fn from(r: Region) -> Self {
+        Self {
+            code: r.code,
+            name: r.name,
+            parent_code: r.parent_code,
+            created_at: wire_time(r.created_at),
+            updated_at: wire_time(r.updated_at),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RegionQuery {
+    code: Option<String>,
+    parent_code: Option<String>,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+/// Regions of the admin's subtree, by code.
+async fn list_regions(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    query: web::Query<RegionQuery>,
+) -> Result<HttpResponse, AppError> {
+    let RegionQuery { code, parent_code, page } = query.into_inner();
+    let limit = page.limit()?;
+    let cursor = page.cursor.map(|c| RegionCode::parse(&c).ok_or_else(invalid_cursor)).transpose()?;
+    let page = db::run(&state.pool, move |conn| {
+        let scope = RegionScope::of(conn, &admin.caller)?;
+        let rows = match code {
+            Some(code) => Region::find(conn, &code)?
+                .filter(|r| r.path.starts_with(&scope.root_path))
+                .into_iter()
+                .collect(),
+            None => Region::list_in_subtree(
+                conn,
+                &scope.root_path,
+                parent_code.as_deref(),
+                cursor.as_ref().map(RegionCode::as_str),
+                limit,
+            )?,
+        };
+        Ok(Page::from_rows(rows, limit, |r| r.code.clone()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from(page.map(RegionDto::from))))
+}
+
+fn visible(conn: &mut diesel::PgConnection, scope: &RegionScope, code: &str) -> Result<Region, AppError> {
+    Region::find(conn, code)?
+        .filter(|r| r.path.starts_with(&scope.root_path))
+        .ok_or(AppError::NotFound)
+}
+
+async fn get_region(state: web::Data<AppState>, admin: AuthAdmin, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let code = id.into_inner();
+    let region = db::run(&state.pool, move |conn| {
+        let scope = RegionScope::of(conn, &admin.caller)?;
+        visible(conn, &scope, &code)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(RegionDto::from(region)))
+}
+
+/// Creates a region below one the admin already has.
+async fn create_region(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, AppError> {
+    let fields = json_fields(body.into_inner(), REGION_COLUMNS)?;
+    let record = RegionRecord::parse(&fields).map_err(invalid_fields)?;
+    let region = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let scope = RegionScope::of(conn, &admin.caller)?;
+            if Region::find(conn, record.code.as_str())?.is_some() {
+                return Err(AppError::conflict("region.code_taken", "该区划代码已存在"));
+            }
+            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            Ok(writer.save_region(conn, None, &record)?.into_inner())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(RegionDto::from(region)))
+}
+
+/// Renames or moves a region within the admin's subtree.
+async fn update_region(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    id: web::Path<String>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, AppError> {
+    let code = id.into_inner();
+    let patch = json_fields(body.into_inner(), &["name", "parent_code"])?;
+    let region = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let scope = RegionScope::of(conn, &admin.caller)?;
+            let old = visible(conn, &scope, &code)?;
+            let current = text_fields([
+                ("code", old.code.clone()),
+                ("name", old.name.clone()),
+                ("parent_code", old.parent_code.clone().unwrap_or_default()),
+            ]);
+            let record = RegionRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            Ok(writer.save_region(conn, Some(old), &record)?.into_inner())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(RegionDto::from(region)))
+}

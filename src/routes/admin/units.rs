@@ -1,0 +1,139 @@
+//! Admin CRUD of units: dispatching units, departments and hubs.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, FixedOffset};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{json_fields, patched, text_fields};
+use crate::auth::scope::RegionScope;
+use crate::auth::AuthAdmin;
+use crate::clock::wire_time;
+use crate::db;
+use crate::db::models::unit::{Unit, UnitFilter};
+use crate::db::models::Page;
+use crate::domain::roster::{UnitRecord, UNIT_COLUMNS};
+use crate::error::AppError;
+use crate::roster::save::{invalid_fields, Writer};
+use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
+use crate::state::AppState;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        get("/api/v1/admin/units", web::get().to(list_units)),
+        post("/api/v1/admin/units", web::post().to(create_unit)),
+        get("/api/v1/admin/units/{id}", web::get().to(get_unit)),
+        patch("/api/v1/admin/units/{id}", web::patch().to(update_unit)),
+    ]
+}
+
+#[derive(Serialize)]
+struct UnitDto {
+    id: Uuid,
+    code: String,
+    name: String,
+    kind: String,
+    region_code: String,
+    created_at: DateTime<FixedOffset>,
+    updated_at: DateTime<FixedOffset>,
+}
+
+impl From<Unit> for UnitDto {
+    fn from(u: Unit) -> Self {
+        Self {
+            id: u.id,
+            code: u.code,
+            name: u.name,
+            kind: u.kind,
+            region_code: u.region_code,
+            created_at: wire_time(u.created_at),
+            updated_at: wire_time(u.updated_at),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct UnitQuery {
+    code: Option<String>,
+    kind: Option<String>,
+    region_code: Option<String>,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+async fn list_units(state: web::Data<AppState>, admin: AuthAdmin, query: web::Query<UnitQuery>) -> Result<HttpResponse, AppError> {
+    let UnitQuery { code, kind, region_code, page } = query.into_inner();
+    let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
+    let filter = UnitFilter { code, kind, region_code };
+    let page = db::run(&state.pool, move |conn| {
+        let scope = RegionScope::of(conn, &admin.caller)?;
+        let rows = Unit::list_in_subtree(conn, &scope.root_path, &filter, cursor, limit)?;
+        Ok(Page::from_rows(rows, limit, |u| u.id.to_string()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from(page.map(UnitDto::from))))
+}
+
+fn visible(conn: &mut diesel::PgConnection, scope: &RegionScope, id: Uuid) -> Result<Unit, AppError> {
+    match Unit::find(conn, id)? {
+        Some(unit) if scope.contains(conn, &unit.region_code)? => Ok(unit),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+async fn get_unit(state: web::Data<AppState>, admin: AuthAdmin, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let unit = db::run(&state.pool, move |conn| {
+        let scope = RegionScope::of(conn, &admin.caller)?;
+        visible(conn, &scope, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(UnitDto::from(unit)))
+}
+
+async fn create_unit(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, AppError> {
+    let fields = json_fields(body.into_inner(), UNIT_COLUMNS)?;
+    let record = UnitRecord::parse(&fields).map_err(invalid_fields)?;
+    let unit = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let scope = RegionScope::of(conn, &admin.caller)?;
+            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            Ok(writer.save_unit(conn, None, &record)?.into_inner())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(UnitDto::from(unit)))
+}
+
+async fn update_unit(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    id: web::Path<Uuid>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let patch = json_fields(body.into_inner(), UNIT_COLUMNS)?;
+    let unit = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let scope = RegionScope::of(conn, &admin.caller)?;
+            let old = visible(conn, &scope, id)?;
+            let current = text_fields([
+                ("code", old.code.clone()),
+                ("name", old.name.clone()),
+                ("kind", old.kind.clone()),
+                ("region_code", old.region_code.clone()),
+            ]);
+            let record = UnitRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            Ok(writer.save_unit(conn, Some(old), &record)?.into_inner())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(UnitDto::from(unit)))
+}

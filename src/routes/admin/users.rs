@@ -1,0 +1,285 @@
+//! Admin CRUD of users, their console passwords and their one-time WeChat invite codes.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, FixedOffset};
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{json_fields, patched, text_fields};
+use crate::auth::scope::RegionScope;
+use crate::auth::{password, AuthAdmin};
+use crate::clock::wire_time;
+use crate::db;
+use crate::db::models::audit;
+use crate::db::models::enterprise::Enterprise;
+use crate::db::models::refresh_token::RefreshToken;
+use crate::db::models::unit::Unit;
+use crate::db::models::user::{User, UserFilter};
+use crate::db::models::Page;
+use crate::domain::role::Role;
+use crate::domain::roster::{UserRecord, USER_COLUMNS};
+use crate::error::AppError;
+use crate::roster::save::{invalid_fields, Writer};
+use crate::routes::{get, patch, post, put, Endpoint, ListResponse, PageParams};
+use crate::state::AppState;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        get("/api/v1/admin/users", web::get().to(list_users)),
+        post("/api/v1/admin/users", web::post().to(create_user)),
+        get("/api/v1/admin/users/{id}", web::get().to(get_user)),
+        patch("/api/v1/admin/users/{id}", web::patch().to(update_user)),
+        put("/api/v1/admin/users/{id}/password", web::put().to(set_user_password)),
+        post("/api/v1/admin/users/{id}/invite", web::post().to(reissue_invite)),
+    ]
+}
+
+#[derive(Serialize)]
+struct AdminUserDto {
+    id: Uuid,
+    username: String,
+    name: String,
+    phone: Option<String>,
+    roles: Vec<Role>,
+    unit_id: Option<Uuid>,
+    unit_code: Option<String>,
+    region_code: String,
+    enterprise_id: Option<Uuid>,
+    enterprise_credit_code: Option<String>,
+    wechat_bound: bool,
+    has_password: bool,
+    /// An unused invite code exists (it may have expired: see `invite_expires_at`).
+    invite_pending: bool,
+    invite_expires_at: Option<DateTime<FixedOffset>>,
+    active: bool,
+    created_at: DateTime<FixedOffset>,
+    updated_at: DateTime<FixedOffset>,
+}
+
+/// DTOs for a batch of users, with their unit codes and credit codes in two queries.
+fn dtos(conn: &mut PgConnection, users: Vec<User>) -> Result<Vec<AdminUserDto>, AppError> {
+    let unit_ids: Vec<Uuid> = users.iter().filter_map(|u| u.unit_id).collect();
+    let enterprise_ids: Vec<Uuid> = users.iter().filter_map(|u| u.enterprise_id).collect();
+    let unit_codes = Unit::codes_by_id(conn, &unit_ids)?;
+    let credit_codes = Enterprise::credit_codes_by_id(conn, &enterprise_ids)?;
+    Ok(users
+        .into_iter()
+        .map(|u| AdminUserDto {
+            roles: u.role_list(),
+            unit_code: u.unit_id.and_then(|id| unit_codes.get(&id).cloned()),
+            enterprise_credit_code: u.enterprise_id.and_then(|id| credit_codes.get(&id).cloned()),
+            wechat_bound: u.wechat_openid.is_some(),
+            has_password: u.password_hash.is_some(),
+            invite_pending: u.invite_code_hash.is_some(),
+            invite_expires_at: u.invite_expires_at.map(wire_time),
+            created_at: wire_time(u.created_at),
+            updated_at: wire_time(u.updated_at),
+            id: u.id,
+            username: u.username,
+            name: u.name,
+            phone: u.phone,
+            unit_id: u.unit_id,
+            region_code: u.region_code,
+            enterprise_id: u.enterprise_id,
+            active: u.active,
+        })
+        .collect())
+}
+
+fn dto(conn: &mut PgConnection, user: User) -> Result<AdminUserDto, AppError> {
+    dtos(conn, vec![user])?
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("user vanished while rendering")))
+}
+
+#[derive(Deserialize)]
+struct UserQuery {
+    username: Option<String>,
+    phone: Option<String>,
+    role: Option<Role>,
+    unit_id: Option<Uuid>,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+async fn list_users(state: web::Data<AppState>, admin: AuthAdmin, query: web::Query<UserQuery>) -> Result<HttpResponse, AppError> {
+    let UserQuery { username, phone, role, unit_id, page } = query.into_inner();
+    let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
+    let filter = UserFilter { username, phone, role, unit_id };
+    let page = db::run(&state.pool, move |conn| {
+        let scope = RegionScope::of(conn, &admin.caller)?;
+        let rows = User::list_in_subtree(conn, &scope.root_path, &filter, cursor, limit)?;
+        let page = Page::from_rows(rows, limit, |u| u.id.to_string());
+        Ok(ListResponse { items: dtos(conn, page.items)?, next_cursor: page.next_cursor })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+fn visible(conn: &mut PgConnection, scope: &RegionScope, id: Uuid) -> Result<User, AppError> {
+    match User::find(conn, id)? {
+        Some(user) if scope.contains(conn, &user.region_code)? => Ok(user),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+async fn get_user(state: web::Data<AppState>, admin: AuthAdmin, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let user = db::run(&state.pool, move |conn| {
+        let scope = RegionScope::of(conn, &admin.caller)?;
+        let user = visible(conn, &scope, id)?;
+        dto(conn, user)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Serialize)]
+struct CreatedUser {
+    #[serde(flatten)]
+    user: AdminUserDto,
+    /// Shown once: hand it to the person, who binds WeChat with it.
+    invite_code: String,
+}
+
+/// Creates a user and their one-time invite code.
+async fn create_user(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, AppError> {
+    let fields = json_fields(body.into_inner(), USER_COLUMNS)?;
+    let record = UserRecord::parse(&fields).map_err(invalid_fields)?;
+    let now = state.clock.now();
+    let created = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let scope = RegionScope::of(conn, &admin.caller)?;
+            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let user = writer.save_user(conn, None, &record)?.into_inner();
+            let (invite_code, _) = writer.issue_invite(conn, &user, now)?;
+            let user = User::find(conn, user.id)?.ok_or(AppError::NotFound)?;
+            Ok(CreatedUser { user: dto(conn, user)?, invite_code })
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Edits the roster fields; `active: false` also ends every session of the user.
+async fn update_user(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    id: web::Path<Uuid>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let mut body = body.into_inner();
+    let active = match body.remove("active") {
+        None => None,
+        Some(Value::Bool(b)) => Some(b),
+        Some(_) => return Err(AppError::bad_request("request.invalid_body", "`active` 应为 true 或 false")),
+    };
+    let patch = json_fields(body, USER_COLUMNS)?;
+    let now = state.clock.now();
+    let user = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let scope = RegionScope::of(conn, &admin.caller)?;
+            let old = visible(conn, &scope, id)?;
+            let current = current_fields(conn, &old)?;
+            let record = UserRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let mut user = writer.save_user(conn, Some(old), &record)?.into_inner();
+            if let Some(active) = active.filter(|a| *a != user.active) {
+                let before = user.clone();
+                user = User::set_active(conn, user.id, active)?;
+                if !active {
+                    RefreshToken::revoke_all_of_user(conn, user.id, now)?;
+                }
+                let action = if active { "user.activate" } else { "user.deactivate" };
+                audit::record(conn, Some(admin.caller.user_id), action, "user", &user.id.to_string(), Some(&before), Some(&user))?;
+            }
+            dto(conn, user)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// A user's roster fields as the import columns hold them.
+fn current_fields(conn: &mut PgConnection, user: &User) -> Result<crate::domain::roster::Fields, AppError> {
+    let unit_code = match user.unit_id {
+        Some(id) => Unit::find(conn, id)?.map(|u| u.code).unwrap_or_default(),
+        None => String::new(),
+    };
+    let credit_code = match user.enterprise_id {
+        Some(id) => Enterprise::find(conn, id)?.map(|e| e.credit_code).unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(text_fields([
+        ("username", user.username.clone()),
+        ("name", user.name.clone()),
+        ("phone", user.phone.clone().unwrap_or_default()),
+        ("roles", user.roles.join(";")),
+        ("unit_code", unit_code),
+        ("region_code", user.region_code.clone()),
+        ("enterprise_credit_code", credit_code),
+    ]))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetPasswordRequest {
+    new_password: String,
+}
+
+/// Sets a user's console password; their sessions end.
+async fn set_user_password(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    id: web::Path<Uuid>,
+    body: web::Json<SetPasswordRequest>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let new_password = body.into_inner().new_password;
+    let now = state.clock.now();
+    db::run(&state.pool, move |conn| {
+        let hash = password::hash(&new_password)?;
+        conn.transaction(|conn| {
+            let scope = RegionScope::of(conn, &admin.caller)?;
+            let user = visible(conn, &scope, id)?;
+            User::set_password_hash(conn, user.id, &hash)?;
+            RefreshToken::revoke_all_of_user(conn, user.id, now)?;
+            audit::record::<(), ()>(conn, Some(admin.caller.user_id), "user.password_set", "user", &user.id.to_string(), None, None)?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize)]
+struct InviteResponse {
+    username: String,
+    invite_code: String,
+    expires_at: DateTime<FixedOffset>,
+}
+
+/// Issues a fresh invite code (the old one stops working), e.g. when it expired or the
+/// person changed phones.
+async fn reissue_invite(state: web::Data<AppState>, admin: AuthAdmin, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let now = state.clock.now();
+    let invite = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let scope = RegionScope::of(conn, &admin.caller)?;
+            let user = visible(conn, &scope, id)?;
+            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let (invite_code, expires_at) = writer.issue_invite(conn, &user, now)?;
+            Ok(InviteResponse { username: user.username, invite_code, expires_at: wire_time(expires_at) })
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(invite))
+}

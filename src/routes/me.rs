@@ -1,0 +1,163 @@
+//! The signed-in user: who they are, what they look after, and their own password.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, FixedOffset};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::enterprises::EnterpriseDto;
+use super::{get, put, Endpoint};
+use crate::auth::session;
+use crate::auth::{password, AuthUser};
+use crate::clock::wire_time;
+use crate::db;
+use crate::db::models::audit;
+use crate::db::models::enterprise::Enterprise;
+use crate::db::models::refresh_token::RefreshToken;
+use crate::db::models::region::Region;
+use crate::db::models::unit::Unit;
+use crate::db::models::user::User;
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        get("/api/v1/me", web::get().to(get_me)),
+        put("/api/v1/me/password", web::put().to(change_password)),
+    ]
+}
+
+/// The user as login responses describe them.
+#[derive(Debug, Serialize)]
+pub struct UserSummary {
+    pub id: Uuid,
+    pub username: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub region_code: String,
+    pub unit_id: Option<Uuid>,
+    pub enterprise_id: Option<Uuid>,
+}
+
+impl From<&User> for UserSummary {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id,
+            username: u.username.clone(),
+            name: u.name.clone(),
+            roles: u.role_list(),
+            region_code: u.region_code.clone(),
+            unit_id: u.unit_id,
+            enterprise_id: u.enterprise_id,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct UnitRef {
+    id: Uuid,
+    code: String,
+    name: String,
+    kind: String,
+}
+
+#[derive(Serialize)]
+struct RegionRef {
+    code: String,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct MeResponse {
+    #[serde(flatten)]
+    user: UserSummary,
+    phone: Option<String>,
+    wechat_bound: bool,
+    has_password: bool,
+    region: Option<RegionRef>,
+    unit: Option<UnitRef>,
+    /// The enterprise an enterprise contact speaks for.
+    enterprise: Option<EnterpriseDto>,
+    /// For officers: the enterprises assigned to them today.
+    assigned_enterprises: Vec<EnterpriseDto>,
+    created_at: DateTime<FixedOffset>,
+}
+
+/// The caller's profile, unit, region and (officers) today's enterprises.
+async fn get_me(state: web::Data<AppState>, AuthUser(caller): AuthUser) -> Result<HttpResponse, AppError> {
+    let today = state.clock.today();
+    let me = db::run(&state.pool, move |conn| {
+        let user = User::find(conn, caller.user_id)?.ok_or(AppError::NotFound)?;
+        let region = Region::find(conn, &user.region_code)?;
+        let unit = user.unit_id.map(|id| Unit::find(conn, id)).transpose()?.flatten();
+        let enterprise = user.enterprise_id.map(|id| Enterprise::find(conn, id)).transpose()?.flatten();
+        let assigned = if caller.has(Role::Officer) {
+            Enterprise::assigned_to(conn, user.id, today)?
+        } else {
+            Vec::new()
+        };
+        Ok(MeResponse {
+            user: UserSummary::from(&user),
+            phone: user.phone.clone(),
+            wechat_bound: user.wechat_openid.is_some(),
+            has_password: user.password_hash.is_some(),
+            region: region.map(|r| RegionRef { code: r.code, name: r.name }),
+            unit: unit.map(|u| UnitRef { id: u.id, code: u.code, name: u.name, kind: u.kind }),
+            enterprise: enterprise.map(EnterpriseDto::from),
+            assigned_enterprises: assigned.into_iter().map(EnterpriseDto::from).collect(),
+            created_at: wire_time(user.created_at),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(me))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangePasswordRequest {
+    old_password: Option<String>,
+    new_password: String,
+}
+
+/// Sets or changes the caller's console password. The old one is required when there is
+/// one. Every other session ends; the response is a fresh token pair for this one.
+async fn change_password(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    body: web::Json<ChangePasswordRequest>,
+) -> Result<HttpResponse, AppError> {
+    let ChangePasswordRequest { old_password, new_password } = body.into_inner();
+    let limiter_key = format!("password_change|{}", caller.user_id);
+    if let Some(retry_after_secs) = state.login_failures.blocked(&limiter_key).await {
+        return Err(AppError::RateLimited { code: "auth.too_many_attempts", retry_after_secs });
+    }
+    let app = state.clone();
+    let result = db::run(&state.pool, move |conn| {
+        let user = User::find(conn, caller.user_id)?.ok_or(AppError::NotFound)?;
+        if let Some(stored) = user.password_hash.as_deref() {
+            if !password::verify(old_password.as_deref().unwrap_or_default(), Some(stored)) {
+                return Ok(None);
+            }
+        }
+        let hash = password::hash(&new_password)?;
+        conn.transaction(|conn| {
+            User::set_password_hash(conn, user.id, &hash)?;
+            RefreshToken::revoke_all_of_user(conn, user.id, app.clock.now())?;
+            audit::record::<(), ()>(conn, Some(user.id), "user.password_changed", "user", &user.id.to_string(), None, None)?;
+            session::start(conn, &app.jwt, &app.clock, &user).map(Some)
+        })
+    })
+    .await?;
+    match result {
+        Some(tokens) => {
+            state.login_failures.clear(&limiter_key).await;
+            Ok(HttpResponse::Ok().json(tokens))
+        }
+        None => {
+            state.login_failures.record(&limiter_key).await;
+            Err(AppError::forbidden("password.old_mismatch", "原密码不正确 (old password does not match)"))
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The HTTP surface: one file per concept, and [`endpoints`], the single table of every route
+//! that both the server and the spec test read.
+
+pub mod admin;
+pub mod auth;
+pub mod enterprises;
+pub mod me;
+pub mod service;
+
+use actix_web::http::Method;
+use actix_web::{error, web, HttpRequest, Route};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// One route: method, path (with `{param}` placeholders, as in the spec) and handler.
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    route: Route,
+}
+
+fn endpoint(method: Method, path: &'static str, route: Route) -> Endpoint {
+    Endpoint { route: route.method(method.clone()), method, path }
+}
+
+pub fn get(path: &'static str, route: Route) -> Endpoint {
+    endpoint(Method::GET, path, route)
+}
+pub fn post(path: &'static str, route: Route) -> Endpoint {
+    endpoint(Method::POST, path, route)
+}
+pub fn put(path: &'static str, route: Route) -> Endpoint {
+    endpoint(Method::PUT, path, route)
+}
+pub fn patch(path: &'static str, route: Route) -> Endpoint {
+    endpoint(Method::PATCH, path, route)
+}
+
+/// Every route of the service.
+pub fn endpoints() -> Vec<Endpoint> {
+    let mut all = Vec::new();
+    all.extend(service::endpoints());
+    all.extend(auth::endpoints());
+    all.extend(me::endpoints());
+    all.extend(enterprises::endpoints());
+    all.extend(admin::endpoints());
+    all
+}
+
+/// Registers every endpoint, one resource per path so a wrong method gets 405, not 404.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut by_path: Vec<(&'static str, Vec<Route>)> = Vec::new();
+    for e in endpoints() {
+        match by_path.iter_mut().find(|(path, _)| *path == e.path) {
+            Some((_, routes)) => routes.push(e.route),
+            None => by_path.push((e.path, vec![e.route])),
+        }
+    }
+    for (path, routes) in by_path {
+        let resource = routes
+            .into_iter()
+            .fold(web::resource(path), |resource, route| resource.route(route));
+        cfg.service(resource);
+    }
+}
+
+/// Body and parameter parsing errors in the service's error format.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|err, _req| json_error(err).into())
+}
+
+fn json_error(err: error::JsonPayloadError) -> AppError {
+    match err {
+        error::JsonPayloadError::OverflowKnownLength { .. } | error::JsonPayloadError::Overflow { .. } => {
+            AppError::PayloadTooLarge
+        }
+        error::JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
+        error::JsonPayloadError::Deserialize(e) if e.is_data() => {
+            AppError::bad_request("request.invalid_body", format!("请求内容字段有误：{e}"))
+        }
+        error::JsonPayloadError::Deserialize(e) => {
+            AppError::bad_request("request.malformed_json", format!("JSON 格式错误：{e}"))
+        }
+        other => AppError::bad_request("request.malformed_json", format!("无法读取请求内容：{other}")),
+    }
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        AppError::bad_request("request.invalid_query", format!("查询参数有误：{err}")).into()
+    })
+}
+
+/// A path parameter that does not parse (say, an id that is not a UUID) names nothing.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into())
+}
+
+/// Unknown routes.
+pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
+    tracing::debug!(path = req.path(), "no such route");
+    Err(AppError::RouteNotFound)
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, Deserialize)]
+pub struct PageParams {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 100;
+
+impl PageParams {
+    pub fn limit(&self) -> Result<i64, AppError> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            Some(_) => Err(AppError::bad_request(
+                "request.invalid_limit",
+                format!("limit 应在 1 到 {MAX_LIMIT} 之间"),
+            )),
+        }
+    }
+
+    /// The cursor of a list ordered by UUID.
+    pub fn uuid_cursor(&self) -> Result<Option<Uuid>, AppError> {
+        self.cursor
+            .as_deref()
+            .map(|c| Uuid::parse_str(c).map_err(|_| invalid_cursor()))
+            .transpose()
+    }
+}
+
+pub fn invalid_cursor() -> AppError {
+    AppError::bad_request("request.invalid_cursor", "cursor 无效，请从第一页重新获取")
+}
+
+/// The shape of every list response.
+#[derive(Debug, Serialize)]
+pub struct ListResponse<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> From<crate::db::models::Page<T>> for ListResponse<T> {
+    fn from(page: crate::db::models::Page<T>) -> Self {
+        Self { items: page.items, next_cursor: page.next_cursor }
+    }
+}

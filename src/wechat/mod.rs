@@ -1,0 +1,6 @@
+//! The WeChat API, the one outside service. Its base URL is injectable so tests and staging
+//! talk to a fake.
+
+mod client;
+
+pub use client::{Session, WeChatClient, WeChatError};
