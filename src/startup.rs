@@ -22,6 +22,7 @@ impl Application {
     pub fn build(state: AppState) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(state.settings.bind_addr)?;
         let port = listener.local_addr()?.port();
+        state.cache.connect_in_background();
         let state = web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()

@@ -41,6 +41,11 @@ impl Cache {
         }
     }
 
+    /// Starts connecting now, so the first requests already find Redis when it is up.
+    pub fn connect_in_background(&self) {
+        self.reconnect_in_background();
+    }
+
     /// The full key for a logical name, with this deployment's prefix.
     pub fn key(&self, name: &str) -> String {
         format!("{}{}", self.inner.prefix, name)

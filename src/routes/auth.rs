@@ -135,6 +135,9 @@ async fn wechat_bind(state: web::Data<AppState>, body: web::Json<BindRequest>) -
                 return Ok(BindOutcome::InviteRefused);
             };
             if user.wechat_openid.as_deref() == Some(openid.as_str()) {
+                if !user.active {
+                    return Err(inactive());
+                }
                 // Already bound to this very WeChat user: a retried request.
                 let tokens = session::start(conn, &app.jwt, &app.clock, &user)?;
                 return Ok(BindOutcome::Bound(user, tokens));

@@ -136,6 +136,9 @@ async fn change_password(
     let app = state.clone();
     let result = db::run(&state.pool, move |conn| {
         let user = User::find(conn, caller.user_id)?.ok_or(AppError::NotFound)?;
+        if !user.active {
+            return Err(AppError::forbidden("auth.user_disabled", "账号已停用，请联系管理员 (account disabled)"));
+        }
         if let Some(stored) = user.password_hash.as_deref() {
             if !password::verify(old_password.as_deref().unwrap_or_default(), Some(stored)) {
                 return Ok(None);

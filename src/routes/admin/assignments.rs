@@ -76,16 +76,15 @@ struct AssignmentQuery {
     officer_id: Option<Uuid>,
     enterprise_id: Option<Uuid>,
     active_on: Option<NaiveDate>,
-    #[serde(flatten)]
-    page: PageParams,
 }
 
 async fn list_assignments(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     query: web::Query<AssignmentQuery>,
+    page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let AssignmentQuery { officer_id, enterprise_id, active_on, page } = query.into_inner();
+    let AssignmentQuery { officer_id, enterprise_id, active_on } = query.into_inner();
     let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
     let filter = AssignmentFilter { officer_id, enterprise_id, active_on };
     let page = db::run(&state.pool, move |conn| {
@@ -143,7 +142,9 @@ async fn create_assignment(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateAssignmentRequest {
-    /// The last day of the assignment; `null` makes it open-ended again.
+    /// The last day of the assignment; `null` makes it open-ended again. Required, so an
+    /// empty body cannot re-open an assignment by accident.
+    #[serde(deserialize_with = "Option::deserialize")]
     end_day: Option<NaiveDate>,
 }
 

@@ -50,16 +50,15 @@ struct EnterpriseQuery {
     credit_code: Option<String>,
     region_code: Option<String>,
     name: Option<String>,
-    #[serde(flatten)]
-    page: PageParams,
 }
 
 async fn list_enterprises(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     query: web::Query<EnterpriseQuery>,
+    page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let EnterpriseQuery { credit_code, region_code, name, page } = query.into_inner();
+    let EnterpriseQuery { credit_code, region_code, name } = query.into_inner();
     let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
     let filter = EnterpriseFilter {
         credit_code: credit_code.map(|c| c.trim().to_ascii_uppercase()),

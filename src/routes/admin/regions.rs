@@ -54,8 +54,6 @@ impl From<Region> for RegionDto {
 struct RegionQuery {
     code: Option<String>,
     parent_code: Option<String>,
-    #[serde(flatten)]
-    page: PageParams,
 }
 
 /// Regions of the admin's subtree, by code.
@@ -63,10 +61,11 @@ async fn list_regions(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     query: web::Query<RegionQuery>,
+    page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let RegionQuery { code, parent_code, page } = query.into_inner();
+    let RegionQuery { code, parent_code } = query.into_inner();
     let limit = page.limit()?;
-    let cursor = page.cursor.map(|c| RegionCode::parse(&c).ok_or_else(invalid_cursor)).transpose()?;
+    let cursor = page.cursor.as_deref().map(|c| RegionCode::parse(c).ok_or_else(invalid_cursor)).transpose()?;
     let page = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
         let rows = match code {

@@ -15,6 +15,7 @@ use crate::db;
 use crate::db::models::unit::{Unit, UnitFilter};
 use crate::db::models::Page;
 use crate::domain::roster::{UnitRecord, UNIT_COLUMNS};
+use crate::domain::unit_kind::UnitKind;
 use crate::error::AppError;
 use crate::roster::save::{invalid_fields, Writer};
 use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
@@ -59,13 +60,18 @@ struct UnitQuery {
     code: Option<String>,
     kind: Option<String>,
     region_code: Option<String>,
-    #[serde(flatten)]
-    page: PageParams,
 }
 
-async fn list_units(state: web::Data<AppState>, admin: AuthAdmin, query: web::Query<UnitQuery>) -> Result<HttpResponse, AppError> {
-    let UnitQuery { code, kind, region_code, page } = query.into_inner();
+async fn list_units(state: web::Data<AppState>, admin: AuthAdmin, query: web::Query<UnitQuery>,
+    page: web::Query<PageParams>,) -> Result<HttpResponse, AppError> {
+    let UnitQuery { code, kind, region_code } = query.into_inner();
     let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
+    if let Some(kind) = kind.as_deref().filter(|k| UnitKind::parse(k).is_none()) {
+        return Err(AppError::bad_request(
+            "request.invalid_query",
+            format!("kind “{kind}” 应为 dispatching、department 或 hub"),
+        ));
+    }
     let filter = UnitFilter { code, kind, region_code };
     let page = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;

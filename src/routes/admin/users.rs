@@ -100,12 +100,11 @@ struct UserQuery {
     phone: Option<String>,
     role: Option<Role>,
     unit_id: Option<Uuid>,
-    #[serde(flatten)]
-    page: PageParams,
 }
 
-async fn list_users(state: web::Data<AppState>, admin: AuthAdmin, query: web::Query<UserQuery>) -> Result<HttpResponse, AppError> {
-    let UserQuery { username, phone, role, unit_id, page } = query.into_inner();
+async fn list_users(state: web::Data<AppState>, admin: AuthAdmin, query: web::Query<UserQuery>,
+    page: web::Query<PageParams>,) -> Result<HttpResponse, AppError> {
+    let UserQuery { username, phone, role, unit_id } = query.into_inner();
     let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
     let filter = UserFilter { username, phone, role, unit_id };
     let page = db::run(&state.pool, move |conn| {
@@ -245,10 +244,10 @@ async fn set_user_password(
     let new_password = body.into_inner().new_password;
     let now = state.clock.now();
     db::run(&state.pool, move |conn| {
+        let scope = RegionScope::of(conn, &admin.caller)?;
+        let user = visible(conn, &scope, id)?;
         let hash = password::hash(&new_password)?;
         conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            let user = visible(conn, &scope, id)?;
             User::set_password_hash(conn, user.id, &hash)?;
             RefreshToken::revoke_all_of_user(conn, user.id, now)?;
             audit::record::<(), ()>(conn, Some(admin.caller.user_id), "user.password_set", "user", &user.id.to_string(), None, None)?;

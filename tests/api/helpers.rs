@@ -1,0 +1,319 @@
+//! Test harness: a real server on a free port with its own database (cloned from a migrated
+//! template), its own Redis key prefix, and its own fake WeChat API.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use zhuqi::bootstrap;
+use zhuqi::clock::Clock;
+use zhuqi::config::Settings;
+use zhuqi::db::{self, PgPool};
+use zhuqi::startup::Application;
+use zhuqi::state::AppState;
+
+pub const PASSWORD: &str = bootstrap::DEMO_PASSWORD;
+
+fn server_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://zhuqi@127.0.0.1:55432/postgres".to_owned())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379/0".to_owned())
+}
+
+/// The URL of database `name` on the test server.
+fn database_url(name: &str) -> String {
+    let base = server_url();
+    let (server, _) = base.rsplit_once('/').unwrap_or((&base, ""));
+    format!("{server}/{name}")
+}
+
+/// A migrated template database, made once per test process; each test clones it.
+fn template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("zhuqi_tpl_{}", std::process::id());
+        let mut server = PgConnection::establish(&server_url()).expect("test PostgreSQL reachable (make test starts it)");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut server).expect("drop");
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut server).expect("create template");
+        let mut conn = PgConnection::establish(&database_url(&name)).expect("template reachable");
+        db::migrate(&mut conn).expect("migrations apply");
+        name
+    })
+}
+
+/// What the fake WeChat answers for a `js_code`: `code-<openid>` succeeds for that openid;
+/// the named codes return WeChat's error codes.
+async fn fake_code2session(query: web::Query<HashMap<String, String>>, calls: web::Data<AtomicUsize>) -> HttpResponse {
+    calls.fetch_add(1, Ordering::SeqCst);
+    if query.get("appid").map(String::as_str) != Some("wx-test") || query.get("secret").map(String::as_str) != Some("wechat-secret") {
+        return HttpResponse::Ok().json(json!({"errcode": 40013, "errmsg": "invalid appid"}));
+    }
+    let code = query.get("js_code").cloned().unwrap_or_default();
+    let body = match code.as_str() {
+        "invalid" => json!({"errcode": 40029, "errmsg": "invalid code"}),
+        "used" => json!({"errcode": 40163, "errmsg": "code been used"}),
+        "limited" => json!({"errcode": 45011, "errmsg": "api minute-quota reach limit"}),
+        "risky" => json!({"errcode": 40226, "errmsg": "high risk user"}),
+        "busy" => json!({"errcode": -1, "errmsg": "system error"}),
+        "garbage" => return HttpResponse::Ok().content_type("text/plain").body("<html>oops</html>"),
+        "http500" => return HttpResponse::InternalServerError().finish(),
+        other => match other.strip_prefix("code-") {
+            // WeChat labels its JSON text/plain.
+            Some(openid) => {
+                return HttpResponse::Ok().content_type("text/plain").body(
+                    json!({"openid": openid, "session_key": "SESSION-KEY-NEVER-LEAVES"}).to_string(),
+                )
+            }
+            None => json!({"errcode": 40029, "errmsg": "invalid code"}),
+        },
+    };
+    HttpResponse::Ok().json(body)
+}
+
+pub struct FakeWeChat {
+    pub base: String,
+    pub calls: web::Data<AtomicUsize>,
+}
+
+fn start_fake_wechat() -> FakeWeChat {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let calls = web::Data::new(AtomicUsize::new(0));
+    let data = calls.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/sns/jscode2session", web::get().to(fake_code2session))
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("listen")
+    .run();
+    tokio::spawn(server);
+    FakeWeChat { base: format!("http://127.0.0.1:{port}"), calls }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub db_name: String,
+    pub pool: PgPool,
+    pub clock: Clock,
+    pub client: reqwest::Client,
+    pub wechat: FakeWeChat,
+    pub redis_prefix: String,
+}
+
+/// 2026-11-20 10:00 in China (a Friday, a working day).
+pub fn default_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).single().expect("valid")
+}
+
+pub struct Options {
+    pub redis_url: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { redis_url: redis_url() }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    zhuqi::telemetry::init(zhuqi::config::LogFormat::Text);
+    let template = template();
+    let db_name = format!("zhuqi_test_{}", Uuid::new_v4().simple());
+    {
+        let mut server = PgConnection::establish(&server_url()).expect("server");
+        diesel::sql_query(format!("CREATE DATABASE {db_name} TEMPLATE {template}"))
+            .execute(&mut server)
+            .expect("clone template");
+    }
+    let wechat = start_fake_wechat();
+    let redis_prefix = format!("test:{}:", Uuid::new_v4().simple());
+    let env: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", database_url(&db_name)),
+        ("DATABASE_POOL_SIZE", "4".to_owned()),
+        ("REDIS_URL", options.redis_url),
+        ("REDIS_KEY_PREFIX", redis_prefix.clone()),
+        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("JWT_SECRET", "test-secret-test-secret-test-secret!".to_owned()),
+        ("WECHAT_APPID", "wx-test".to_owned()),
+        ("WECHAT_SECRET", "wechat-secret".to_owned()),
+        ("WECHAT_API_BASE", wechat.base.clone()),
+        ("LOG_FORMAT", "text".to_owned()),
+    ]);
+    let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
+    let pool = db::pool(settings.database_url.expose(), 4);
+    let clock = Clock::fixed(default_now());
+    let state = AppState::new(settings, pool.clone(), clock.clone()).expect("state");
+    let app = Application::build(state).expect("build");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        db_name,
+        pool,
+        clock,
+        client: reqwest::Client::new(),
+        wechat,
+        redis_prefix,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let name = self.db_name.clone();
+        // Dropping a database needs a blocking connection; do it off the async runtime.
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut server) = PgConnection::establish(&server_url()) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut server);
+            }
+        })
+        .join();
+    }
+}
+
+/// A response as tests read it.
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, headers, body, text }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+
+    pub async fn json(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Value) -> Reply {
+        let mut request = self.client.request(method, self.url(path)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.json(reqwest::Method::POST, path, token, body).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.json(reqwest::Method::PATCH, path, token, body).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.json(reqwest::Method::PUT, path, token, body).await
+    }
+
+    /// Uploads a roster file as a raw body.
+    pub async fn import(&self, kind: &str, token: &str, content_type: &str, file: Vec<u8>, dry_run: bool) -> Reply {
+        let request = self
+            .client
+            .post(self.url(&format!("/api/v1/admin/import/{kind}?dry_run={dry_run}")))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(file);
+        self.send(request).await
+    }
+
+    pub async fn import_csv(&self, kind: &str, token: &str, csv: &str) -> Reply {
+        self.import(kind, token, "text/csv", csv.as_bytes().to_vec(), false).await
+    }
+
+    /// Password login; panics unless it succeeds.
+    pub async fn login(&self, username: &str, password: &str) -> Value {
+        let reply = self
+            .post("/api/v1/auth/login", None, json!({"username": username, "password": password}))
+            .await;
+        assert_eq!(reply.status, 200, "login of {username}: {}", reply.text);
+        reply.body
+    }
+
+    pub async fn token(&self, username: &str) -> String {
+        self.login(username, PASSWORD).await["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// Seeds the demo city (株洲市 with its officers, units, enterprises).
+    pub fn seed_demo(&self) {
+        let mut conn = self.pool.get().expect("conn");
+        bootstrap::seed_demo(&mut conn, self.clock.today(), self.clock.now()).expect("seed");
+    }
+
+    /// Creates an admin of another region, e.g. 430100 长沙市, for scope tests.
+    pub fn create_admin(&self, username: &str, region_code: &str, region_name: &str) {
+        let mut conn = self.pool.get().expect("conn");
+        bootstrap::create_admin(&mut conn, username, PASSWORD, region_code, Some(region_name), None).expect("admin");
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.pool.get().expect("conn");
+        diesel::sql_query(sql).get_result::<Count>(&mut conn).expect("count").n
+    }
+
+    /// The id of an enterprise of the demo city by credit-code body (see bootstrap).
+    pub async fn enterprise_id(&self, admin_token: &str, name: &str) -> String {
+        let reply = self.get(&format!("/api/v1/admin/enterprises?name={}", urlencode(name)), Some(admin_token)).await;
+        reply.body["items"][0]["id"].as_str().expect("enterprise exists").to_owned()
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A shared lock for tests that must not run alongside others (none yet need it).
+pub fn _serial() -> &'static Mutex<()> {
+    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
+    LOCK.get_or_init(|| Mutex::new(()))
+}
+
+pub type Shared<T> = Arc<T>;
