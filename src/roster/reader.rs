@@ -111,7 +111,13 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, ReadError> {
                 ReadError::Unreadable(format!("第{line}行无法解析为 CSV：{e}"))
             }
         })?;
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(table.len() + 1);
+        // The reader skips blank lines without counting them; count newlines up to the record.
+        // Its reported start may lie on the blank lines before it.
+        let mut start = record.position().map(|p| p.byte() as usize).unwrap_or(0).min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        let line = bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1;
         table.push((line, record.iter().map(str::to_owned).collect()));
     }
     Ok(table)

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use chrono::{DateTime, TimeZone, Utc};
@@ -104,7 +104,6 @@ fn start_fake_wechat() -> FakeWeChat {
 
 pub struct TestApp {
     pub address: String,
-    pub port: u16,
     pub db_name: String,
     pub pool: PgPool,
     pub clock: Clock,
@@ -133,7 +132,10 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
-    zhuqi::telemetry::init(zhuqi::config::LogFormat::Text);
+    // Logs only when asked (`TEST_LOG=1 cargo test`), so failures stay readable.
+    if std::env::var_os("TEST_LOG").is_some() {
+        zhuqi::telemetry::init(zhuqi::config::LogFormat::Text);
+    }
     let template = template();
     let db_name = format!("zhuqi_test_{}", Uuid::new_v4().simple());
     {
@@ -165,7 +167,6 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        port,
         db_name,
         pool,
         clock,
@@ -309,11 +310,3 @@ pub fn urlencode(s: &str) -> String {
         })
         .collect()
 }
-
-/// A shared lock for tests that must not run alongside others (none yet need it).
-pub fn _serial() -> &'static Mutex<()> {
-    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
-    LOCK.get_or_init(|| Mutex::new(()))
-}
-
-pub type Shared<T> = Arc<T>;
