@@ -27,7 +27,11 @@ fn save_error(e: SaveError) -> anyhow::Error {
         SaveError::App(e) => app_error(e),
         SaveError::Fields(errors) => anyhow!(
             "invalid record: {}",
-            errors.iter().map(|f| format!("{}: {}", f.column, f.message)).collect::<Vec<_>>().join("; ")
+            errors
+                .iter()
+                .map(|f| format!("{}: {}", f.column, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
     }
 }
@@ -49,7 +53,15 @@ pub fn create_admin(
                 bail!("region {code} does not exist yet: pass --region-name (e.g. --region-name 株洲市)");
             };
             let path = child_path(None, &code);
-            Region::insert(conn, &NewRegion { code: code.as_str(), name: region_name, parent_code: None, path: &path })?;
+            Region::insert(
+                conn,
+                &NewRegion {
+                    code: code.as_str(),
+                    name: region_name,
+                    parent_code: None,
+                    path: &path,
+                },
+            )?;
         }
         let existing = User::find_by_username(conn, username)?;
         let created = existing.is_none();
@@ -91,7 +103,11 @@ pub fn create_admin(
         crate::db::models::audit::record::<(), ()>(
             conn,
             None,
-            if created { "user.create_admin" } else { "user.reset_admin" },
+            if created {
+                "user.create_admin"
+            } else {
+                "user.reset_admin"
+            },
             "user",
             &user.id.to_string(),
             None,
@@ -105,7 +121,10 @@ pub const DEMO_PASSWORD: &str = "zhuqi-demo-2026";
 pub const DEMO_ADMIN: &str = "demo.admin";
 
 fn fields(pairs: &[(&str, &str)]) -> Fields {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 const DISTRICTS: &[(&str, &str)] = &[
@@ -137,23 +156,135 @@ const UNITS: &[(&str, &str, &str)] = &[
 /// (org code body, name, district, industry, address, lat, lng) — GCJ-02 coordinates of the
 /// real sites; the credit codes are synthetic but carry valid check characters.
 const ENTERPRISES: &[(&str, &str, &str, &str, &str, f64, f64)] = &[
-    ("MA4L0001", "中车株洲电力机车有限公司", "430204", "轨道交通装备", "石峰区田心高科园", 27.8885, 113.1655),
-    ("MA4L0002", "中车株洲电力机车研究所有限公司", "430204", "轨道交通装备", "石峰区时代路169号", 27.8706, 113.1552),
-    ("MA4L0003", "中国航发南方工业有限公司", "430203", "航空发动机", "芦淞区董家塅", 27.7882, 113.1433),
-    ("MA4L0004", "株洲千金药业股份有限公司", "430211", "医药制造", "天元区株洲大道801号", 27.8306, 113.0875),
-    ("MA4L0005", "株洲旗滨玻璃有限公司", "430281", "玻璃制造", "醴陵市经济开发区", 27.6470, 113.4970),
-    ("MA4L0006", "湖南华联瓷业股份有限公司", "430281", "陶瓷制造", "醴陵市陶瓷科技工业园", 27.6530, 113.5080),
-    ("MA4L0007", "株洲硬质合金集团有限公司", "430202", "有色金属", "荷塘区钻石路288号", 27.8540, 113.1760),
-    ("MA4L0008", "株洲时代新材料科技股份有限公司", "430211", "新材料", "天元区海天路18号", 27.8380, 113.0990),
-    ("MA4L0009", "株洲宏达电子股份有限公司", "430211", "电子元器件", "天元区黄河南路", 27.8230, 113.0950),
-    ("MA4L0010", "醴陵市玉祥瓷业有限公司", "430281", "陶瓷制造", "醴陵市东富镇", 27.6600, 113.4850),
-    ("MA4L0011", "攸县农产品加工有限公司", "430223", "农副食品加工", "攸县联星街道", 27.0040, 113.3450),
-    ("MA4L0012", "炎陵黄桃产业开发有限公司", "430225", "农业", "炎陵县霞阳镇", 26.4890, 113.7720),
+    (
+        "MA4L0001",
+        "中车株洲电力机车有限公司",
+        "430204",
+        "轨道交通装备",
+        "石峰区田心高科园",
+        27.8885,
+        113.1655,
+    ),
+    (
+        "MA4L0002",
+        "中车株洲电力机车研究所有限公司",
+        "430204",
+        "轨道交通装备",
+        "石峰区时代路169号",
+        27.8706,
+        113.1552,
+    ),
+    (
+        "MA4L0003",
+        "中国航发南方工业有限公司",
+        "430203",
+        "航空发动机",
+        "芦淞区董家塅",
+        27.7882,
+        113.1433,
+    ),
+    (
+        "MA4L0004",
+        "株洲千金药业股份有限公司",
+        "430211",
+        "医药制造",
+        "天元区株洲大道801号",
+        27.8306,
+        113.0875,
+    ),
+    (
+        "MA4L0005",
+        "株洲旗滨玻璃有限公司",
+        "430281",
+        "玻璃制造",
+        "醴陵市经济开发区",
+        27.6470,
+        113.4970,
+    ),
+    (
+        "MA4L0006",
+        "湖南华联瓷业股份有限公司",
+        "430281",
+        "陶瓷制造",
+        "醴陵市陶瓷科技工业园",
+        27.6530,
+        113.5080,
+    ),
+    (
+        "MA4L0007",
+        "株洲硬质合金集团有限公司",
+        "430202",
+        "有色金属",
+        "荷塘区钻石路288号",
+        27.8540,
+        113.1760,
+    ),
+    (
+        "MA4L0008",
+        "株洲时代新材料科技股份有限公司",
+        "430211",
+        "新材料",
+        "天元区海天路18号",
+        27.8380,
+        113.0990,
+    ),
+    (
+        "MA4L0009",
+        "株洲宏达电子股份有限公司",
+        "430211",
+        "电子元器件",
+        "天元区黄河南路",
+        27.8230,
+        113.0950,
+    ),
+    (
+        "MA4L0010",
+        "醴陵市玉祥瓷业有限公司",
+        "430281",
+        "陶瓷制造",
+        "醴陵市东富镇",
+        27.6600,
+        113.4850,
+    ),
+    (
+        "MA4L0011",
+        "攸县农产品加工有限公司",
+        "430223",
+        "农副食品加工",
+        "攸县联星街道",
+        27.0040,
+        113.3450,
+    ),
+    (
+        "MA4L0012",
+        "炎陵黄桃产业开发有限公司",
+        "430225",
+        "农业",
+        "炎陵县霞阳镇",
+        26.4890,
+        113.7720,
+    ),
 ];
 
-/// (username, name, phone, roles, unit code, enterprise index)
-const USERS: &[(&str, &str, &str, &str, &str, Option<usize>)] = &[
-    ("hub.dispatcher", "周调度", "13807330001", "dispatcher", "ZZ-HUB", None),
+/// (username, name, phone, roles, unit code, index of the enterprise a contact speaks for)
+type DemoUser = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<usize>,
+);
+
+const USERS: &[DemoUser] = &[
+    (
+        "hub.dispatcher",
+        "周调度",
+        "13807330001",
+        "dispatcher",
+        "ZZ-HUB",
+        None,
+    ),
     ("czj.admin", "陈管理", "13807330002", "unit_admin", "ZZ-CZJ", None),
     ("officer.zhang", "张伟", "13807330011", "officer", "ZZ-CZJ", None),
     ("officer.li", "李娜", "13807330012", "officer", "ZZ-CZJ", None),
@@ -161,10 +292,24 @@ const USERS: &[(&str, &str, &str, &str, &str, Option<usize>)] = &[
     ("officer.liu", "刘洋", "13807330014", "officer", "ZZ-FGW", None),
     ("rsj.clerk", "赵人社", "13807330021", "department", "ZZ-RSJ", None),
     ("swj.clerk", "钱税务", "13807330022", "department", "ZZ-SWJ", None),
-    ("gdgs.clerk", "孙供电", "13807330023", "department", "ZZ-GDGS", None),
+    (
+        "gdgs.clerk",
+        "孙供电",
+        "13807330023",
+        "department",
+        "ZZ-GDGS",
+        None,
+    ),
     ("jrj.clerk", "吴金融", "13807330024", "department", "ZZ-JRJ", None),
     ("gxj.clerk", "郑工信", "13807330025", "department", "ZZ-GXJ", None),
-    ("qianjin.contact", "冯千金", "13807330031", "enterprise", "", Some(3)),
+    (
+        "qianjin.contact",
+        "冯千金",
+        "13807330031",
+        "enterprise",
+        "",
+        Some(3),
+    ),
 ];
 
 /// Officer username → indexes of the enterprises they look after.
@@ -181,11 +326,22 @@ fn credit_code(index: usize) -> anyhow::Result<CreditCode> {
 }
 
 /// Seeds the demo city; returns the text to print (logins and invite codes).
-pub fn seed_demo(conn: &mut PgConnection, today: NaiveDate, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<String> {
+pub fn seed_demo(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<String> {
     if User::find_by_username(conn, DEMO_ADMIN)?.is_some() {
         return Ok(logins_text(None));
     }
-    let (admin, _) = create_admin(conn, DEMO_ADMIN, DEMO_PASSWORD, "430200", Some("株洲市"), Some("演示管理员"))?;
+    let (admin, _) = create_admin(
+        conn,
+        DEMO_ADMIN,
+        DEMO_PASSWORD,
+        "430200",
+        Some("株洲市"),
+        Some("演示管理员"),
+    )?;
     let admin_caller = crate::auth::Caller {
         user_id: admin.id,
         roles: vec![crate::domain::role::Role::Admin],
@@ -196,15 +352,27 @@ pub fn seed_demo(conn: &mut PgConnection, today: NaiveDate, now: chrono::DateTim
     let hash = password::hash(DEMO_PASSWORD).map_err(app_error)?;
     let invites = conn.transaction::<_, anyhow::Error, _>(|conn| {
         let scope = RegionScope::of(conn, &admin_caller).map_err(app_error)?;
-        let writer = Writer { actor: admin.id, scope: &scope };
+        let writer = Writer {
+            actor: admin.id,
+            scope: &scope,
+        };
         for (code, name) in DISTRICTS {
-            let rec = RegionRecord::parse(&fields(&[("code", code), ("name", name), ("parent_code", "430200")]))
-                .map_err(|e| save_error(SaveError::Fields(e)))?;
+            let rec = RegionRecord::parse(&fields(&[
+                ("code", code),
+                ("name", name),
+                ("parent_code", "430200"),
+            ]))
+            .map_err(|e| save_error(SaveError::Fields(e)))?;
             writer.save_region(conn, None, &rec).map_err(save_error)?;
         }
         for (code, name, kind) in UNITS {
-            let rec = UnitRecord::parse(&fields(&[("code", code), ("name", name), ("kind", kind), ("region_code", "430200")]))
-                .map_err(|e| save_error(SaveError::Fields(e)))?;
+            let rec = UnitRecord::parse(&fields(&[
+                ("code", code),
+                ("name", name),
+                ("kind", kind),
+                ("region_code", "430200"),
+            ]))
+            .map_err(|e| save_error(SaveError::Fields(e)))?;
             writer.save_unit(conn, None, &rec).map_err(save_error)?;
         }
         for (i, (_, name, district, industry, address, lat, lng)) in ENTERPRISES.iter().enumerate() {
@@ -232,7 +400,10 @@ pub fn seed_demo(conn: &mut PgConnection, today: NaiveDate, now: chrono::DateTim
                 ("roles", roles),
                 ("unit_code", unit),
                 ("region_code", "430200"),
-                ("enterprise_credit_code", credit.as_ref().map(CreditCode::as_str).unwrap_or("")),
+                (
+                    "enterprise_credit_code",
+                    credit.as_ref().map(CreditCode::as_str).unwrap_or(""),
+                ),
             ]))
             .map_err(|e| save_error(SaveError::Fields(e)))?;
             let Saved::Created(user) = writer.save_user(conn, None, &rec).map_err(save_error)? else {
@@ -262,7 +433,10 @@ pub fn seed_demo(conn: &mut PgConnection, today: NaiveDate, now: chrono::DateTim
 
 fn logins_text(invites: Option<&[(String, String, String)]>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Demo city 株洲市 (430200) is ready. Console logins (password for all: {DEMO_PASSWORD}):");
+    let _ = writeln!(
+        out,
+        "Demo city 株洲市 (430200) is ready. Console logins (password for all: {DEMO_PASSWORD}):"
+    );
     let _ = writeln!(out, "  {DEMO_ADMIN:<18} admin of 株洲市");
     for (username, name, _, roles, unit, _) in USERS {
         let _ = writeln!(out, "  {username:<18} {roles:<11} {name} {unit}");

@@ -18,7 +18,9 @@ impl Clock {
 
     /// A clock that stands still at `at` until moved with [`Clock::set`] or [`Clock::advance`].
     pub fn fixed(at: DateTime<Utc>) -> Self {
-        Self { fixed: Some(Arc::new(RwLock::new(at))) }
+        Self {
+            fixed: Some(Arc::new(RwLock::new(at))),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -65,14 +67,23 @@ mod tests {
 
     #[test]
     fn wire_times_carry_the_china_offset() {
-        let at = Utc.with_ymd_and_hms(2026, 11, 21, 0, 5, 0).single().expect("valid");
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 21, 0, 5, 0)
+            .single()
+            .expect("valid");
         assert_eq!(wire_time(at).to_rfc3339(), "2026-11-21T08:05:00+08:00");
     }
 
     #[test]
     fn half_past_seven_in_china_is_the_next_day_of_the_utc_evening_before() {
-        let at = Utc.with_ymd_and_hms(2026, 11, 20, 23, 30, 0).single().expect("valid");
-        assert_eq!(local_day(at), NaiveDate::from_ymd_opt(2026, 11, 21).expect("valid"));
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 20, 23, 30, 0)
+            .single()
+            .expect("valid");
+        assert_eq!(
+            local_day(at),
+            NaiveDate::from_ymd_opt(2026, 11, 21).expect("valid")
+        );
     }
 
     #[test]

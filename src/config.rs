@@ -193,7 +193,8 @@ mod tests {
             pairs.push((name, bad));
             let err = Settings::from_lookup(env(&pairs)).expect_err("malformed");
             assert!(
-                err.to_string().starts_with(&format!("configuration error: {name} is malformed")),
+                err.to_string()
+                    .starts_with(&format!("configuration error: {name} is malformed")),
                 "{err}"
             );
         }

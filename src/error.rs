@@ -49,7 +49,10 @@ pub enum AppError {
     },
     /// 429: too many attempts; retry after the given number of seconds.
     #[error("too many requests")]
-    RateLimited { code: &'static str, retry_after_secs: u64 },
+    RateLimited {
+        code: &'static str,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     WeChat(#[from] WeChatError),
     /// 503: a dependency we cannot do without (PostgreSQL) is not answering.
@@ -62,27 +65,47 @@ pub enum AppError {
 
 impl AppError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest { code, message: message.into() }
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Unauthorized { code, message: message.into() }
+        Self::Unauthorized {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Forbidden { code, message: message.into() }
+        Self::Forbidden {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict { code, message: message.into() }
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Unprocessable { code, message: message.into(), details: Value::Null }
+        Self::Unprocessable {
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
     }
 
     pub fn unprocessable_with(code: &'static str, message: impl Into<String>, details: Value) -> Self {
-        Self::Unprocessable { code, message: message.into(), details }
+        Self::Unprocessable {
+            code,
+            message: message.into(),
+            details,
+        }
     }
 
     /// The stable code clients switch on.
@@ -177,7 +200,11 @@ impl ResponseError for AppError {
             _ => {}
         }
         response.json(ErrorBody {
-            error: ErrorPayload { code: self.code(), message: self.message(), details },
+            error: ErrorPayload {
+                code: self.code(),
+                message: self.message(),
+                details,
+            },
         })
     }
 }
@@ -185,16 +212,66 @@ impl ResponseError for AppError {
 /// Unique and check constraints that clients can meet, with the code and message each maps to.
 /// The database enforces the rule; this table only names it.
 const CONSTRAINTS: &[(&str, StatusCode, &str, &str)] = &[
-    ("regions_pkey", StatusCode::CONFLICT, "region.code_taken", "该区划代码已存在"),
-    ("units_code_key", StatusCode::CONFLICT, "unit.code_taken", "该单位编码已存在"),
-    ("enterprises_credit_code_key", StatusCode::CONFLICT, "enterprise.credit_code_taken", "该统一社会信用代码已存在"),
-    ("users_username_key", StatusCode::CONFLICT, "user.username_taken", "该用户名已被使用"),
-    ("users_phone_key", StatusCode::CONFLICT, "user.phone_taken", "该手机号已被其他用户使用"),
-    ("users_wechat_openid_key", StatusCode::CONFLICT, "wechat.already_bound", "该微信已绑定其他账号"),
-    ("assignments_natural_key", StatusCode::CONFLICT, "assignment.exists", "该联络员与企业的结对已存在"),
-    ("users_unit_required", StatusCode::UNPROCESSABLE_ENTITY, "user.unit_required", "联络员、部门和单位管理员必须属于一个单位"),
-    ("users_enterprise_required", StatusCode::UNPROCESSABLE_ENTITY, "user.enterprise_required", "企业联系人必须关联企业"),
-    ("assignments_days_ordered", StatusCode::UNPROCESSABLE_ENTITY, "assignment.days_out_of_order", "结束日期不能早于开始日期"),
+    (
+        "regions_pkey",
+        StatusCode::CONFLICT,
+        "region.code_taken",
+        "该区划代码已存在",
+    ),
+    (
+        "units_code_key",
+        StatusCode::CONFLICT,
+        "unit.code_taken",
+        "该单位编码已存在",
+    ),
+    (
+        "enterprises_credit_code_key",
+        StatusCode::CONFLICT,
+        "enterprise.credit_code_taken",
+        "该统一社会信用代码已存在",
+    ),
+    (
+        "users_username_key",
+        StatusCode::CONFLICT,
+        "user.username_taken",
+        "该用户名已被使用",
+    ),
+    (
+        "users_phone_key",
+        StatusCode::CONFLICT,
+        "user.phone_taken",
+        "该手机号已被其他用户使用",
+    ),
+    (
+        "users_wechat_openid_key",
+        StatusCode::CONFLICT,
+        "wechat.already_bound",
+        "该微信已绑定其他账号",
+    ),
+    (
+        "assignments_natural_key",
+        StatusCode::CONFLICT,
+        "assignment.exists",
+        "该联络员与企业的结对已存在",
+    ),
+    (
+        "users_unit_required",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "user.unit_required",
+        "联络员、部门和单位管理员必须属于一个单位",
+    ),
+    (
+        "users_enterprise_required",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "user.enterprise_required",
+        "企业联系人必须关联企业",
+    ),
+    (
+        "assignments_days_ordered",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "assignment.days_out_of_order",
+        "结束日期不能早于开始日期",
+    ),
 ];
 
 impl From<DieselError> for AppError {
@@ -228,7 +305,9 @@ impl From<DieselError> for AppError {
                         return Self::conflict("conflict.duplicate", "对象已存在");
                     }
                     DatabaseErrorKind::ClosedConnection => {
-                        return Self::Unavailable { code: "database.unavailable" };
+                        return Self::Unavailable {
+                            code: "database.unavailable",
+                        };
                     }
                     _ => {}
                 }
@@ -242,7 +321,9 @@ impl From<DieselError> for AppError {
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
         tracing::warn!(error = %err, "database pool exhausted or unreachable");
-        Self::Unavailable { code: "database.unavailable" }
+        Self::Unavailable {
+            code: "database.unavailable",
+        }
     }
 }
 
@@ -261,20 +342,65 @@ mod tests {
     #[actix_web::test]
     async fn every_variant_renders_the_documented_shape() {
         let cases = vec![
-            (AppError::bad_request("request.malformed_json", "x"), 400, "request.malformed_json"),
-            (AppError::unauthorized("auth.token_invalid", "x"), 401, "auth.token_invalid"),
-            (AppError::forbidden("auth.role_required", "x"), 403, "auth.role_required"),
+            (
+                AppError::bad_request("request.malformed_json", "x"),
+                400,
+                "request.malformed_json",
+            ),
+            (
+                AppError::unauthorized("auth.token_invalid", "x"),
+                401,
+                "auth.token_invalid",
+            ),
+            (
+                AppError::forbidden("auth.role_required", "x"),
+                403,
+                "auth.role_required",
+            ),
             (AppError::NotFound, 404, "not_found"),
             (AppError::RouteNotFound, 404, "route.not_found"),
             (AppError::MethodNotAllowed, 405, "request.method_not_allowed"),
             (AppError::PayloadTooLarge, 413, "request.too_large"),
-            (AppError::UnsupportedMediaType, 415, "request.unsupported_media_type"),
-            (AppError::conflict("idempotency.key_reused", "x"), 409, "idempotency.key_reused"),
-            (AppError::unprocessable("import.invalid_rows", "x"), 422, "import.invalid_rows"),
-            (AppError::RateLimited { code: "auth.too_many_attempts", retry_after_secs: 60 }, 429, "auth.too_many_attempts"),
-            (AppError::WeChat(WeChatError::Unavailable("down".into())), 503, "wechat.unavailable"),
-            (AppError::Unavailable { code: "database.unavailable" }, 503, "database.unavailable"),
-            (AppError::Internal(anyhow::anyhow!("secret detail")), 500, "internal"),
+            (
+                AppError::UnsupportedMediaType,
+                415,
+                "request.unsupported_media_type",
+            ),
+            (
+                AppError::conflict("idempotency.key_reused", "x"),
+                409,
+                "idempotency.key_reused",
+            ),
+            (
+                AppError::unprocessable("import.invalid_rows", "x"),
+                422,
+                "import.invalid_rows",
+            ),
+            (
+                AppError::RateLimited {
+                    code: "auth.too_many_attempts",
+                    retry_after_secs: 60,
+                },
+                429,
+                "auth.too_many_attempts",
+            ),
+            (
+                AppError::WeChat(WeChatError::Unavailable("down".into())),
+                503,
+                "wechat.unavailable",
+            ),
+            (
+                AppError::Unavailable {
+                    code: "database.unavailable",
+                },
+                503,
+                "database.unavailable",
+            ),
+            (
+                AppError::Internal(anyhow::anyhow!("secret detail")),
+                500,
+                "internal",
+            ),
         ];
         for (err, status, code) in cases {
             let (got_status, body) = body_of(err).await;
@@ -293,8 +419,14 @@ mod tests {
 
     #[actix_web::test]
     async fn rate_limit_carries_retry_after() {
-        let response = AppError::RateLimited { code: "auth.too_many_attempts", retry_after_secs: 42 }
-            .error_response();
-        assert_eq!(response.headers().get(header::RETRY_AFTER).map(|v| v.as_bytes()), Some(&b"42"[..]));
+        let response = AppError::RateLimited {
+            code: "auth.too_many_attempts",
+            retry_after_secs: 42,
+        }
+        .error_response();
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER).map(|v| v.as_bytes()),
+            Some(&b"42"[..])
+        );
     }
 }

@@ -48,7 +48,13 @@ fn one_off(command: Command) -> anyhow::Result<()> {
             let clock = Clock::system();
             print!("{}", bootstrap::seed_demo(&mut conn, clock.today(), clock.now())?);
         }
-        Command::CreateAdmin { username, password, region_code, region_name, name } => {
+        Command::CreateAdmin {
+            username,
+            password,
+            region_code,
+            region_name,
+            name,
+        } => {
             let (user, created) = bootstrap::create_admin(
                 &mut conn,
                 &username,
@@ -74,7 +80,9 @@ async fn serve() -> anyhow::Result<()> {
     let pool = db::pool(settings.database_url.expose(), settings.database_pool_size);
     let migrate_pool = pool.clone();
     let applied = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
-        let mut conn = migrate_pool.get().context("connecting to PostgreSQL (DATABASE_URL)")?;
+        let mut conn = migrate_pool
+            .get()
+            .context("connecting to PostgreSQL (DATABASE_URL)")?;
         db::migrate(&mut conn)
     })
     .await??;

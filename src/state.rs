@@ -43,7 +43,12 @@ impl AppState {
         )?;
         Ok(Self {
             jwt: JwtKeys::new(&settings.jwt_secret),
-            login_failures: FailureCounter::new(cache.clone(), "login_failures", FAILURE_LIMIT, FAILURE_WINDOW),
+            login_failures: FailureCounter::new(
+                cache.clone(),
+                "login_failures",
+                FAILURE_LIMIT,
+                FAILURE_WINDOW,
+            ),
             bind_failures: FailureCounter::new(cache.clone(), "bind_failures", FAILURE_LIMIT, FAILURE_WINDOW),
             metrics: Metrics::new()?,
             pool,

@@ -61,8 +61,12 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
         .verify_access(&state.clock, token)
         .map(Caller::from)
         .map_err(|e| match e {
-            TokenError::Expired => AppError::unauthorized("auth.token_expired", "登录已过期，请刷新 (token expired)"),
-            TokenError::Invalid => AppError::unauthorized("auth.token_invalid", "登录凭证无效 (invalid token)"),
+            TokenError::Expired => {
+                AppError::unauthorized("auth.token_expired", "登录已过期，请刷新 (token expired)")
+            }
+            TokenError::Invalid => {
+                AppError::unauthorized("auth.token_invalid", "登录凭证无效 (invalid token)")
+            }
         })
 }
 
@@ -94,7 +98,10 @@ impl<R: RequiredRole> FromRequest for Authed<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(authenticate(req).and_then(|caller| {
             if caller.has(R::ROLE) {
-                Ok(Self { caller, _role: PhantomData })
+                Ok(Self {
+                    caller,
+                    _role: PhantomData,
+                })
             } else {
                 Err(AppError::forbidden(
                     "auth.role_required",

@@ -154,7 +154,11 @@ mod tests {
     }
 
     fn clock() -> Clock {
-        Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).single().expect("valid"))
+        Clock::fixed(
+            Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0)
+                .single()
+                .expect("valid"),
+        )
     }
 
     #[test]
@@ -170,7 +174,10 @@ mod tests {
     fn a_token_signed_with_another_key_is_invalid() {
         let clock = clock();
         let token = keys(&"a".repeat(32)).issue_access(&clock, claims());
-        assert_eq!(keys(&"b".repeat(32)).verify_access(&clock, &token), Err(TokenError::Invalid));
+        assert_eq!(
+            keys(&"b".repeat(32)).verify_access(&clock, &token),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]

@@ -29,11 +29,14 @@ pub fn hash(password: &str) -> Result<String, AppError> {
 /// unknown username costs the same time as a wrong password.
 pub fn verify(password: &str, stored: Option<&str>) -> bool {
     // A valid argon2id hash of a random string nobody knows.
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W2/0VbzBq6Ux3JSkTGDcLdVfi7X/6fBCxiGyhwQ0FWc";
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W2/0VbzBq6Ux3JSkTGDcLdVfi7X/6fBCxiGyhwQ0FWc";
     let Ok(parsed) = PasswordHash::new(stored.unwrap_or(DUMMY)) else {
         return false;
     };
-    let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+    let matches = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
     matches && stored.is_some()
 }
 
@@ -51,6 +54,12 @@ mod tests {
 
     #[test]
     fn short_passwords_are_refused() {
-        assert!(matches!(hash("short"), Err(AppError::Unprocessable { code: "password.too_weak", .. })));
+        assert!(matches!(
+            hash("short"),
+            Err(AppError::Unprocessable {
+                code: "password.too_weak",
+                ..
+            })
+        ));
     }
 }

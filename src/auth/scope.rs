@@ -28,9 +28,15 @@ impl RegionScope {
     /// The subtree of the caller's own region.
     pub fn of(conn: &mut PgConnection, caller: &Caller) -> Result<Self, AppError> {
         let root = Region::find(conn, &caller.region_code)?.ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("caller's region {} does not exist", caller.region_code))
+            AppError::Internal(anyhow::anyhow!(
+                "caller's region {} does not exist",
+                caller.region_code
+            ))
         })?;
-        Ok(Self { root_code: root.code, root_path: root.path })
+        Ok(Self {
+            root_code: root.code,
+            root_path: root.path,
+        })
     }
 
     /// `true` when `code` names a region in this subtree.
@@ -81,7 +87,11 @@ pub fn can_see_enterprise(
 }
 
 /// Loads an enterprise the caller may read; absent and invisible look the same.
-pub fn visible_enterprise(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<Enterprise, AppError> {
+pub fn visible_enterprise(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Enterprise, AppError> {
     match Enterprise::find(conn, id)? {
         Some(enterprise) if can_see_enterprise(conn, caller, &enterprise)? => Ok(enterprise),
         _ => Err(AppError::NotFound),

@@ -25,7 +25,12 @@ pub struct TokenPair {
 }
 
 /// Starts a new session (a new refresh token family) for `user`.
-pub fn start(conn: &mut PgConnection, jwt: &JwtKeys, clock: &Clock, user: &User) -> Result<TokenPair, AppError> {
+pub fn start(
+    conn: &mut PgConnection,
+    jwt: &JwtKeys,
+    clock: &Clock,
+    user: &User,
+) -> Result<TokenPair, AppError> {
     issue(conn, jwt, clock, user, Uuid::new_v4())
 }
 
@@ -71,7 +76,10 @@ fn issue(
 }
 
 fn refresh_invalid() -> AppError {
-    AppError::unauthorized("auth.refresh_invalid", "登录已失效，请重新登录 (refresh token invalid)")
+    AppError::unauthorized(
+        "auth.refresh_invalid",
+        "登录已失效，请重新登录 (refresh token invalid)",
+    )
 }
 
 /// What presenting a refresh token led to.
@@ -97,7 +105,12 @@ impl Rotation {
 
 /// Spends `presented` and issues its successor. Call inside a transaction: the row lock and
 /// the writes must commit together.
-pub fn rotate(conn: &mut PgConnection, jwt: &JwtKeys, clock: &Clock, presented: &str) -> Result<Rotation, AppError> {
+pub fn rotate(
+    conn: &mut PgConnection,
+    jwt: &JwtKeys,
+    clock: &Clock,
+    presented: &str,
+) -> Result<Rotation, AppError> {
     let now = clock.now();
     let token = RefreshToken::find_for_update(conn, &sha256_hex(presented))?.ok_or_else(refresh_invalid)?;
     if token.revoked_at.is_some() || token.expires_at <= now {
@@ -109,7 +122,9 @@ pub fn rotate(conn: &mut PgConnection, jwt: &JwtKeys, clock: &Clock, presented: 
         tracing::warn!(user_id = %token.user_id, family_id = %token.family_id, "refresh token reused; family revoked");
         return Ok(Rotation::Reused);
     }
-    let user = User::find(conn, token.user_id)?.filter(|u| u.active).ok_or_else(refresh_invalid)?;
+    let user = User::find(conn, token.user_id)?
+        .filter(|u| u.active)
+        .ok_or_else(refresh_invalid)?;
     RefreshToken::mark_used(conn, token.id, now)?;
     issue(conn, jwt, clock, &user, token.family_id).map(Rotation::Rotated)
 }

@@ -62,7 +62,9 @@ impl Cache {
     }
 
     fn reconnect_in_background(&self) {
-        let Some(client) = self.inner.client.clone() else { return };
+        let Some(client) = self.inner.client.clone() else {
+            return;
+        };
         if self.inner.connecting.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -114,7 +116,9 @@ impl Cache {
     pub async fn get(&self, name: &str) -> Option<String> {
         let mut pipe = redis::pipe();
         pipe.get(self.key(name));
-        self.query::<(Option<String>,)>("get", &pipe).await.and_then(|(v,)| v)
+        self.query::<(Option<String>,)>("get", &pipe)
+            .await
+            .and_then(|(v,)| v)
     }
 
     pub async fn set_ex(&self, name: &str, value: &str, ttl: Duration) -> bool {

@@ -65,14 +65,19 @@ impl CreditCode {
             return Err(CreditCodeError::Length(code.chars().count()));
         }
         if let Some((i, &c)) = bytes.iter().enumerate().find(|(_, &c)| value_of(c).is_none()) {
-            return Err(CreditCodeError::Character { position: i + 1, found: c as char });
+            return Err(CreditCodeError::Character {
+                position: i + 1,
+                found: c as char,
+            });
         }
         if !bytes[2..8].iter().all(u8::is_ascii_digit) {
             return Err(CreditCodeError::Division);
         }
         let org_expected = organisation_check_char(&bytes[8..16]).ok_or(CreditCodeError::Division)?;
         if bytes[16] as char != org_expected {
-            return Err(CreditCodeError::OrganisationCheck { expected: org_expected });
+            return Err(CreditCodeError::OrganisationCheck {
+                expected: org_expected,
+            });
         }
         let expected = check_char(&bytes[..17]).ok_or(CreditCodeError::Division)?;
         if bytes[17] as char != expected {
@@ -114,7 +119,10 @@ mod tests {
     #[test]
     fn real_codes_pass() {
         for code in ["9144030071526726XG", "914403001922038216"] {
-            assert_eq!(CreditCode::parse(code).map(|c| c.to_string()), Ok(code.to_owned()));
+            assert_eq!(
+                CreditCode::parse(code).map(|c| c.to_string()),
+                Ok(code.to_owned())
+            );
         }
     }
 
@@ -147,9 +155,15 @@ mod tests {
         assert_eq!(CreditCode::parse("91440300"), Err(CreditCodeError::Length(8)));
         assert_eq!(
             CreditCode::parse("9I440300715267260G"),
-            Err(CreditCodeError::Character { position: 2, found: 'I' })
+            Err(CreditCodeError::Character {
+                position: 2,
+                found: 'I'
+            })
         );
-        assert_eq!(CreditCode::parse("91AB0300715267260G"), Err(CreditCodeError::Division));
+        assert_eq!(
+            CreditCode::parse("91AB0300715267260G"),
+            Err(CreditCodeError::Division)
+        );
     }
 
     #[test]

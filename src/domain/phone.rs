@@ -47,7 +47,10 @@ mod tests {
     #[test]
     fn typed_forms_normalise_to_eleven_digits() {
         for typed in ["13800138000", "+86 138-0013-8000", "0086 13800138000"] {
-            assert_eq!(Phone::parse(typed).map(Phone::into_string).as_deref(), Some("13800138000"));
+            assert_eq!(
+                Phone::parse(typed).map(Phone::into_string).as_deref(),
+                Some("13800138000")
+            );
         }
     }
 

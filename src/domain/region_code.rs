@@ -40,7 +40,12 @@ mod tests {
 
     #[test]
     fn six_digit_codes_parse() {
-        assert_eq!(RegionCode::parse(" 430200 ").map(RegionCode::into_string).as_deref(), Some("430200"));
+        assert_eq!(
+            RegionCode::parse(" 430200 ")
+                .map(RegionCode::into_string)
+                .as_deref(),
+            Some("430200")
+        );
         for bad in ["43020", "4302000", "43020a", "030200", ""] {
             assert!(RegionCode::parse(bad).is_none(), "{bad}");
         }

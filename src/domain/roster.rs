@@ -23,18 +23,41 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(column: &str, message: impl Into<String>) -> Self {
-        Self { column: column.to_owned(), message: message.into() }
+        Self {
+            column: column.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
 /// The columns of each import file, in order (API.md "Import formats").
 pub const REGION_COLUMNS: &[&str] = &["code", "name", "parent_code"];
 pub const UNIT_COLUMNS: &[&str] = &["code", "name", "kind", "region_code"];
-pub const ENTERPRISE_COLUMNS: &[&str] =
-    &["credit_code", "name", "region_code", "industry", "address", "lat", "lng", "geofence_m"];
-pub const USER_COLUMNS: &[&str] =
-    &["username", "name", "phone", "roles", "unit_code", "region_code", "enterprise_credit_code"];
-pub const ASSIGNMENT_COLUMNS: &[&str] = &["officer_username", "enterprise_credit_code", "start_day", "end_day"];
+pub const ENTERPRISE_COLUMNS: &[&str] = &[
+    "credit_code",
+    "name",
+    "region_code",
+    "industry",
+    "address",
+    "lat",
+    "lng",
+    "geofence_m",
+];
+pub const USER_COLUMNS: &[&str] = &[
+    "username",
+    "name",
+    "phone",
+    "roles",
+    "unit_code",
+    "region_code",
+    "enterprise_credit_code",
+];
+pub const ASSIGNMENT_COLUMNS: &[&str] = &[
+    "officer_username",
+    "enterprise_credit_code",
+    "start_day",
+    "end_day",
+];
 
 pub const DEFAULT_GEOFENCE_M: i32 = 500;
 const MAX_NAME: usize = 200;
@@ -48,11 +71,17 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(fields: &'a Fields) -> Self {
-        Self { fields, errors: Vec::new() }
+        Self {
+            fields,
+            errors: Vec::new(),
+        }
     }
 
     fn optional(&self, column: &str) -> Option<&'a str> {
-        self.fields.get(column).map(|v| v.trim()).filter(|v| !v.is_empty())
+        self.fields
+            .get(column)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
     }
 
     fn fail(&mut self, column: &str, message: impl Into<String>) {
@@ -74,7 +103,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn parsed<T>(&mut self, column: &str, required: bool, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+    fn parsed<T>(
+        &mut self,
+        column: &str,
+        required: bool,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         match self.optional(column) {
             None => {
                 if required {
@@ -99,7 +133,9 @@ impl<'a> Reader<'a> {
     }
 
     fn credit_code(&mut self, column: &str, required: bool) -> Option<CreditCode> {
-        self.parsed(column, required, |v| CreditCode::parse(v).map_err(|e| e.to_string()))
+        self.parsed(column, required, |v| {
+            CreditCode::parse(v).map_err(|e| e.to_string())
+        })
     }
 
     fn day(&mut self, column: &str, required: bool) -> Option<NaiveDate> {
@@ -114,7 +150,6 @@ impl<'a> Reader<'a> {
             _ => Err(format!("“{v}”应为 {} 到 {} 之间的数", range.start(), range.end())),
         })
     }
-
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,7 +171,11 @@ impl RegionRecord {
             }
         }
         match code {
-            Some(code) if r.errors.is_empty() => Ok(Self { code, name, parent_code }),
+            Some(code) if r.errors.is_empty() => Ok(Self {
+                code,
+                name,
+                parent_code,
+            }),
             _ => Err(r.errors),
         }
     }
@@ -160,9 +199,12 @@ impl UnitRecord {
         });
         let region_code = r.region_code("region_code", true);
         match (kind, region_code) {
-            (Some(kind), Some(region_code)) if r.errors.is_empty() => {
-                Ok(Self { code, name, kind, region_code })
-            }
+            (Some(kind), Some(region_code)) if r.errors.is_empty() => Ok(Self {
+                code,
+                name,
+                kind,
+                region_code,
+            }),
             _ => Err(r.errors),
         }
     }
@@ -230,7 +272,8 @@ impl UserRecord {
         let mut r = Reader::new(fields);
         let username = r.parsed("username", true, |v| {
             let ok = (2..=64).contains(&v.len())
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'@' | b'-'));
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'@' | b'-'));
             if ok {
                 Ok(v.to_owned())
             } else {
@@ -308,7 +351,10 @@ mod tests {
     use super::*;
 
     fn fields(pairs: &[(&str, &str)]) -> Fields {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -337,7 +383,10 @@ mod tests {
         ]))
         .expect_err("invalid");
         let columns: Vec<_> = errors.iter().map(|e| e.column.as_str()).collect();
-        assert_eq!(columns, ["credit_code", "name", "region_code", "lat", "lng", "geofence_m"]);
+        assert_eq!(
+            columns,
+            ["credit_code", "name", "region_code", "lat", "lng", "geofence_m"]
+        );
     }
 
     #[test]
@@ -362,13 +411,20 @@ mod tests {
             ("end_day", "2026-02-01"),
         ]))
         .expect_err("invalid");
-        assert_eq!(errors, vec![FieldError::new("end_day", "结束日期不能早于开始日期")]);
+        assert_eq!(
+            errors,
+            vec![FieldError::new("end_day", "结束日期不能早于开始日期")]
+        );
     }
 
     #[test]
     fn a_region_cannot_be_its_own_parent() {
-        let errors = RegionRecord::parse(&fields(&[("code", "430200"), ("name", "株洲市"), ("parent_code", "430200")]))
-            .expect_err("invalid");
+        let errors = RegionRecord::parse(&fields(&[
+            ("code", "430200"),
+            ("name", "株洲市"),
+            ("parent_code", "430200"),
+        ]))
+        .expect_err("invalid");
         assert_eq!(errors[0].column, "parent_code");
     }
 }

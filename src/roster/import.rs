@@ -153,12 +153,15 @@ pub fn run(
                 Ok(Saved::Created(created)) => {
                     report.created += 1;
                     if let (Created::User(user), false) = (created, dry_run) {
-                        let (code, expires_at) = writer.issue_invite(conn, &user, now).map_err(|e| match e {
-                            SaveError::App(e) => Abort::Failed(e),
-                            SaveError::Fields(_) => Abort::Failed(AppError::Internal(anyhow::anyhow!("invite"))),
-                        })?;
+                        let (code, expires_at) =
+                            writer.issue_invite(conn, &user, now).map_err(|e| match e {
+                                SaveError::App(e) => Abort::Failed(e),
+                                SaveError::Fields(_) => {
+                                    Abort::Failed(AppError::Internal(anyhow::anyhow!("invite")))
+                                }
+                            })?;
                         report.invite_codes.push(InviteCode {
-                            username: user.username,
+                            username: user.username.clone(),
                             invite_code: code,
                             expires_at: wire_time(expires_at),
                         });
@@ -172,7 +175,11 @@ pub fn run(
                     message: f.message,
                 })),
                 Err(SaveError::App(e @ (AppError::Conflict { .. } | AppError::Unprocessable { .. }))) => {
-                    errors.push(RowError { row: row.line, column: column_of(e.code()).to_owned(), message: e.to_string() })
+                    errors.push(RowError {
+                        row: row.line,
+                        column: column_of(e.code()).to_owned(),
+                        message: e.to_string(),
+                    })
                 }
                 Err(SaveError::App(e)) => return Err(Abort::Failed(e)),
             }
@@ -198,7 +205,7 @@ pub fn run(
 
 /// What a row created; only new users need a follow-up (their invite code).
 enum Created {
-    User(User),
+    User(Box<User>),
     Other,
 }
 
@@ -214,14 +221,22 @@ fn field_errors(errors: Vec<FieldError>) -> SaveError {
     SaveError::Fields(errors)
 }
 
-fn save_row(conn: &mut PgConnection, writer: &Writer, kind: Kind, row: &Row) -> Result<Saved<Created>, SaveError> {
+fn save_row(
+    conn: &mut PgConnection,
+    writer: &Writer,
+    kind: Kind,
+    row: &Row,
+) -> Result<Saved<Created>, SaveError> {
     match kind {
         Kind::Regions => {
             let rec = RegionRecord::parse(&row.fields).map_err(field_errors)?;
             let existing = Region::find(conn, rec.code.as_str())?;
             if let Some(old) = &existing {
                 if !old.path.starts_with(&writer.scope.root_path) {
-                    return Err(SaveError::Fields(vec![FieldError::new("code", "该区划不在您的管辖范围内")]));
+                    return Err(SaveError::Fields(vec![FieldError::new(
+                        "code",
+                        "该区划不在您的管辖范围内",
+                    )]));
                 }
             }
             writer.save_region(conn, existing, &rec).map(other)
@@ -231,7 +246,10 @@ fn save_row(conn: &mut PgConnection, writer: &Writer, kind: Kind, row: &Row) -> 
             let existing = Unit::find_by_code(conn, &rec.code)?;
             if let Some(old) = &existing {
                 if !writer.scope.contains(conn, &old.region_code)? {
-                    return Err(SaveError::Fields(vec![FieldError::new("code", "该编码已被其他地区的单位使用")]));
+                    return Err(SaveError::Fields(vec![FieldError::new(
+                        "code",
+                        "该编码已被其他地区的单位使用",
+                    )]));
                 }
             }
             writer.save_unit(conn, existing, &rec).map(other)
@@ -241,7 +259,10 @@ fn save_row(conn: &mut PgConnection, writer: &Writer, kind: Kind, row: &Row) -> 
             let existing = Enterprise::find_by_credit_code(conn, rec.credit_code.as_str())?;
             if let Some(old) = &existing {
                 if !writer.scope.contains(conn, &old.region_code)? {
-                    return Err(SaveError::Fields(vec![FieldError::new("credit_code", "该企业已登记在其他地区")]));
+                    return Err(SaveError::Fields(vec![FieldError::new(
+                        "credit_code",
+                        "该企业已登记在其他地区",
+                    )]));
                 }
             }
             writer.save_enterprise(conn, existing, &rec).map(other)
@@ -251,11 +272,14 @@ fn save_row(conn: &mut PgConnection, writer: &Writer, kind: Kind, row: &Row) -> 
             let existing = User::find_by_username(conn, &rec.username)?;
             if let Some(old) = &existing {
                 if !writer.scope.contains(conn, &old.region_code)? {
-                    return Err(SaveError::Fields(vec![FieldError::new("username", "该用户名已被其他地区使用")]));
+                    return Err(SaveError::Fields(vec![FieldError::new(
+                        "username",
+                        "该用户名已被其他地区使用",
+                    )]));
                 }
             }
             Ok(match writer.save_user(conn, existing, &rec)? {
-                Saved::Created(user) => Saved::Created(Created::User(user)),
+                Saved::Created(user) => Saved::Created(Created::User(Box::new(user))),
                 Saved::Updated(_) => Saved::Updated(Created::Other),
                 Saved::Unchanged(_) => Saved::Unchanged(Created::Other),
             })

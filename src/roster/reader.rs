@@ -113,7 +113,11 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, ReadError> {
         })?;
         // The reader skips blank lines without counting them; count newlines up to the record.
         // Its reported start may lie on the blank lines before it.
-        let mut start = record.position().map(|p| p.byte() as usize).unwrap_or(0).min(bytes.len());
+        let mut start = record
+            .position()
+            .map(|p| p.byte() as usize)
+            .unwrap_or(0)
+            .min(bytes.len());
         while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
             start += 1;
         }
@@ -193,7 +197,9 @@ mod tests {
     #[test]
     fn non_utf8_csv_is_explained() {
         let gbk_zhuzhou = b"code,name\n430200,\xd6\xea\xd6\xde\xca\xd0\n";
-        assert!(matches!(read(gbk_zhuzhou, COLUMNS, &["code"]), Err(ReadError::Unreadable(m)) if m.contains("UTF-8")));
+        assert!(
+            matches!(read(gbk_zhuzhou, COLUMNS, &["code"]), Err(ReadError::Unreadable(m)) if m.contains("UTF-8"))
+        );
     }
 
     #[test]

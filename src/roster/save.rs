@@ -100,7 +100,15 @@ impl Writer<'_> {
         before: Option<&B>,
         after: Option<&A>,
     ) -> Result<(), SaveError> {
-        audit::record(conn, Some(self.actor), action, object_type, object_id, before, after)?;
+        audit::record(
+            conn,
+            Some(self.actor),
+            action,
+            object_type,
+            object_id,
+            before,
+            after,
+        )?;
         Ok(())
     }
 
@@ -126,7 +134,9 @@ impl Writer<'_> {
             None => None,
         };
         let is_root = rec.code.as_str() == self.scope.root_code;
-        let parent_in_scope = parent.as_ref().is_some_and(|p| p.path.starts_with(&self.scope.root_path));
+        let parent_in_scope = parent
+            .as_ref()
+            .is_some_and(|p| p.path.starts_with(&self.scope.root_path));
         if !is_root && !parent_in_scope {
             return Err(field("parent_code", format!("上级区划{OUT_OF_SCOPE}")));
         }
@@ -136,9 +146,21 @@ impl Writer<'_> {
             None => {
                 let region = Region::insert(
                     conn,
-                    &NewRegion { code: rec.code.as_str(), name: &rec.name, parent_code, path: &path },
+                    &NewRegion {
+                        code: rec.code.as_str(),
+                        name: &rec.name,
+                        parent_code,
+                        path: &path,
+                    },
                 )?;
-                self.audit(conn, "region.create", "region", &region.code, None::<&()>, Some(&region))?;
+                self.audit(
+                    conn,
+                    "region.create",
+                    "region",
+                    &region.code,
+                    None::<&()>,
+                    Some(&region),
+                )?;
                 Ok(Saved::Created(region))
             }
             Some(old) if old.name == rec.name && old.parent_code.as_deref() == parent_code => {
@@ -152,7 +174,14 @@ impl Writer<'_> {
                     return Err(field("parent_code", "不能移到自己的下级区划之下"));
                 }
                 let region = Region::update(conn, &old.code, &rec.name, parent_code, &path, &old.path)?;
-                self.audit(conn, "region.update", "region", &region.code, Some(&old), Some(&region))?;
+                self.audit(
+                    conn,
+                    "region.update",
+                    "region",
+                    &region.code,
+                    Some(&old),
+                    Some(&region),
+                )?;
                 Ok(Saved::Updated(region))
             }
         }
@@ -174,7 +203,14 @@ impl Writer<'_> {
         match existing {
             None => {
                 let unit = Unit::insert(conn, &fields)?;
-                self.audit(conn, "unit.create", "unit", &unit.id.to_string(), None::<&()>, Some(&unit))?;
+                self.audit(
+                    conn,
+                    "unit.create",
+                    "unit",
+                    &unit.id.to_string(),
+                    None::<&()>,
+                    Some(&unit),
+                )?;
                 Ok(Saved::Created(unit))
             }
             Some(old)
@@ -187,7 +223,14 @@ impl Writer<'_> {
             }
             Some(old) => {
                 let unit = Unit::update(conn, old.id, &fields)?;
-                self.audit(conn, "unit.update", "unit", &unit.id.to_string(), Some(&old), Some(&unit))?;
+                self.audit(
+                    conn,
+                    "unit.update",
+                    "unit",
+                    &unit.id.to_string(),
+                    Some(&old),
+                    Some(&unit),
+                )?;
                 Ok(Saved::Updated(unit))
             }
         }
@@ -214,7 +257,14 @@ impl Writer<'_> {
             None => {
                 let enterprise = Enterprise::insert(conn, &fields)?;
                 let id = enterprise.id.to_string();
-                self.audit(conn, "enterprise.create", "enterprise", &id, None::<&()>, Some(&enterprise))?;
+                self.audit(
+                    conn,
+                    "enterprise.create",
+                    "enterprise",
+                    &id,
+                    None::<&()>,
+                    Some(&enterprise),
+                )?;
                 Ok(Saved::Created(enterprise))
             }
             Some(old)
@@ -232,7 +282,14 @@ impl Writer<'_> {
             Some(old) => {
                 let enterprise = Enterprise::update(conn, old.id, &fields)?;
                 let id = enterprise.id.to_string();
-                self.audit(conn, "enterprise.update", "enterprise", &id, Some(&old), Some(&enterprise))?;
+                self.audit(
+                    conn,
+                    "enterprise.update",
+                    "enterprise",
+                    &id,
+                    Some(&old),
+                    Some(&enterprise),
+                )?;
                 Ok(Saved::Updated(enterprise))
             }
         }
@@ -281,7 +338,14 @@ impl Writer<'_> {
         match existing {
             None => {
                 let user = User::insert(conn, &fields)?;
-                self.audit(conn, "user.create", "user", &user.id.to_string(), None::<&()>, Some(&user))?;
+                self.audit(
+                    conn,
+                    "user.create",
+                    "user",
+                    &user.id.to_string(),
+                    None::<&()>,
+                    Some(&user),
+                )?;
                 Ok(Saved::Created(user))
             }
             Some(old)
@@ -297,7 +361,14 @@ impl Writer<'_> {
             }
             Some(old) => {
                 let user = User::update(conn, old.id, &fields)?;
-                self.audit(conn, "user.update", "user", &user.id.to_string(), Some(&old), Some(&user))?;
+                self.audit(
+                    conn,
+                    "user.update",
+                    "user",
+                    &user.id.to_string(),
+                    Some(&old),
+                    Some(&user),
+                )?;
                 Ok(Saved::Updated(user))
             }
         }
@@ -314,7 +385,14 @@ impl Writer<'_> {
         let code = secrets::new_invite_code();
         let expires_at = now + INVITE_TTL;
         User::set_invite(conn, user.id, &secrets::invite_digest(&code), expires_at)?;
-        self.audit::<(), ()>(conn, "user.invite_issued", "user", &user.id.to_string(), None, None)?;
+        self.audit::<(), ()>(
+            conn,
+            "user.invite_issued",
+            "user",
+            &user.id.to_string(),
+            None,
+            None,
+        )?;
         Ok((code, expires_at))
     }
 
@@ -325,14 +403,25 @@ impl Writer<'_> {
     ) -> Result<Saved<Assignment>, SaveError> {
         let officer = User::find_by_username(conn, &rec.officer_username)?
             .filter(|u| self.scope.contains(conn, &u.region_code).unwrap_or(false))
-            .ok_or_else(|| field("officer_username", format!("联络员 {} {OUT_OF_SCOPE}", rec.officer_username)))?;
+            .ok_or_else(|| {
+                field(
+                    "officer_username",
+                    format!("联络员 {} {OUT_OF_SCOPE}", rec.officer_username),
+                )
+            })?;
         if !officer.role_list().contains(&Role::Officer) {
-            return Err(field("officer_username", format!("{} 不是联络员", rec.officer_username)));
+            return Err(field(
+                "officer_username",
+                format!("{} 不是联络员", rec.officer_username),
+            ));
         }
         let enterprise = Enterprise::find_by_credit_code(conn, rec.enterprise_credit_code.as_str())?
             .filter(|e| self.scope.contains(conn, &e.region_code).unwrap_or(false))
             .ok_or_else(|| {
-                field("enterprise_credit_code", format!("企业 {} {OUT_OF_SCOPE}", rec.enterprise_credit_code))
+                field(
+                    "enterprise_credit_code",
+                    format!("企业 {} {OUT_OF_SCOPE}", rec.enterprise_credit_code),
+                )
             })?;
         match Assignment::find_by_natural_key(conn, officer.id, enterprise.id, rec.start_day)? {
             None => {
@@ -346,7 +435,14 @@ impl Writer<'_> {
                     },
                 )?;
                 let id = assignment.id.to_string();
-                self.audit(conn, "assignment.create", "assignment", &id, None::<&()>, Some(&assignment))?;
+                self.audit(
+                    conn,
+                    "assignment.create",
+                    "assignment",
+                    &id,
+                    None::<&()>,
+                    Some(&assignment),
+                )?;
                 Ok(Saved::Created(assignment))
             }
             Some(old) if old.end_day == rec.end_day => Ok(Saved::Unchanged(old)),
@@ -365,7 +461,14 @@ impl Writer<'_> {
         }
         let assignment = Assignment::set_end_day(conn, old.id, end_day)?;
         let id = assignment.id.to_string();
-        self.audit(conn, "assignment.update", "assignment", &id, Some(&old), Some(&assignment))?;
+        self.audit(
+            conn,
+            "assignment.update",
+            "assignment",
+            &id,
+            Some(&old),
+            Some(&assignment),
+        )?;
         Ok(Saved::Updated(assignment))
     }
 }

@@ -10,9 +10,9 @@ use super::{post, Endpoint};
 use crate::auth::jwt::{TokenError, BIND_TTL};
 use crate::auth::session::{self, TokenPair};
 use crate::auth::{password, secrets};
+use crate::db;
 use crate::db::models::audit;
 use crate::db::models::user::User;
-use crate::db;
 use crate::domain::phone::Phone;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -63,11 +63,17 @@ fn required<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a s
 }
 
 fn inactive() -> AppError {
-    AppError::forbidden("auth.user_disabled", "账号已停用，请联系管理员 (account disabled)")
+    AppError::forbidden(
+        "auth.user_disabled",
+        "账号已停用，请联系管理员 (account disabled)",
+    )
 }
 
 /// `wx.login` code → tokens for a bound user, or a short-lived bind token for a new one.
-async fn wechat_login(state: web::Data<AppState>, body: web::Json<WeChatLoginRequest>) -> Result<HttpResponse, AppError> {
+async fn wechat_login(
+    state: web::Data<AppState>,
+    body: web::Json<WeChatLoginRequest>,
+) -> Result<HttpResponse, AppError> {
     let code = required("code", &body.code, 128)?;
     let session = state.wechat.code2session(code).await?;
     let openid = session.openid.clone();
@@ -80,7 +86,15 @@ async fn wechat_login(state: web::Data<AppState>, body: web::Json<WeChatLoginReq
             return Err(inactive());
         }
         let tokens = session::start(conn, &app.jwt, &app.clock, &user)?;
-        audit::record::<(), ()>(conn, Some(user.id), "auth.wechat_login", "user", &user.id.to_string(), None, None)?;
+        audit::record::<(), ()>(
+            conn,
+            Some(user.id),
+            "auth.wechat_login",
+            "user",
+            &user.id.to_string(),
+            None,
+            None,
+        )?;
         Ok(Some((user, tokens)))
     })
     .await?;
@@ -106,33 +120,50 @@ struct BindRequest {
     invite_code: String,
 }
 
-enum BindOutcome {
-    Bound(User, TokenPair),
-    InviteRefused,
-}
-
 /// Binds the WeChat identity of a bind token to the rostered user with this phone and invite
 /// code, consuming the code. A retry after success signs in again instead of failing. A user
 /// who was bound before is re-bound: the admin's fresh invite code is the authority for that.
-async fn wechat_bind(state: web::Data<AppState>, body: web::Json<BindRequest>) -> Result<HttpResponse, AppError> {
-    let BindRequest { bind_token, phone, invite_code } = body.into_inner();
-    let openid = state.jwt.verify_bind(&state.clock, bind_token.trim()).map_err(|e| match e {
-        TokenError::Expired => AppError::unauthorized("auth.bind_token_expired", "绑定已超时，请重新登录 (bind token expired)"),
-        TokenError::Invalid => AppError::unauthorized("auth.bind_token_invalid", "绑定凭证无效 (bind token invalid)"),
-    })?;
+async fn wechat_bind(
+    state: web::Data<AppState>,
+    body: web::Json<BindRequest>,
+) -> Result<HttpResponse, AppError> {
+    let BindRequest {
+        bind_token,
+        phone,
+        invite_code,
+    } = body.into_inner();
+    let openid = state
+        .jwt
+        .verify_bind(&state.clock, bind_token.trim())
+        .map_err(|e| match e {
+            TokenError::Expired => AppError::unauthorized(
+                "auth.bind_token_expired",
+                "绑定已超时，请重新登录 (bind token expired)",
+            ),
+            TokenError::Invalid => {
+                AppError::unauthorized("auth.bind_token_invalid", "绑定凭证无效 (bind token invalid)")
+            }
+        })?;
     let phone = Phone::parse(&phone).ok_or_else(|| {
-        AppError::unprocessable_with("bind.phone_invalid", "手机号格式不正确", serde_json::json!({ "field": "phone" }))
+        AppError::unprocessable_with(
+            "bind.phone_invalid",
+            "手机号格式不正确",
+            serde_json::json!({ "field": "phone" }),
+        )
     })?;
     let limiter_key = phone.to_string();
     if let Some(retry_after_secs) = state.bind_failures.blocked(&limiter_key).await {
-        return Err(AppError::RateLimited { code: "auth.too_many_attempts", retry_after_secs });
+        return Err(AppError::RateLimited {
+            code: "auth.too_many_attempts",
+            retry_after_secs,
+        });
     }
     let app = state.clone();
     let digest = secrets::invite_digest(&invite_code);
     let outcome = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let Some(user) = User::find_by_phone(conn, phone.as_str())? else {
-                return Ok(BindOutcome::InviteRefused);
+                return Ok(None);
             };
             if user.wechat_openid.as_deref() == Some(openid.as_str()) {
                 if !user.active {
@@ -140,10 +171,10 @@ async fn wechat_bind(state: web::Data<AppState>, body: web::Json<BindRequest>) -
                 }
                 // Already bound to this very WeChat user: a retried request.
                 let tokens = session::start(conn, &app.jwt, &app.clock, &user)?;
-                return Ok(BindOutcome::Bound(user, tokens));
+                return Ok(Some((user, tokens)));
             }
             if user.invite_code_hash.as_deref() != Some(digest.as_str()) {
-                return Ok(BindOutcome::InviteRefused);
+                return Ok(None);
             }
             if user.invite_expires_at.is_some_and(|at| at <= app.clock.now()) {
                 return Err(AppError::unprocessable(
@@ -155,14 +186,22 @@ async fn wechat_bind(state: web::Data<AppState>, body: web::Json<BindRequest>) -
                 return Err(inactive());
             }
             let bound = User::bind_openid(conn, user.id, &openid)?;
-            audit::record::<(), ()>(conn, Some(user.id), "auth.wechat_bind", "user", &user.id.to_string(), None, None)?;
+            audit::record::<(), ()>(
+                conn,
+                Some(user.id),
+                "auth.wechat_bind",
+                "user",
+                &user.id.to_string(),
+                None,
+                None,
+            )?;
             let tokens = session::start(conn, &app.jwt, &app.clock, &bound)?;
-            Ok(BindOutcome::Bound(bound, tokens))
+            Ok(Some((bound, tokens)))
         })
     })
     .await?;
     match outcome {
-        BindOutcome::Bound(user, tokens) => {
+        Some((user, tokens)) => {
             state.bind_failures.clear(&limiter_key).await;
             Ok(HttpResponse::Ok().json(SessionResponse {
                 bind_required: false,
@@ -170,7 +209,7 @@ async fn wechat_bind(state: web::Data<AppState>, body: web::Json<BindRequest>) -
                 user: UserSummary::from(&user),
             }))
         }
-        BindOutcome::InviteRefused => {
+        None => {
             state.bind_failures.record(&limiter_key).await;
             Err(AppError::unprocessable(
                 "bind.invite_invalid",
@@ -187,11 +226,6 @@ struct PasswordLoginRequest {
     password: String,
 }
 
-enum LoginOutcome {
-    SignedIn(User, TokenPair),
-    Refused,
-}
-
 /// Console login with username and password; 10 failures per username and address within
 /// 15 minutes lock further attempts until the window passes.
 async fn password_login(
@@ -205,25 +239,38 @@ async fn password_login(
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let limiter_key = format!("{username}|{ip}");
     if let Some(retry_after_secs) = state.login_failures.blocked(&limiter_key).await {
-        return Err(AppError::RateLimited { code: "auth.too_many_attempts", retry_after_secs });
+        return Err(AppError::RateLimited {
+            code: "auth.too_many_attempts",
+            retry_after_secs,
+        });
     }
     let app = state.clone();
     let outcome = db::run(&state.pool, move |conn| {
         let user = User::find_by_username(conn, &username)?;
         if !password::verify(&password, user.as_ref().and_then(|u| u.password_hash.as_deref())) {
-            return Ok(LoginOutcome::Refused);
+            return Ok(None);
         }
-        let Some(user) = user else { return Ok(LoginOutcome::Refused) };
+        let Some(user) = user else {
+            return Ok(None);
+        };
         if !user.active {
             return Err(inactive());
         }
         let tokens = session::start(conn, &app.jwt, &app.clock, &user)?;
-        audit::record::<(), ()>(conn, Some(user.id), "auth.password_login", "user", &user.id.to_string(), None, None)?;
-        Ok(LoginOutcome::SignedIn(user, tokens))
+        audit::record::<(), ()>(
+            conn,
+            Some(user.id),
+            "auth.password_login",
+            "user",
+            &user.id.to_string(),
+            None,
+            None,
+        )?;
+        Ok(Some((user, tokens)))
     })
     .await?;
     match outcome {
-        LoginOutcome::SignedIn(user, tokens) => {
+        Some((user, tokens)) => {
             state.login_failures.clear(&limiter_key).await;
             Ok(HttpResponse::Ok().json(SessionResponse {
                 bind_required: false,
@@ -231,9 +278,12 @@ async fn password_login(
                 user: UserSummary::from(&user),
             }))
         }
-        LoginOutcome::Refused => {
+        None => {
             state.login_failures.record(&limiter_key).await;
-            Err(AppError::unauthorized("auth.invalid_credentials", "用户名或密码错误 (wrong username or password)"))
+            Err(AppError::unauthorized(
+                "auth.invalid_credentials",
+                "用户名或密码错误 (wrong username or password)",
+            ))
         }
     }
 }
@@ -245,7 +295,10 @@ struct RefreshRequest {
 }
 
 /// Rotates a refresh token: the presented one dies and a new pair is returned.
-async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, AppError> {
+async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, AppError> {
     let presented = body.into_inner().refresh_token;
     let app = state.clone();
     let rotation = db::run(&state.pool, move |conn| {
@@ -256,13 +309,24 @@ async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) ->
 }
 
 /// Ends the session the refresh token belongs to (on every device sharing it).
-async fn logout(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, AppError> {
+async fn logout(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, AppError> {
     let presented = body.into_inner().refresh_token;
     let app = state.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             if let Some(user_id) = session::end(conn, &app.clock, presented.trim())? {
-                audit::record::<(), ()>(conn, Some(user_id), "auth.logout", "user", &user_id.to_string(), None, None)?;
+                audit::record::<(), ()>(
+                    conn,
+                    Some(user_id),
+                    "auth.logout",
+                    "user",
+                    &user_id.to_string(),
+                    None,
+                    None,
+                )?;
             }
             Ok(())
         })

@@ -52,6 +52,9 @@ async fn get_enterprise(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let enterprise = db::run(&state.pool, move |conn| scope::visible_enterprise(conn, &caller, id)).await?;
+    let enterprise = db::run(&state.pool, move |conn| {
+        scope::visible_enterprise(conn, &caller, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(EnterpriseDto::from(enterprise)))
 }

@@ -92,7 +92,11 @@ async fn get_me(state: web::Data<AppState>, AuthUser(caller): AuthUser) -> Resul
         let user = User::find(conn, caller.user_id)?.ok_or(AppError::NotFound)?;
         let region = Region::find(conn, &user.region_code)?;
         let unit = user.unit_id.map(|id| Unit::find(conn, id)).transpose()?.flatten();
-        let enterprise = user.enterprise_id.map(|id| Enterprise::find(conn, id)).transpose()?.flatten();
+        let enterprise = user
+            .enterprise_id
+            .map(|id| Enterprise::find(conn, id))
+            .transpose()?
+            .flatten();
         let assigned = if caller.has(Role::Officer) {
             Enterprise::assigned_to(conn, user.id, today)?
         } else {
@@ -103,8 +107,16 @@ async fn get_me(state: web::Data<AppState>, AuthUser(caller): AuthUser) -> Resul
             phone: user.phone.clone(),
             wechat_bound: user.wechat_openid.is_some(),
             has_password: user.password_hash.is_some(),
-            region: region.map(|r| RegionRef { code: r.code, name: r.name }),
-            unit: unit.map(|u| UnitRef { id: u.id, code: u.code, name: u.name, kind: u.kind }),
+            region: region.map(|r| RegionRef {
+                code: r.code,
+                name: r.name,
+            }),
+            unit: unit.map(|u| UnitRef {
+                id: u.id,
+                code: u.code,
+                name: u.name,
+                kind: u.kind,
+            }),
             enterprise: enterprise.map(EnterpriseDto::from),
             assigned_enterprises: assigned.into_iter().map(EnterpriseDto::from).collect(),
             created_at: wire_time(user.created_at),
@@ -128,16 +140,25 @@ async fn change_password(
     AuthUser(caller): AuthUser,
     body: web::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let ChangePasswordRequest { old_password, new_password } = body.into_inner();
+    let ChangePasswordRequest {
+        old_password,
+        new_password,
+    } = body.into_inner();
     let limiter_key = format!("password_change|{}", caller.user_id);
     if let Some(retry_after_secs) = state.login_failures.blocked(&limiter_key).await {
-        return Err(AppError::RateLimited { code: "auth.too_many_attempts", retry_after_secs });
+        return Err(AppError::RateLimited {
+            code: "auth.too_many_attempts",
+            retry_after_secs,
+        });
     }
     let app = state.clone();
     let result = db::run(&state.pool, move |conn| {
         let user = User::find(conn, caller.user_id)?.ok_or(AppError::NotFound)?;
         if !user.active {
-            return Err(AppError::forbidden("auth.user_disabled", "账号已停用，请联系管理员 (account disabled)"));
+            return Err(AppError::forbidden(
+                "auth.user_disabled",
+                "账号已停用，请联系管理员 (account disabled)",
+            ));
         }
         if let Some(stored) = user.password_hash.as_deref() {
             if !password::verify(old_password.as_deref().unwrap_or_default(), Some(stored)) {
@@ -148,7 +169,15 @@ async fn change_password(
         conn.transaction(|conn| {
             User::set_password_hash(conn, user.id, &hash)?;
             RefreshToken::revoke_all_of_user(conn, user.id, app.clock.now())?;
-            audit::record::<(), ()>(conn, Some(user.id), "user.password_changed", "user", &user.id.to_string(), None, None)?;
+            audit::record::<(), ()>(
+                conn,
+                Some(user.id),
+                "user.password_changed",
+                "user",
+                &user.id.to_string(),
+                None,
+                None,
+            )?;
             session::start(conn, &app.jwt, &app.clock, &user).map(Some)
         })
     })
@@ -160,7 +189,10 @@ async fn change_password(
         }
         None => {
             state.login_failures.record(&limiter_key).await;
-            Err(AppError::forbidden("password.old_mismatch", "原密码不正确 (old password does not match)"))
+            Err(AppError::forbidden(
+                "password.old_mismatch",
+                "原密码不正确 (old password does not match)",
+            ))
         }
     }
 }

@@ -22,7 +22,11 @@ pub struct Endpoint {
 }
 
 fn endpoint(method: Method, path: &'static str, route: Route) -> Endpoint {
-    Endpoint { route: route.method(method.clone()), method, path }
+    Endpoint {
+        route: route.method(method.clone()),
+        method,
+        path,
+    }
 }
 
 pub fn get(path: &'static str, route: Route) -> Endpoint {
@@ -150,6 +154,9 @@ pub struct ListResponse<T> {
 
 impl<T> From<crate::db::models::Page<T>> for ListResponse<T> {
     fn from(page: crate::db::models::Page<T>) -> Self {
-        Self { items: page.items, next_cursor: page.next_cursor }
+        Self {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
     }
 }

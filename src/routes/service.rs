@@ -54,7 +54,10 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         diesel::sql_query("SELECT 1").execute(conn)?;
         Ok(())
     });
-    let (postgres, redis) = tokio::join!(tokio::time::timeout(Duration::from_secs(2), pg), state.cache.ping());
+    let (postgres, redis) = tokio::join!(
+        tokio::time::timeout(Duration::from_secs(2), pg),
+        state.cache.ping()
+    );
     let postgres = matches!(postgres, Ok(Ok(())));
     let body = Readiness {
         status: if postgres { "ready" } else { "unavailable" },

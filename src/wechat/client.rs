@@ -115,7 +115,10 @@ impl WeChatClient {
             // The URL carries the app secret: strip it from every error we keep.
             .map_err(|e| WeChatError::Unavailable(e.without_url().to_string()))?;
         if !response.status().is_success() {
-            return Err(WeChatError::Unavailable(format!("http status {}", response.status())));
+            return Err(WeChatError::Unavailable(format!(
+                "http status {}",
+                response.status()
+            )));
         }
         // WeChat answers JSON labelled text/plain, so parse the bytes ourselves.
         let bytes = response

@@ -8,7 +8,9 @@ async fn an_admin_creates_reads_updates_and_finds_an_enterprise_by_credit_code()
     let app = spawn_app().await;
     app.seed_demo();
     let admin = app.token("demo.admin").await;
-    let credit = CreditCode::from_parts("91", "430211", "CRUD0001").expect("valid").to_string();
+    let credit = CreditCode::from_parts("91", "430211", "CRUD0001")
+        .expect("valid")
+        .to_string();
     let created = app
         .post(
             "/api/v1/admin/enterprises",
@@ -22,10 +24,21 @@ async fn an_admin_creates_reads_updates_and_finds_an_enterprise_by_credit_code()
     assert_eq!(created.body["address"], "天元区“动力谷”");
     let id = created.body["id"].as_str().expect("id");
 
-    let found = app.get(&format!("/api/v1/admin/enterprises?credit_code={credit}"), Some(&admin)).await;
+    let found = app
+        .get(
+            &format!("/api/v1/admin/enterprises?credit_code={credit}"),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(found.body["items"][0]["id"], id);
 
-    let patched = app.patch(&format!("/api/v1/admin/enterprises/{id}"), Some(&admin), json!({"geofence_m": 300})).await;
+    let patched = app
+        .patch(
+            &format!("/api/v1/admin/enterprises/{id}"),
+            Some(&admin),
+            json!({"geofence_m": 300}),
+        )
+        .await;
     assert_eq!(patched.status, 200, "{}", patched.text);
     assert_eq!(patched.body["geofence_m"], 300);
     assert_eq!(patched.body["name"], "株洲新能源科技有限公司");
@@ -37,7 +50,10 @@ async fn an_admin_creates_reads_updates_and_finds_an_enterprise_by_credit_code()
             json!({"credit_code": credit, "name": "重复", "region_code": "430211", "lat": 27.8, "lng": 113.1}),
         )
         .await;
-    assert_eq!((duplicate.status, duplicate.code()), (409, "enterprise.credit_code_taken"));
+    assert_eq!(
+        (duplicate.status, duplicate.code()),
+        (409, "enterprise.credit_code_taken")
+    );
     assert_eq!(app.count("SELECT count(*) AS n FROM audit_log WHERE object_type = 'enterprise' AND action = 'enterprise.update'"), 1);
 }
 
@@ -54,8 +70,17 @@ async fn an_invalid_credit_code_is_a_422_naming_the_field() {
         )
         .await;
     assert_eq!((reply.status, reply.code()), (422, "validation.failed"));
-    assert_eq!(reply.body["error"]["details"]["errors"][0]["column"], "credit_code");
-    let unknown = app.post("/api/v1/admin/enterprises", Some(&admin), json!({"colour": "red"})).await;
+    assert_eq!(
+        reply.body["error"]["details"]["errors"][0]["column"],
+        "credit_code"
+    );
+    let unknown = app
+        .post(
+            "/api/v1/admin/enterprises",
+            Some(&admin),
+            json!({"colour": "red"}),
+        )
+        .await;
     assert_eq!((unknown.status, unknown.code()), (400, "request.invalid_body"));
 }
 
@@ -65,22 +90,46 @@ async fn units_regions_and_assignments_are_managed_by_natural_keys() {
     app.seed_demo();
     let admin = app.token("demo.admin").await;
     let unit = app
-        .post("/api/v1/admin/units", Some(&admin), json!({"code": "ZZ-SWJ2", "name": "株洲市商务局", "kind": "department", "region_code": "430200"}))
+        .post(
+            "/api/v1/admin/units",
+            Some(&admin),
+            json!({"code": "ZZ-SWJ2", "name": "株洲市商务局", "kind": "department", "region_code": "430200"}),
+        )
         .await;
     assert_eq!(unit.status, 201, "{}", unit.text);
     let by_code = app.get("/api/v1/admin/units?code=ZZ-SWJ2", Some(&admin)).await;
     assert_eq!(by_code.body["items"][0]["name"], "株洲市商务局");
     let taken = app
-        .post("/api/v1/admin/units", Some(&admin), json!({"code": "ZZ-SWJ2", "name": "again", "kind": "hub", "region_code": "430200"}))
+        .post(
+            "/api/v1/admin/units",
+            Some(&admin),
+            json!({"code": "ZZ-SWJ2", "name": "again", "kind": "hub", "region_code": "430200"}),
+        )
         .await;
     assert_eq!((taken.status, taken.code()), (409, "unit.code_taken"));
 
-    let region = app.post("/api/v1/admin/regions", Some(&admin), json!({"code": "430299", "name": "测试新区", "parent_code": "430200"})).await;
+    let region = app
+        .post(
+            "/api/v1/admin/regions",
+            Some(&admin),
+            json!({"code": "430299", "name": "测试新区", "parent_code": "430200"}),
+        )
+        .await;
     assert_eq!(region.status, 201, "{}", region.text);
-    let renamed = app.patch("/api/v1/admin/regions/430299", Some(&admin), json!({"name": "株洲新区"})).await;
+    let renamed = app
+        .patch(
+            "/api/v1/admin/regions/430299",
+            Some(&admin),
+            json!({"name": "株洲新区"}),
+        )
+        .await;
     assert_eq!(renamed.body["name"], "株洲新区");
 
-    let credit = app.get("/api/v1/admin/enterprises?name=千金", Some(&admin)).await.body["items"][0]["credit_code"].clone();
+    let credit = app
+        .get("/api/v1/admin/enterprises?name=千金", Some(&admin))
+        .await
+        .body["items"][0]["credit_code"]
+        .clone();
     let assignment = app
         .post("/api/v1/admin/assignments", Some(&admin), json!({"officer_username": "officer.wang", "enterprise_credit_code": credit, "start_day": "2026-11-01"}))
         .await;
@@ -91,11 +140,29 @@ async fn units_regions_and_assignments_are_managed_by_natural_keys() {
         .await;
     assert_eq!((again.status, again.code()), (409, "assignment.exists"));
     let id = assignment.body["id"].as_str().expect("id");
-    let early = app.patch(&format!("/api/v1/admin/assignments/{id}"), Some(&admin), json!({"end_day": "2026-10-01"})).await;
+    let early = app
+        .patch(
+            &format!("/api/v1/admin/assignments/{id}"),
+            Some(&admin),
+            json!({"end_day": "2026-10-01"}),
+        )
+        .await;
     assert_eq!((early.status, early.code()), (422, "validation.failed"));
-    let ended = app.patch(&format!("/api/v1/admin/assignments/{id}"), Some(&admin), json!({"end_day": "2026-11-30"})).await;
+    let ended = app
+        .patch(
+            &format!("/api/v1/admin/assignments/{id}"),
+            Some(&admin),
+            json!({"end_day": "2026-11-30"}),
+        )
+        .await;
     assert_eq!(ended.body["end_day"], "2026-11-30");
-    let empty = app.patch(&format!("/api/v1/admin/assignments/{id}"), Some(&admin), json!({})).await;
+    let empty = app
+        .patch(
+            &format!("/api/v1/admin/assignments/{id}"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
     assert_eq!(empty.status, 400);
     let not_officer = app
         .post("/api/v1/admin/assignments", Some(&admin), json!({"officer_username": "rsj.clerk", "enterprise_credit_code": credit, "start_day": "2026-11-01"}))
@@ -121,7 +188,10 @@ async fn a_created_user_gets_a_one_time_invite_code_and_the_phone_must_be_unique
     let no_unit = app
         .post("/api/v1/admin/users", Some(&admin), json!({"username": "officer.nounit", "name": "无单位", "phone": "13807338888", "roles": ["officer"], "region_code": "430200"}))
         .await;
-    assert_eq!(no_unit.body["error"]["details"]["errors"][0]["column"], "unit_code");
+    assert_eq!(
+        no_unit.body["error"]["details"]["errors"][0]["column"],
+        "unit_code"
+    );
 }
 
 #[tokio::test]
@@ -150,7 +220,9 @@ async fn lists_page_with_a_cursor_and_refuse_bad_limits() {
     seen.dedup();
     assert_eq!(seen.len(), 12);
     for bad in ["limit=0", "limit=101", "cursor=not-a-cursor", "limit=ten"] {
-        let reply = app.get(&format!("/api/v1/admin/enterprises?{bad}"), Some(&admin)).await;
+        let reply = app
+            .get(&format!("/api/v1/admin/enterprises?{bad}"), Some(&admin))
+            .await;
         assert_eq!(reply.status, 400, "{bad}");
     }
     let default = app.get("/api/v1/admin/users", Some(&admin)).await;

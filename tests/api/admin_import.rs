@@ -4,7 +4,9 @@ use crate::helpers::{spawn_app, TestApp};
 use zhuqi::domain::credit_code::CreditCode;
 
 fn code(body: &str, district: &str) -> String {
-    CreditCode::from_parts("91", district, body).expect("valid").to_string()
+    CreditCode::from_parts("91", district, body)
+        .expect("valid")
+        .to_string()
 }
 
 fn roster() -> Vec<(&'static str, String)> {
@@ -65,12 +67,17 @@ async fn importing_the_roster_creates_everything_and_hands_out_invite_codes() {
     let enterprise = app.get("/api/v1/admin/enterprises?name=千金", Some(&token)).await;
     assert_eq!(enterprise.body["items"][0]["address"], "天元区株洲大道801号");
     assert_eq!(enterprise.body["items"][0]["geofence_m"], 500);
-    let user = app.get("/api/v1/admin/users?username=hub.zhou", Some(&token)).await;
+    let user = app
+        .get("/api/v1/admin/users?username=hub.zhou", Some(&token))
+        .await;
     assert_eq!(user.body["items"][0]["roles"], json!(["officer", "dispatcher"]));
     assert_eq!(user.body["items"][0]["unit_code"], "ZZ-HUB");
     assert_eq!(app.count("SELECT count(*) AS n FROM assignments"), 2);
     // Invite codes are stored as digests only.
-    assert_eq!(app.count("SELECT count(*) AS n FROM users WHERE length(invite_code_hash) = 64"), 3);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users WHERE length(invite_code_hash) = 64"),
+        3
+    );
 }
 
 #[tokio::test]
@@ -84,7 +91,11 @@ async fn re_importing_the_same_files_is_harmless() {
     for (kind, csv) in roster() {
         let reply = app.import_csv(kind, &token, &csv).await;
         assert_eq!(reply.status, 200, "{}", reply.text);
-        assert_eq!(reply.body["unchanged"], reply.body["rows"], "{kind}: {}", reply.text);
+        assert_eq!(
+            reply.body["unchanged"], reply.body["rows"],
+            "{kind}: {}",
+            reply.text
+        );
         assert_eq!(reply.body["invite_codes"], json!([]));
     }
     assert_eq!(app.count("SELECT count(*) AS n FROM audit_log"), audit_before);
@@ -103,14 +114,25 @@ async fn an_invalid_credit_code_rejects_the_whole_file_with_row_errors() {
         code("MA4K0003", "430211")
     );
     let reply = app.import_csv("enterprises", &token, &csv).await;
-    assert_eq!((reply.status, reply.code()), (422, "import.invalid_rows"), "{}", reply.text);
-    let errors = reply.body["error"]["details"]["errors"].as_array().expect("errors");
+    assert_eq!(
+        (reply.status, reply.code()),
+        (422, "import.invalid_rows"),
+        "{}",
+        reply.text
+    );
+    let errors = reply.body["error"]["details"]["errors"]
+        .as_array()
+        .expect("errors");
     let located: Vec<(u64, &str)> = errors
         .iter()
         .map(|e| (e["row"].as_u64().unwrap_or(0), e["column"].as_str().unwrap_or("")))
         .collect();
     assert_eq!(located, vec![(3, "credit_code"), (4, "name"), (4, "lat")]);
-    assert_eq!(app.count("SELECT count(*) AS n FROM enterprises"), 0, "nothing half-written");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM enterprises"),
+        0,
+        "nothing half-written"
+    );
 }
 
 #[tokio::test]
@@ -118,7 +140,9 @@ async fn a_dry_run_validates_without_writing() {
     let app = spawn_app().await;
     let token = admin(&app).await;
     let (_, regions) = &roster()[0];
-    let reply = app.import("regions", &token, "text/csv", regions.as_bytes().to_vec(), true).await;
+    let reply = app
+        .import("regions", &token, "text/csv", regions.as_bytes().to_vec(), true)
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.body["dry_run"], true);
     assert_eq!(reply.body["created"], 2);
@@ -138,9 +162,17 @@ async fn an_xlsx_file_with_the_same_columns_imports_and_a_multipart_upload_works
     sheet.write_string(1, 1, "天元区").expect("write");
     sheet.write_number(1, 2, 430200.0).expect("write");
     let bytes = workbook.save_to_buffer().expect("xlsx");
-    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name("regions.xlsx"));
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name("regions.xlsx"),
+    );
     let reply = app
-        .send(app.client.post(app.url("/api/v1/admin/import/regions")).bearer_auth(&token).multipart(form))
+        .send(
+            app.client
+                .post(app.url("/api/v1/admin/import/regions"))
+                .bearer_auth(&token)
+                .multipart(form),
+        )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.body["created"], 1);
@@ -156,11 +188,21 @@ async fn bad_files_get_clear_errors() {
     assert_eq!((missing.status, missing.code()), (400, "import.missing_columns"));
     let unknown = app.import_csv("regions", &token, "code,name,colour\n").await;
     assert_eq!((unknown.status, unknown.code()), (400, "import.unknown_columns"));
-    let gbk = app.import("regions", &token, "text/csv", b"code,name\n430211,\xcc\xec\xd4\xaa\n".to_vec(), false).await;
+    let gbk = app
+        .import(
+            "regions",
+            &token,
+            "text/csv",
+            b"code,name\n430211,\xcc\xec\xd4\xaa\n".to_vec(),
+            false,
+        )
+        .await;
     assert_eq!((gbk.status, gbk.code()), (400, "import.unreadable"));
     let kind = app.import_csv("planets", &token, "code\n").await;
     assert_eq!(kind.status, 404);
-    let pdf = app.import("regions", &token, "application/pdf", b"%PDF".to_vec(), false).await;
+    let pdf = app
+        .import("regions", &token, "application/pdf", b"%PDF".to_vec(), false)
+        .await;
     assert_eq!(pdf.status, 415);
 }
 
@@ -170,10 +212,17 @@ async fn rows_outside_the_admins_region_are_refused() {
     let token = admin(&app).await;
     app.create_admin("cs.admin", "430100", "长沙市");
     let reply = app
-        .import_csv("units", &token, "code,name,kind,region_code\nCS-RSJ,长沙市人社局,department,430100\n")
+        .import_csv(
+            "units",
+            &token,
+            "code,name,kind,region_code\nCS-RSJ,长沙市人社局,department,430100\n",
+        )
         .await;
     assert_eq!((reply.status, reply.code()), (422, "import.invalid_rows"));
-    assert_eq!(reply.body["error"]["details"]["errors"][0]["column"], "region_code");
+    assert_eq!(
+        reply.body["error"]["details"]["errors"][0]["column"],
+        "region_code"
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@ use std::sync::atomic::Ordering;
 use chrono::Duration;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, Options, TestApp};
 
 /// Creates an officer through the admin API and returns (phone, invite code).
 async fn rostered_officer(app: &TestApp, username: &str, phone: &str) -> String {
@@ -18,11 +18,15 @@ async fn rostered_officer(app: &TestApp, username: &str, phone: &str) -> String 
         )
         .await;
     assert_eq!(reply.status, 201, "{}", reply.text);
-    reply.body["invite_code"].as_str().expect("invite code").to_owned()
+    reply.body["invite_code"]
+        .as_str()
+        .expect("invite code")
+        .to_owned()
 }
 
 async fn wechat_login(app: &TestApp, code: &str) -> crate::helpers::Reply {
-    app.post("/api/v1/auth/wechat/login", None, json!({"code": code})).await
+    app.post("/api/v1/auth/wechat/login", None, json!({"code": code}))
+        .await
 }
 
 async fn bind(app: &TestApp, bind_token: &Value, phone: &str, invite: &str) -> crate::helpers::Reply {
@@ -42,7 +46,10 @@ async fn a_new_officer_binds_once_and_then_logs_in_with_one_tap() {
     let first = wechat_login(&app, "code-openid-sun").await;
     assert_eq!(first.status, 200, "{}", first.text);
     assert_eq!(first.body["bind_required"], true);
-    assert!(!first.text.contains("SESSION-KEY"), "the session key must never leave the server");
+    assert!(
+        !first.text.contains("SESSION-KEY"),
+        "the session key must never leave the server"
+    );
 
     // Typed as people type it: lower case, with a dash.
     let typed = format!("{}-{}", &invite[..5].to_lowercase(), &invite[5..]);
@@ -66,7 +73,10 @@ async fn a_wrong_invite_code_is_refused_and_nothing_is_bound() {
     assert_eq!((reply.status, reply.code()), (422, "bind.invite_invalid"));
     let unknown_phone = bind(&app, &login.body["bind_token"], "13907339999", "WRONGCODE2").await;
     assert_eq!(unknown_phone.code(), "bind.invite_invalid");
-    assert_eq!(app.count("SELECT count(*) AS n FROM users WHERE wechat_openid IS NOT NULL"), 0);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users WHERE wechat_openid IS NOT NULL"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -80,9 +90,17 @@ async fn an_invite_code_works_once_and_expires_after_fourteen_days() {
 
     // A fresh code from the admin works, once.
     let admin = app.token("demo.admin").await;
-    let user = app.get("/api/v1/admin/users?username=officer.sun", Some(&admin)).await;
+    let user = app
+        .get("/api/v1/admin/users?username=officer.sun", Some(&admin))
+        .await;
     let id = user.body["items"][0]["id"].as_str().expect("id").to_owned();
-    let reissued = app.post(&format!("/api/v1/admin/users/{id}/invite"), Some(&admin), json!({})).await;
+    let reissued = app
+        .post(
+            &format!("/api/v1/admin/users/{id}/invite"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
     assert_eq!(reissued.status, 200, "{}", reissued.text);
     let fresh = reissued.body["invite_code"].as_str().expect("code");
     let bound = bind(&app, &login.body["bind_token"], "13907331234", fresh).await;
@@ -109,7 +127,13 @@ async fn retrying_a_successful_bind_signs_in_again() {
 async fn a_forged_or_expired_bind_token_is_refused() {
     let app = spawn_app().await;
     let invite = rostered_officer(&app, "officer.sun", "13907331234").await;
-    let forged = bind(&app, &json!("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."), "13907331234", &invite).await;
+    let forged = bind(
+        &app,
+        &json!("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."),
+        "13907331234",
+        &invite,
+    )
+    .await;
     assert_eq!((forged.status, forged.code()), (401, "auth.bind_token_invalid"));
     let login = wechat_login(&app, "code-openid-sun").await;
     app.clock.advance(Duration::minutes(11));
@@ -142,8 +166,24 @@ async fn wechat_errors_map_to_clear_codes() {
         ("http500", 503, "wechat.unavailable"),
     ] {
         let reply = wechat_login(&app, code).await;
-        assert_eq!((reply.status, reply.code()), (status, expected), "{code}: {}", reply.text);
+        assert_eq!(
+            (reply.status, reply.code()),
+            (status, expected),
+            "{code}: {}",
+            reply.text
+        );
     }
     let empty = wechat_login(&app, "  ").await;
     assert_eq!((empty.status, empty.code()), (422, "request.field_invalid"));
+}
+
+#[tokio::test]
+async fn an_unreachable_wechat_is_a_503() {
+    let app = spawn_app_with(Options {
+        wechat_base: Some("http://127.0.0.1:1".to_owned()),
+        ..Options::default()
+    })
+    .await;
+    let reply = wechat_login(&app, "code-anyone").await;
+    assert_eq!((reply.status, reply.code()), (503, "wechat.unavailable"));
 }

@@ -34,19 +34,45 @@ async fn create_admin_bootstraps_a_region_and_an_admin_who_can_log_in() {
     let app = spawn_app().await;
     let url = std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://zhuqi@127.0.0.1:55432/postgres".to_owned());
-    let url = format!("{}/{}", url.rsplit_once('/').map(|(s, _)| s).unwrap_or(&url), app.db_name);
+    let url = format!(
+        "{}/{}",
+        url.rsplit_once('/').map(|(s, _)| s).unwrap_or(&url),
+        app.db_name
+    );
     let output = Command::new(BIN)
-        .args(["create-admin", "--username", "cs.admin", "--password", "长沙管理员密码123", "--region-code", "430100", "--region-name", "长沙市"])
+        .args([
+            "create-admin",
+            "--username",
+            "cs.admin",
+            "--password",
+            "长沙管理员密码123",
+            "--region-code",
+            "430100",
+            "--region-name",
+            "长沙市",
+        ])
         .env("DATABASE_URL", &url)
         .output()
         .expect("runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let session = app.login("cs.admin", "长沙管理员密码123").await;
     assert_eq!(session["user"]["roles"], serde_json::json!(["admin"]));
     assert_eq!(session["user"]["region_code"], "430100");
 
     let without_name = Command::new(BIN)
-        .args(["create-admin", "--username", "x.admin", "--password", "password123", "--region-code", "430300"])
+        .args([
+            "create-admin",
+            "--username",
+            "x.admin",
+            "--password",
+            "password123",
+            "--region-code",
+            "430300",
+        ])
         .env("DATABASE_URL", &url)
         .output()
         .expect("runs");

@@ -22,7 +22,12 @@ async fn a_wrong_method_is_a_json_405() {
 async fn malformed_json_is_a_400() {
     let app = spawn_app().await;
     let reply = app
-        .send(app.client.post(app.url("/api/v1/auth/login")).header("content-type", "application/json").body("{\"username\": "))
+        .send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("content-type", "application/json")
+                .body("{\"username\": "),
+        )
         .await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.code(), "request.malformed_json");
@@ -31,12 +36,26 @@ async fn malformed_json_is_a_400() {
 #[tokio::test]
 async fn a_wrong_type_or_a_missing_field_is_a_400_invalid_body() {
     let app = spawn_app().await;
-    let wrong_type = app.post("/api/v1/auth/login", None, json!({"username": 5, "password": "x"})).await;
+    let wrong_type = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": 5, "password": "x"}),
+        )
+        .await;
     assert_eq!(wrong_type.status, 400);
     assert_eq!(wrong_type.code(), "request.invalid_body");
-    let missing = app.post("/api/v1/auth/login", None, json!({"username": "a"})).await;
+    let missing = app
+        .post("/api/v1/auth/login", None, json!({"username": "a"}))
+        .await;
     assert_eq!(missing.code(), "request.invalid_body");
-    let unknown = app.post("/api/v1/auth/login", None, json!({"username": "a", "password": "b", "x": 1})).await;
+    let unknown = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "a", "password": "b", "x": 1}),
+        )
+        .await;
     assert_eq!(unknown.code(), "request.invalid_body");
 }
 
@@ -44,7 +63,13 @@ async fn a_wrong_type_or_a_missing_field_is_a_400_invalid_body() {
 async fn an_oversized_body_is_a_413() {
     let app = spawn_app().await;
     let huge = "x".repeat(100 * 1024);
-    let reply = app.post("/api/v1/auth/login", None, json!({"username": huge, "password": "p"})).await;
+    let reply = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": huge, "password": "p"}),
+        )
+        .await;
     assert_eq!(reply.status, 413);
     assert_eq!(reply.code(), "request.too_large");
 }
@@ -53,7 +78,12 @@ async fn an_oversized_body_is_a_413() {
 async fn a_non_json_body_is_a_415() {
     let app = spawn_app().await;
     let reply = app
-        .send(app.client.post(app.url("/api/v1/auth/login")).header("content-type", "text/plain").body("hi"))
+        .send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("content-type", "text/plain")
+                .body("hi"),
+        )
         .await;
     assert_eq!(reply.status, 415);
     assert_eq!(reply.code(), "request.unsupported_media_type");

@@ -22,7 +22,8 @@ use zhuqi::state::AppState;
 pub const PASSWORD: &str = bootstrap::DEMO_PASSWORD;
 
 fn server_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://zhuqi@127.0.0.1:55432/postgres".to_owned())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://zhuqi@127.0.0.1:55432/postgres".to_owned())
 }
 
 pub fn redis_url() -> String {
@@ -41,9 +42,14 @@ fn template() -> &'static str {
     static TEMPLATE: OnceLock<String> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
         let name = format!("zhuqi_tpl_{}", std::process::id());
-        let mut server = PgConnection::establish(&server_url()).expect("test PostgreSQL reachable (make test starts it)");
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut server).expect("drop");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut server).expect("create template");
+        let mut server =
+            PgConnection::establish(&server_url()).expect("test PostgreSQL reachable (make test starts it)");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut server)
+            .expect("drop");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut server)
+            .expect("create template");
         let mut conn = PgConnection::establish(&database_url(&name)).expect("template reachable");
         db::migrate(&mut conn).expect("migrations apply");
         name
@@ -52,9 +58,14 @@ fn template() -> &'static str {
 
 /// What the fake WeChat answers for a `js_code`: `code-<openid>` succeeds for that openid;
 /// the named codes return WeChat's error codes.
-async fn fake_code2session(query: web::Query<HashMap<String, String>>, calls: web::Data<AtomicUsize>) -> HttpResponse {
+async fn fake_code2session(
+    query: web::Query<HashMap<String, String>>,
+    calls: web::Data<AtomicUsize>,
+) -> HttpResponse {
     calls.fetch_add(1, Ordering::SeqCst);
-    if query.get("appid").map(String::as_str) != Some("wx-test") || query.get("secret").map(String::as_str) != Some("wechat-secret") {
+    if query.get("appid").map(String::as_str) != Some("wx-test")
+        || query.get("secret").map(String::as_str) != Some("wechat-secret")
+    {
         return HttpResponse::Ok().json(json!({"errcode": 40013, "errmsg": "invalid appid"}));
     }
     let code = query.get("js_code").cloned().unwrap_or_default();
@@ -64,14 +75,18 @@ async fn fake_code2session(query: web::Query<HashMap<String, String>>, calls: we
         "limited" => json!({"errcode": 45011, "errmsg": "api minute-quota reach limit"}),
         "risky" => json!({"errcode": 40226, "errmsg": "high risk user"}),
         "busy" => json!({"errcode": -1, "errmsg": "system error"}),
-        "garbage" => return HttpResponse::Ok().content_type("text/plain").body("<html>oops</html>"),
+        "garbage" => {
+            return HttpResponse::Ok()
+                .content_type("text/plain")
+                .body("<html>oops</html>")
+        }
         "http500" => return HttpResponse::InternalServerError().finish(),
         other => match other.strip_prefix("code-") {
             // WeChat labels its JSON text/plain.
             Some(openid) => {
-                return HttpResponse::Ok().content_type("text/plain").body(
-                    json!({"openid": openid, "session_key": "SESSION-KEY-NEVER-LEAVES"}).to_string(),
-                )
+                return HttpResponse::Ok()
+                    .content_type("text/plain")
+                    .body(json!({"openid": openid, "session_key": "SESSION-KEY-NEVER-LEAVES"}).to_string())
             }
             None => json!({"errcode": 40029, "errmsg": "invalid code"}),
         },
@@ -99,7 +114,10 @@ fn start_fake_wechat() -> FakeWeChat {
     .expect("listen")
     .run();
     tokio::spawn(server);
-    FakeWeChat { base: format!("http://127.0.0.1:{port}"), calls }
+    FakeWeChat {
+        base: format!("http://127.0.0.1:{port}"),
+        calls,
+    }
 }
 
 pub struct TestApp {
@@ -114,16 +132,23 @@ pub struct TestApp {
 
 /// 2026-11-20 10:00 in China (a Friday, a working day).
 pub fn default_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).single().expect("valid")
+    Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0)
+        .single()
+        .expect("valid")
 }
 
 pub struct Options {
     pub redis_url: String,
+    /// Where the server looks for WeChat; `None` means this test's fake.
+    pub wechat_base: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { redis_url: redis_url() }
+        Self {
+            redis_url: redis_url(),
+            wechat_base: None,
+        }
     }
 }
 
@@ -155,7 +180,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ("JWT_SECRET", "test-secret-test-secret-test-secret!".to_owned()),
         ("WECHAT_APPID", "wx-test".to_owned()),
         ("WECHAT_SECRET", "wechat-secret".to_owned()),
-        ("WECHAT_API_BASE", wechat.base.clone()),
+        (
+            "WECHAT_API_BASE",
+            options.wechat_base.unwrap_or_else(|| wechat.base.clone()),
+        ),
         ("LOG_FORMAT", "text".to_owned()),
     ]);
     let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
@@ -182,7 +210,8 @@ impl Drop for TestApp {
         // Dropping a database needs a blocking connection; do it off the async runtime.
         let _ = std::thread::spawn(move || {
             if let Ok(mut server) = PgConnection::establish(&server_url()) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut server);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut server);
             }
         })
         .join();
@@ -214,7 +243,12 @@ impl TestApp {
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -246,7 +280,14 @@ impl TestApp {
     }
 
     /// Uploads a roster file as a raw body.
-    pub async fn import(&self, kind: &str, token: &str, content_type: &str, file: Vec<u8>, dry_run: bool) -> Reply {
+    pub async fn import(
+        &self,
+        kind: &str,
+        token: &str,
+        content_type: &str,
+        file: Vec<u8>,
+        dry_run: bool,
+    ) -> Reply {
         let request = self
             .client
             .post(self.url(&format!("/api/v1/admin/import/{kind}?dry_run={dry_run}")))
@@ -257,20 +298,28 @@ impl TestApp {
     }
 
     pub async fn import_csv(&self, kind: &str, token: &str, csv: &str) -> Reply {
-        self.import(kind, token, "text/csv", csv.as_bytes().to_vec(), false).await
+        self.import(kind, token, "text/csv", csv.as_bytes().to_vec(), false)
+            .await
     }
 
     /// Password login; panics unless it succeeds.
     pub async fn login(&self, username: &str, password: &str) -> Value {
         let reply = self
-            .post("/api/v1/auth/login", None, json!({"username": username, "password": password}))
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"username": username, "password": password}),
+            )
             .await;
         assert_eq!(reply.status, 200, "login of {username}: {}", reply.text);
         reply.body
     }
 
     pub async fn token(&self, username: &str) -> String {
-        self.login(username, PASSWORD).await["access_token"].as_str().expect("token").to_owned()
+        self.login(username, PASSWORD).await["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
     }
 
     /// Seeds the demo city (株洲市 with its officers, units, enterprises).
@@ -282,7 +331,15 @@ impl TestApp {
     /// Creates an admin of another region, e.g. 430100 长沙市, for scope tests.
     pub fn create_admin(&self, username: &str, region_code: &str, region_name: &str) {
         let mut conn = self.pool.get().expect("conn");
-        bootstrap::create_admin(&mut conn, username, PASSWORD, region_code, Some(region_name), None).expect("admin");
+        bootstrap::create_admin(
+            &mut conn,
+            username,
+            PASSWORD,
+            region_code,
+            Some(region_name),
+            None,
+        )
+        .expect("admin");
     }
 
     pub fn count(&self, sql: &str) -> i64 {
@@ -292,13 +349,24 @@ impl TestApp {
             n: i64,
         }
         let mut conn = self.pool.get().expect("conn");
-        diesel::sql_query(sql).get_result::<Count>(&mut conn).expect("count").n
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut conn)
+            .expect("count")
+            .n
     }
 
     /// The id of an enterprise of the demo city by credit-code body (see bootstrap).
     pub async fn enterprise_id(&self, admin_token: &str, name: &str) -> String {
-        let reply = self.get(&format!("/api/v1/admin/enterprises?name={}", urlencode(name)), Some(admin_token)).await;
-        reply.body["items"][0]["id"].as_str().expect("enterprise exists").to_owned()
+        let reply = self
+            .get(
+                &format!("/api/v1/admin/enterprises?name={}", urlencode(name)),
+                Some(admin_token),
+            )
+            .await;
+        reply.body["items"][0]["id"]
+            .as_str()
+            .expect("enterprise exists")
+            .to_owned()
     }
 }
 

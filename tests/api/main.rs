@@ -1,5 +1,8 @@
 //! End-to-end tests against real PostgreSQL and Redis (started by `make test`).
 
+// A panic is how a test (or a test helper) reports a broken expectation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod admin_crud;
 mod admin_import;
 mod auth_password;
@@ -8,6 +11,7 @@ mod cli;
 mod errors;
 mod helpers;
 mod redis_optional;
+mod schema;
 mod scope;
 mod service;
 mod spec;

@@ -5,12 +5,24 @@ use std::time::Duration;
 use crate::helpers::{spawn_app, spawn_app_with, Options, TestApp, PASSWORD};
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port")
 }
 
 fn start_redis(port: u16) -> Child {
     Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server on PATH (make test installs it)")
@@ -31,7 +43,11 @@ async fn redis_reported(app: &TestApp, want: &str) -> bool {
 
 #[tokio::test]
 async fn the_service_starts_and_serves_while_redis_is_down() {
-    let app = spawn_app_with(Options { redis_url: "redis://127.0.0.1:1/0".to_owned() }).await;
+    let app = spawn_app_with(Options {
+        redis_url: "redis://127.0.0.1:1/0".to_owned(),
+        ..Options::default()
+    })
+    .await;
     app.seed_demo();
     assert!(redis_reported(&app, "down").await);
     let session = app.login("demo.admin", PASSWORD).await;
@@ -43,7 +59,11 @@ async fn the_service_starts_and_serves_while_redis_is_down() {
 async fn redis_is_used_again_when_it_comes_back() {
     let port = free_port();
     let mut redis = start_redis(port);
-    let app = spawn_app_with(Options { redis_url: format!("redis://127.0.0.1:{port}/0") }).await;
+    let app = spawn_app_with(Options {
+        redis_url: format!("redis://127.0.0.1:{port}/0"),
+        ..Options::default()
+    })
+    .await;
     app.seed_demo();
     assert!(redis_reported(&app, "up").await, "connects at start");
 
@@ -65,7 +85,11 @@ async fn failure_counts_live_in_redis_under_the_tests_prefix() {
     app.seed_demo();
     assert!(redis_reported(&app, "up").await);
     let reply = app
-        .post("/api/v1/auth/login", None, serde_json::json!({"username": "demo.admin", "password": "wrong-guess"}))
+        .post(
+            "/api/v1/auth/login",
+            None,
+            serde_json::json!({"username": "demo.admin", "password": "wrong-guess"}),
+        )
         .await;
     assert_eq!(reply.status, 401);
     let client = redis::Client::open(crate::helpers::redis_url()).expect("client");
@@ -75,5 +99,8 @@ async fn failure_counts_live_in_redis_under_the_tests_prefix() {
         .query_async(&mut conn)
         .await
         .expect("keys");
-    assert_eq!(keys, vec![format!("{}login_failures:demo.admin|127.0.0.1", app.redis_prefix)]);
+    assert_eq!(
+        keys,
+        vec![format!("{}login_failures:demo.admin|127.0.0.1", app.redis_prefix)]
+    );
 }

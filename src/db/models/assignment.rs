@@ -104,7 +104,11 @@ impl Assignment {
             .get_result(conn)
     }
 
-    pub fn set_end_day(conn: &mut PgConnection, id: Uuid, end_day: Option<NaiveDate>) -> QueryResult<Assignment> {
+    pub fn set_end_day(
+        conn: &mut PgConnection,
+        id: Uuid,
+        end_day: Option<NaiveDate>,
+    ) -> QueryResult<Assignment> {
         diesel::update(assignments::table.find(id))
             .set(assignments::end_day.eq(end_day))
             .returning(Assignment::as_returning())

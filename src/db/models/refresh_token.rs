@@ -42,7 +42,9 @@ impl RefreshToken {
     }
 
     pub fn insert(conn: &mut PgConnection, new: &NewRefreshToken) -> QueryResult<usize> {
-        diesel::insert_into(refresh_tokens::table).values(new).execute(conn)
+        diesel::insert_into(refresh_tokens::table)
+            .values(new)
+            .execute(conn)
     }
 
     pub fn mark_used(conn: &mut PgConnection, id: Uuid, at: DateTime<Utc>) -> QueryResult<usize> {
@@ -62,7 +64,11 @@ impl RefreshToken {
     }
 
     /// Ends every session of a user (password change, deactivation).
-    pub fn revoke_all_of_user(conn: &mut PgConnection, user_id: Uuid, at: DateTime<Utc>) -> QueryResult<usize> {
+    pub fn revoke_all_of_user(
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> QueryResult<usize> {
         diesel::update(
             refresh_tokens::table
                 .filter(refresh_tokens::user_id.eq(user_id))

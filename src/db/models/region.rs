@@ -28,7 +28,11 @@ pub struct NewRegion<'a> {
 
 impl Region {
     pub fn find(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Region>> {
-        regions::table.find(code).select(Region::as_select()).first(conn).optional()
+        regions::table
+            .find(code)
+            .select(Region::as_select())
+            .first(conn)
+            .optional()
     }
 
     /// Regions of a subtree (by path prefix), ordered by code, after `cursor` (a code).

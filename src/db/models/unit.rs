@@ -38,7 +38,11 @@ pub struct UnitFilter {
 
 impl Unit {
     pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Unit>> {
-        units::table.find(id).select(Unit::as_select()).first(conn).optional()
+        units::table
+            .find(id)
+            .select(Unit::as_select())
+            .first(conn)
+            .optional()
     }
 
     pub fn find_by_code(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Unit>> {
@@ -82,7 +86,10 @@ impl Unit {
     }
 
     /// Unit codes by id, for the rows of a page.
-    pub fn codes_by_id(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<std::collections::HashMap<Uuid, String>> {
+    pub fn codes_by_id(
+        conn: &mut PgConnection,
+        ids: &[Uuid],
+    ) -> QueryResult<std::collections::HashMap<Uuid, String>> {
         Ok(units::table
             .filter(units::id.eq_any(ids))
             .select((units::id, units::code))

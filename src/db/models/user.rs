@@ -58,7 +58,11 @@ impl User {
     }
 
     pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<User>> {
-        users::table.find(id).select(User::as_select()).first(conn).optional()
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()
     }
 
     pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<User>> {
@@ -120,7 +124,10 @@ impl User {
     }
 
     /// Usernames by id, for the rows of a page.
-    pub fn usernames_by_id(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<std::collections::HashMap<Uuid, String>> {
+    pub fn usernames_by_id(
+        conn: &mut PgConnection,
+        ids: &[Uuid],
+    ) -> QueryResult<std::collections::HashMap<Uuid, String>> {
         Ok(users::table
             .filter(users::id.eq_any(ids))
             .select((users::id, users::username))

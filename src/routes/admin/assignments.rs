@@ -27,7 +27,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         get("/api/v1/admin/assignments", web::get().to(list_assignments)),
         post("/api/v1/admin/assignments", web::post().to(create_assignment)),
         get("/api/v1/admin/assignments/{id}", web::get().to(get_assignment)),
-        patch("/api/v1/admin/assignments/{id}", web::patch().to(update_assignment)),
+        patch(
+            "/api/v1/admin/assignments/{id}",
+            web::patch().to(update_assignment),
+        ),
     ]
 }
 
@@ -84,14 +87,25 @@ async fn list_assignments(
     query: web::Query<AssignmentQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let AssignmentQuery { officer_id, enterprise_id, active_on } = query.into_inner();
+    let AssignmentQuery {
+        officer_id,
+        enterprise_id,
+        active_on,
+    } = query.into_inner();
     let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
-    let filter = AssignmentFilter { officer_id, enterprise_id, active_on };
+    let filter = AssignmentFilter {
+        officer_id,
+        enterprise_id,
+        active_on,
+    };
     let page = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
         let rows = Assignment::list_in_subtree(conn, &scope.root_path, &filter, cursor, limit)?;
         let page = Page::from_rows(rows, limit, |a| a.id.to_string());
-        Ok(ListResponse { items: dtos(conn, page.items)?, next_cursor: page.next_cursor })
+        Ok(ListResponse {
+            items: dtos(conn, page.items)?,
+            next_cursor: page.next_cursor,
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -105,7 +119,11 @@ fn visible(conn: &mut PgConnection, scope: &RegionScope, id: Uuid) -> Result<Ass
     Ok(assignment)
 }
 
-async fn get_assignment(state: web::Data<AppState>, admin: AuthAdmin, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+async fn get_assignment(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let assignment = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
@@ -126,12 +144,16 @@ async fn create_assignment(
     let assignment = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let scope = RegionScope::of(conn, &admin.caller)?;
-            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let writer = Writer {
+                actor: admin.caller.user_id,
+                scope: &scope,
+            };
             match writer.save_assignment(conn, &record)? {
                 Saved::Created(assignment) => dto(conn, assignment),
-                Saved::Updated(_) | Saved::Unchanged(_) => {
-                    Err(AppError::conflict("assignment.exists", "该联络员与企业的结对已存在"))
-                }
+                Saved::Updated(_) | Saved::Unchanged(_) => Err(AppError::conflict(
+                    "assignment.exists",
+                    "该联络员与企业的结对已存在",
+                )),
             }
         })
     })
@@ -161,7 +183,10 @@ async fn update_assignment(
         conn.transaction(|conn| {
             let scope = RegionScope::of(conn, &admin.caller)?;
             let old = visible(conn, &scope, id)?;
-            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let writer = Writer {
+                actor: admin.caller.user_id,
+                scope: &scope,
+            };
             let assignment = writer.set_assignment_end(conn, old, end_day)?.into_inner();
             dto(conn, assignment)
         })

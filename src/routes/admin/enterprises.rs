@@ -25,8 +25,14 @@ pub fn endpoints() -> Vec<Endpoint> {
     vec![
         get("/api/v1/admin/enterprises", web::get().to(list_enterprises)),
         post("/api/v1/admin/enterprises", web::post().to(create_enterprise)),
-        get("/api/v1/admin/enterprises/{id}", web::get().to(get_enterprise_admin)),
-        patch("/api/v1/admin/enterprises/{id}", web::patch().to(update_enterprise)),
+        get(
+            "/api/v1/admin/enterprises/{id}",
+            web::get().to(get_enterprise_admin),
+        ),
+        patch(
+            "/api/v1/admin/enterprises/{id}",
+            web::patch().to(update_enterprise),
+        ),
     ]
 }
 
@@ -41,7 +47,11 @@ struct AdminEnterpriseDto {
 impl From<Enterprise> for AdminEnterpriseDto {
     fn from(e: Enterprise) -> Self {
         let (created_at, updated_at) = (wire_time(e.created_at), wire_time(e.updated_at));
-        Self { enterprise: EnterpriseDto::from(e), created_at, updated_at }
+        Self {
+            enterprise: EnterpriseDto::from(e),
+            created_at,
+            updated_at,
+        }
     }
 }
 
@@ -58,7 +68,11 @@ async fn list_enterprises(
     query: web::Query<EnterpriseQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let EnterpriseQuery { credit_code, region_code, name } = query.into_inner();
+    let EnterpriseQuery {
+        credit_code,
+        region_code,
+        name,
+    } = query.into_inner();
     let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
     let filter = EnterpriseFilter {
         credit_code: credit_code.map(|c| c.trim().to_ascii_uppercase()),
@@ -105,7 +119,10 @@ async fn create_enterprise(
     let enterprise = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let scope = RegionScope::of(conn, &admin.caller)?;
-            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let writer = Writer {
+                actor: admin.caller.user_id,
+                scope: &scope,
+            };
             Ok(writer.save_enterprise(conn, None, &record)?.into_inner())
         })
     })
@@ -136,7 +153,10 @@ async fn update_enterprise(
                 ("geofence_m", old.geofence_m.to_string()),
             ]);
             let record = EnterpriseRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
-            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let writer = Writer {
+                actor: admin.caller.user_id,
+                scope: &scope,
+            };
             Ok(writer.save_enterprise(conn, Some(old), &record)?.into_inner())
         })
     })

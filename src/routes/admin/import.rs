@@ -47,7 +47,11 @@ async fn import_roster(
         },
         ReadError::UnknownColumns(unknown) => AppError::BadRequest {
             code: "import.unknown_columns",
-            message: format!("无法识别的列：{}（应为 {}）", unknown.join(", "), kind.columns().join(",")),
+            message: format!(
+                "无法识别的列：{}（应为 {}）",
+                unknown.join(", "),
+                kind.columns().join(",")
+            ),
         },
         other => AppError::bad_request("import.unreadable", other.to_string()),
     })?;
@@ -55,7 +59,10 @@ async fn import_roster(
     let now = state.clock.now();
     let report = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
-        let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+        let writer = Writer {
+            actor: admin.caller.user_id,
+            scope: &scope,
+        };
         import::run(conn, &writer, kind, rows, dry_run, now)
     })
     .await?;
@@ -74,13 +81,15 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec
     if content_type.starts_with("multipart/form-data") {
         let mut form = Multipart::new(req.headers(), payload);
         while let Some(field) = form.next().await {
-            let mut field = field.map_err(|e| AppError::bad_request("import.unreadable", format!("表单无法解析：{e}")))?;
+            let mut field = field
+                .map_err(|e| AppError::bad_request("import.unreadable", format!("表单无法解析：{e}")))?;
             if field.name() != Some("file") {
                 continue;
             }
             let mut bytes = Vec::new();
             while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(|e| AppError::bad_request("import.unreadable", format!("上传中断：{e}")))?;
+                let chunk = chunk
+                    .map_err(|e| AppError::bad_request("import.unreadable", format!("上传中断：{e}")))?;
                 if bytes.len() + chunk.len() > MAX_UPLOAD {
                     return Err(AppError::PayloadTooLarge);
                 }
@@ -90,13 +99,19 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec
         }
         return Err(AppError::bad_request("import.unreadable", "表单中缺少 file 字段"));
     }
-    let accepted = ["text/csv", "application/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"];
+    let accepted = [
+        "text/csv",
+        "application/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/octet-stream",
+    ];
     if !accepted.iter().any(|t| content_type.starts_with(t)) {
         return Err(AppError::UnsupportedMediaType);
     }
     let mut bytes = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::bad_request("import.unreadable", format!("上传中断：{e}")))?;
+        let chunk =
+            chunk.map_err(|e| AppError::bad_request("import.unreadable", format!("上传中断：{e}")))?;
         if bytes.len() + chunk.len() > MAX_UPLOAD {
             return Err(AppError::PayloadTooLarge);
         }

@@ -30,7 +30,10 @@ fn json_fields(body: Map<String, Value>, allowed: &[&str]) -> Result<Fields, App
     let mut fields = Fields::new();
     for (key, value) in body {
         if !allowed.contains(&key.as_str()) {
-            return Err(AppError::bad_request("request.invalid_body", format!("未知字段 `{key}`")));
+            return Err(AppError::bad_request(
+                "request.invalid_body",
+                format!("未知字段 `{key}`"),
+            ));
         }
         let text = match value {
             Value::Null => String::new(),
@@ -41,12 +44,18 @@ fn json_fields(body: Map<String, Value>, allowed: &[&str]) -> Result<Fields, App
                 .into_iter()
                 .map(|item| match item {
                     Value::String(s) => Ok(s),
-                    _ => Err(AppError::bad_request("request.invalid_body", format!("`{key}` 应为字符串数组"))),
+                    _ => Err(AppError::bad_request(
+                        "request.invalid_body",
+                        format!("`{key}` 应为字符串数组"),
+                    )),
                 })
                 .collect::<Result<Vec<_>, _>>()?
                 .join(";"),
             Value::Object(_) => {
-                return Err(AppError::bad_request("request.invalid_body", format!("`{key}` 不应为对象")))
+                return Err(AppError::bad_request(
+                    "request.invalid_body",
+                    format!("`{key}` 不应为对象"),
+                ))
             }
         };
         fields.insert(key, text);

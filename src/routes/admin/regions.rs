@@ -65,7 +65,11 @@ async fn list_regions(
 ) -> Result<HttpResponse, AppError> {
     let RegionQuery { code, parent_code } = query.into_inner();
     let limit = page.limit()?;
-    let cursor = page.cursor.as_deref().map(|c| RegionCode::parse(c).ok_or_else(invalid_cursor)).transpose()?;
+    let cursor = page
+        .cursor
+        .as_deref()
+        .map(|c| RegionCode::parse(c).ok_or_else(invalid_cursor))
+        .transpose()?;
     let page = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
         let rows = match code {
@@ -93,7 +97,11 @@ fn visible(conn: &mut diesel::PgConnection, scope: &RegionScope, code: &str) -> 
         .ok_or(AppError::NotFound)
 }
 
-async fn get_region(state: web::Data<AppState>, admin: AuthAdmin, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn get_region(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let code = id.into_inner();
     let region = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
@@ -117,7 +125,10 @@ async fn create_region(
             if Region::find(conn, record.code.as_str())?.is_some() {
                 return Err(AppError::conflict("region.code_taken", "该区划代码已存在"));
             }
-            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let writer = Writer {
+                actor: admin.caller.user_id,
+                scope: &scope,
+            };
             Ok(writer.save_region(conn, None, &record)?.into_inner())
         })
     })
@@ -144,7 +155,10 @@ async fn update_region(
                 ("parent_code", old.parent_code.clone().unwrap_or_default()),
             ]);
             let record = RegionRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
-            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let writer = Writer {
+                actor: admin.caller.user_id,
+                scope: &scope,
+            };
             Ok(writer.save_region(conn, Some(old), &record)?.into_inner())
         })
     })

@@ -62,9 +62,17 @@ struct UnitQuery {
     region_code: Option<String>,
 }
 
-async fn list_units(state: web::Data<AppState>, admin: AuthAdmin, query: web::Query<UnitQuery>,
-    page: web::Query<PageParams>,) -> Result<HttpResponse, AppError> {
-    let UnitQuery { code, kind, region_code } = query.into_inner();
+async fn list_units(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    query: web::Query<UnitQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let UnitQuery {
+        code,
+        kind,
+        region_code,
+    } = query.into_inner();
     let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
     if let Some(kind) = kind.as_deref().filter(|k| UnitKind::parse(k).is_none()) {
         return Err(AppError::bad_request(
@@ -72,7 +80,11 @@ async fn list_units(state: web::Data<AppState>, admin: AuthAdmin, query: web::Qu
             format!("kind “{kind}” 应为 dispatching、department 或 hub"),
         ));
     }
-    let filter = UnitFilter { code, kind, region_code };
+    let filter = UnitFilter {
+        code,
+        kind,
+        region_code,
+    };
     let page = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
         let rows = Unit::list_in_subtree(conn, &scope.root_path, &filter, cursor, limit)?;
@@ -89,7 +101,11 @@ fn visible(conn: &mut diesel::PgConnection, scope: &RegionScope, id: Uuid) -> Re
     }
 }
 
-async fn get_unit(state: web::Data<AppState>, admin: AuthAdmin, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+async fn get_unit(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let unit = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
@@ -109,7 +125,10 @@ async fn create_unit(
     let unit = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let scope = RegionScope::of(conn, &admin.caller)?;
-            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let writer = Writer {
+                actor: admin.caller.user_id,
+                scope: &scope,
+            };
             Ok(writer.save_unit(conn, None, &record)?.into_inner())
         })
     })
@@ -136,7 +155,10 @@ async fn update_unit(
                 ("region_code", old.region_code.clone()),
             ]);
             let record = UnitRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
-            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let writer = Writer {
+                actor: admin.caller.user_id,
+                scope: &scope,
+            };
             Ok(writer.save_unit(conn, Some(old), &record)?.into_inner())
         })
     })

@@ -31,7 +31,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         post("/api/v1/admin/users", web::post().to(create_user)),
         get("/api/v1/admin/users/{id}", web::get().to(get_user)),
         patch("/api/v1/admin/users/{id}", web::patch().to(update_user)),
-        put("/api/v1/admin/users/{id}/password", web::put().to(set_user_password)),
+        put(
+            "/api/v1/admin/users/{id}/password",
+            web::put().to(set_user_password),
+        ),
         post("/api/v1/admin/users/{id}/invite", web::post().to(reissue_invite)),
     ]
 }
@@ -102,16 +105,33 @@ struct UserQuery {
     unit_id: Option<Uuid>,
 }
 
-async fn list_users(state: web::Data<AppState>, admin: AuthAdmin, query: web::Query<UserQuery>,
-    page: web::Query<PageParams>,) -> Result<HttpResponse, AppError> {
-    let UserQuery { username, phone, role, unit_id } = query.into_inner();
+async fn list_users(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    query: web::Query<UserQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let UserQuery {
+        username,
+        phone,
+        role,
+        unit_id,
+    } = query.into_inner();
     let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
-    let filter = UserFilter { username, phone, role, unit_id };
+    let filter = UserFilter {
+        username,
+        phone,
+        role,
+        unit_id,
+    };
     let page = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
         let rows = User::list_in_subtree(conn, &scope.root_path, &filter, cursor, limit)?;
         let page = Page::from_rows(rows, limit, |u| u.id.to_string());
-        Ok(ListResponse { items: dtos(conn, page.items)?, next_cursor: page.next_cursor })
+        Ok(ListResponse {
+            items: dtos(conn, page.items)?,
+            next_cursor: page.next_cursor,
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -124,7 +144,11 @@ fn visible(conn: &mut PgConnection, scope: &RegionScope, id: Uuid) -> Result<Use
     }
 }
 
-async fn get_user(state: web::Data<AppState>, admin: AuthAdmin, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+async fn get_user(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let user = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
@@ -155,11 +179,17 @@ async fn create_user(
     let created = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let scope = RegionScope::of(conn, &admin.caller)?;
-            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let writer = Writer {
+                actor: admin.caller.user_id,
+                scope: &scope,
+            };
             let user = writer.save_user(conn, None, &record)?.into_inner();
             let (invite_code, _) = writer.issue_invite(conn, &user, now)?;
             let user = User::find(conn, user.id)?.ok_or(AppError::NotFound)?;
-            Ok(CreatedUser { user: dto(conn, user)?, invite_code })
+            Ok(CreatedUser {
+                user: dto(conn, user)?,
+                invite_code,
+            })
         })
     })
     .await?;
@@ -178,7 +208,12 @@ async fn update_user(
     let active = match body.remove("active") {
         None => None,
         Some(Value::Bool(b)) => Some(b),
-        Some(_) => return Err(AppError::bad_request("request.invalid_body", "`active` 应为 true 或 false")),
+        Some(_) => {
+            return Err(AppError::bad_request(
+                "request.invalid_body",
+                "`active` 应为 true 或 false",
+            ))
+        }
     };
     let patch = json_fields(body, USER_COLUMNS)?;
     let now = state.clock.now();
@@ -188,7 +223,10 @@ async fn update_user(
             let old = visible(conn, &scope, id)?;
             let current = current_fields(conn, &old)?;
             let record = UserRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
-            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let writer = Writer {
+                actor: admin.caller.user_id,
+                scope: &scope,
+            };
             let mut user = writer.save_user(conn, Some(old), &record)?.into_inner();
             if let Some(active) = active.filter(|a| *a != user.active) {
                 let before = user.clone();
@@ -196,8 +234,20 @@ async fn update_user(
                 if !active {
                     RefreshToken::revoke_all_of_user(conn, user.id, now)?;
                 }
-                let action = if active { "user.activate" } else { "user.deactivate" };
-                audit::record(conn, Some(admin.caller.user_id), action, "user", &user.id.to_string(), Some(&before), Some(&user))?;
+                let action = if active {
+                    "user.activate"
+                } else {
+                    "user.deactivate"
+                };
+                audit::record(
+                    conn,
+                    Some(admin.caller.user_id),
+                    action,
+                    "user",
+                    &user.id.to_string(),
+                    Some(&before),
+                    Some(&user),
+                )?;
             }
             dto(conn, user)
         })
@@ -213,7 +263,9 @@ fn current_fields(conn: &mut PgConnection, user: &User) -> Result<crate::domain:
         None => String::new(),
     };
     let credit_code = match user.enterprise_id {
-        Some(id) => Enterprise::find(conn, id)?.map(|e| e.credit_code).unwrap_or_default(),
+        Some(id) => Enterprise::find(conn, id)?
+            .map(|e| e.credit_code)
+            .unwrap_or_default(),
         None => String::new(),
     };
     Ok(text_fields([
@@ -250,7 +302,15 @@ async fn set_user_password(
         conn.transaction(|conn| {
             User::set_password_hash(conn, user.id, &hash)?;
             RefreshToken::revoke_all_of_user(conn, user.id, now)?;
-            audit::record::<(), ()>(conn, Some(admin.caller.user_id), "user.password_set", "user", &user.id.to_string(), None, None)?;
+            audit::record::<(), ()>(
+                conn,
+                Some(admin.caller.user_id),
+                "user.password_set",
+                "user",
+                &user.id.to_string(),
+                None,
+                None,
+            )?;
             Ok(())
         })
     })
@@ -267,16 +327,27 @@ struct InviteResponse {
 
 /// Issues a fresh invite code (the old one stops working), e.g. when it expired or the
 /// person changed phones.
-async fn reissue_invite(state: web::Data<AppState>, admin: AuthAdmin, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+async fn reissue_invite(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let now = state.clock.now();
     let invite = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let scope = RegionScope::of(conn, &admin.caller)?;
             let user = visible(conn, &scope, id)?;
-            let writer = Writer { actor: admin.caller.user_id, scope: &scope };
+            let writer = Writer {
+                actor: admin.caller.user_id,
+                scope: &scope,
+            };
             let (invite_code, expires_at) = writer.issue_invite(conn, &user, now)?;
-            Ok(InviteResponse { username: user.username, invite_code, expires_at: wire_time(expires_at) })
+            Ok(InviteResponse {
+                username: user.username,
+                invite_code,
+                expires_at: wire_time(expires_at),
+            })
         })
     })
     .await?;
