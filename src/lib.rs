@@ -7,6 +7,8 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod idempotency;
+pub mod jobs;
 pub mod roster;
 pub mod routes;
 pub mod schema;

@@ -87,7 +87,8 @@ async fn serve() -> anyhow::Result<()> {
     })
     .await??;
     tracing::info!(applied = applied.len(), "migrations up to date");
-    let state = AppState::new(settings, pool, Clock::system())?;
+    let state = actix_web::web::Data::new(AppState::new(settings, pool, Clock::system())?);
+    actix_web::rt::spawn(zhuqi::jobs::prune_idempotency::run_until_stopped(state.clone()));
     let app = Application::build(state)?;
     tracing::info!(port = app.port(), "serving");
     app.run_until_stopped().await?;

@@ -27,6 +27,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    daily_report_revisions (report_id, revision) {
+        report_id -> Uuid,
+        revision -> Int4,
+        author_id -> Uuid,
+        at -> Timestamptz,
+        body -> Jsonb,
+        changed_fields -> Array<Text>,
+    }
+}
+
+diesel::table! {
+    daily_reports (id) {
+        id -> Uuid,
+        officer_id -> Uuid,
+        enterprise_id -> Uuid,
+        region_code -> Text,
+        day -> Date,
+        revision -> Int4,
+        work_done -> Text,
+        production_status -> Text,
+        capacity_pct -> Int2,
+        staff_on_duty -> Int4,
+        staff_total -> Int4,
+        staff_shortage -> Int4,
+        difficulties -> Nullable<Text>,
+        submitted_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     enterprises (id) {
         id -> Uuid,
         credit_code -> Text,
@@ -54,6 +85,48 @@ diesel::table! {
 }
 
 diesel::table! {
+    officer_devices (officer_id, device_id) {
+        officer_id -> Uuid,
+        device_id -> Text,
+        first_seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    problem_events (id) {
+        id -> Int8,
+        problem_id -> Uuid,
+        event_type -> Text,
+        actor_id -> Nullable<Uuid>,
+        actor_role -> Nullable<Text>,
+        at -> Timestamptz,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    problems (id) {
+        id -> Uuid,
+        enterprise_id -> Uuid,
+        region_code -> Text,
+        reporter_id -> Uuid,
+        reporter_role -> Text,
+        source_report_id -> Nullable<Uuid>,
+        description_hash -> Text,
+        title -> Text,
+        description -> Text,
+        category -> Nullable<Text>,
+        urgency -> Text,
+        departments_requested -> Array<Uuid>,
+        status -> Text,
+        suggested_category -> Nullable<Text>,
+        confidence -> Nullable<Float8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -74,6 +147,25 @@ diesel::table! {
         path -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sign_ins (id) {
+        id -> Uuid,
+        officer_id -> Uuid,
+        enterprise_id -> Uuid,
+        region_code -> Text,
+        day -> Date,
+        signed_at -> Timestamptz,
+        lat -> Float8,
+        lng -> Float8,
+        accuracy_m -> Nullable<Float8>,
+        distance_m -> Float8,
+        within_geofence -> Bool,
+        remark -> Nullable<Text>,
+        device_id -> Nullable<Text>,
+        new_device -> Bool,
     }
 }
 
@@ -112,9 +204,24 @@ diesel::table! {
 diesel::joinable!(assignments -> enterprises (enterprise_id));
 diesel::joinable!(assignments -> users (officer_id));
 diesel::joinable!(audit_log -> users (actor_id));
+diesel::joinable!(daily_report_revisions -> daily_reports (report_id));
+diesel::joinable!(daily_report_revisions -> users (author_id));
+diesel::joinable!(daily_reports -> enterprises (enterprise_id));
+diesel::joinable!(daily_reports -> regions (region_code));
+diesel::joinable!(daily_reports -> users (officer_id));
 diesel::joinable!(enterprises -> regions (region_code));
 diesel::joinable!(idempotency_records -> users (user_id));
+diesel::joinable!(officer_devices -> users (officer_id));
+diesel::joinable!(problem_events -> problems (problem_id));
+diesel::joinable!(problem_events -> users (actor_id));
+diesel::joinable!(problems -> daily_reports (source_report_id));
+diesel::joinable!(problems -> enterprises (enterprise_id));
+diesel::joinable!(problems -> regions (region_code));
+diesel::joinable!(problems -> users (reporter_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(sign_ins -> enterprises (enterprise_id));
+diesel::joinable!(sign_ins -> regions (region_code));
+diesel::joinable!(sign_ins -> users (officer_id));
 diesel::joinable!(units -> regions (region_code));
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(users -> regions (region_code));
@@ -123,10 +230,16 @@ diesel::joinable!(users -> units (unit_id));
 diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     audit_log,
+    daily_report_revisions,
+    daily_reports,
     enterprises,
     idempotency_records,
+    officer_devices,
+    problem_events,
+    problems,
     refresh_tokens,
     regions,
+    sign_ins,
     units,
     users,
 );

@@ -8,6 +8,7 @@ use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, App, HttpServer, ResponseError};
 
 use crate::error::AppError;
+use crate::idempotency;
 use crate::routes;
 use crate::state::AppState;
 use crate::telemetry::request_context;
@@ -19,11 +20,10 @@ pub struct Application {
 
 impl Application {
     /// Binds `state.settings.bind_addr` (port 0 picks a free port) and prepares the server.
-    pub fn build(state: AppState) -> anyhow::Result<Self> {
+    pub fn build(state: web::Data<AppState>) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(state.settings.bind_addr)?;
         let port = listener.local_addr()?.port();
         state.cache.connect_in_background();
-        let state = web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -31,6 +31,7 @@ impl Application {
                 .app_data(routes::query_config())
                 .app_data(routes::path_config())
                 .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
+                .wrap(from_fn(idempotency::fingerprint))
                 .wrap(from_fn(request_context))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))

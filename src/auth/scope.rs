@@ -5,6 +5,7 @@
 //! enterprise contacts their own enterprise. An object outside the caller's scope is reported
 //! as absent (404), never as forbidden, so ids cannot be probed.
 
+use chrono::NaiveDate;
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -12,6 +13,7 @@ use uuid::Uuid;
 use super::Caller;
 use crate::db::models::enterprise::Enterprise;
 use crate::db::models::region::Region;
+use crate::db::models::scoped::RecordScope;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::schema::{assignments, regions, users};
@@ -115,6 +117,36 @@ fn unit_covers(conn: &mut PgConnection, unit_id: Uuid, enterprise_id: Uuid) -> Q
             .inner_join(users::table)
             .filter(users::unit_id.eq(unit_id))
             .filter(assignments::enterprise_id.eq(enterprise_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Which officers' records the caller reads; the broadest of their roles wins.
+pub fn record_scope(conn: &mut PgConnection, caller: &Caller) -> Result<RecordScope, AppError> {
+    if caller.has(Role::Admin) || caller.has(Role::Dispatcher) {
+        return Ok(RecordScope::Region(RegionScope::of(conn, caller)?.root_path));
+    }
+    if let (true, Some(unit)) = (caller.has(Role::UnitAdmin), caller.unit_id) {
+        return Ok(RecordScope::Unit(unit));
+    }
+    if caller.has(Role::Officer) {
+        return Ok(RecordScope::Officer(caller.user_id));
+    }
+    if let (true, Some(enterprise)) = (caller.has(Role::Enterprise), caller.enterprise_id) {
+        return Ok(RecordScope::Enterprise(enterprise));
+    }
+    Ok(RecordScope::Nothing)
+}
+
+/// Whether the officer is assigned to the enterprise on `day` (start and end inclusive): the
+/// condition for signing in and reporting there.
+pub fn assigned_on(conn: &mut PgConnection, officer_id: Uuid, enterprise_id: Uuid, day: NaiveDate) -> QueryResult<bool> {
+    diesel::select(exists(
+        assignments::table
+            .filter(assignments::officer_id.eq(officer_id))
+            .filter(assignments::enterprise_id.eq(enterprise_id))
+            .filter(assignments::start_day.le(day))
+            .filter(assignments::end_day.is_null().or(assignments::end_day.ge(day))),
     ))
     .get_result(conn)
 }

@@ -2,6 +2,7 @@
 //! every caller has an answer without it. Redis being down, slow or flushed never fails a
 //! request, and when it comes back it is used again without a restart.
 
+pub mod counters;
 pub mod failures;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -135,10 +136,14 @@ impl Cache {
 
     /// Increments a counter and starts its expiry when it is new; returns the new value.
     pub async fn incr_with_ttl(&self, name: &str, ttl: Duration) -> Option<i64> {
+        self.incr_by_with_ttl(name, 1, ttl).await
+    }
+
+    pub async fn incr_by_with_ttl(&self, name: &str, by: i64, ttl: Duration) -> Option<i64> {
         let key = self.key(name);
         let mut pipe = redis::pipe();
         pipe.atomic()
-            .incr(&key, 1)
+            .incr(&key, by)
             .cmd("EXPIRE")
             .arg(&key)
             .arg(ttl.as_secs().max(1))

@@ -2,7 +2,10 @@
 //! its own unit tests.
 
 pub mod credit_code;
+pub mod daily_report;
+pub mod geo;
 pub mod phone;
+pub mod problem;
 pub mod region_code;
 pub mod role;
 pub mod roster;

@@ -9,10 +9,13 @@ use uuid::Uuid;
 use super::enterprises::EnterpriseDto;
 use super::{get, put, Endpoint};
 use crate::auth::session;
+use crate::auth::extractors::AuthOfficer;
 use crate::auth::{password, AuthUser};
 use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::audit;
+use crate::db::models::daily_report::DailyReport;
+use crate::db::models::sign_in::SignIn;
 use crate::db::models::enterprise::Enterprise;
 use crate::db::models::refresh_token::RefreshToken;
 use crate::db::models::region::Region;
@@ -26,6 +29,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     vec![
         get("/api/v1/me", web::get().to(get_me)),
         put("/api/v1/me/password", web::put().to(change_password)),
+        get("/api/v1/me/enterprises", web::get().to(my_enterprises)),
     ]
 }
 
@@ -195,4 +199,59 @@ async fn change_password(
             ))
         }
     }
+}
+
+#[derive(Serialize)]
+struct TodaysSignIn {
+    id: Uuid,
+    signed_at: DateTime<FixedOffset>,
+    within_geofence: bool,
+}
+
+#[derive(Serialize)]
+struct TodaysReport {
+    id: Uuid,
+    revision: i32,
+    updated_at: DateTime<FixedOffset>,
+}
+
+#[derive(Serialize)]
+struct MyEnterprise {
+    #[serde(flatten)]
+    enterprise: EnterpriseDto,
+    /// Today's sign-in there, if any.
+    sign_in: Option<TodaysSignIn>,
+    /// Today's report there, if any.
+    report: Option<TodaysReport>,
+}
+
+#[derive(Serialize)]
+struct MyEnterprisesResponse {
+    day: chrono::NaiveDate,
+    items: Vec<MyEnterprise>,
+}
+
+/// The officer's enterprises today, each with today's sign-in and report state: the phone's
+/// home screen.
+async fn my_enterprises(state: web::Data<AppState>, officer: AuthOfficer) -> Result<HttpResponse, AppError> {
+    let today = state.clock.today();
+    let officer_id = officer.caller.user_id;
+    let items = db::run(&state.pool, move |conn| {
+        let mut items = Vec::new();
+        for enterprise in Enterprise::assigned_to(conn, officer_id, today)? {
+            let sign_in = SignIn::find_for_day(conn, officer_id, enterprise.id, today)?.map(|s| TodaysSignIn {
+                id: s.id,
+                signed_at: wire_time(s.signed_at),
+                within_geofence: s.within_geofence,
+            });
+            let report = DailyReport::find_on_day(conn, enterprise.id, today)?
+                .into_iter()
+                .find(|r| r.officer_id == officer_id)
+                .map(|r| TodaysReport { id: r.id, revision: r.revision, updated_at: wire_time(r.updated_at) });
+            items.push(MyEnterprise { enterprise: EnterpriseDto::from(enterprise), sign_in, report });
+        }
+        Ok(items)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(MyEnterprisesResponse { day: today, items }))
 }

@@ -3,12 +3,16 @@
 
 pub mod admin;
 pub mod auth;
+pub mod daily_reports;
 pub mod enterprises;
 pub mod me;
+pub mod problems;
 pub mod service;
+pub mod sign_ins;
 
 use actix_web::http::Method;
 use actix_web::{error, web, HttpRequest, Route};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -49,6 +53,9 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(auth::endpoints());
     all.extend(me::endpoints());
     all.extend(enterprises::endpoints());
+    all.extend(sign_ins::endpoints());
+    all.extend(daily_reports::endpoints());
+    all.extend(problems::endpoints());
     all.extend(admin::endpoints());
     all
 }
@@ -139,6 +146,34 @@ impl PageParams {
             .map(|c| Uuid::parse_str(c).map_err(|_| invalid_cursor()))
             .transpose()
     }
+
+    /// The cursor of a list ordered by (timestamp, id), newest first.
+    pub fn time_cursor(&self) -> Result<Option<(DateTime<Utc>, Uuid)>, AppError> {
+        let Some(cursor) = self.cursor.as_deref() else { return Ok(None) };
+        let (micros, id) = cursor.split_once('_').ok_or_else(invalid_cursor)?;
+        let at = micros
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_micros)
+            .ok_or_else(invalid_cursor)?;
+        Ok(Some((at, Uuid::parse_str(id).map_err(|_| invalid_cursor())?)))
+    }
+
+    /// The cursor of a list ordered by (day, id), newest first.
+    pub fn day_cursor(&self) -> Result<Option<(NaiveDate, Uuid)>, AppError> {
+        let Some(cursor) = self.cursor.as_deref() else { return Ok(None) };
+        let (day, id) = cursor.split_once('_').ok_or_else(invalid_cursor)?;
+        let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| invalid_cursor())?;
+        Ok(Some((day, Uuid::parse_str(id).map_err(|_| invalid_cursor())?)))
+    }
+}
+
+pub fn time_cursor(at: DateTime<Utc>, id: Uuid) -> String {
+    format!("{}_{id}", at.timestamp_micros())
+}
+
+pub fn day_cursor(day: NaiveDate, id: Uuid) -> String {
+    format!("{day}_{id}")
 }
 
 pub fn invalid_cursor() -> AppError {

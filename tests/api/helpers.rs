@@ -189,7 +189,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
     let pool = db::pool(settings.database_url.expose(), 4);
     let clock = Clock::fixed(default_now());
-    let state = AppState::new(settings, pool.clone(), clock.clone()).expect("state");
+    let state = web::Data::new(AppState::new(settings, pool.clone(), clock.clone()).expect("state"));
     let app = Application::build(state).expect("build");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());

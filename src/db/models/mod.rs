@@ -3,9 +3,15 @@
 
 pub mod assignment;
 pub mod audit;
+pub mod daily_report;
 pub mod enterprise;
+pub mod idempotency;
+pub mod missing;
+pub mod problem;
 pub mod refresh_token;
 pub mod region;
+pub mod scoped;
+pub mod sign_in;
 pub mod unit;
 pub mod user;
 

@@ -1,0 +1,6 @@
+DROP TABLE problem_events;
+DROP TABLE problems;
+DROP TABLE daily_report_revisions;
+DROP TABLE daily_reports;
+DROP TABLE officer_devices;
+DROP TABLE sign_ins;

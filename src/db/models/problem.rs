@@ -1,0 +1,219 @@
+//! `problems` (问题/诉求) and their append-only `problem_events` timeline.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::scoped::RecordScope;
+use crate::domain::problem::ValidProblem;
+use crate::schema::{assignments, problem_events, problems};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = problems, check_for_backend(diesel::pg::Pg))]
+pub struct Problem {
+    pub id: Uuid,
+    pub enterprise_id: Uuid,
+    pub region_code: String,
+    pub reporter_id: Uuid,
+    pub reporter_role: String,
+    pub source_report_id: Option<Uuid>,
+    pub description_hash: String,
+    pub title: String,
+    pub description: String,
+    pub category: Option<String>,
+    pub urgency: String,
+    pub departments_requested: Vec<Uuid>,
+    pub status: String,
+    pub suggested_category: Option<String>,
+    pub confidence: Option<f64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = problem_events, check_for_backend(diesel::pg::Pg))]
+pub struct ProblemEvent {
+    pub id: i64,
+    pub problem_id: Uuid,
+    pub event_type: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: Option<String>,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// Who files a problem, for which enterprise, from which report.
+pub struct Filing<'a> {
+    pub enterprise_id: Uuid,
+    pub region_code: &'a str,
+    pub reporter_id: Uuid,
+    pub reporter_role: &'a str,
+    pub source_report_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default)]
+pub struct ProblemFilter {
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub enterprise_id: Option<Uuid>,
+    /// Only problems in this region's subtree (within the caller's scope).
+    pub region_path: Option<String>,
+}
+
+impl Problem {
+    /// Files a problem in state `submitted` with its first timeline event. `None` when the
+    /// same report already filed the same description (a revision repeating it).
+    pub fn file(conn: &mut PgConnection, filing: &Filing, problem: &ValidProblem) -> QueryResult<Option<Problem>> {
+        let inserted = diesel::insert_into(problems::table)
+            .values((
+                problems::enterprise_id.eq(filing.enterprise_id),
+                problems::region_code.eq(filing.region_code),
+                problems::reporter_id.eq(filing.reporter_id),
+                problems::reporter_role.eq(filing.reporter_role),
+                problems::source_report_id.eq(filing.source_report_id),
+                problems::description_hash.eq(&problem.description_hash),
+                problems::title.eq(&problem.title),
+                problems::description.eq(&problem.description),
+                problems::category.eq(&problem.category),
+                problems::urgency.eq(problem.urgency.as_str()),
+                problems::departments_requested.eq(&problem.departments_requested),
+                problems::status.eq("submitted"),
+                problems::created_at.eq(filing.at),
+                problems::updated_at.eq(filing.at),
+            ))
+            .on_conflict_do_nothing()
+            .returning(Problem::as_returning())
+            .get_result(conn)
+            .optional()?;
+        if let Some(problem) = &inserted {
+            ProblemEvent::append(conn, problem.id, "submitted", Some(filing.reporter_id), Some(filing.reporter_role), filing.at, None)?;
+        }
+        Ok(inserted)
+    }
+
+    pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Problem>> {
+        problems::table.find(id).select(Problem::as_select()).first(conn).optional()
+    }
+
+    /// Ids of the problems a report filed, oldest first.
+    pub fn ids_from_report(conn: &mut PgConnection, report_id: Uuid) -> QueryResult<Vec<Uuid>> {
+        problems::table
+            .filter(problems::source_report_id.eq(report_id))
+            .order((problems::created_at, problems::id))
+            .select(problems::id)
+            .load(conn)
+    }
+
+    /// Problems of an enterprise that are not closed yet.
+    pub fn open_for_enterprise(conn: &mut PgConnection, enterprise_id: Uuid) -> QueryResult<Vec<Problem>> {
+        problems::table
+            .filter(problems::enterprise_id.eq(enterprise_id))
+            .filter(problems::status.ne_all(vec!["closed", "merged"]))
+            .order(problems::created_at.desc())
+            .limit(50)
+            .select(Problem::as_select())
+            .load(conn)
+    }
+
+    /// Whether `scope` reaches this problem.
+    pub fn visible_in(&self, conn: &mut PgConnection, scope: &RecordScope) -> QueryResult<bool> {
+        Ok(match scope {
+            RecordScope::Officer(id) => {
+                self.reporter_id == *id
+                    || diesel::select(diesel::dsl::exists(
+                        assignments::table
+                            .filter(assignments::officer_id.eq(*id))
+                            .filter(assignments::enterprise_id.eq(self.enterprise_id)),
+                    ))
+                    .get_result(conn)?
+            }
+            RecordScope::Unit(unit) => diesel::select(diesel::dsl::exists(
+                RecordScope::unit_officers(*unit).filter(crate::schema::users::id.eq(self.reporter_id)),
+            ))
+            .get_result(conn)?,
+            RecordScope::Region(path) => diesel::select(diesel::dsl::exists(
+                RecordScope::subtree(path).filter(crate::schema::regions::code.eq(&self.region_code)),
+            ))
+            .get_result(conn)?,
+            RecordScope::Enterprise(id) => self.enterprise_id == *id,
+            RecordScope::Nothing => false,
+        })
+    }
+
+    /// Newest first; the cursor is the last row's (created_at, id).
+    pub fn list(
+        conn: &mut PgConnection,
+        scope: &RecordScope,
+        filter: &ProblemFilter,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: i64,
+    ) -> QueryResult<Vec<Problem>> {
+        let mut query = problems::table
+            .select(Problem::as_select())
+            .order((problems::created_at.desc(), problems::id.desc()))
+            .limit(limit + 1)
+            .into_boxed();
+        query = match scope {
+            RecordScope::Officer(id) => query.filter(
+                problems::reporter_id.eq(*id).or(problems::enterprise_id.eq_any(
+                    assignments::table
+                        .filter(assignments::officer_id.eq(*id))
+                        .select(assignments::enterprise_id),
+                )),
+            ),
+            RecordScope::Unit(unit) => query.filter(problems::reporter_id.eq_any(RecordScope::unit_officers(*unit))),
+            RecordScope::Region(path) => query.filter(problems::region_code.eq_any(RecordScope::subtree(path))),
+            RecordScope::Enterprise(id) => query.filter(problems::enterprise_id.eq(*id)),
+            RecordScope::Nothing => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
+        };
+        if let Some(status) = &filter.status {
+            query = query.filter(problems::status.eq(status.clone()));
+        }
+        if let Some(category) = &filter.category {
+            query = query.filter(problems::category.eq(category.clone()));
+        }
+        if let Some(enterprise) = filter.enterprise_id {
+            query = query.filter(problems::enterprise_id.eq(enterprise));
+        }
+        if let Some(path) = &filter.region_path {
+            query = query.filter(problems::region_code.eq_any(RecordScope::subtree(path)));
+        }
+        if let Some((at, id)) = after {
+            query = query.filter(problems::created_at.lt(at).or(problems::created_at.eq(at).and(problems::id.lt(id))));
+        }
+        query.load(conn)
+    }
+}
+
+impl ProblemEvent {
+    pub fn append(
+        conn: &mut PgConnection,
+        problem_id: Uuid,
+        event_type: &str,
+        actor_id: Option<Uuid>,
+        actor_role: Option<&str>,
+        at: DateTime<Utc>,
+        note: Option<&str>,
+    ) -> QueryResult<()> {
+        diesel::insert_into(problem_events::table)
+            .values((
+                problem_events::problem_id.eq(problem_id),
+                problem_events::event_type.eq(event_type),
+                problem_events::actor_id.eq(actor_id),
+                problem_events::actor_role.eq(actor_role),
+                problem_events::at.eq(at),
+                problem_events::note.eq(note),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn timeline(conn: &mut PgConnection, problem_id: Uuid) -> QueryResult<Vec<ProblemEvent>> {
+        problem_events::table
+            .filter(problem_events::problem_id.eq(problem_id))
+            .order(problem_events::id)
+            .select(ProblemEvent::as_select())
+            .load(conn)
+    }
+}

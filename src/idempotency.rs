@@ -1,0 +1,159 @@
+//! Safe retries: `Idempotency-Key` on POST/PUT/PATCH.
+//!
+//! A phone on a weak network resends. With a key, the first response is stored in PostgreSQL
+//! in the same transaction as the write it answers, and a repeat gets that response again
+//! (same status, same body) instead of a second write. Keys are scoped to the caller; the
+//! same key with a different body is a 409 `idempotency.key_reused`; a repeat that arrives
+//! while the first is still running is a 409 `idempotency.in_progress` (a transaction-scoped
+//! advisory lock tells). Records are kept at least 24 hours (see `jobs::prune_idempotency`).
+
+use std::future::{ready, Ready};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::{Connection, PgConnection};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::db::models::idempotency::IdempotencyRecord;
+use crate::error::AppError;
+
+pub const KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
+pub const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
+const MAX_KEY_LENGTH: usize = 255;
+/// JSON bodies are at most 64 KiB (`routes::json_config`); a little slack for the fingerprint.
+const MAX_FINGERPRINTED_BODY: usize = 128 * 1024;
+
+/// SHA-256 of the method, path, query and body of a request that carries a key.
+#[derive(Debug, Clone)]
+struct Fingerprint(String);
+
+/// Middleware: reads the body of keyed POST/PUT/PATCH requests once, fingerprints it and puts
+/// it back for the handler.
+pub async fn fingerprint(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let writes = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
+    if writes && req.headers().contains_key(&KEY_HEADER) {
+        let body = req.extract::<web::Bytes>().await.map_err(|_| AppError::PayloadTooLarge)?;
+        if body.len() > MAX_FINGERPRINTED_BODY {
+            return Err(AppError::PayloadTooLarge.into());
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(req.method().as_str().as_bytes());
+        hasher.update(b" ");
+        hasher.update(req.uri().to_string().as_bytes());
+        hasher.update(b"\n");
+        hasher.update(&body);
+        req.extensions_mut().insert(Fingerprint(hex::encode(hasher.finalize())));
+        req.set_payload(Payload::from(body));
+    }
+    next.call(req).await
+}
+
+/// The caller's key for this request, if they sent one.
+#[derive(Debug, Clone)]
+pub struct Idempotency(Option<Keyed>);
+
+#[derive(Debug, Clone)]
+struct Keyed {
+    user_id: Uuid,
+    key: String,
+    fingerprint: String,
+}
+
+impl FromRequest for Idempotency {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let Some(raw) = req.headers().get(&KEY_HEADER) else {
+            return ready(Ok(Self(None)));
+        };
+        let key = match raw.to_str().map(str::trim) {
+            Ok(key) if !key.is_empty() && key.len() <= MAX_KEY_LENGTH => key.to_owned(),
+            _ => {
+                return ready(Err(AppError::bad_request(
+                    "idempotency.key_invalid",
+                    format!("Idempotency-Key 应为 1 到 {MAX_KEY_LENGTH} 个可见 ASCII 字符（建议 UUID）"),
+                )))
+            }
+        };
+        // Keys belong to a caller; the route's own extractor reports a missing token.
+        let Ok(AuthUser(caller)) = AuthUser::from_request(req, payload).into_inner() else {
+            return ready(Ok(Self(None)));
+        };
+        let fingerprint = req
+            .extensions()
+            .get::<Fingerprint>()
+            .map(|f| f.0.clone())
+            .unwrap_or_else(|| hex::encode(Sha256::digest(format!("{} {}", req.method(), req.uri()))));
+        ready(Ok(Self(Some(Keyed { user_id: caller.user_id, key, fingerprint }))))
+    }
+}
+
+/// A response as stored for replay.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+    pub replayed: bool,
+}
+
+impl Stored {
+    pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Result<Self, AppError> {
+        let body = serde_json::to_vec(body).map_err(|e| AppError::Internal(e.into()))?;
+        Ok(Self { status, body, replayed: false })
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")));
+        if self.replayed {
+            response.insert_header((REPLAYED_HEADER, HeaderValue::from_static("true")));
+        }
+        response.body(self.body)
+    }
+}
+
+/// Runs `work` in one transaction, exactly once per key: a repeat replays the stored response.
+pub fn within<F>(conn: &mut PgConnection, idempotency: &Idempotency, now: DateTime<Utc>, work: F) -> Result<Stored, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<Stored, AppError>,
+{
+    conn.transaction(|conn| {
+        let Some(keyed) = &idempotency.0 else {
+            return work(conn);
+        };
+        if !IdempotencyRecord::try_lock(conn, keyed.user_id, &keyed.key)? {
+            return Err(AppError::conflict(
+                "idempotency.in_progress",
+                "相同的请求正在处理中，请稍后重试 (the first request with this key is still running)",
+            ));
+        }
+        if let Some(record) = IdempotencyRecord::find(conn, keyed.user_id, &keyed.key)? {
+            if record.request_hash != keyed.fingerprint {
+                return Err(AppError::conflict(
+                    "idempotency.key_reused",
+                    "该 Idempotency-Key 已用于另一个请求 (key reused with a different request)",
+                ));
+            }
+            let status = record
+                .status_code
+                .and_then(|s| StatusCode::from_u16(s as u16).ok())
+                .unwrap_or(StatusCode::OK);
+            return Ok(Stored { status, body: record.response_body.unwrap_or_default(), replayed: true });
+        }
+        let stored = work(conn)?;
+        IdempotencyRecord::insert(conn, keyed.user_id, &keyed.key, &keyed.fingerprint, stored.status.as_u16(), &stored.body, now)?;
+        Ok(stored)
+    })
+}

@@ -1,0 +1,3 @@
+//! Background jobs, one file each; every job has a `tick` that tests call directly.
+
+pub mod prune_idempotency;

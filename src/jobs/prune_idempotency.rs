@@ -1,0 +1,32 @@
+//! Deletes idempotency records once they are older than the retention (48 h, so every key is
+//! honoured for at least the 24 h the API promises).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::PgConnection;
+
+use crate::db;
+use crate::db::models::idempotency::IdempotencyRecord;
+use crate::state::AppState;
+
+pub const RETENTION: chrono::Duration = chrono::Duration::hours(48);
+const EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// One pass; returns how many records were deleted. Running it twice deletes nothing more.
+pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> diesel::QueryResult<usize> {
+    IdempotencyRecord::prune(conn, now - RETENTION)
+}
+
+pub async fn run_until_stopped(state: actix_web::web::Data<AppState>) {
+    let mut interval = tokio::time::interval(EVERY);
+    loop {
+        interval.tick().await;
+        let now = state.clock.now();
+        match db::run(&state.pool, move |conn| Ok(tick(conn, now)?)).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "pruned idempotency records"),
+            Err(e) => tracing::warn!(error = %e, "pruning idempotency records failed; will retry"),
+        }
+    }
+}

@@ -1,0 +1,395 @@
+//! 日报告: the five-minute daily report, its prefilled draft, its history, and who has not
+//! reported yet (催报).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Weekday};
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{get, put, Endpoint, ListResponse, PageParams};
+use crate::auth::extractors::AuthOfficer;
+use crate::auth::scope::{self, RegionScope};
+use crate::auth::{AuthUser, Caller};
+use crate::cache::counters::{self, Metric};
+use crate::clock::wire_time;
+use crate::db;
+use crate::db::models::daily_report::{DailyReport, ReportFilter};
+use crate::db::models::enterprise::Enterprise;
+use crate::db::models::missing::{MissingReport, MissingScope};
+use crate::db::models::problem::{Filing, Problem};
+use crate::db::models::region::Region;
+use crate::db::models::unit::Unit;
+use crate::db::models::Page;
+use crate::domain::daily_report::{self, Production, ReportInput, ValidReport};
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::idempotency::{self, Idempotency, Stored};
+use crate::roster::save::invalid_fields;
+use crate::state::AppState;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        get("/api/v1/daily-reports", web::get().to(list_daily_reports)),
+        get("/api/v1/daily-reports/missing", web::get().to(missing_daily_reports)),
+        get("/api/v1/daily-reports/{enterprise_id}/{day}", web::get().to(get_daily_report)),
+        put("/api/v1/daily-reports/{enterprise_id}/{day}", web::put().to(put_daily_report)),
+        get("/api/v1/daily-reports/{enterprise_id}/{day}/draft", web::get().to(get_daily_report_draft)),
+    ]
+}
+
+#[derive(Debug, Serialize)]
+struct DailyReportDto {
+    id: Uuid,
+    officer_id: Uuid,
+    enterprise_id: Uuid,
+    day: NaiveDate,
+    revision: i32,
+    work_done: String,
+    production: Production,
+    difficulties: Option<String>,
+    /// Problems this report raised, across all its revisions.
+    problem_ids: Vec<Uuid>,
+    submitted_at: DateTime<FixedOffset>,
+    updated_at: DateTime<FixedOffset>,
+}
+
+fn production_of(content: &ValidReport) -> Production {
+    Production {
+        status: content.production_status,
+        capacity_pct: i64::from(content.capacity_pct),
+        staff_on_duty: i64::from(content.staff_on_duty),
+        staff_total: i64::from(content.staff_total),
+        staff_shortage: i64::from(content.staff_shortage),
+    }
+}
+
+fn dto(report: DailyReport, problem_ids: Vec<Uuid>) -> DailyReportDto {
+    let content = report.content();
+    DailyReportDto {
+        id: report.id,
+        officer_id: report.officer_id,
+        enterprise_id: report.enterprise_id,
+        day: report.day,
+        revision: report.revision,
+        production: production_of(&content),
+        work_done: content.work_done,
+        difficulties: content.difficulties,
+        problem_ids,
+        submitted_at: wire_time(report.submitted_at),
+        updated_at: wire_time(report.updated_at),
+    }
+}
+
+/// What a PUT changed, for the counters once it has committed.
+struct Filed {
+    region_path: String,
+    created: bool,
+    new_problems: i64,
+}
+
+/// Files or revises the officer's report for an enterprise and day: today's, or yesterday's
+/// until 10:00. 201 on the first filing, 200 on a revision; every revision is kept, and each
+/// new entry of `problems` enters the hub's queue once.
+async fn put_daily_report(
+    state: web::Data<AppState>,
+    officer: AuthOfficer,
+    idempotency: Idempotency,
+    path: web::Path<(Uuid, NaiveDate)>,
+    body: web::Json<ReportInput>,
+) -> Result<HttpResponse, AppError> {
+    let (enterprise_id, day) = path.into_inner();
+    let input = body.into_inner();
+    let content = input.validate().map_err(invalid_fields)?;
+    let problems: Vec<_> = input.problems.iter().filter_map(|p| p.validate().ok()).collect();
+    let now = state.clock.now();
+    if !daily_report::is_open(now, day) {
+        return Err(AppError::unprocessable_with(
+            "report.closed",
+            "只能填报当天的日报，前一天的日报可在次日10:00前补报或修改",
+            serde_json::json!({ "day": day }),
+        ));
+    }
+    let officer_id = officer.caller.user_id;
+    let (stored, filed) = db::run(&state.pool, move |conn| {
+        let mut filed = None;
+        let stored = idempotency::within(conn, &idempotency, now, |conn| {
+            let enterprise = Enterprise::find(conn, enterprise_id)?.ok_or(AppError::NotFound)?;
+            if !scope::assigned_on(conn, officer_id, enterprise_id, day)? {
+                return Err(AppError::forbidden("report.not_assigned", "您在该日未包联该企业，不能填报日报"));
+            }
+            let existing = DailyReport::find_for_update(conn, officer_id, enterprise_id, day)?;
+            let (report, created) = match existing {
+                None => match DailyReport::insert(conn, officer_id, enterprise_id, &enterprise.region_code, day, &content, now)? {
+                    Some(report) => {
+                        DailyReport::record_revision(conn, &report, officer_id, serde_json::to_value(&input).unwrap_or_default(), Vec::new())?;
+                        (report, true)
+                    }
+                    None => return Err(AppError::conflict("report.in_progress", "该日报正在提交，请稍后刷新")),
+                },
+                Some(old) => {
+                    let changed = content.changed_fields(&old.content());
+                    if changed.is_empty() && problems.is_empty() {
+                        // A resend of what is already there: no new revision.
+                        (old, false)
+                    } else {
+                        let report = DailyReport::revise(conn, old.id, &content, now)?;
+                        DailyReport::record_revision(conn, &report, officer_id, serde_json::to_value(&input).unwrap_or_default(), changed)?;
+                        (report, false)
+                    }
+                }
+            };
+            let filing = Filing {
+                enterprise_id,
+                region_code: &enterprise.region_code,
+                reporter_id: officer_id,
+                reporter_role: Role::Officer.as_str(),
+                source_report_id: Some(report.id),
+                at: now,
+            };
+            let mut new_problems = 0;
+            for problem in &problems {
+                if Problem::file(conn, &filing, problem)?.is_some() {
+                    new_problems += 1;
+                }
+            }
+            let problem_ids = Problem::ids_from_report(conn, report.id)?;
+            let region_path = Region::find(conn, &enterprise.region_code)?.map(|r| r.path).unwrap_or_default();
+            filed = Some(Filed { region_path, created, new_problems });
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            Stored::json(status, &dto(report, problem_ids))
+        })?;
+        Ok((stored, filed))
+    })
+    .await?;
+    if let Some(filed) = filed.filter(|_| !stored.replayed) {
+        if filed.created {
+            counters::bump(&state.cache, &filed.region_path, day, Metric::Reports, 1).await;
+        }
+        counters::bump(&state.cache, &filed.region_path, day, Metric::Problems, filed.new_problems).await;
+    }
+    Ok(stored.into_response())
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    /// For readers other than the author: whose report (default: the first filed).
+    officer_id: Option<Uuid>,
+}
+
+/// The report for an enterprise and day that the caller may read.
+fn visible_report(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    enterprise_id: Uuid,
+    day: NaiveDate,
+    officer_id: Option<Uuid>,
+) -> Result<DailyReport, AppError> {
+    let scope = scope::record_scope(conn, caller)?;
+    let candidates = DailyReport::find_on_day(conn, enterprise_id, day)?;
+    for report in candidates {
+        if officer_id.is_some_and(|o| o != report.officer_id) {
+            continue;
+        }
+        if report_visible(conn, &scope, &report)? {
+            return Ok(report);
+        }
+    }
+    Err(AppError::NotFound)
+}
+
+fn report_visible(
+    conn: &mut PgConnection,
+    scope: &crate::db::models::scoped::RecordScope,
+    report: &DailyReport,
+) -> Result<bool, AppError> {
+    use crate::db::models::scoped::RecordScope;
+    Ok(match scope {
+        RecordScope::Officer(id) => report.officer_id == *id,
+        RecordScope::Unit(unit) => crate::db::models::user::User::find(conn, report.officer_id)?
+            .is_some_and(|u| u.unit_id == Some(*unit)),
+        RecordScope::Region(path) => Region::find(conn, &report.region_code)?.is_some_and(|r| r.path.starts_with(path.as_str())),
+        RecordScope::Enterprise(_) | RecordScope::Nothing => false,
+    })
+}
+
+async fn get_daily_report(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<(Uuid, NaiveDate)>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (enterprise_id, day) = path.into_inner();
+    let officer_id = query.officer_id;
+    let report = db::run(&state.pool, move |conn| {
+        let report = visible_report(conn, &caller, enterprise_id, day, officer_id)?;
+        let problem_ids = Problem::ids_from_report(conn, report.id)?;
+        Ok(dto(report, problem_ids))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Serialize)]
+struct OpenProblem {
+    id: Uuid,
+    title: String,
+    status: String,
+    created_at: DateTime<FixedOffset>,
+}
+
+#[derive(Serialize)]
+struct DraftDto {
+    enterprise_id: Uuid,
+    day: NaiveDate,
+    /// Whether the report for this day can still be filed or revised now.
+    open: bool,
+    /// The revision already filed for this day, if any (its content is prefilled).
+    revision: Option<i32>,
+    work_done: String,
+    production: Option<Production>,
+    difficulties: Option<String>,
+    /// The enterprise's problems that are not closed, so the officer can say what moved.
+    open_problems: Vec<OpenProblem>,
+}
+
+/// A prefilled report: the day's own if filed, else yesterday's staffing numbers carried over.
+async fn get_daily_report_draft(
+    state: web::Data<AppState>,
+    officer: AuthOfficer,
+    path: web::Path<(Uuid, NaiveDate)>,
+) -> Result<HttpResponse, AppError> {
+    let (enterprise_id, day) = path.into_inner();
+    let officer_id = officer.caller.user_id;
+    let open = daily_report::is_open(state.clock.now(), day);
+    let draft = db::run(&state.pool, move |conn| {
+        if !scope::assigned_on(conn, officer_id, enterprise_id, day)? {
+            return Err(AppError::NotFound);
+        }
+        let same_day = DailyReport::find_on_day(conn, enterprise_id, day)?
+            .into_iter()
+            .find(|r| r.officer_id == officer_id);
+        let open_problems = Problem::open_for_enterprise(conn, enterprise_id)?
+            .into_iter()
+            .map(|p| OpenProblem { id: p.id, title: p.title, status: p.status, created_at: wire_time(p.created_at) })
+            .collect();
+        Ok(match same_day {
+            Some(report) => {
+                let content = report.content();
+                DraftDto {
+                    enterprise_id,
+                    day,
+                    open,
+                    revision: Some(report.revision),
+                    production: Some(production_of(&content)),
+                    work_done: content.work_done,
+                    difficulties: content.difficulties,
+                    open_problems,
+                }
+            }
+            None => DraftDto {
+                enterprise_id,
+                day,
+                open,
+                revision: None,
+                work_done: String::new(),
+                production: DailyReport::latest_before(conn, officer_id, enterprise_id, day)?
+                    .map(|r| production_of(&r.content())),
+                difficulties: None,
+                open_problems,
+            },
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(draft))
+}
+
+#[derive(Deserialize)]
+struct ReportListQuery {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    enterprise_id: Option<Uuid>,
+    officer_id: Option<Uuid>,
+}
+
+async fn list_daily_reports(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: web::Query<ReportListQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let ReportListQuery { from, to, enterprise_id, officer_id } = query.into_inner();
+    let (limit, after) = (page.limit()?, page.day_cursor()?);
+    let filter = ReportFilter { from, to, enterprise_id, officer_id };
+    let page = db::run(&state.pool, move |conn| {
+        let scope = scope::record_scope(conn, &caller)?;
+        let rows = DailyReport::list(conn, &scope, &filter, after, limit)?;
+        let page = Page::from_rows(rows, limit, |r| super::day_cursor(r.day, r.id));
+        let mut items = Vec::with_capacity(page.items.len());
+        for report in page.items {
+            let ids = Problem::ids_from_report(conn, report.id)?;
+            items.push(dto(report, ids));
+        }
+        Ok(ListResponse { items, next_cursor: page.next_cursor })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Deserialize)]
+struct MissingQuery {
+    day: Option<NaiveDate>,
+    unit_id: Option<Uuid>,
+}
+
+#[derive(Serialize)]
+struct MissingResponse {
+    day: NaiveDate,
+    /// Non-working days need no reports; the list is then empty. Until the official calendar
+    /// arrives, weekends are the non-working days.
+    working_day: bool,
+    items: Vec<MissingReport>,
+    next_cursor: Option<String>,
+}
+
+/// 催报: officers on assignment that day with no sign-in and/or no report (unit admins: their
+/// unit; dispatchers and admins: their region, optionally one unit).
+async fn missing_daily_reports(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: web::Query<MissingQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let MissingQuery { day, unit_id } = query.into_inner();
+    let day = day.unwrap_or_else(|| state.clock.today());
+    let (limit, after) = (page.limit()?, page.uuid_cursor()?);
+    let regional = caller.has(Role::Dispatcher) || caller.has(Role::Admin);
+    if !regional && !caller.has(Role::UnitAdmin) {
+        return Err(AppError::forbidden("auth.role_required", "催报名单仅对单位管理员和调度员开放"));
+    }
+    let working_day = !matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+    if !working_day {
+        return Ok(HttpResponse::Ok().json(MissingResponse { day, working_day, items: Vec::new(), next_cursor: None }));
+    }
+    let page = db::run(&state.pool, move |conn| {
+        let scope = if regional {
+            let region = RegionScope::of(conn, &caller)?;
+            if let Some(unit) = unit_id {
+                let unit = Unit::find(conn, unit)?.ok_or(AppError::NotFound)?;
+                region.require(conn, &unit.region_code)?;
+            }
+            MissingScope::Region { root_path: region.root_path, unit_id }
+        } else {
+            let own = caller.unit_id.ok_or(AppError::NotFound)?;
+            if unit_id.is_some_and(|u| u != own) {
+                return Err(AppError::NotFound);
+            }
+            MissingScope::Unit(own)
+        };
+        let rows = MissingReport::list(conn, &scope, day, after, limit)?;
+        Ok(Page::from_rows(rows, limit, |m| m.officer_id.to_string()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(MissingResponse { day, working_day, items: page.items, next_cursor: page.next_cursor }))
+}

@@ -1,0 +1,223 @@
+//! 签到: an officer signs in at an assigned enterprise, on site, once a day.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{get, post, Endpoint, ListResponse, PageParams};
+use crate::auth::extractors::AuthOfficer;
+use crate::auth::{scope, AuthUser};
+use crate::cache::counters::{self, Metric};
+use crate::clock::{local_day, wire_time};
+use crate::db;
+use crate::db::models::enterprise::Enterprise;
+use crate::db::models::region::Region;
+use crate::db::models::sign_in::{note_device, NewSignIn, SignIn, SignInFilter};
+use crate::db::models::Page;
+use crate::domain::geo::{Datum, GeoPoint};
+use crate::error::AppError;
+use crate::idempotency::{self, Idempotency, Stored};
+use crate::state::AppState;
+
+/// A fix worse than this (metres) cannot tell on site from down the road.
+pub const MAX_ACCURACY_M: f64 = 1000.0;
+const MAX_REMARK: usize = 200;
+const MAX_DEVICE_ID: usize = 128;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        post("/api/v1/sign-ins", web::post().to(create_sign_in)),
+        get("/api/v1/sign-ins", web::get().to(list_sign_ins)),
+    ]
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+enum Coord {
+    #[default]
+    Gcj02,
+    Wgs84,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSignInRequest {
+    enterprise_id: Uuid,
+    lat: f64,
+    lng: f64,
+    #[serde(default)]
+    coord: Coord,
+    accuracy_m: Option<f64>,
+    remark: Option<String>,
+    device_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignInDto {
+    id: Uuid,
+    officer_id: Uuid,
+    enterprise_id: Uuid,
+    day: NaiveDate,
+    signed_at: DateTime<FixedOffset>,
+    /// GCJ-02, after conversion when the phone sent WGS-84.
+    lat: f64,
+    lng: f64,
+    accuracy_m: Option<f64>,
+    distance_m: f64,
+    within_geofence: bool,
+    remark: Option<String>,
+    /// The officer has signed in from other devices before, never from this one.
+    new_device: bool,
+}
+
+impl From<SignIn> for SignInDto {
+    fn from(s: SignIn) -> Self {
+        Self {
+            id: s.id,
+            officer_id: s.officer_id,
+            enterprise_id: s.enterprise_id,
+            day: s.day,
+            signed_at: wire_time(s.signed_at),
+            lat: s.lat,
+            lng: s.lng,
+            accuracy_m: s.accuracy_m,
+            distance_m: (s.distance_m * 10.0).round() / 10.0,
+            within_geofence: s.within_geofence,
+            remark: s.remark,
+            new_device: s.new_device,
+        }
+    }
+}
+
+fn field_invalid(field: &'static str, message: &str) -> AppError {
+    AppError::unprocessable_with("validation.failed", message, serde_json::json!({ "errors": [{ "column": field, "message": message }] }))
+}
+
+/// Signs the officer in at an enterprise they are assigned to, with the server's time. The
+/// first sign-in of the China-local day is a 201; a repeat returns that first record with 200.
+async fn create_sign_in(
+    state: web::Data<AppState>,
+    officer: AuthOfficer,
+    idempotency: Idempotency,
+    body: web::Json<NewSignInRequest>,
+) -> Result<HttpResponse, AppError> {
+    let request = body.into_inner();
+    let datum = match request.coord {
+        Coord::Gcj02 => Datum::Gcj02,
+        Coord::Wgs84 => Datum::Wgs84,
+    };
+    let point = GeoPoint::from_device(request.lat, request.lng, datum)
+        .ok_or_else(|| field_invalid("lat", "坐标无效"))?;
+    if let Some(accuracy) = request.accuracy_m {
+        if !accuracy.is_finite() || accuracy < 0.0 {
+            return Err(field_invalid("accuracy_m", "定位精度应为非负数（米）"));
+        }
+        if accuracy > MAX_ACCURACY_M {
+            return Err(AppError::unprocessable_with(
+                "signin.inaccurate",
+                "定位精度不足，请到开阔处重新定位后签到 (location fix too inaccurate)",
+                serde_json::json!({ "accuracy_m": accuracy, "max_accuracy_m": MAX_ACCURACY_M }),
+            ));
+        }
+    }
+    let remark = request.remark.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    if remark.as_ref().is_some_and(|r| r.chars().count() > MAX_REMARK) {
+        return Err(field_invalid("remark", "备注不能超过200个字符"));
+    }
+    let device_id = request.device_id.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+    if device_id.as_ref().is_some_and(|d| d.len() > MAX_DEVICE_ID) {
+        return Err(field_invalid("device_id", "device_id 不能超过128个字符"));
+    }
+    let officer_id = officer.caller.user_id;
+    let enterprise_id = request.enterprise_id;
+    let now = state.clock.now();
+    let day = local_day(now);
+    let (stored, created_in) = db::run(&state.pool, move |conn| {
+        let mut created_in = None;
+        let stored = idempotency::within(conn, &idempotency, now, |conn| {
+            let enterprise = Enterprise::find(conn, enterprise_id)?.ok_or(AppError::NotFound)?;
+            if !scope::assigned_on(conn, officer_id, enterprise_id, day)? {
+                return Err(AppError::forbidden("signin.not_assigned", "您今天未包联该企业，不能在此签到"));
+            }
+            if let Some(first) = SignIn::find_for_day(conn, officer_id, enterprise_id, day)? {
+                return Stored::json(StatusCode::OK, &SignInDto::from(first));
+            }
+            let distance_m = point.distance_m(GeoPoint { lat: enterprise.lat, lng: enterprise.lng });
+            let within_geofence = distance_m <= f64::from(enterprise.geofence_m);
+            if !within_geofence && remark.is_none() {
+                return Err(AppError::unprocessable_with(
+                    "signin.out_of_range",
+                    format!("您距离企业约{:.0}米，超出{}米签到范围；如为外勤，请填写备注", distance_m, enterprise.geofence_m),
+                    serde_json::json!({ "distance_m": distance_m.round(), "geofence_m": enterprise.geofence_m }),
+                ));
+            }
+            let new_device = match &device_id {
+                Some(device) => note_device(conn, officer_id, device, now)?,
+                None => false,
+            };
+            let inserted = SignIn::insert_first(
+                conn,
+                &NewSignIn {
+                    officer_id,
+                    enterprise_id,
+                    region_code: &enterprise.region_code,
+                    day,
+                    signed_at: now,
+                    lat: point.lat,
+                    lng: point.lng,
+                    accuracy_m: request.accuracy_m,
+                    distance_m,
+                    within_geofence,
+                    remark: remark.as_deref(),
+                    device_id: device_id.as_deref(),
+                    new_device,
+                },
+            )?;
+            match inserted {
+                Some(sign_in) => {
+                    created_in = Region::find(conn, &enterprise.region_code)?.map(|r| r.path);
+                    Stored::json(StatusCode::CREATED, &SignInDto::from(sign_in))
+                }
+                // A simultaneous tap won the race: answer with its record.
+                None => {
+                    let first = SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.ok_or(AppError::NotFound)?;
+                    Stored::json(StatusCode::OK, &SignInDto::from(first))
+                }
+            }
+        })?;
+        Ok((stored, created_in))
+    })
+    .await?;
+    if let Some(path) = created_in {
+        counters::bump(&state.cache, &path, day, Metric::SignIns, 1).await;
+    }
+    Ok(stored.into_response())
+}
+
+#[derive(Deserialize)]
+struct SignInQuery {
+    day: Option<NaiveDate>,
+    enterprise_id: Option<Uuid>,
+    officer_id: Option<Uuid>,
+}
+
+/// Sign-ins the caller may see, newest first.
+async fn list_sign_ins(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: web::Query<SignInQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let SignInQuery { day, enterprise_id, officer_id } = query.into_inner();
+    let (limit, after) = (page.limit()?, page.time_cursor()?);
+    let filter = SignInFilter { day, enterprise_id, officer_id };
+    let page = db::run(&state.pool, move |conn| {
+        let scope = scope::record_scope(conn, &caller)?;
+        let rows = SignIn::list(conn, &scope, &filter, after, limit)?;
+        Ok(Page::from_rows(rows, limit, |s| super::time_cursor(s.signed_at, s.id)))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from(page.map(SignInDto::from))))
+}
