@@ -53,6 +53,7 @@ fn declared() -> Vec<(String, String, String, bool)> {
             "Jsonb" => "jsonb",
             "Bytea" => "bytea",
             "Array<Text>" => "_text",
+            "Array<Uuid>" => "_uuid",
             other => panic!("schema.rs uses a type this test does not know: {other}"),
         };
         columns.push((t.clone(), name.trim().to_owned(), pg.to_owned(), nullable));
