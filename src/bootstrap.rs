@@ -325,11 +325,19 @@ fn credit_code(index: usize) -> anyhow::Result<CreditCode> {
     CreditCode::from_parts("91", district, body).context("demo credit code")
 }
 
+/// Whether `seed_demo` adds a week of sign-ins, reports and problems to the roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    Week,
+    None,
+}
+
 /// Seeds the demo city; returns the text to print (logins and invite codes).
 pub fn seed_demo(
     conn: &mut PgConnection,
     today: NaiveDate,
     now: chrono::DateTime<chrono::Utc>,
+    history: History,
 ) -> anyhow::Result<String> {
     if User::find_by_username(conn, DEMO_ADMIN)?.is_some() {
         return Ok(logins_text(None));
@@ -426,9 +434,165 @@ pub fn seed_demo(
                 writer.save_assignment(conn, &rec).map_err(save_error)?;
             }
         }
+        if history == History::Week {
+            seed_history(conn, today)?;
+        }
         Ok(invites)
     })?;
     Ok(logins_text(Some(&invites)))
+}
+
+/// What officers write, as they write it.
+const WORK_DONE: &[&str] = &[
+    "走访生产车间，了解订单排产和用工情况",
+    "与企业负责人座谈，梳理近期困难和诉求",
+    "协助企业对接银行，了解流动资金贷款政策",
+    "宣讲稳岗补贴和社保缓缴政策，指导企业申报",
+    "跟进上周反映问题的办理进度，向企业反馈",
+    "检查安全生产台账，提醒做好冬季用电安全",
+];
+
+/// (description, category) of problems officers raise, one in a few reports.
+const DEMO_PROBLEMS: &[(&str, &str)] = &[
+    (
+        "企业订单增加，急需熟练焊工和数控操作工约30名，希望人社部门组织专场招聘",
+        "labor",
+    ),
+    (
+        "流动资金紧张，申请2000万元技改贷款，希望金融部门协调银行加快审批",
+        "financing",
+    ),
+    (
+        "二车间10kV专线近期多次跳闸，影响连续生产，请供电公司排查",
+        "utilities",
+    ),
+    ("新建厂房消防验收排队时间长，影响投产，请求加快办理", "approval"),
+    ("研发费用加计扣除政策不清楚，希望税务部门上门辅导", "policy"),
+    ("厂区门口道路破损，大货车进出困难，请求维修", "logistics"),
+];
+
+/// A week of sign-ins, reports and problems for the demo officers, ending yesterday, so the
+/// lists and dashboards have something to show. Working days only; a few gaps on purpose.
+fn seed_history(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<()> {
+    use crate::db::models::daily_report::DailyReport;
+    use crate::db::models::enterprise::Enterprise;
+    use crate::db::models::problem::{Filing, Problem};
+    use crate::db::models::sign_in::{NewSignIn, SignIn};
+    use crate::domain::daily_report::{ProductionStatus, ValidReport};
+    use crate::domain::problem::{description_hash, Urgency, ValidProblem};
+    use chrono::{Datelike, TimeZone, Weekday};
+    use chrono_tz::Asia::Shanghai;
+
+    for back in 1..=7_i64 {
+        let day = today - Duration::days(back);
+        if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            continue;
+        }
+        for (o, (officer, enterprises)) in ASSIGNMENTS.iter().enumerate() {
+            let officer = User::find_by_username(conn, officer)?.context("demo officer")?;
+            for (e, &index) in enterprises.iter().enumerate() {
+                let seed = (back as usize) * 31 + o * 7 + e;
+                // Some officers miss a day now and then, as real ones do.
+                if seed % 11 == 0 {
+                    continue;
+                }
+                let enterprise = Enterprise::find_by_credit_code(conn, credit_code(index)?.as_str())?
+                    .context("demo enterprise")?;
+                let local = Shanghai
+                    .from_local_datetime(&day.and_hms_opt(8, (seed % 50) as u32, 0).context("time")?)
+                    .single()
+                    .context("local time")?
+                    .with_timezone(&chrono::Utc);
+                let offset = (seed % 5) as f64 * 0.0002;
+                let (lat, lng) = (enterprise.lat + offset, enterprise.lng);
+                let distance_m =
+                    crate::domain::geo::GeoPoint { lat, lng }.distance_m(crate::domain::geo::GeoPoint {
+                        lat: enterprise.lat,
+                        lng: enterprise.lng,
+                    });
+                SignIn::insert_first(
+                    conn,
+                    &NewSignIn {
+                        officer_id: officer.id,
+                        enterprise_id: enterprise.id,
+                        region_code: &enterprise.region_code,
+                        day,
+                        signed_at: local,
+                        lat,
+                        lng,
+                        accuracy_m: Some(12.0 + (seed % 30) as f64),
+                        distance_m,
+                        within_geofence: true,
+                        remark: None,
+                        device_id: None,
+                        new_device: false,
+                    },
+                )?;
+                if seed % 7 == 3 {
+                    continue; // signed in but did not report
+                }
+                let staff_total = 200 + (index as i32) * 150;
+                let content = ValidReport {
+                    work_done: WORK_DONE[seed % WORK_DONE.len()].to_owned(),
+                    production_status: if seed % 9 == 0 {
+                        ProductionStatus::Partial
+                    } else {
+                        ProductionStatus::Normal
+                    },
+                    capacity_pct: 75 + (seed % 25) as i16,
+                    staff_on_duty: staff_total - 10 - (seed % 20) as i32,
+                    staff_total,
+                    staff_shortage: (seed % 15) as i32,
+                    difficulties: None,
+                };
+                let report_at = local + Duration::hours(9);
+                let Some(report) = DailyReport::insert(
+                    conn,
+                    officer.id,
+                    enterprise.id,
+                    &enterprise.region_code,
+                    day,
+                    &content,
+                    report_at,
+                )?
+                else {
+                    continue;
+                };
+                DailyReport::record_revision(
+                    conn,
+                    &report,
+                    officer.id,
+                    serde_json::to_value(&content)?,
+                    Vec::new(),
+                )?;
+                if seed % 4 == 1 {
+                    let (description, _category) = DEMO_PROBLEMS[seed % DEMO_PROBLEMS.len()];
+                    let problem = ValidProblem {
+                        title: description.chars().take(30).collect(),
+                        description: description.to_owned(),
+                        description_hash: description_hash(description),
+                        category: None,
+                        urgency: if seed % 8 == 1 {
+                            Urgency::Urgent
+                        } else {
+                            Urgency::Normal
+                        },
+                        departments_requested: Vec::new(),
+                    };
+                    let filing = Filing {
+                        enterprise_id: enterprise.id,
+                        region_code: &enterprise.region_code,
+                        reporter_id: officer.id,
+                        reporter_role: "officer",
+                        source_report_id: Some(report.id),
+                        at: report_at,
+                    };
+                    Problem::file(conn, &filing, &problem)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn logins_text(invites: Option<&[(String, String, String)]>) -> String {

@@ -42,8 +42,17 @@ pub async fn fingerprint(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let writes = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
-    if writes && req.headers().contains_key(&KEY_HEADER) {
-        let body = req.extract::<web::Bytes>().await.map_err(|_| AppError::PayloadTooLarge)?;
+    // Only JSON bodies are fingerprinted; uploads (roster files) are idempotent by themselves.
+    let json = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if writes && json && req.headers().contains_key(&KEY_HEADER) {
+        let body = req
+            .extract::<web::Bytes>()
+            .await
+            .map_err(|_| AppError::PayloadTooLarge)?;
         if body.len() > MAX_FINGERPRINTED_BODY {
             return Err(AppError::PayloadTooLarge.into());
         }
@@ -53,7 +62,8 @@ pub async fn fingerprint(
         hasher.update(req.uri().to_string().as_bytes());
         hasher.update(b"\n");
         hasher.update(&body);
-        req.extensions_mut().insert(Fingerprint(hex::encode(hasher.finalize())));
+        req.extensions_mut()
+            .insert(Fingerprint(hex::encode(hasher.finalize())));
         req.set_payload(Payload::from(body));
     }
     next.call(req).await
@@ -96,7 +106,11 @@ impl FromRequest for Idempotency {
             .get::<Fingerprint>()
             .map(|f| f.0.clone())
             .unwrap_or_else(|| hex::encode(Sha256::digest(format!("{} {}", req.method(), req.uri()))));
-        ready(Ok(Self(Some(Keyed { user_id: caller.user_id, key, fingerprint }))))
+        ready(Ok(Self(Some(Keyed {
+            user_id: caller.user_id,
+            key,
+            fingerprint,
+        }))))
     }
 }
 
@@ -111,7 +125,11 @@ pub struct Stored {
 impl Stored {
     pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Result<Self, AppError> {
         let body = serde_json::to_vec(body).map_err(|e| AppError::Internal(e.into()))?;
-        Ok(Self { status, body, replayed: false })
+        Ok(Self {
+            status,
+            body,
+            replayed: false,
+        })
     }
 
     pub fn into_response(self) -> HttpResponse {
@@ -125,7 +143,12 @@ impl Stored {
 }
 
 /// Runs `work` in one transaction, exactly once per key: a repeat replays the stored response.
-pub fn within<F>(conn: &mut PgConnection, idempotency: &Idempotency, now: DateTime<Utc>, work: F) -> Result<Stored, AppError>
+pub fn within<F>(
+    conn: &mut PgConnection,
+    idempotency: &Idempotency,
+    now: DateTime<Utc>,
+    work: F,
+) -> Result<Stored, AppError>
 where
     F: FnOnce(&mut PgConnection) -> Result<Stored, AppError>,
 {
@@ -150,10 +173,22 @@ where
                 .status_code
                 .and_then(|s| StatusCode::from_u16(s as u16).ok())
                 .unwrap_or(StatusCode::OK);
-            return Ok(Stored { status, body: record.response_body.unwrap_or_default(), replayed: true });
+            return Ok(Stored {
+                status,
+                body: record.response_body.unwrap_or_default(),
+                replayed: true,
+            });
         }
         let stored = work(conn)?;
-        IdempotencyRecord::insert(conn, keyed.user_id, &keyed.key, &keyed.fingerprint, stored.status.as_u16(), &stored.body, now)?;
+        IdempotencyRecord::insert(
+            conn,
+            keyed.user_id,
+            &keyed.key,
+            &keyed.fingerprint,
+            stored.status.as_u16(),
+            &stored.body,
+            now,
+        )?;
         Ok(stored)
     })
 }

@@ -46,7 +46,10 @@ fn one_off(command: Command) -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let clock = Clock::system();
-            print!("{}", bootstrap::seed_demo(&mut conn, clock.today(), clock.now())?);
+            print!(
+                "{}",
+                bootstrap::seed_demo(&mut conn, clock.today(), clock.now(), bootstrap::History::Week)?
+            );
         }
         Command::CreateAdmin {
             username,

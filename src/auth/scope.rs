@@ -140,7 +140,12 @@ pub fn record_scope(conn: &mut PgConnection, caller: &Caller) -> Result<RecordSc
 
 /// Whether the officer is assigned to the enterprise on `day` (start and end inclusive): the
 /// condition for signing in and reporting there.
-pub fn assigned_on(conn: &mut PgConnection, officer_id: Uuid, enterprise_id: Uuid, day: NaiveDate) -> QueryResult<bool> {
+pub fn assigned_on(
+    conn: &mut PgConnection,
+    officer_id: Uuid,
+    enterprise_id: Uuid,
+    day: NaiveDate,
+) -> QueryResult<bool> {
     diesel::select(exists(
         assignments::table
             .filter(assignments::officer_id.eq(officer_id))

@@ -40,7 +40,11 @@ pub async fn bump(cache: &Cache, region_path: &str, day: NaiveDate, metric: Metr
         return;
     }
     for code in region_path.split('/').filter(|c| !c.is_empty()) {
-        if cache.incr_by_with_ttl(&key(code, day, metric), by, TTL).await.is_none() {
+        if cache
+            .incr_by_with_ttl(&key(code, day, metric), by, TTL)
+            .await
+            .is_none()
+        {
             tracing::warn!(region = code, %day, metric = metric.as_str(), "counter not bumped; reconciliation will repair it");
             return;
         }

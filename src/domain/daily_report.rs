@@ -88,14 +88,23 @@ pub struct ValidReport {
 
 fn count(errors: &mut Vec<FieldError>, field: &str, value: i64) -> i32 {
     if !(0..=i64::from(MAX_STAFF)).contains(&value) {
-        errors.push(FieldError::new(field, format!("应为 0 到 {MAX_STAFF} 之间的整数")));
+        errors.push(FieldError::new(
+            field,
+            format!("应为 0 到 {MAX_STAFF} 之间的整数"),
+        ));
         return 0;
     }
     value as i32
 }
 
 /// Trimmed text within `max` characters; `None` when blank.
-pub fn text(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, max: usize, required: bool) -> Option<String> {
+pub fn text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+    required: bool,
+) -> Option<String> {
     let value = value.map(str::trim).filter(|v| !v.is_empty());
     match value {
         None if required => {
@@ -114,20 +123,36 @@ impl ReportInput {
     /// Checks every field, reporting all problems at once.
     pub fn validate(&self) -> Result<ValidReport, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let work_done = text(&mut errors, "work_done", Some(&self.work_done), MAX_TEXT, true).unwrap_or_default();
-        let difficulties = text(&mut errors, "difficulties", self.difficulties.as_deref(), MAX_TEXT, false);
+        let work_done =
+            text(&mut errors, "work_done", Some(&self.work_done), MAX_TEXT, true).unwrap_or_default();
+        let difficulties = text(
+            &mut errors,
+            "difficulties",
+            self.difficulties.as_deref(),
+            MAX_TEXT,
+            false,
+        );
         let p = &self.production;
         if !(0..=100).contains(&p.capacity_pct) {
-            errors.push(FieldError::new("production.capacity_pct", "应为 0 到 100 之间的整数"));
+            errors.push(FieldError::new(
+                "production.capacity_pct",
+                "应为 0 到 100 之间的整数",
+            ));
         }
         let staff_on_duty = count(&mut errors, "production.staff_on_duty", p.staff_on_duty);
         let staff_total = count(&mut errors, "production.staff_total", p.staff_total);
         let staff_shortage = count(&mut errors, "production.staff_shortage", p.staff_shortage);
         if staff_on_duty > staff_total {
-            errors.push(FieldError::new("production.staff_on_duty", "在岗人数不能超过职工总数"));
+            errors.push(FieldError::new(
+                "production.staff_on_duty",
+                "在岗人数不能超过职工总数",
+            ));
         }
         if self.problems.len() > MAX_PROBLEMS {
-            errors.push(FieldError::new("problems", format!("一份日报最多反映{MAX_PROBLEMS}个问题")));
+            errors.push(FieldError::new(
+                "problems",
+                format!("一份日报最多反映{MAX_PROBLEMS}个问题"),
+            ));
         }
         for (i, problem) in self.problems.iter().enumerate() {
             if let Err(problem_errors) = problem.validate() {
@@ -162,11 +187,23 @@ impl ValidReport {
             }
         };
         check("work_done", self.work_done != before.work_done);
-        check("production.status", self.production_status != before.production_status);
-        check("production.capacity_pct", self.capacity_pct != before.capacity_pct);
-        check("production.staff_on_duty", self.staff_on_duty != before.staff_on_duty);
+        check(
+            "production.status",
+            self.production_status != before.production_status,
+        );
+        check(
+            "production.capacity_pct",
+            self.capacity_pct != before.capacity_pct,
+        );
+        check(
+            "production.staff_on_duty",
+            self.staff_on_duty != before.staff_on_duty,
+        );
         check("production.staff_total", self.staff_total != before.staff_total);
-        check("production.staff_shortage", self.staff_shortage != before.staff_shortage);
+        check(
+            "production.staff_shortage",
+            self.staff_shortage != before.staff_shortage,
+        );
         check("difficulties", self.difficulties != before.difficulties);
         changed
     }
@@ -195,7 +232,10 @@ mod tests {
         assert!(is_open(at(2026, 11, 22, 9, 59), day(21)));
         assert!(!is_open(at(2026, 11, 22, 10, 0), day(21)));
         assert!(!is_open(at(2026, 11, 22, 8, 0), day(20)));
-        assert!(!is_open(at(2026, 11, 22, 8, 0), day(23)), "no reports for tomorrow");
+        assert!(
+            !is_open(at(2026, 11, 22, 8, 0), day(23)),
+            "no reports for tomorrow"
+        );
     }
 
     fn input() -> ReportInput {
@@ -226,10 +266,20 @@ mod tests {
         bad.production.staff_on_duty = 120;
         bad.production.staff_shortage = -1;
         bad.work_done = "   ".into();
-        let fields: Vec<String> = bad.validate().expect_err("invalid").into_iter().map(|e| e.column).collect();
+        let fields: Vec<String> = bad
+            .validate()
+            .expect_err("invalid")
+            .into_iter()
+            .map(|e| e.column)
+            .collect();
         assert_eq!(
             fields,
-            ["work_done", "production.capacity_pct", "production.staff_shortage", "production.staff_on_duty"]
+            [
+                "work_done",
+                "production.capacity_pct",
+                "production.staff_shortage",
+                "production.staff_on_duty"
+            ]
         );
     }
 
@@ -240,6 +290,9 @@ mod tests {
         after.production.capacity_pct = 100;
         after.difficulties = Some("缺电".into());
         let after = after.validate().expect("valid");
-        assert_eq!(after.changed_fields(&before), ["production.capacity_pct", "difficulties"]);
+        assert_eq!(
+            after.changed_fields(&before),
+            ["production.capacity_pct", "difficulties"]
+        );
     }
 }

@@ -28,7 +28,10 @@ pub enum Datum {
 impl GeoPoint {
     /// A point from the phone, converted to GCJ-02; `None` when the numbers are not a place.
     pub fn from_device(lat: f64, lng: f64, datum: Datum) -> Option<Self> {
-        let valid = lat.is_finite() && lng.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lng);
+        let valid = lat.is_finite()
+            && lng.is_finite()
+            && (-90.0..=90.0).contains(&lat)
+            && (-180.0..=180.0).contains(&lng);
         if !valid {
             return None;
         }
@@ -80,7 +83,10 @@ pub fn wgs84_to_gcj02(lat: f64, lng: f64) -> GeoPoint {
     let sqrt_magic = magic.sqrt();
     let dlat = (dlat * 180.0) / ((KRASOVSKY_A * (1.0 - KRASOVSKY_EE)) / (magic * sqrt_magic) * PI);
     let dlng = (dlng * 180.0) / (KRASOVSKY_A / sqrt_magic * radlat.cos() * PI);
-    GeoPoint { lat: lat + dlat, lng: lng + dlng }
+    GeoPoint {
+        lat: lat + dlat,
+        lng: lng + dlng,
+    }
 }
 
 #[cfg(test)]
@@ -89,8 +95,14 @@ mod tests {
 
     #[test]
     fn one_degree_of_latitude_is_about_111_km() {
-        let a = GeoPoint { lat: 27.0, lng: 113.0 };
-        let b = GeoPoint { lat: 28.0, lng: 113.0 };
+        let a = GeoPoint {
+            lat: 27.0,
+            lng: 113.0,
+        };
+        let b = GeoPoint {
+            lat: 28.0,
+            lng: 113.0,
+        };
         assert!((a.distance_m(b) - 111_195.0).abs() < 50.0);
         assert_eq!(a.distance_m(a), 0.0);
     }
@@ -101,14 +113,23 @@ mod tests {
         let gcj = wgs84_to_gcj02(39.90734, 116.39089);
         assert!((gcj.lat - 39.90874).abs() < 0.0002, "{gcj:?}");
         assert!((gcj.lng - 116.39713).abs() < 0.0002, "{gcj:?}");
-        let wgs = GeoPoint { lat: 27.8274, lng: 113.1340 };
+        let wgs = GeoPoint {
+            lat: 27.8274,
+            lng: 113.1340,
+        };
         let shift = wgs.distance_m(wgs84_to_gcj02(wgs.lat, wgs.lng));
         assert!((100.0..800.0).contains(&shift), "{shift}");
     }
 
     #[test]
     fn points_outside_china_are_not_shifted() {
-        assert_eq!(wgs84_to_gcj02(48.8584, 2.2945), GeoPoint { lat: 48.8584, lng: 2.2945 });
+        assert_eq!(
+            wgs84_to_gcj02(48.8584, 2.2945),
+            GeoPoint {
+                lat: 48.8584,
+                lng: 2.2945
+            }
+        );
     }
 
     #[test]

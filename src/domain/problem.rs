@@ -68,20 +68,33 @@ pub fn description_hash(description: &str) -> String {
 impl NewProblemInput {
     pub fn validate(&self) -> Result<ValidProblem, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let description = text(&mut errors, "description", Some(&self.description), MAX_TEXT, true).unwrap_or_default();
+        let description = text(
+            &mut errors,
+            "description",
+            Some(&self.description),
+            MAX_TEXT,
+            true,
+        )
+        .unwrap_or_default();
         let title = text(&mut errors, "title", self.title.as_deref(), MAX_TITLE, false)
             .unwrap_or_else(|| description.chars().take(DERIVED_TITLE).collect());
         let category = text(&mut errors, "category", self.category.as_deref(), 32, false);
         if let Some(c) = &category {
             if !c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-                errors.push(FieldError::new("category", "类别代码应为小写字母和下划线，如 financing"));
+                errors.push(FieldError::new(
+                    "category",
+                    "类别代码应为小写字母和下划线，如 financing",
+                ));
             }
         }
         let mut departments = self.departments_requested.clone();
         departments.sort();
         departments.dedup();
         if departments.len() > MAX_DEPARTMENTS {
-            errors.push(FieldError::new("departments_requested", format!("最多{MAX_DEPARTMENTS}个部门")));
+            errors.push(FieldError::new(
+                "departments_requested",
+                format!("最多{MAX_DEPARTMENTS}个部门"),
+            ));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -113,13 +126,18 @@ mod tests {
 
     #[test]
     fn the_title_defaults_to_the_start_of_the_description() {
-        let valid = input("企业急需招聘熟练焊工三十名，目前订单排到明年三月，人社部门能否组织专场招聘会").validate().expect("valid");
+        let valid = input("企业急需招聘熟练焊工三十名，目前订单排到明年三月，人社部门能否组织专场招聘会")
+            .validate()
+            .expect("valid");
         assert_eq!(valid.title.chars().count(), 30);
     }
 
     #[test]
     fn the_same_words_with_other_spacing_hash_alike() {
-        assert_eq!(description_hash("缺少 熟练焊工"), description_hash(" 缺少熟练焊工\n"));
+        assert_eq!(
+            description_hash("缺少 熟练焊工"),
+            description_hash(" 缺少熟练焊工\n")
+        );
         assert_ne!(description_hash("缺少熟练焊工"), description_hash("缺少电工"));
     }
 

@@ -32,10 +32,22 @@ use crate::state::AppState;
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         get("/api/v1/daily-reports", web::get().to(list_daily_reports)),
-        get("/api/v1/daily-reports/missing", web::get().to(missing_daily_reports)),
-        get("/api/v1/daily-reports/{enterprise_id}/{day}", web::get().to(get_daily_report)),
-        put("/api/v1/daily-reports/{enterprise_id}/{day}", web::put().to(put_daily_report)),
-        get("/api/v1/daily-reports/{enterprise_id}/{day}/draft", web::get().to(get_daily_report_draft)),
+        get(
+            "/api/v1/daily-reports/missing",
+            web::get().to(missing_daily_reports),
+        ),
+        get(
+            "/api/v1/daily-reports/{enterprise_id}/{day}",
+            web::get().to(get_daily_report),
+        ),
+        put(
+            "/api/v1/daily-reports/{enterprise_id}/{day}",
+            web::put().to(put_daily_report),
+        ),
+        get(
+            "/api/v1/daily-reports/{enterprise_id}/{day}/draft",
+            web::get().to(get_daily_report_draft),
+        ),
     ]
 }
 
@@ -104,41 +116,43 @@ async fn put_daily_report(
     let content = input.validate().map_err(invalid_fields)?;
     let problems: Vec<_> = input.problems.iter().filter_map(|p| p.validate().ok()).collect();
     let now = state.clock.now();
-    if !daily_report::is_open(now, day) {
-        return Err(AppError::unprocessable_with(
-            "report.closed",
-            "只能填报当天的日报，前一天的日报可在次日10:00前补报或修改",
-            serde_json::json!({ "day": day }),
-        ));
-    }
     let officer_id = officer.caller.user_id;
     let (stored, filed) = db::run(&state.pool, move |conn| {
         let mut filed = None;
         let stored = idempotency::within(conn, &idempotency, now, |conn| {
+            // Checked inside, so that a retry of a report accepted before 10:00 still replays.
+            if !daily_report::is_open(now, day) {
+                return Err(AppError::unprocessable_with(
+                    "report.closed",
+                    "只能填报当天的日报，前一天的日报可在次日10:00前补报或修改",
+                    serde_json::json!({ "day": day }),
+                ));
+            }
             let enterprise = Enterprise::find(conn, enterprise_id)?.ok_or(AppError::NotFound)?;
             if !scope::assigned_on(conn, officer_id, enterprise_id, day)? {
-                return Err(AppError::forbidden("report.not_assigned", "您在该日未包联该企业，不能填报日报"));
+                return Err(AppError::forbidden(
+                    "report.not_assigned",
+                    "您在该日未包联该企业，不能填报日报",
+                ));
             }
             let existing = DailyReport::find_for_update(conn, officer_id, enterprise_id, day)?;
+            let body = serde_json::to_value(&input).unwrap_or_default();
             let (report, created) = match existing {
-                None => match DailyReport::insert(conn, officer_id, enterprise_id, &enterprise.region_code, day, &content, now)? {
-                    Some(report) => {
-                        DailyReport::record_revision(conn, &report, officer_id, serde_json::to_value(&input).unwrap_or_default(), Vec::new())?;
-                        (report, true)
-                    }
-                    None => return Err(AppError::conflict("report.in_progress", "该日报正在提交，请稍后刷新")),
-                },
-                Some(old) => {
-                    let changed = content.changed_fields(&old.content());
-                    if changed.is_empty() && problems.is_empty() {
-                        // A resend of what is already there: no new revision.
-                        (old, false)
-                    } else {
-                        let report = DailyReport::revise(conn, old.id, &content, now)?;
-                        DailyReport::record_revision(conn, &report, officer_id, serde_json::to_value(&input).unwrap_or_default(), changed)?;
-                        (report, false)
-                    }
+                None => {
+                    let report = DailyReport::insert(
+                        conn,
+                        officer_id,
+                        enterprise_id,
+                        &enterprise.region_code,
+                        day,
+                        &content,
+                        now,
+                    )?
+                    .ok_or_else(|| AppError::conflict("report.in_progress", "该日报正在提交，请稍后刷新"))?;
+                    DailyReport::record_revision(conn, &report, officer_id, body.clone(), Vec::new())?;
+                    (report, true)
                 }
+                Some(old) => (old, false),
             };
             let filing = Filing {
                 enterprise_id,
@@ -154,10 +168,33 @@ async fn put_daily_report(
                     new_problems += 1;
                 }
             }
+            let changed = if created {
+                Vec::new()
+            } else {
+                content.changed_fields(&report.content())
+            };
+            // A resend of what is already there (no field changed, no new problem) is no revision.
+            let report = if created || (changed.is_empty() && new_problems == 0) {
+                report
+            } else {
+                let revised = DailyReport::revise(conn, report.id, &content, now)?;
+                DailyReport::record_revision(conn, &revised, officer_id, body, changed)?;
+                revised
+            };
             let problem_ids = Problem::ids_from_report(conn, report.id)?;
-            let region_path = Region::find(conn, &enterprise.region_code)?.map(|r| r.path).unwrap_or_default();
-            filed = Some(Filed { region_path, created, new_problems });
-            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            let region_path = Region::find(conn, &enterprise.region_code)?
+                .map(|r| r.path)
+                .unwrap_or_default();
+            filed = Some(Filed {
+                region_path,
+                created,
+                new_problems,
+            });
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             Stored::json(status, &dto(report, problem_ids))
         })?;
         Ok((stored, filed))
@@ -167,7 +204,14 @@ async fn put_daily_report(
         if filed.created {
             counters::bump(&state.cache, &filed.region_path, day, Metric::Reports, 1).await;
         }
-        counters::bump(&state.cache, &filed.region_path, day, Metric::Problems, filed.new_problems).await;
+        counters::bump(
+            &state.cache,
+            &filed.region_path,
+            day,
+            Metric::Problems,
+            filed.new_problems,
+        )
+        .await;
     }
     Ok(stored.into_response())
 }
@@ -209,7 +253,9 @@ fn report_visible(
         RecordScope::Officer(id) => report.officer_id == *id,
         RecordScope::Unit(unit) => crate::db::models::user::User::find(conn, report.officer_id)?
             .is_some_and(|u| u.unit_id == Some(*unit)),
-        RecordScope::Region(path) => Region::find(conn, &report.region_code)?.is_some_and(|r| r.path.starts_with(path.as_str())),
+        RecordScope::Region(path) => {
+            Region::find(conn, &report.region_code)?.is_some_and(|r| r.path.starts_with(path.as_str()))
+        }
         RecordScope::Enterprise(_) | RecordScope::Nothing => false,
     })
 }
@@ -272,7 +318,12 @@ async fn get_daily_report_draft(
             .find(|r| r.officer_id == officer_id);
         let open_problems = Problem::open_for_enterprise(conn, enterprise_id)?
             .into_iter()
-            .map(|p| OpenProblem { id: p.id, title: p.title, status: p.status, created_at: wire_time(p.created_at) })
+            .map(|p| OpenProblem {
+                id: p.id,
+                title: p.title,
+                status: p.status,
+                created_at: wire_time(p.created_at),
+            })
             .collect();
         Ok(match same_day {
             Some(report) => {
@@ -319,9 +370,19 @@ async fn list_daily_reports(
     query: web::Query<ReportListQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let ReportListQuery { from, to, enterprise_id, officer_id } = query.into_inner();
+    let ReportListQuery {
+        from,
+        to,
+        enterprise_id,
+        officer_id,
+    } = query.into_inner();
     let (limit, after) = (page.limit()?, page.day_cursor()?);
-    let filter = ReportFilter { from, to, enterprise_id, officer_id };
+    let filter = ReportFilter {
+        from,
+        to,
+        enterprise_id,
+        officer_id,
+    };
     let page = db::run(&state.pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
         let rows = DailyReport::list(conn, &scope, &filter, after, limit)?;
@@ -331,7 +392,10 @@ async fn list_daily_reports(
             let ids = Problem::ids_from_report(conn, report.id)?;
             items.push(dto(report, ids));
         }
-        Ok(ListResponse { items, next_cursor: page.next_cursor })
+        Ok(ListResponse {
+            items,
+            next_cursor: page.next_cursor,
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -366,11 +430,19 @@ async fn missing_daily_reports(
     let (limit, after) = (page.limit()?, page.uuid_cursor()?);
     let regional = caller.has(Role::Dispatcher) || caller.has(Role::Admin);
     if !regional && !caller.has(Role::UnitAdmin) {
-        return Err(AppError::forbidden("auth.role_required", "催报名单仅对单位管理员和调度员开放"));
+        return Err(AppError::forbidden(
+            "auth.role_required",
+            "催报名单仅对单位管理员和调度员开放",
+        ));
     }
     let working_day = !matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
     if !working_day {
-        return Ok(HttpResponse::Ok().json(MissingResponse { day, working_day, items: Vec::new(), next_cursor: None }));
+        return Ok(HttpResponse::Ok().json(MissingResponse {
+            day,
+            working_day,
+            items: Vec::new(),
+            next_cursor: None,
+        }));
     }
     let page = db::run(&state.pool, move |conn| {
         let scope = if regional {
@@ -379,7 +451,10 @@ async fn missing_daily_reports(
                 let unit = Unit::find(conn, unit)?.ok_or(AppError::NotFound)?;
                 region.require(conn, &unit.region_code)?;
             }
-            MissingScope::Region { root_path: region.root_path, unit_id }
+            MissingScope::Region {
+                root_path: region.root_path,
+                unit_id,
+            }
         } else {
             let own = caller.unit_id.ok_or(AppError::NotFound)?;
             if unit_id.is_some_and(|u| u != own) {
@@ -391,5 +466,10 @@ async fn missing_daily_reports(
         Ok(Page::from_rows(rows, limit, |m| m.officer_id.to_string()))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(MissingResponse { day, working_day, items: page.items, next_cursor: page.next_cursor }))
+    Ok(HttpResponse::Ok().json(MissingResponse {
+        day,
+        working_day,
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
 }

@@ -8,17 +8,17 @@ use uuid::Uuid;
 
 use super::enterprises::EnterpriseDto;
 use super::{get, put, Endpoint};
-use crate::auth::session;
 use crate::auth::extractors::AuthOfficer;
+use crate::auth::session;
 use crate::auth::{password, AuthUser};
 use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::audit;
 use crate::db::models::daily_report::DailyReport;
-use crate::db::models::sign_in::SignIn;
 use crate::db::models::enterprise::Enterprise;
 use crate::db::models::refresh_token::RefreshToken;
 use crate::db::models::region::Region;
+use crate::db::models::sign_in::SignIn;
 use crate::db::models::unit::Unit;
 use crate::db::models::user::User;
 use crate::domain::role::Role;
@@ -239,16 +239,25 @@ async fn my_enterprises(state: web::Data<AppState>, officer: AuthOfficer) -> Res
     let items = db::run(&state.pool, move |conn| {
         let mut items = Vec::new();
         for enterprise in Enterprise::assigned_to(conn, officer_id, today)? {
-            let sign_in = SignIn::find_for_day(conn, officer_id, enterprise.id, today)?.map(|s| TodaysSignIn {
-                id: s.id,
-                signed_at: wire_time(s.signed_at),
-                within_geofence: s.within_geofence,
-            });
+            let sign_in =
+                SignIn::find_for_day(conn, officer_id, enterprise.id, today)?.map(|s| TodaysSignIn {
+                    id: s.id,
+                    signed_at: wire_time(s.signed_at),
+                    within_geofence: s.within_geofence,
+                });
             let report = DailyReport::find_on_day(conn, enterprise.id, today)?
                 .into_iter()
                 .find(|r| r.officer_id == officer_id)
-                .map(|r| TodaysReport { id: r.id, revision: r.revision, updated_at: wire_time(r.updated_at) });
-            items.push(MyEnterprise { enterprise: EnterpriseDto::from(enterprise), sign_in, report });
+                .map(|r| TodaysReport {
+                    id: r.id,
+                    revision: r.revision,
+                    updated_at: wire_time(r.updated_at),
+                });
+            items.push(MyEnterprise {
+                enterprise: EnterpriseDto::from(enterprise),
+                sign_in,
+                report,
+            });
         }
         Ok(items)
     })

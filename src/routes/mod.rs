@@ -149,7 +149,9 @@ impl PageParams {
 
     /// The cursor of a list ordered by (timestamp, id), newest first.
     pub fn time_cursor(&self) -> Result<Option<(DateTime<Utc>, Uuid)>, AppError> {
-        let Some(cursor) = self.cursor.as_deref() else { return Ok(None) };
+        let Some(cursor) = self.cursor.as_deref() else {
+            return Ok(None);
+        };
         let (micros, id) = cursor.split_once('_').ok_or_else(invalid_cursor)?;
         let at = micros
             .parse::<i64>()
@@ -161,7 +163,9 @@ impl PageParams {
 
     /// The cursor of a list ordered by (day, id), newest first.
     pub fn day_cursor(&self) -> Result<Option<(NaiveDate, Uuid)>, AppError> {
-        let Some(cursor) = self.cursor.as_deref() else { return Ok(None) };
+        let Some(cursor) = self.cursor.as_deref() else {
+            return Ok(None);
+        };
         let (day, id) = cursor.split_once('_').ok_or_else(invalid_cursor)?;
         let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| invalid_cursor())?;
         Ok(Some((day, Uuid::parse_str(id).map_err(|_| invalid_cursor())?)))

@@ -106,7 +106,6 @@ fn dto(p: Problem, timeline: Option<Vec<ProblemEvent>>) -> ProblemDto {
     }
 }
 
-
 /// Files a problem for an enterprise: officers for the enterprises they look after today,
 /// enterprise contacts for their own. 201 with the problem in state `submitted`.
 async fn create_problem(
@@ -115,6 +114,12 @@ async fn create_problem(
     idempotency: Idempotency,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
+    if !caller.has(Role::Officer) && !caller.has(Role::Enterprise) {
+        return Err(AppError::forbidden(
+            "auth.role_required",
+            "只有联络员和企业联系人可以提交问题",
+        ));
+    }
     // `deny_unknown_fields` does not combine with `flatten`, so the two parts are read apart.
     let mut object = body.into_inner();
     let enterprise_id = object
@@ -126,18 +131,19 @@ async fn create_problem(
     let input: NewProblemInput = serde_json::from_value(object)
         .map_err(|e| AppError::bad_request("request.invalid_body", format!("请求内容字段有误：{e}")))?;
     let problem = input.validate().map_err(invalid_fields)?;
-    if !caller.has(Role::Officer) && !caller.has(Role::Enterprise) {
-        return Err(AppError::forbidden("auth.role_required", "只有联络员和企业联系人可以提交问题"));
-    }
     let now = state.clock.now();
     let (stored, region_path) = db::run(&state.pool, move |conn| {
         let mut region_path = None;
         let stored = idempotency::within(conn, &idempotency, now, |conn| {
             let enterprise = Enterprise::find(conn, enterprise_id)?.ok_or(AppError::NotFound)?;
             let own_enterprise = caller.has(Role::Enterprise) && caller.enterprise_id == Some(enterprise_id);
-            let assigned = caller.has(Role::Officer) && scope::assigned_on(conn, caller.user_id, enterprise_id, local_day(now))?;
+            let assigned = caller.has(Role::Officer)
+                && scope::assigned_on(conn, caller.user_id, enterprise_id, local_day(now))?;
             if !own_enterprise && !assigned {
-                return Err(AppError::forbidden("problem.not_your_enterprise", "只能为您包联或所属的企业提交问题"));
+                return Err(AppError::forbidden(
+                    "problem.not_your_enterprise",
+                    "只能为您包联或所属的企业提交问题",
+                ));
             }
             let reporter_role = if assigned { Role::Officer } else { Role::Enterprise };
             let filing = Filing {
@@ -148,8 +154,9 @@ async fn create_problem(
                 source_report_id: None,
                 at: now,
             };
-            let filed = Problem::file(conn, &filing, &problem)?
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a problem without a report cannot conflict")))?;
+            let filed = Problem::file(conn, &filing, &problem)?.ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("a problem without a report cannot conflict"))
+            })?;
             region_path = Region::find(conn, &enterprise.region_code)?.map(|r| r.path);
             let timeline = ProblemEvent::timeline(conn, filed.id)?;
             Stored::json(StatusCode::CREATED, &dto(filed, Some(timeline)))
@@ -178,25 +185,45 @@ async fn list_problems(
     query: web::Query<ProblemQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let ProblemQuery { status, category, enterprise_id, region_code } = query.into_inner();
+    let ProblemQuery {
+        status,
+        category,
+        enterprise_id,
+        region_code,
+    } = query.into_inner();
     let (limit, after) = (page.limit()?, page.time_cursor()?);
     let page = db::run(&state.pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
         let region_path = match region_code {
             // A region outside the caller's own is simply empty for them.
-            Some(code) => Some(Region::find(conn, &code)?.map(|r| r.path).unwrap_or_else(|| "-".to_owned())),
+            Some(code) => Some(
+                Region::find(conn, &code)?
+                    .map(|r| r.path)
+                    .unwrap_or_else(|| "-".to_owned()),
+            ),
             None => None,
         };
-        let filter = ProblemFilter { status, category, enterprise_id, region_path };
+        let filter = ProblemFilter {
+            status,
+            category,
+            enterprise_id,
+            region_path,
+        };
         let rows = Problem::list(conn, &scope, &filter, after, limit)?;
-        Ok(Page::from_rows(rows, limit, |p| super::time_cursor(p.created_at, p.id)))
+        Ok(Page::from_rows(rows, limit, |p| {
+            super::time_cursor(p.created_at, p.id)
+        }))
     })
     .await?;
     Ok(HttpResponse::Ok().json(ListResponse::from(page.map(|p| dto(p, None)))))
 }
 
 /// One problem with its timeline, if the caller's scope reaches it.
-async fn get_problem(state: web::Data<AppState>, AuthUser(caller): AuthUser, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+async fn get_problem(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let problem = db::run(&state.pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;

@@ -92,7 +92,11 @@ impl From<SignIn> for SignInDto {
 }
 
 fn field_invalid(field: &'static str, message: &str) -> AppError {
-    AppError::unprocessable_with("validation.failed", message, serde_json::json!({ "errors": [{ "column": field, "message": message }] }))
+    AppError::unprocessable_with(
+        "validation.failed",
+        message,
+        serde_json::json!({ "errors": [{ "column": field, "message": message }] }),
+    )
 }
 
 /// Signs the officer in at an enterprise they are assigned to, with the server's time. The
@@ -122,11 +126,17 @@ async fn create_sign_in(
             ));
         }
     }
-    let remark = request.remark.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    let remark = request
+        .remark
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
     if remark.as_ref().is_some_and(|r| r.chars().count() > MAX_REMARK) {
         return Err(field_invalid("remark", "备注不能超过200个字符"));
     }
-    let device_id = request.device_id.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+    let device_id = request
+        .device_id
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty());
     if device_id.as_ref().is_some_and(|d| d.len() > MAX_DEVICE_ID) {
         return Err(field_invalid("device_id", "device_id 不能超过128个字符"));
     }
@@ -210,13 +220,23 @@ async fn list_sign_ins(
     query: web::Query<SignInQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let SignInQuery { day, enterprise_id, officer_id } = query.into_inner();
+    let SignInQuery {
+        day,
+        enterprise_id,
+        officer_id,
+    } = query.into_inner();
     let (limit, after) = (page.limit()?, page.time_cursor()?);
-    let filter = SignInFilter { day, enterprise_id, officer_id };
+    let filter = SignInFilter {
+        day,
+        enterprise_id,
+        officer_id,
+    };
     let page = db::run(&state.pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
         let rows = SignIn::list(conn, &scope, &filter, after, limit)?;
-        Ok(Page::from_rows(rows, limit, |s| super::time_cursor(s.signed_at, s.id)))
+        Ok(Page::from_rows(rows, limit, |s| {
+            super::time_cursor(s.signed_at, s.id)
+        }))
     })
     .await?;
     Ok(HttpResponse::Ok().json(ListResponse::from(page.map(SignInDto::from))))

@@ -79,3 +79,23 @@ async fn create_admin_bootstraps_a_region_and_an_admin_who_can_log_in() {
     assert!(!without_name.status.success());
     assert!(String::from_utf8_lossy(&without_name.stderr).contains("--region-name"));
 }
+
+#[tokio::test]
+async fn the_demo_city_comes_with_a_week_of_history() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    // Five working days back from Friday 2026-11-20 (the 13th to the 19th), 12 assignments,
+    // with a few days skipped on purpose.
+    let sign_ins = app.count("SELECT count(*) AS n FROM sign_ins");
+    assert!((45..=60).contains(&sign_ins), "{sign_ins}");
+    assert!(app.count("SELECT count(*) AS n FROM daily_reports") < sign_ins);
+    assert!(app.count("SELECT count(*) AS n FROM problems") > 5);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM sign_ins WHERE extract(isodow FROM day) > 5"),
+        0,
+        "no weekend work"
+    );
+    let dispatcher = app.token("hub.dispatcher").await;
+    let problems = app.get("/api/v1/problems", Some(&dispatcher)).await;
+    assert!(!problems.body["items"].as_array().expect("items").is_empty());
+}

@@ -18,7 +18,11 @@ fn report(work_done: &str) -> Value {
 }
 
 fn set_china_time(app: &TestApp, y: i32, m: u32, d: u32, h: u32, min: u32) {
-    let at = Shanghai.with_ymd_and_hms(y, m, d, h, min, 0).single().expect("valid").with_timezone(&Utc);
+    let at = Shanghai
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .expect("valid")
+        .with_timezone(&Utc);
     app.clock.set(at);
 }
 
@@ -29,7 +33,9 @@ async fn a_report_is_filed_then_revised_and_every_revision_is_kept() {
     let enterprise = crrc(&app).await;
     let zhang = app.token("officer.zhang").await;
     let path = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
-    let first = app.put(&path, Some(&zhang), report("走访总装车间，了解订单与用工情况")).await;
+    let first = app
+        .put(&path, Some(&zhang), report("走访总装车间，了解订单与用工情况"))
+        .await;
     assert_eq!(first.status, 201, "{}", first.text);
     assert_eq!(first.body["revision"], 1);
     let mut revised = report("走访总装车间，了解订单与用工情况；下午协调供电");
@@ -39,7 +45,10 @@ async fn a_report_is_filed_then_revised_and_every_revision_is_kept() {
     assert_eq!(second.body["revision"], 2);
     assert_eq!(second.body["id"], first.body["id"]);
     let resend = app.put(&path, Some(&zhang), revised).await;
-    assert_eq!(resend.body["revision"], 2, "an identical resend is not a revision");
+    assert_eq!(
+        resend.body["revision"], 2,
+        "an identical resend is not a revision"
+    );
     assert_eq!(app.count("SELECT count(*) AS n FROM daily_report_revisions"), 2);
     assert_eq!(
         app.count("SELECT count(*) AS n FROM daily_report_revisions WHERE revision = 2 AND changed_fields = ARRAY['work_done', 'production.capacity_pct']"),
@@ -71,19 +80,32 @@ async fn problems_in_a_report_enter_the_queue_once() {
     let zhang = app.token("officer.zhang").await;
     let path = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
     let mut body = report("走访");
-    body["problems"] = json!([{"description": "企业急需熟练焊工30名，希望人社部门组织专场招聘", "urgency": "urgent"}]);
+    body["problems"] =
+        json!([{"description": "企业急需熟练焊工30名，希望人社部门组织专场招聘", "urgency": "urgent"}]);
     let first = app.put(&path, Some(&zhang), body.clone()).await;
     assert_eq!(first.body["problem_ids"].as_array().map(Vec::len), Some(1));
     // The revision repeats the problem (with other spacing) and adds a new one.
+    app.clock.advance(Duration::minutes(30));
     body["problems"] = json!([
         {"description": "企业急需熟练焊工30名， 希望人社部门组织专场招聘"},
         {"description": "10kV 专线检修影响二车间用电，需供电公司协调", "category": "utilities"}
     ]);
-    let second = app.put(&path, Some(&zhang), body).await;
+    let second = app.put(&path, Some(&zhang), body.clone()).await;
     assert_eq!(second.status, 200, "{}", second.text);
     assert_eq!(second.body["problem_ids"].as_array().map(Vec::len), Some(2));
+    assert_eq!(second.body["revision"], 2);
+    let resend = app.put(&path, Some(&zhang), body).await;
+    assert_eq!(resend.body["revision"], 2, "nothing new, no revision");
     assert_eq!(app.count("SELECT count(*) AS n FROM problems"), 2);
-    let problem = app.get(&format!("/api/v1/problems/{}", second.body["problem_ids"][0].as_str().unwrap_or("")), Some(&zhang)).await;
+    let problem = app
+        .get(
+            &format!(
+                "/api/v1/problems/{}",
+                second.body["problem_ids"][0].as_str().unwrap_or("")
+            ),
+            Some(&zhang),
+        )
+        .await;
     assert_eq!(problem.body["status"], "submitted");
     assert_eq!(problem.body["urgency"], "urgent");
     assert_eq!(problem.body["source_report_id"], first.body["id"]);
@@ -98,14 +120,29 @@ async fn yesterday_can_be_filed_until_ten_and_older_days_never() {
     set_china_time(&app, 2026, 11, 21, 9, 59);
     let zhang = app.token("officer.zhang").await;
     let yesterday = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
-    assert_eq!(app.put(&yesterday, Some(&zhang), report("补报")).await.status, 201);
+    assert_eq!(
+        app.put(&yesterday, Some(&zhang), report("补报")).await.status,
+        201
+    );
     set_china_time(&app, 2026, 11, 21, 10, 0);
     let zhang = app.token("officer.zhang").await;
     let closed = app.put(&yesterday, Some(&zhang), report("再改")).await;
     assert_eq!((closed.status, closed.code()), (422, "report.closed"));
-    let long_past = app.put(&format!("/api/v1/daily-reports/{enterprise}/2026-10-01"), Some(&zhang), report("补")).await;
+    let long_past = app
+        .put(
+            &format!("/api/v1/daily-reports/{enterprise}/2026-10-01"),
+            Some(&zhang),
+            report("补"),
+        )
+        .await;
     assert_eq!(long_past.code(), "report.closed");
-    let tomorrow = app.put(&format!("/api/v1/daily-reports/{enterprise}/2026-11-22"), Some(&zhang), report("预报")).await;
+    let tomorrow = app
+        .put(
+            &format!("/api/v1/daily-reports/{enterprise}/2026-11-22"),
+            Some(&zhang),
+            report("预报"),
+        )
+        .await;
     assert_eq!(tomorrow.code(), "report.closed");
 }
 
@@ -128,10 +165,16 @@ async fn numbers_are_range_checked_and_text_length_limited() {
         .iter()
         .filter_map(|e| e["column"].as_str())
         .collect();
-    assert_eq!(columns, ["work_done", "production.capacity_pct", "production.staff_on_duty"]);
+    assert_eq!(
+        columns,
+        ["work_done", "production.capacity_pct", "production.staff_on_duty"]
+    );
     let mut wrong_status = report("走访");
     wrong_status["production"]["status"] = json!("closed");
-    assert_eq!(app.put(&path, Some(&zhang), wrong_status).await.code(), "request.invalid_body");
+    assert_eq!(
+        app.put(&path, Some(&zhang), wrong_status).await.code(),
+        "request.invalid_body"
+    );
     assert_eq!(app.count("SELECT count(*) AS n FROM daily_reports"), 0);
 }
 
@@ -147,7 +190,10 @@ async fn an_officer_cannot_read_or_write_another_officers_report() {
     assert_eq!(app.get(&path, Some(&li)).await.status, 404);
     let write = app.put(&path, Some(&li), report("冒名")).await;
     assert_eq!((write.status, write.code()), (403, "report.not_assigned"));
-    assert_eq!(app.get("/api/v1/daily-reports", Some(&li)).await.body["items"], json!([]));
+    assert_eq!(
+        app.get("/api/v1/daily-reports", Some(&li)).await.body["items"],
+        json!([])
+    );
     let unit_admin = app.token("czj.admin").await;
     assert_eq!(app.get(&path, Some(&unit_admin)).await.body["work_done"], "走访");
     let contact = app.token("qianjin.contact").await;
@@ -164,7 +210,15 @@ async fn the_same_report_replayed_with_the_same_key_gives_one_report_and_the_sam
     let mut body = report("走访");
     body["problems"] = json!([{"description": "融资需求：流动资金贷款2000万元"}]);
     let key = uuid::Uuid::new_v4().to_string();
-    let send = || app.send(app.client.put(&url).bearer_auth(&zhang).header("idempotency-key", &key).json(&body));
+    let send = || {
+        app.send(
+            app.client
+                .put(&url)
+                .bearer_auth(&zhang)
+                .header("idempotency-key", &key)
+                .json(&body),
+        )
+    };
     let first = send().await;
     let second = send().await;
     assert_eq!(first.status, 201);
@@ -177,8 +231,30 @@ async fn the_same_report_replayed_with_the_same_key_gives_one_report_and_the_sam
 
     let mut other = body.clone();
     other["work_done"] = json!("另一份内容");
-    let reused = app.send(app.client.put(&url).bearer_auth(&zhang).header("idempotency-key", &key).json(&other)).await;
+    let reused = app
+        .send(
+            app.client
+                .put(&url)
+                .bearer_auth(&zhang)
+                .header("idempotency-key", &key)
+                .json(&other),
+        )
+        .await;
     assert_eq!((reused.status, reused.code()), (409, "idempotency.key_reused"));
+
+    // A retry that arrives after the filing window closed still gets its stored answer.
+    set_china_time(&app, 2026, 11, 21, 11, 0);
+    let zhang = app.token("officer.zhang").await;
+    let late = app
+        .send(
+            app.client
+                .put(&url)
+                .bearer_auth(&zhang)
+                .header("idempotency-key", &key)
+                .json(&body),
+        )
+        .await;
+    assert_eq!(late.status, 201, "{}", late.text);
 }
 
 #[tokio::test]
@@ -189,10 +265,20 @@ async fn the_draft_carries_yesterdays_numbers_and_lists_open_problems() {
     let zhang = app.token("officer.zhang").await;
     let mut body = report("走访");
     body["problems"] = json!([{"description": "厂区道路需要维修"}]);
-    app.put(&format!("/api/v1/daily-reports/{enterprise}/2026-11-20"), Some(&zhang), body).await;
+    app.put(
+        &format!("/api/v1/daily-reports/{enterprise}/2026-11-20"),
+        Some(&zhang),
+        body,
+    )
+    .await;
     app.clock.advance(Duration::days(1));
     let zhang = app.token("officer.zhang").await;
-    let draft = app.get(&format!("/api/v1/daily-reports/{enterprise}/2026-11-21/draft"), Some(&zhang)).await;
+    let draft = app
+        .get(
+            &format!("/api/v1/daily-reports/{enterprise}/2026-11-21/draft"),
+            Some(&zhang),
+        )
+        .await;
     assert_eq!(draft.status, 200, "{}", draft.text);
     assert_eq!(draft.body["revision"], Value::Null);
     assert_eq!(draft.body["open"], true);
@@ -200,7 +286,15 @@ async fn the_draft_carries_yesterdays_numbers_and_lists_open_problems() {
     assert_eq!(draft.body["work_done"], "");
     assert_eq!(draft.body["open_problems"][0]["title"], "厂区道路需要维修");
     let li = app.token("officer.li").await;
-    assert_eq!(app.get(&format!("/api/v1/daily-reports/{enterprise}/2026-11-21/draft"), Some(&li)).await.status, 404);
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/daily-reports/{enterprise}/2026-11-21/draft"),
+            Some(&li)
+        )
+        .await
+        .status,
+        404
+    );
 }
 
 #[tokio::test]
@@ -209,18 +303,43 @@ async fn the_missing_list_names_officers_without_a_sign_in_or_a_report() {
     app.seed_demo();
     let enterprise = crrc(&app).await;
     let zhang = app.token("officer.zhang").await;
-    app.post("/api/v1/sign-ins", Some(&zhang), json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655})).await;
-    app.put(&format!("/api/v1/daily-reports/{enterprise}/2026-11-20"), Some(&zhang), report("走访")).await;
+    app.post(
+        "/api/v1/sign-ins",
+        Some(&zhang),
+        json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655}),
+    )
+    .await;
+    app.put(
+        &format!("/api/v1/daily-reports/{enterprise}/2026-11-20"),
+        Some(&zhang),
+        report("走访"),
+    )
+    .await;
     let unit_admin = app.token("czj.admin").await;
-    let missing = app.get("/api/v1/daily-reports/missing?day=2026-11-20", Some(&unit_admin)).await;
+    let missing = app
+        .get("/api/v1/daily-reports/missing?day=2026-11-20", Some(&unit_admin))
+        .await;
     assert_eq!(missing.status, 200, "{}", missing.text);
     assert_eq!(missing.body["working_day"], true);
-    let names: Vec<&str> = missing.body["items"].as_array().expect("items").iter().filter_map(|i| i["name"].as_str()).collect();
-    assert_eq!(names, ["李娜"], "张伟 signed in and reported; 王强 and 刘洋 belong to other units");
+    let names: Vec<&str> = missing.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["李娜"],
+        "张伟 signed in and reported; 王强 and 刘洋 belong to other units"
+    );
     let dispatcher = app.token("hub.dispatcher").await;
-    let all = app.get("/api/v1/daily-reports/missing?day=2026-11-20", Some(&dispatcher)).await;
+    let all = app
+        .get("/api/v1/daily-reports/missing?day=2026-11-20", Some(&dispatcher))
+        .await;
     assert_eq!(all.body["items"].as_array().map(Vec::len), Some(3));
-    let weekend = app.get("/api/v1/daily-reports/missing?day=2026-11-21", Some(&dispatcher)).await;
+    let weekend = app
+        .get("/api/v1/daily-reports/missing?day=2026-11-21", Some(&dispatcher))
+        .await;
     assert_eq!(weekend.body["working_day"], false);
     assert_eq!(weekend.body["items"], json!([]));
     let officer = app.get("/api/v1/daily-reports/missing", Some(&zhang)).await;
@@ -233,7 +352,12 @@ async fn me_enterprises_shows_todays_state_per_enterprise() {
     app.seed_demo();
     let enterprise = crrc(&app).await;
     let zhang = app.token("officer.zhang").await;
-    app.post("/api/v1/sign-ins", Some(&zhang), json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655})).await;
+    app.post(
+        "/api/v1/sign-ins",
+        Some(&zhang),
+        json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655}),
+    )
+    .await;
     let mine = app.get("/api/v1/me/enterprises", Some(&zhang)).await;
     assert_eq!(mine.status, 200);
     let items = mine.body["items"].as_array().expect("items");

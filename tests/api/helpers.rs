@@ -322,10 +322,14 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Seeds the demo city (株洲市 with its officers, units, enterprises).
+    /// Seeds the demo city (株洲市 with its officers, units, enterprises), without history.
     pub fn seed_demo(&self) {
+        self.seed_demo_with(bootstrap::History::None);
+    }
+
+    pub fn seed_demo_with(&self, history: bootstrap::History) {
         let mut conn = self.pool.get().expect("conn");
-        bootstrap::seed_demo(&mut conn, self.clock.today(), self.clock.now()).expect("seed");
+        bootstrap::seed_demo(&mut conn, self.clock.today(), self.clock.now(), history).expect("seed");
     }
 
     /// Creates an admin of another region, e.g. 430100 长沙市, for scope tests.

@@ -15,14 +15,34 @@ async fn a_repeat_while_the_first_still_runs_is_409_in_progress() {
     let user_id = session["user"]["id"].as_str().expect("id");
     // Hold the key's lock the way a running first request does.
     let mut holder = app.pool.get().expect("conn");
-    diesel::sql_query(format!("SELECT pg_advisory_lock(hashtextextended('idempotency:{user_id}:key-1', 7411))"))
-        .execute(&mut holder)
-        .expect("lock");
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_lock(hashtextextended('idempotency:{user_id}:key-1', 7411))"
+    ))
+    .execute(&mut holder)
+    .expect("lock");
     let body = json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655});
-    let busy = app.send(app.client.post(app.url("/api/v1/sign-ins")).bearer_auth(token).header("idempotency-key", "key-1").json(&body)).await;
+    let busy = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/sign-ins"))
+                .bearer_auth(token)
+                .header("idempotency-key", "key-1")
+                .json(&body),
+        )
+        .await;
     assert_eq!((busy.status, busy.code()), (409, "idempotency.in_progress"));
-    diesel::sql_query("SELECT pg_advisory_unlock_all()").execute(&mut holder).expect("unlock");
-    let done = app.send(app.client.post(app.url("/api/v1/sign-ins")).bearer_auth(token).header("idempotency-key", "key-1").json(&body)).await;
+    diesel::sql_query("SELECT pg_advisory_unlock_all()")
+        .execute(&mut holder)
+        .expect("unlock");
+    let done = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/sign-ins"))
+                .bearer_auth(token)
+                .header("idempotency-key", "key-1")
+                .json(&body),
+        )
+        .await;
     assert_eq!(done.status, 201);
 }
 
@@ -36,14 +56,34 @@ async fn keys_are_scoped_to_the_caller() {
     let contact = app.token("qianjin.contact").await;
     let own = app.enterprise_id(&admin, "株洲千金药业").await;
     let a = app
-        .send(app.client.post(app.url("/api/v1/problems")).bearer_auth(&zhang).header("idempotency-key", "shared").json(&json!({"enterprise_id": enterprise, "description": "甲"})))
+        .send(
+            app.client
+                .post(app.url("/api/v1/problems"))
+                .bearer_auth(&zhang)
+                .header("idempotency-key", "shared")
+                .json(&json!({"enterprise_id": enterprise, "description": "甲"})),
+        )
         .await;
     let b = app
-        .send(app.client.post(app.url("/api/v1/problems")).bearer_auth(&contact).header("idempotency-key", "shared").json(&json!({"enterprise_id": own, "description": "乙"})))
+        .send(
+            app.client
+                .post(app.url("/api/v1/problems"))
+                .bearer_auth(&contact)
+                .header("idempotency-key", "shared")
+                .json(&json!({"enterprise_id": own, "description": "乙"})),
+        )
         .await;
     assert_eq!((a.status, b.status), (201, 201));
     assert_ne!(a.body["id"], b.body["id"]);
-    let blank = app.send(app.client.post(app.url("/api/v1/problems")).bearer_auth(&contact).header("idempotency-key", "").json(&json!({}))).await;
+    let blank = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/problems"))
+                .bearer_auth(&contact)
+                .header("idempotency-key", "")
+                .json(&json!({})),
+        )
+        .await;
     assert_eq!(blank.code(), "idempotency.key_invalid");
 }
 
@@ -55,11 +95,27 @@ async fn records_are_kept_a_day_and_pruned_after_two() {
     let enterprise = app.enterprise_id(&admin, "中车株洲电力机车有限公司").await;
     let zhang = app.token("officer.zhang").await;
     let body = json!({"enterprise_id": enterprise, "description": "保留测试"});
-    app.send(app.client.post(app.url("/api/v1/problems")).bearer_auth(&zhang).header("idempotency-key", "k").json(&body)).await;
+    app.send(
+        app.client
+            .post(app.url("/api/v1/problems"))
+            .bearer_auth(&zhang)
+            .header("idempotency-key", "k")
+            .json(&body),
+    )
+    .await;
     let mut conn = app.pool.get().expect("conn");
     let later = app.clock.now() + Duration::hours(24);
-    assert_eq!(zhuqi::jobs::prune_idempotency::tick(&mut conn, later).expect("tick"), 0);
+    assert_eq!(
+        zhuqi::jobs::prune_idempotency::tick(&mut conn, later).expect("tick"),
+        0
+    );
     let much_later = app.clock.now() + Duration::hours(49);
-    assert_eq!(zhuqi::jobs::prune_idempotency::tick(&mut conn, much_later).expect("tick"), 1);
-    assert_eq!(zhuqi::jobs::prune_idempotency::tick(&mut conn, much_later).expect("tick"), 0);
+    assert_eq!(
+        zhuqi::jobs::prune_idempotency::tick(&mut conn, much_later).expect("tick"),
+        1
+    );
+    assert_eq!(
+        zhuqi::jobs::prune_idempotency::tick(&mut conn, much_later).expect("tick"),
+        0
+    );
 }

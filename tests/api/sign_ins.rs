@@ -21,14 +21,21 @@ async fn an_officer_signs_in_once_a_day_and_a_repeat_returns_the_first_record() 
     app.seed_demo();
     let enterprise = crrc(&app).await;
     let zhang = app.token("officer.zhang").await;
-    let first = app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise)).await;
+    let first = app
+        .post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise))
+        .await;
     assert_eq!(first.status, 201, "{}", first.text);
     assert_eq!(first.body["within_geofence"], true);
     assert_eq!(first.body["distance_m"], 0.0);
     assert_eq!(first.body["day"], "2026-11-20");
-    assert_eq!(first.body["signed_at"], "2026-11-20T10:00:00+08:00", "server time, China offset");
+    assert_eq!(
+        first.body["signed_at"], "2026-11-20T10:00:00+08:00",
+        "server time, China offset"
+    );
     app.clock.advance(Duration::minutes(90));
-    let again = app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise)).await;
+    let again = app
+        .post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise))
+        .await;
     assert_eq!(again.status, 200);
     assert_eq!(again.body["id"], first.body["id"]);
     assert_eq!(again.body["signed_at"], first.body["signed_at"]);
@@ -41,9 +48,15 @@ async fn a_sign_in_at_half_past_seven_china_time_lands_on_the_china_date() {
     app.seed_demo();
     let enterprise = crrc(&app).await;
     // 07:30 on 21 November in China is still 20 November in UTC.
-    app.clock.set(Utc.with_ymd_and_hms(2026, 11, 20, 23, 30, 0).single().expect("valid"));
+    app.clock.set(
+        Utc.with_ymd_and_hms(2026, 11, 20, 23, 30, 0)
+            .single()
+            .expect("valid"),
+    );
     let zhang = app.token("officer.zhang").await;
-    let reply = app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise)).await;
+    let reply = app
+        .post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise))
+        .await;
     assert_eq!(reply.status, 201, "{}", reply.text);
     assert_eq!(reply.body["day"], "2026-11-21");
     assert_eq!(reply.body["signed_at"], "2026-11-21T07:30:00+08:00");
@@ -59,7 +72,9 @@ async fn outside_the_geofence_needs_a_remark_and_is_flagged_as_field_work() {
     let away = json!({"enterprise_id": enterprise, "lat": CRRC.0 + 0.01, "lng": CRRC.1});
     let refused = app.post("/api/v1/sign-ins", Some(&zhang), away.clone()).await;
     assert_eq!((refused.status, refused.code()), (422, "signin.out_of_range"));
-    let distance = refused.body["error"]["details"]["distance_m"].as_f64().expect("distance");
+    let distance = refused.body["error"]["details"]["distance_m"]
+        .as_f64()
+        .expect("distance");
     assert!((1000.0..1200.0).contains(&distance), "{distance}");
     assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 0);
 
@@ -83,7 +98,10 @@ async fn a_poor_fix_is_refused() {
     assert_eq!((reply.status, reply.code()), (422, "signin.inaccurate"));
     let mut nonsense = at_crrc(&enterprise);
     nonsense["lat"] = json!(123.0);
-    assert_eq!(app.post("/api/v1/sign-ins", Some(&zhang), nonsense).await.code(), "validation.failed");
+    assert_eq!(
+        app.post("/api/v1/sign-ins", Some(&zhang), nonsense).await.code(),
+        "validation.failed"
+    );
 }
 
 #[tokio::test]
@@ -98,7 +116,10 @@ async fn a_wgs84_fix_is_converted_before_measuring() {
     let reply = app.post("/api/v1/sign-ins", Some(&zhang), body).await;
     assert_eq!(reply.status, 201, "{}", reply.text);
     let distance = reply.body["distance_m"].as_f64().expect("distance");
-    assert!((100.0..800.0).contains(&distance), "the GCJ-02 shift, not zero: {distance}");
+    assert!(
+        (100.0..800.0).contains(&distance),
+        "the GCJ-02 shift, not zero: {distance}"
+    );
     assert_ne!(reply.body["lat"], json!(CRRC.0));
 }
 
@@ -109,15 +130,30 @@ async fn only_assigned_enterprises_take_a_sign_in() {
     let admin = app.token("demo.admin").await;
     let others = app.enterprise_id(&admin, "株洲千金药业").await;
     let zhang = app.token("officer.zhang").await;
-    let reply = app.post("/api/v1/sign-ins", Some(&zhang), json!({"enterprise_id": others, "lat": 27.8306, "lng": 113.0875})).await;
+    let reply = app
+        .post(
+            "/api/v1/sign-ins",
+            Some(&zhang),
+            json!({"enterprise_id": others, "lat": 27.8306, "lng": 113.0875}),
+        )
+        .await;
     assert_eq!((reply.status, reply.code()), (403, "signin.not_assigned"));
     let unknown = app
-        .post("/api/v1/sign-ins", Some(&zhang), json!({"enterprise_id": uuid::Uuid::new_v4(), "lat": 27.8, "lng": 113.1}))
+        .post(
+            "/api/v1/sign-ins",
+            Some(&zhang),
+            json!({"enterprise_id": uuid::Uuid::new_v4(), "lat": 27.8, "lng": 113.1}),
+        )
         .await;
     assert_eq!(unknown.status, 404);
     let dispatcher = app.token("hub.dispatcher").await;
-    let wrong_role = app.post("/api/v1/sign-ins", Some(&dispatcher), at_crrc(&others)).await;
-    assert_eq!((wrong_role.status, wrong_role.code()), (403, "auth.role_required"));
+    let wrong_role = app
+        .post("/api/v1/sign-ins", Some(&dispatcher), at_crrc(&others))
+        .await;
+    assert_eq!(
+        (wrong_role.status, wrong_role.code()),
+        (403, "auth.role_required")
+    );
 }
 
 #[tokio::test]
@@ -129,7 +165,10 @@ async fn a_sign_in_from_a_new_device_is_flagged_not_refused() {
     let mut body = at_crrc(&enterprise);
     body["device_id"] = json!("iphone-13-zhang");
     let first = app.post("/api/v1/sign-ins", Some(&zhang), body.clone()).await;
-    assert_eq!(first.body["new_device"], false, "the first device is the baseline");
+    assert_eq!(
+        first.body["new_device"], false,
+        "the first device is the baseline"
+    );
     app.clock.advance(Duration::days(1));
     let zhang = app.token("officer.zhang").await;
     body["device_id"] = json!("unknown-android");
@@ -144,7 +183,8 @@ async fn officers_see_only_their_own_sign_ins_and_their_unit_admin_sees_both() {
     app.seed_demo();
     let enterprise = crrc(&app).await;
     let zhang = app.token("officer.zhang").await;
-    app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise)).await;
+    app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise))
+        .await;
     let li = app.token("officer.li").await;
     let li_list = app.get("/api/v1/sign-ins", Some(&li)).await;
     assert_eq!(li_list.status, 200);
@@ -152,11 +192,24 @@ async fn officers_see_only_their_own_sign_ins_and_their_unit_admin_sees_both() {
     let own = app.get("/api/v1/sign-ins?day=2026-11-20", Some(&zhang)).await;
     assert_eq!(own.body["items"].as_array().map(Vec::len), Some(1));
     let unit_admin = app.token("czj.admin").await;
-    assert_eq!(app.get("/api/v1/sign-ins", Some(&unit_admin)).await.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app.get("/api/v1/sign-ins", Some(&unit_admin)).await.body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
     let wang = app.token("officer.wang").await;
-    assert_eq!(app.get("/api/v1/sign-ins", Some(&wang)).await.body["items"], json!([]));
+    assert_eq!(
+        app.get("/api/v1/sign-ins", Some(&wang)).await.body["items"],
+        json!([])
+    );
     let dispatcher = app.token("hub.dispatcher").await;
-    assert_eq!(app.get("/api/v1/sign-ins", Some(&dispatcher)).await.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app.get("/api/v1/sign-ins", Some(&dispatcher)).await.body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
 }
 
 #[tokio::test]
@@ -165,13 +218,19 @@ async fn a_committed_sign_in_bumps_the_region_and_city_counters() {
     app.seed_demo();
     let enterprise = crrc(&app).await;
     let zhang = app.token("officer.zhang").await;
-    app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise)).await;
-    app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise)).await;
+    app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise))
+        .await;
+    app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise))
+        .await;
     let client = redis::Client::open(crate::helpers::redis_url()).expect("client");
     let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
     for region in ["430204", "430200"] {
         let key = format!("{}stats:{region}:2026-11-20:sign_ins", app.redis_prefix);
-        let value: Option<i64> = redis::cmd("GET").arg(&key).query_async(&mut conn).await.expect("get");
+        let value: Option<i64> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .expect("get");
         assert_eq!(value, Some(1), "{key}: a repeat does not count twice");
     }
 }

@@ -42,7 +42,8 @@ impl DailyReport {
     pub fn content(&self) -> ValidReport {
         ValidReport {
             work_done: self.work_done.clone(),
-            production_status: ProductionStatus::parse(&self.production_status).unwrap_or(ProductionStatus::Normal),
+            production_status: ProductionStatus::parse(&self.production_status)
+                .unwrap_or(ProductionStatus::Normal),
             capacity_pct: self.capacity_pct,
             staff_on_duty: self.staff_on_duty,
             staff_total: self.staff_total,
@@ -69,7 +70,11 @@ impl DailyReport {
     }
 
     /// Every officer's report on the enterprise that day, for readers other than the author.
-    pub fn find_on_day(conn: &mut PgConnection, enterprise_id: Uuid, day: NaiveDate) -> QueryResult<Vec<DailyReport>> {
+    pub fn find_on_day(
+        conn: &mut PgConnection,
+        enterprise_id: Uuid,
+        day: NaiveDate,
+    ) -> QueryResult<Vec<DailyReport>> {
         daily_reports::table
             .filter(daily_reports::enterprise_id.eq(enterprise_id))
             .filter(daily_reports::day.eq(day))
@@ -130,7 +135,12 @@ impl DailyReport {
     }
 
     /// Replaces the content and bumps the revision number.
-    pub fn revise(conn: &mut PgConnection, id: Uuid, content: &ValidReport, at: DateTime<Utc>) -> QueryResult<DailyReport> {
+    pub fn revise(
+        conn: &mut PgConnection,
+        id: Uuid,
+        content: &ValidReport,
+        at: DateTime<Utc>,
+    ) -> QueryResult<DailyReport> {
         diesel::update(daily_reports::table.find(id))
             .set((
                 daily_reports::revision.eq(daily_reports::revision + 1),
@@ -185,7 +195,9 @@ impl DailyReport {
             RecordScope::Unit(unit) => {
                 query.filter(daily_reports::officer_id.eq_any(RecordScope::unit_officers(*unit)))
             }
-            RecordScope::Region(path) => query.filter(daily_reports::region_code.eq_any(RecordScope::subtree(path))),
+            RecordScope::Region(path) => {
+                query.filter(daily_reports::region_code.eq_any(RecordScope::subtree(path)))
+            }
             RecordScope::Enterprise(_) | RecordScope::Nothing => {
                 query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false"))
             }

@@ -65,6 +65,7 @@ impl IdempotencyRecord {
 
     /// Deletes records created before `cutoff`; returns how many.
     pub fn prune(conn: &mut PgConnection, cutoff: DateTime<Utc>) -> QueryResult<usize> {
-        diesel::delete(idempotency_records::table.filter(idempotency_records::created_at.lt(cutoff))).execute(conn)
+        diesel::delete(idempotency_records::table.filter(idempotency_records::created_at.lt(cutoff)))
+            .execute(conn)
     }
 }

@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 pub enum MissingScope {
     Unit(Uuid),
-    Region { root_path: String, unit_id: Option<Uuid> },
+    Region {
+        root_path: String,
+        unit_id: Option<Uuid>,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -26,8 +29,8 @@ pub struct MissingReport {
 }
 
 impl MissingReport {
-    /// Officers on assignment on `day` lacking a sign-in or a report at any of their
-    /// enterprises, by officer id after `after`.
+    /// Officers on assignment on `day` with no sign-in at all, or no report at all, that
+    /// day; ordered by officer id, after `after`.
     pub fn list(
         conn: &mut PgConnection,
         scope: &MissingScope,

@@ -64,7 +64,11 @@ pub struct ProblemFilter {
 impl Problem {
     /// Files a problem in state `submitted` with its first timeline event. `None` when the
     /// same report already filed the same description (a revision repeating it).
-    pub fn file(conn: &mut PgConnection, filing: &Filing, problem: &ValidProblem) -> QueryResult<Option<Problem>> {
+    pub fn file(
+        conn: &mut PgConnection,
+        filing: &Filing,
+        problem: &ValidProblem,
+    ) -> QueryResult<Option<Problem>> {
         let inserted = diesel::insert_into(problems::table)
             .values((
                 problems::enterprise_id.eq(filing.enterprise_id),
@@ -87,13 +91,25 @@ impl Problem {
             .get_result(conn)
             .optional()?;
         if let Some(problem) = &inserted {
-            ProblemEvent::append(conn, problem.id, "submitted", Some(filing.reporter_id), Some(filing.reporter_role), filing.at, None)?;
+            ProblemEvent::append(
+                conn,
+                problem.id,
+                "submitted",
+                Some(filing.reporter_id),
+                Some(filing.reporter_role),
+                filing.at,
+                None,
+            )?;
         }
         Ok(inserted)
     }
 
     pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Problem>> {
-        problems::table.find(id).select(Problem::as_select()).first(conn).optional()
+        problems::table
+            .find(id)
+            .select(Problem::as_select())
+            .first(conn)
+            .optional()
     }
 
     /// Ids of the problems a report filed, oldest first.
@@ -162,8 +178,12 @@ impl Problem {
                         .select(assignments::enterprise_id),
                 )),
             ),
-            RecordScope::Unit(unit) => query.filter(problems::reporter_id.eq_any(RecordScope::unit_officers(*unit))),
-            RecordScope::Region(path) => query.filter(problems::region_code.eq_any(RecordScope::subtree(path))),
+            RecordScope::Unit(unit) => {
+                query.filter(problems::reporter_id.eq_any(RecordScope::unit_officers(*unit)))
+            }
+            RecordScope::Region(path) => {
+                query.filter(problems::region_code.eq_any(RecordScope::subtree(path)))
+            }
             RecordScope::Enterprise(id) => query.filter(problems::enterprise_id.eq(*id)),
             RecordScope::Nothing => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
         };
@@ -180,7 +200,11 @@ impl Problem {
             query = query.filter(problems::region_code.eq_any(RecordScope::subtree(path)));
         }
         if let Some((at, id)) = after {
-            query = query.filter(problems::created_at.lt(at).or(problems::created_at.eq(at).and(problems::id.lt(id))));
+            query = query.filter(
+                problems::created_at
+                    .lt(at)
+                    .or(problems::created_at.eq(at).and(problems::id.lt(id))),
+            );
         }
         query.load(conn)
     }

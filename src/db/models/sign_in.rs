@@ -93,9 +93,15 @@ impl SignIn {
             .into_boxed();
         query = match scope {
             RecordScope::Officer(id) => query.filter(sign_ins::officer_id.eq(*id)),
-            RecordScope::Unit(unit) => query.filter(sign_ins::officer_id.eq_any(RecordScope::unit_officers(*unit))),
-            RecordScope::Region(path) => query.filter(sign_ins::region_code.eq_any(RecordScope::subtree(path))),
-            RecordScope::Enterprise(_) | RecordScope::Nothing => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
+            RecordScope::Unit(unit) => {
+                query.filter(sign_ins::officer_id.eq_any(RecordScope::unit_officers(*unit)))
+            }
+            RecordScope::Region(path) => {
+                query.filter(sign_ins::region_code.eq_any(RecordScope::subtree(path)))
+            }
+            RecordScope::Enterprise(_) | RecordScope::Nothing => {
+                query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false"))
+            }
         };
         if let Some(day) = filter.day {
             query = query.filter(sign_ins::day.eq(day));
@@ -119,7 +125,12 @@ impl SignIn {
 
 /// Records the device; `true` when the officer has signed in from other devices but never
 /// from this one (the first device an officer ever uses is their baseline, not a warning).
-pub fn note_device(conn: &mut PgConnection, officer_id: Uuid, device_id: &str, at: DateTime<Utc>) -> QueryResult<bool> {
+pub fn note_device(
+    conn: &mut PgConnection,
+    officer_id: Uuid,
+    device_id: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<bool> {
     let inserted = diesel::insert_into(officer_devices::table)
         .values((
             officer_devices::officer_id.eq(officer_id),
