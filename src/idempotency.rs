@@ -132,12 +132,24 @@ impl Stored {
         })
     }
 
+    /// A response without a body (204).
+    pub fn empty(status: StatusCode) -> Self {
+        Self {
+            status,
+            body: Vec::new(),
+            replayed: false,
+        }
+    }
+
     pub fn into_response(self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
-        response.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")));
         if self.replayed {
             response.insert_header((REPLAYED_HEADER, HeaderValue::from_static("true")));
         }
+        if self.body.is_empty() {
+            return response.finish();
+        }
+        response.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")));
         response.body(self.body)
     }
 }

@@ -1,8 +1,8 @@
 //! The signed-in user: who they are, what they look after, and their own password.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, FixedOffset};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -23,6 +23,7 @@ use crate::db::models::unit::Unit;
 use crate::db::models::user::User;
 use crate::domain::role::Role;
 use crate::error::AppError;
+use crate::idempotency::{self, Idempotency, Stored};
 use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -142,6 +143,7 @@ struct ChangePasswordRequest {
 async fn change_password(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
+    idempotency: Idempotency,
     body: web::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let ChangePasswordRequest {
@@ -156,23 +158,27 @@ async fn change_password(
         });
     }
     let app = state.clone();
+    let now = state.clock.now();
     let result = db::run(&state.pool, move |conn| {
-        let user = User::find(conn, caller.user_id)?.ok_or(AppError::NotFound)?;
-        if !user.active {
-            return Err(AppError::forbidden(
-                "auth.user_disabled",
-                "账号已停用，请联系管理员 (account disabled)",
-            ));
-        }
-        if let Some(stored) = user.password_hash.as_deref() {
-            if !password::verify(old_password.as_deref().unwrap_or_default(), Some(stored)) {
-                return Ok(None);
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let user = User::find(conn, caller.user_id)?.ok_or(AppError::NotFound)?;
+            if !user.active {
+                return Err(AppError::forbidden(
+                    "auth.user_disabled",
+                    "账号已停用，请联系管理员 (account disabled)",
+                ));
             }
-        }
-        let hash = password::hash(&new_password)?;
-        conn.transaction(|conn| {
+            if let Some(stored) = user.password_hash.as_deref() {
+                if !password::verify(old_password.as_deref().unwrap_or_default(), Some(stored)) {
+                    return Err(AppError::forbidden(
+                        "password.old_mismatch",
+                        "原密码不正确 (old password does not match)",
+                    ));
+                }
+            }
+            let hash = password::hash(&new_password)?;
             User::set_password_hash(conn, user.id, &hash)?;
-            RefreshToken::revoke_all_of_user(conn, user.id, app.clock.now())?;
+            RefreshToken::revoke_all_of_user(conn, user.id, now)?;
             audit::record::<(), ()>(
                 conn,
                 Some(user.id),
@@ -182,21 +188,23 @@ async fn change_password(
                 None,
                 None,
             )?;
-            session::start(conn, &app.jwt, &app.clock, &user).map(Some)
+            Stored::json(
+                StatusCode::OK,
+                &session::start(conn, &app.jwt, &app.clock, &user)?,
+            )
         })
     })
-    .await?;
+    .await;
     match result {
-        Some(tokens) => {
+        Ok(stored) => {
             state.login_failures.clear(&limiter_key).await;
-            Ok(HttpResponse::Ok().json(tokens))
+            Ok(stored.into_response())
         }
-        None => {
-            state.login_failures.record(&limiter_key).await;
-            Err(AppError::forbidden(
-                "password.old_mismatch",
-                "原密码不正确 (old password does not match)",
-            ))
+        Err(e) => {
+            if e.code() == "password.old_mismatch" {
+                state.login_failures.record(&limiter_key).await;
+            }
+            Err(e)
         }
     }
 }

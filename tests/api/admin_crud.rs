@@ -228,3 +228,35 @@ async fn lists_page_with_a_cursor_and_refuse_bad_limits() {
     let default = app.get("/api/v1/admin/users", Some(&admin)).await;
     assert_eq!(default.body["items"].as_array().map(Vec::len), Some(13));
 }
+
+#[tokio::test]
+async fn a_retried_create_with_the_same_key_creates_once_and_answers_the_same() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.token("demo.admin").await;
+    let body = json!({"username": "officer.retry", "name": "重试", "phone": "13807337777", "roles": ["officer"], "unit_code": "ZZ-KJJ", "region_code": "430200"});
+    let send = || {
+        app.send(
+            app.client
+                .post(app.url("/api/v1/admin/users"))
+                .bearer_auth(&admin)
+                .header("idempotency-key", "create-officer-retry")
+                .json(&body),
+        )
+    };
+    let first = send().await;
+    let second = send().await;
+    assert_eq!((first.status, second.status), (201, 201), "{}", second.text);
+    assert_eq!(first.body["invite_code"], second.body["invite_code"]);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users WHERE username = 'officer.retry'"),
+        1
+    );
+    // Without a key a resend is a new request, refused as a duplicate.
+    let without_key = app.post("/api/v1/admin/users", Some(&admin), body.clone()).await;
+    assert_eq!(without_key.status, 422, "{}", without_key.text);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users WHERE username = 'officer.retry'"),
+        1
+    );
+}

@@ -1,5 +1,6 @@
 //! Admin CRUD of assignments (结对/包联), created by natural keys.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use diesel::{Connection, PgConnection};
@@ -18,6 +19,7 @@ use crate::db::models::user::User;
 use crate::db::models::Page;
 use crate::domain::roster::{AssignmentRecord, ASSIGNMENT_COLUMNS};
 use crate::error::AppError;
+use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::{invalid_fields, Saved, Writer};
 use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
 use crate::state::AppState;
@@ -137,28 +139,33 @@ async fn get_assignment(
 async fn create_assignment(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let fields = json_fields(body.into_inner(), ASSIGNMENT_COLUMNS)?;
     let record = AssignmentRecord::parse(&fields).map_err(invalid_fields)?;
-    let assignment = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            let writer = Writer {
-                actor: admin.caller.user_id,
-                scope: &scope,
-            };
-            match writer.save_assignment(conn, &record)? {
-                Saved::Created(assignment) => dto(conn, assignment),
-                Saved::Updated(_) | Saved::Unchanged(_) => Err(AppError::conflict(
-                    "assignment.exists",
-                    "该联络员与企业的结对已存在",
-                )),
-            }
+    let now = state.clock.now();
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let assignment = conn.transaction::<_, AppError, _>(|conn| {
+                let scope = RegionScope::of(conn, &admin.caller)?;
+                let writer = Writer {
+                    actor: admin.caller.user_id,
+                    scope: &scope,
+                };
+                match writer.save_assignment(conn, &record)? {
+                    Saved::Created(assignment) => dto(conn, assignment),
+                    Saved::Updated(_) | Saved::Unchanged(_) => Err(AppError::conflict(
+                        "assignment.exists",
+                        "该联络员与企业的结对已存在",
+                    )),
+                }
+            })?;
+            Stored::json(StatusCode::CREATED, &assignment)
         })
     })
     .await?;
-    Ok(HttpResponse::Created().json(assignment))
+    Ok(stored.into_response())
 }
 
 #[derive(Deserialize)]
@@ -174,23 +181,28 @@ struct UpdateAssignmentRequest {
 async fn update_assignment(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     id: web::Path<Uuid>,
     body: web::Json<UpdateAssignmentRequest>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let end_day = body.into_inner().end_day;
-    let assignment = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            let old = visible(conn, &scope, id)?;
-            let writer = Writer {
-                actor: admin.caller.user_id,
-                scope: &scope,
-            };
-            let assignment = writer.set_assignment_end(conn, old, end_day)?.into_inner();
-            dto(conn, assignment)
+    let now = state.clock.now();
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let assignment = conn.transaction::<_, AppError, _>(|conn| {
+                let scope = RegionScope::of(conn, &admin.caller)?;
+                let old = visible(conn, &scope, id)?;
+                let writer = Writer {
+                    actor: admin.caller.user_id,
+                    scope: &scope,
+                };
+                let assignment = writer.set_assignment_end(conn, old, end_day)?.into_inner();
+                dto(conn, assignment)
+            })?;
+            Stored::json(StatusCode::OK, &assignment)
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(assignment))
+    Ok(stored.into_response())
 }

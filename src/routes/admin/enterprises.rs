@@ -1,5 +1,6 @@
 //! Admin CRUD of enterprises; natural-key lookup by `?credit_code=`.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, FixedOffset};
 use diesel::Connection;
@@ -16,6 +17,7 @@ use crate::db::models::enterprise::{Enterprise, EnterpriseFilter};
 use crate::db::models::Page;
 use crate::domain::roster::{EnterpriseRecord, ENTERPRISE_COLUMNS};
 use crate::error::AppError;
+use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::{invalid_fields, Writer};
 use crate::routes::enterprises::EnterpriseDto;
 use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
@@ -112,54 +114,64 @@ async fn get_enterprise_admin(
 async fn create_enterprise(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let fields = json_fields(body.into_inner(), ENTERPRISE_COLUMNS)?;
     let record = EnterpriseRecord::parse(&fields).map_err(invalid_fields)?;
-    let enterprise = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            let writer = Writer {
-                actor: admin.caller.user_id,
-                scope: &scope,
-            };
-            Ok(writer.save_enterprise(conn, None, &record)?.into_inner())
+    let now = state.clock.now();
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let enterprise = conn.transaction::<_, AppError, _>(|conn| {
+                let scope = RegionScope::of(conn, &admin.caller)?;
+                let writer = Writer {
+                    actor: admin.caller.user_id,
+                    scope: &scope,
+                };
+                Ok(writer.save_enterprise(conn, None, &record)?.into_inner())
+            })?;
+            Stored::json(StatusCode::CREATED, &AdminEnterpriseDto::from(enterprise))
         })
     })
     .await?;
-    Ok(HttpResponse::Created().json(AdminEnterpriseDto::from(enterprise)))
+    Ok(stored.into_response())
 }
 
 async fn update_enterprise(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     id: web::Path<Uuid>,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let patch = json_fields(body.into_inner(), ENTERPRISE_COLUMNS)?;
-    let enterprise = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            let old = visible(conn, &scope, id)?;
-            let current = text_fields([
-                ("credit_code", old.credit_code.clone()),
-                ("name", old.name.clone()),
-                ("region_code", old.region_code.clone()),
-                ("industry", old.industry.clone()),
-                ("address", old.address.clone()),
-                ("lat", old.lat.to_string()),
-                ("lng", old.lng.to_string()),
-                ("geofence_m", old.geofence_m.to_string()),
-            ]);
-            let record = EnterpriseRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
-            let writer = Writer {
-                actor: admin.caller.user_id,
-                scope: &scope,
-            };
-            Ok(writer.save_enterprise(conn, Some(old), &record)?.into_inner())
+    let now = state.clock.now();
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let enterprise = conn.transaction::<_, AppError, _>(|conn| {
+                let scope = RegionScope::of(conn, &admin.caller)?;
+                let old = visible(conn, &scope, id)?;
+                let current = text_fields([
+                    ("credit_code", old.credit_code.clone()),
+                    ("name", old.name.clone()),
+                    ("region_code", old.region_code.clone()),
+                    ("industry", old.industry.clone()),
+                    ("address", old.address.clone()),
+                    ("lat", old.lat.to_string()),
+                    ("lng", old.lng.to_string()),
+                    ("geofence_m", old.geofence_m.to_string()),
+                ]);
+                let record = EnterpriseRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+                let writer = Writer {
+                    actor: admin.caller.user_id,
+                    scope: &scope,
+                };
+                Ok(writer.save_enterprise(conn, Some(old), &record)?.into_inner())
+            })?;
+            Stored::json(StatusCode::OK, &AdminEnterpriseDto::from(enterprise))
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(AdminEnterpriseDto::from(enterprise)))
+    Ok(stored.into_response())
 }

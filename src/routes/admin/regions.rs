@@ -1,5 +1,6 @@
 //! Admin CRUD of regions (GB/T 2260 codes); a region's id is its code.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, FixedOffset};
 use diesel::Connection;
@@ -16,6 +17,7 @@ use crate::db::models::Page;
 use crate::domain::region_code::RegionCode;
 use crate::domain::roster::{RegionRecord, REGION_COLUMNS};
 use crate::error::AppError;
+use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::{invalid_fields, Writer};
 use crate::routes::{get, invalid_cursor, patch, post, Endpoint, ListResponse, PageParams};
 use crate::state::AppState;
@@ -115,53 +117,63 @@ async fn get_region(
 async fn create_region(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let fields = json_fields(body.into_inner(), REGION_COLUMNS)?;
     let record = RegionRecord::parse(&fields).map_err(invalid_fields)?;
-    let region = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            if Region::find(conn, record.code.as_str())?.is_some() {
-                return Err(AppError::conflict("region.code_taken", "该区划代码已存在"));
-            }
-            let writer = Writer {
-                actor: admin.caller.user_id,
-                scope: &scope,
-            };
-            Ok(writer.save_region(conn, None, &record)?.into_inner())
+    let now = state.clock.now();
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let region = conn.transaction::<_, AppError, _>(|conn| {
+                let scope = RegionScope::of(conn, &admin.caller)?;
+                if Region::find(conn, record.code.as_str())?.is_some() {
+                    return Err(AppError::conflict("region.code_taken", "该区划代码已存在"));
+                }
+                let writer = Writer {
+                    actor: admin.caller.user_id,
+                    scope: &scope,
+                };
+                Ok(writer.save_region(conn, None, &record)?.into_inner())
+            })?;
+            Stored::json(StatusCode::CREATED, &RegionDto::from(region))
         })
     })
     .await?;
-    Ok(HttpResponse::Created().json(RegionDto::from(region)))
+    Ok(stored.into_response())
 }
 
 /// Renames or moves a region within the admin's subtree.
 async fn update_region(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     id: web::Path<String>,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let code = id.into_inner();
     let patch = json_fields(body.into_inner(), &["name", "parent_code"])?;
-    let region = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            let old = visible(conn, &scope, &code)?;
-            let current = text_fields([
-                ("code", old.code.clone()),
-                ("name", old.name.clone()),
-                ("parent_code", old.parent_code.clone().unwrap_or_default()),
-            ]);
-            let record = RegionRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
-            let writer = Writer {
-                actor: admin.caller.user_id,
-                scope: &scope,
-            };
-            Ok(writer.save_region(conn, Some(old), &record)?.into_inner())
+    let now = state.clock.now();
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let region = conn.transaction::<_, AppError, _>(|conn| {
+                let scope = RegionScope::of(conn, &admin.caller)?;
+                let old = visible(conn, &scope, &code)?;
+                let current = text_fields([
+                    ("code", old.code.clone()),
+                    ("name", old.name.clone()),
+                    ("parent_code", old.parent_code.clone().unwrap_or_default()),
+                ]);
+                let record = RegionRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+                let writer = Writer {
+                    actor: admin.caller.user_id,
+                    scope: &scope,
+                };
+                Ok(writer.save_region(conn, Some(old), &record)?.into_inner())
+            })?;
+            Stored::json(StatusCode::OK, &RegionDto::from(region))
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(RegionDto::from(region)))
+    Ok(stored.into_response())
 }

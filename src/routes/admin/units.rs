@@ -1,5 +1,6 @@
 //! Admin CRUD of units: dispatching units, departments and hubs.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, FixedOffset};
 use diesel::Connection;
@@ -17,6 +18,7 @@ use crate::db::models::Page;
 use crate::domain::roster::{UnitRecord, UNIT_COLUMNS};
 use crate::domain::unit_kind::UnitKind;
 use crate::error::AppError;
+use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::{invalid_fields, Writer};
 use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
 use crate::state::AppState;
@@ -118,50 +120,60 @@ async fn get_unit(
 async fn create_unit(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let fields = json_fields(body.into_inner(), UNIT_COLUMNS)?;
     let record = UnitRecord::parse(&fields).map_err(invalid_fields)?;
-    let unit = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            let writer = Writer {
-                actor: admin.caller.user_id,
-                scope: &scope,
-            };
-            Ok(writer.save_unit(conn, None, &record)?.into_inner())
+    let now = state.clock.now();
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let unit = conn.transaction::<_, AppError, _>(|conn| {
+                let scope = RegionScope::of(conn, &admin.caller)?;
+                let writer = Writer {
+                    actor: admin.caller.user_id,
+                    scope: &scope,
+                };
+                Ok(writer.save_unit(conn, None, &record)?.into_inner())
+            })?;
+            Stored::json(StatusCode::CREATED, &UnitDto::from(unit))
         })
     })
     .await?;
-    Ok(HttpResponse::Created().json(UnitDto::from(unit)))
+    Ok(stored.into_response())
 }
 
 async fn update_unit(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     id: web::Path<Uuid>,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let patch = json_fields(body.into_inner(), UNIT_COLUMNS)?;
-    let unit = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            let old = visible(conn, &scope, id)?;
-            let current = text_fields([
-                ("code", old.code.clone()),
-                ("name", old.name.clone()),
-                ("kind", old.kind.clone()),
-                ("region_code", old.region_code.clone()),
-            ]);
-            let record = UnitRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
-            let writer = Writer {
-                actor: admin.caller.user_id,
-                scope: &scope,
-            };
-            Ok(writer.save_unit(conn, Some(old), &record)?.into_inner())
+    let now = state.clock.now();
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let unit = conn.transaction::<_, AppError, _>(|conn| {
+                let scope = RegionScope::of(conn, &admin.caller)?;
+                let old = visible(conn, &scope, id)?;
+                let current = text_fields([
+                    ("code", old.code.clone()),
+                    ("name", old.name.clone()),
+                    ("kind", old.kind.clone()),
+                    ("region_code", old.region_code.clone()),
+                ]);
+                let record = UnitRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+                let writer = Writer {
+                    actor: admin.caller.user_id,
+                    scope: &scope,
+                };
+                Ok(writer.save_unit(conn, Some(old), &record)?.into_inner())
+            })?;
+            Stored::json(StatusCode::OK, &UnitDto::from(unit))
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(UnitDto::from(unit)))
+    Ok(stored.into_response())
 }

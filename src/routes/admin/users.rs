@@ -1,5 +1,6 @@
 //! Admin CRUD of users, their console passwords and their one-time WeChat invite codes.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, FixedOffset};
 use diesel::{Connection, PgConnection};
@@ -21,6 +22,7 @@ use crate::db::models::Page;
 use crate::domain::role::Role;
 use crate::domain::roster::{UserRecord, USER_COLUMNS};
 use crate::error::AppError;
+use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::{invalid_fields, Writer};
 use crate::routes::{get, patch, post, put, Endpoint, ListResponse, PageParams};
 use crate::state::AppState;
@@ -171,35 +173,40 @@ struct CreatedUser {
 async fn create_user(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let fields = json_fields(body.into_inner(), USER_COLUMNS)?;
     let record = UserRecord::parse(&fields).map_err(invalid_fields)?;
     let now = state.clock.now();
-    let created = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            let writer = Writer {
-                actor: admin.caller.user_id,
-                scope: &scope,
-            };
-            let user = writer.save_user(conn, None, &record)?.into_inner();
-            let (invite_code, _) = writer.issue_invite(conn, &user, now)?;
-            let user = User::find(conn, user.id)?.ok_or(AppError::NotFound)?;
-            Ok(CreatedUser {
-                user: dto(conn, user)?,
-                invite_code,
-            })
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let created = conn.transaction::<_, AppError, _>(|conn| {
+                let scope = RegionScope::of(conn, &admin.caller)?;
+                let writer = Writer {
+                    actor: admin.caller.user_id,
+                    scope: &scope,
+                };
+                let user = writer.save_user(conn, None, &record)?.into_inner();
+                let (invite_code, _) = writer.issue_invite(conn, &user, now)?;
+                let user = User::find(conn, user.id)?.ok_or(AppError::NotFound)?;
+                Ok(CreatedUser {
+                    user: dto(conn, user)?,
+                    invite_code,
+                })
+            })?;
+            Stored::json(StatusCode::CREATED, &created)
         })
     })
     .await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(stored.into_response())
 }
 
 /// Edits the roster fields; `active: false` also ends every session of the user.
 async fn update_user(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     id: web::Path<Uuid>,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
@@ -217,43 +224,46 @@ async fn update_user(
     };
     let patch = json_fields(body, USER_COLUMNS)?;
     let now = state.clock.now();
-    let user = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            let old = visible(conn, &scope, id)?;
-            let current = current_fields(conn, &old)?;
-            let record = UserRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
-            let writer = Writer {
-                actor: admin.caller.user_id,
-                scope: &scope,
-            };
-            let mut user = writer.save_user(conn, Some(old), &record)?.into_inner();
-            if let Some(active) = active.filter(|a| *a != user.active) {
-                let before = user.clone();
-                user = User::set_active(conn, user.id, active)?;
-                if !active {
-                    RefreshToken::revoke_all_of_user(conn, user.id, now)?;
-                }
-                let action = if active {
-                    "user.activate"
-                } else {
-                    "user.deactivate"
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let user = conn.transaction::<_, AppError, _>(|conn| {
+                let scope = RegionScope::of(conn, &admin.caller)?;
+                let old = visible(conn, &scope, id)?;
+                let current = current_fields(conn, &old)?;
+                let record = UserRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+                let writer = Writer {
+                    actor: admin.caller.user_id,
+                    scope: &scope,
                 };
-                audit::record(
-                    conn,
-                    Some(admin.caller.user_id),
-                    action,
-                    "user",
-                    &user.id.to_string(),
-                    Some(&before),
-                    Some(&user),
-                )?;
-            }
-            dto(conn, user)
+                let mut user = writer.save_user(conn, Some(old), &record)?.into_inner();
+                if let Some(active) = active.filter(|a| *a != user.active) {
+                    let before = user.clone();
+                    user = User::set_active(conn, user.id, active)?;
+                    if !active {
+                        RefreshToken::revoke_all_of_user(conn, user.id, now)?;
+                    }
+                    let action = if active {
+                        "user.activate"
+                    } else {
+                        "user.deactivate"
+                    };
+                    audit::record(
+                        conn,
+                        Some(admin.caller.user_id),
+                        action,
+                        "user",
+                        &user.id.to_string(),
+                        Some(&before),
+                        Some(&user),
+                    )?;
+                }
+                dto(conn, user)
+            })?;
+            Stored::json(StatusCode::OK, &user)
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(user))
+    Ok(stored.into_response())
 }
 
 /// A user's roster fields as the import columns hold them.
@@ -289,17 +299,18 @@ struct SetPasswordRequest {
 async fn set_user_password(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     id: web::Path<Uuid>,
     body: web::Json<SetPasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let new_password = body.into_inner().new_password;
     let now = state.clock.now();
-    db::run(&state.pool, move |conn| {
-        let scope = RegionScope::of(conn, &admin.caller)?;
-        let user = visible(conn, &scope, id)?;
-        let hash = password::hash(&new_password)?;
-        conn.transaction(|conn| {
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let scope = RegionScope::of(conn, &admin.caller)?;
+            let user = visible(conn, &scope, id)?;
+            let hash = password::hash(&new_password)?;
             User::set_password_hash(conn, user.id, &hash)?;
             RefreshToken::revoke_all_of_user(conn, user.id, now)?;
             audit::record::<(), ()>(
@@ -311,11 +322,11 @@ async fn set_user_password(
                 None,
                 None,
             )?;
-            Ok(())
+            Ok(Stored::empty(StatusCode::NO_CONTENT))
         })
     })
     .await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(stored.into_response())
 }
 
 #[derive(Serialize)]
@@ -330,26 +341,30 @@ struct InviteResponse {
 async fn reissue_invite(
     state: web::Data<AppState>,
     admin: AuthAdmin,
+    idempotency: Idempotency,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let now = state.clock.now();
-    let invite = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let scope = RegionScope::of(conn, &admin.caller)?;
-            let user = visible(conn, &scope, id)?;
-            let writer = Writer {
-                actor: admin.caller.user_id,
-                scope: &scope,
-            };
-            let (invite_code, expires_at) = writer.issue_invite(conn, &user, now)?;
-            Ok(InviteResponse {
-                username: user.username,
-                invite_code,
-                expires_at: wire_time(expires_at),
-            })
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let invite = conn.transaction::<_, AppError, _>(|conn| {
+                let scope = RegionScope::of(conn, &admin.caller)?;
+                let user = visible(conn, &scope, id)?;
+                let writer = Writer {
+                    actor: admin.caller.user_id,
+                    scope: &scope,
+                };
+                let (invite_code, expires_at) = writer.issue_invite(conn, &user, now)?;
+                Ok(InviteResponse {
+                    username: user.username,
+                    invite_code,
+                    expires_at: wire_time(expires_at),
+                })
+            })?;
+            Stored::json(StatusCode::OK, &invite)
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(invite))
+    Ok(stored.into_response())
 }
