@@ -152,6 +152,18 @@ impl Cache {
         self.query::<(i64,)>("incr", &pipe).await.map(|(v,)| v)
     }
 
+    /// Adds `by` to several counters in one round trip, starting the expiry of new ones.
+    pub async fn incr_many_with_ttl(&self, names: &[String], by: i64, ttl: Duration) -> bool {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for name in names {
+            let key = self.key(name);
+            pipe.incr(&key, by).ignore();
+            pipe.cmd("EXPIRE").arg(&key).arg(ttl.as_secs().max(1)).arg("NX").ignore();
+        }
+        self.query::<()>("incr_many", &pipe).await.is_some()
+    }
+
     /// Seconds until the key expires, if it exists and has an expiry.
     pub async fn ttl(&self, name: &str) -> Option<u64> {
         let mut pipe = redis::pipe();

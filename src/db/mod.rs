@@ -3,7 +3,10 @@
 
 pub mod models;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use anyhow::Context;
 use diesel::pg::PgConnection;
@@ -12,23 +15,43 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+/// The r2d2 pool plus one permit per connection. Requests wait for a permit on the async
+/// side, so a burst never parks more blocking threads than there are connections to give
+/// them (parked threads cost context switches on a small machine).
+#[derive(Clone)]
+pub struct PgPool {
+    pool: Pool<ConnectionManager<PgConnection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl std::ops::Deref for PgPool {
+    type Target = Pool<ConnectionManager<PgConnection>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.pool
+    }
+}
+
+/// The longest a request waits for a database connection before answering 503.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Builds the pool without connecting, so the server can start while PostgreSQL is still
 /// coming up; `/readyz` says when it answers.
 pub fn pool(database_url: &str, max_size: u32) -> PgPool {
-    Pool::builder()
+    let pool = Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
         // Checking a connection on every checkout costs a round trip per request; a dead
         // connection surfaces as an error instead and is replaced.
         .test_on_check_out(false)
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(CHECKOUT_TIMEOUT)
         .max_lifetime(Some(Duration::from_secs(30 * 60)))
-        .build_unchecked(ConnectionManager::new(database_url))
+        .build_unchecked(ConnectionManager::new(database_url));
+    PgPool { pool, permits: Arc::new(Semaphore::new(max_size as usize)) }
 }
 
 /// Applies every pending embedded migration; returns the versions applied.
@@ -47,11 +70,17 @@ where
     F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
+    // Bounded like the pool's own checkout, so a stalled database yields a 503, not a hang.
+    let permit = tokio::time::timeout(CHECKOUT_TIMEOUT, Arc::clone(&pool.permits).acquire_owned())
+        .await
+        .map_err(|_| AppError::Unavailable { code: "database.unavailable" })?
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("database permits closed: {e}")))?;
+    let pool = pool.pool.clone();
     let span = tracing::Span::current();
     let request_id = crate::telemetry::current_request_id();
     actix_web::web::block(move || {
         let _entered = span.enter();
+        let _permit = permit;
         models::audit::with_request_id(request_id, || {
             let mut conn = pool.get()?;
             work(&mut conn)

@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use diesel::PgConnection;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -13,7 +14,6 @@ use crate::cache::counters::{self, Metric};
 use crate::clock::{local_day, wire_time};
 use crate::db;
 use crate::db::models::enterprise::Enterprise;
-use crate::db::models::region::Region;
 use crate::db::models::sign_in::{note_device, NewSignIn, SignIn, SignInFilter};
 use crate::db::models::Page;
 use crate::domain::geo::{Datum, GeoPoint};
@@ -147,16 +147,22 @@ async fn create_sign_in(
     let (stored, created_in) = db::run(&state.pool, move |conn| {
         let mut created_in = None;
         let stored = idempotency::within(conn, &idempotency, now, |conn| {
-            let enterprise = Enterprise::find(conn, enterprise_id)?.ok_or(AppError::NotFound)?;
-            if !scope::assigned_on(conn, officer_id, enterprise_id, day)? {
+            let (enterprise, region_path, assigned) =
+                Enterprise::for_officer(conn, enterprise_id, officer_id, day)?.ok_or(AppError::NotFound)?;
+            if !assigned {
                 return Err(AppError::forbidden("signin.not_assigned", "您今天未包联该企业，不能在此签到"));
             }
-            if let Some(first) = SignIn::find_for_day(conn, officer_id, enterprise_id, day)? {
-                return Stored::json(StatusCode::OK, &SignInDto::from(first));
-            }
+            let first_of_day = |conn: &mut PgConnection| -> Result<Stored, AppError> {
+                let first = SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.ok_or(AppError::NotFound)?;
+                Stored::json(StatusCode::OK, &SignInDto::from(first))
+            };
             let distance_m = point.distance_m(GeoPoint { lat: enterprise.lat, lng: enterprise.lng });
             let within_geofence = distance_m <= f64::from(enterprise.geofence_m);
             if !within_geofence && remark.is_none() {
+                // A repeat still gets the day's first record, wherever the phone is now.
+                if SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.is_some() {
+                    return first_of_day(conn);
+                }
                 return Err(AppError::unprocessable_with(
                     "signin.out_of_range",
                     format!("您距离企业约{:.0}米，超出{}米签到范围；如为外勤，请填写备注", distance_m, enterprise.geofence_m),
@@ -187,21 +193,20 @@ async fn create_sign_in(
             )?;
             match inserted {
                 Some(sign_in) => {
-                    created_in = Region::find(conn, &enterprise.region_code)?.map(|r| r.path);
+                    created_in = Some(region_path);
                     Stored::json(StatusCode::CREATED, &SignInDto::from(sign_in))
                 }
-                // A simultaneous tap won the race: answer with its record.
-                None => {
-                    let first = SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.ok_or(AppError::NotFound)?;
-                    Stored::json(StatusCode::OK, &SignInDto::from(first))
-                }
+                // Already signed in there today (or a simultaneous tap won): the first record.
+                None => first_of_day(conn),
             }
         })?;
         Ok((stored, created_in))
     })
     .await?;
     if let Some(path) = created_in {
-        counters::bump(&state.cache, &path, day, Metric::SignIns, 1).await;
+        // After the commit, off the response path: the phone need not wait for Redis.
+        let cache = state.cache.clone();
+        actix_web::rt::spawn(async move { counters::bump(&cache, &path, day, Metric::SignIns, 1).await });
     }
     Ok(stored.into_response())
 }

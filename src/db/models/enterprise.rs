@@ -123,6 +123,29 @@ impl Enterprise {
             .collect())
     }
 
+    /// The enterprise, its region's path and whether the officer is assigned to it on `day`,
+    /// in one round trip: everything a sign-in or a report needs to know before writing.
+    pub fn for_officer(
+        conn: &mut PgConnection,
+        id: Uuid,
+        officer_id: Uuid,
+        day: chrono::NaiveDate,
+    ) -> QueryResult<Option<(Enterprise, String, bool)>> {
+        let assigned = diesel::dsl::exists(
+            assignments::table
+                .filter(assignments::officer_id.eq(officer_id))
+                .filter(assignments::enterprise_id.eq(id))
+                .filter(assignments::start_day.le(day))
+                .filter(assignments::end_day.is_null().or(assignments::end_day.ge(day))),
+        );
+        enterprises::table
+            .inner_join(regions::table)
+            .filter(enterprises::id.eq(id))
+            .select((Enterprise::as_select(), regions::path, assigned))
+            .first(conn)
+            .optional()
+    }
+
     pub fn insert(conn: &mut PgConnection, fields: &EnterpriseFields) -> QueryResult<Enterprise> {
         diesel::insert_into(enterprises::table)
             .values(fields)

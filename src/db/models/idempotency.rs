@@ -7,6 +7,19 @@ use uuid::Uuid;
 
 use crate::schema::idempotency_records;
 
+/// Seed of the key hash, so these locks do not collide with other advisory locks.
+const LOCK_SEED: i64 = 7411;
+
+diesel::define_sql_function! {
+    /// A transaction-scoped advisory lock that is released at commit or rollback.
+    fn pg_try_advisory_xact_lock(key: diesel::sql_types::BigInt) -> diesel::sql_types::Bool;
+}
+
+diesel::define_sql_function! {
+    /// PostgreSQL's 64-bit text hash.
+    fn hashtextextended(value: diesel::sql_types::Text, seed: diesel::sql_types::BigInt) -> diesel::sql_types::BigInt;
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = idempotency_records, check_for_backend(diesel::pg::Pg))]
 pub struct IdempotencyRecord {
@@ -22,15 +35,9 @@ impl IdempotencyRecord {
     /// Takes the transaction-scoped lock of a key; `false` while another transaction holds it
     /// (the same request is still running).
     pub fn try_lock(conn: &mut PgConnection, user_id: Uuid, key: &str) -> QueryResult<bool> {
-        #[derive(QueryableByName)]
-        struct Locked {
-            #[diesel(sql_type = diesel::sql_types::Bool)]
-            locked: bool,
-        }
-        diesel::sql_query("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7411)) AS locked")
-            .bind::<diesel::sql_types::Text, _>(format!("idempotency:{user_id}:{key}"))
-            .get_result::<Locked>(conn)
-            .map(|l| l.locked)
+        // Built with the DSL (not raw SQL) so the prepared statement is cached per connection.
+        diesel::select(pg_try_advisory_xact_lock(hashtextextended(format!("idempotency:{user_id}:{key}"), LOCK_SEED)))
+            .get_result(conn)
     }
 
     pub fn find(conn: &mut PgConnection, user_id: Uuid, key: &str) -> QueryResult<Option<IdempotencyRecord>> {
