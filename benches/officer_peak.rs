@@ -49,10 +49,12 @@ fn count(conn: &mut PgConnection, sql: &str) -> i64 {
 /// Creates the bench city: one region, one unit, N enterprises and N officers, each officer
 /// assigned to one enterprise.
 fn setup(conn: &mut PgConnection, n: usize) -> Vec<(Uuid, Uuid, f64, f64)> {
-    diesel::sql_query("INSERT INTO regions (code, name, path) VALUES ($1, '压测市', $1 || '/') ON CONFLICT DO NOTHING")
-        .bind::<Text, _>(REGION)
-        .execute(conn)
-        .unwrap();
+    diesel::sql_query(
+        "INSERT INTO regions (code, name, path) VALUES ($1, '压测市', $1 || '/') ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(REGION)
+    .execute(conn)
+    .unwrap();
     diesel::sql_query(
         "INSERT INTO units (code, name, kind, region_code) VALUES ('BENCH-UNIT', '压测派出单位', 'dispatching', $1) ON CONFLICT DO NOTHING",
     )
@@ -116,7 +118,11 @@ fn setup(conn: &mut PgConnection, n: usize) -> Vec<(Uuid, Uuid, f64, f64)> {
     .bind::<Text, _>(REGION)
     .load(conn)
     .unwrap();
-    out.extend(pairs.into_iter().map(|p| (p.officer_id, p.enterprise_id, p.lat, p.lng)));
+    out.extend(
+        pairs
+            .into_iter()
+            .map(|p| (p.officer_id, p.enterprise_id, p.lat, p.lng)),
+    );
     out
 }
 
@@ -147,7 +153,13 @@ impl Summary {
 }
 
 /// Sends one request per officer through `connections` concurrent workers.
-async fn wave<F>(name: &'static str, officers: Arc<Vec<Officer>>, connections: usize, client: reqwest::Client, build: F) -> Summary
+async fn wave<F>(
+    name: &'static str,
+    officers: Arc<Vec<Officer>>,
+    connections: usize,
+    client: reqwest::Client,
+    build: F,
+) -> Summary
 where
     F: Fn(&reqwest::Client, &Officer, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
@@ -187,7 +199,8 @@ where
     }
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort();
-    let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    let pick =
+        |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
     let mut counted: Vec<(u16, usize)> = Vec::new();
     for s in statuses {
         match counted.iter_mut().find(|(code, _)| *code == s) {
@@ -222,7 +235,10 @@ fn key_header(key: String) -> reqwest::header::HeaderMap {
 async fn main() {
     // `cargo bench` passes `--bench`; this harness takes its settings from the environment.
     let base = env("BENCH_URL", "http://127.0.0.1:18080");
-    let database_url = env("BENCH_DATABASE_URL", "postgres://zhuqi@127.0.0.1:55432/zhuqi_bench");
+    let database_url = env(
+        "BENCH_DATABASE_URL",
+        "postgres://zhuqi@127.0.0.1:55432/zhuqi_bench",
+    );
     let secret = env("JWT_SECRET", "bench-secret-bench-secret-bench-secret!!");
     let n: usize = env("BENCH_OFFICERS", "3000").parse().unwrap();
     let with_keys = env("BENCH_IDEMPOTENCY_KEYS", "1") == "1";
@@ -239,17 +255,7 @@ async fn main() {
             .map(|(officer_id, enterprise_id, lat, lng)| Officer {
                 token: keys.issue_access(
                     &clock,
-                    AccessClaims {
-                        sub: officer_id,
-                        roles: vec![Role::Officer],
-                        region: REGION.to_owned(),
-                        unit: None,
-                        enterprise: None,
-                        iss: String::new(),
-                        aud: String::new(),
-                        iat: 0,
-                        exp: 0,
-                    },
+                    AccessClaims::for_subject(officer_id, vec![Role::Officer], REGION.to_owned(), None, None),
                 ),
                 enterprise_id,
                 lat,
@@ -257,30 +263,59 @@ async fn main() {
             })
             .collect(),
     );
-    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .unwrap();
     let day = clock.today();
     // Each request carries an Idempotency-Key, as the mini-program sends one.
-    let sign_in_key = move |i: usize| if with_keys { format!("bench-sign-in-{day}-{i}") } else { String::new() };
-    let report_key = move |i: usize| if with_keys { format!("bench-report-{day}-{i}") } else { String::new() };
+    let sign_in_key = move |i: usize| {
+        if with_keys {
+            format!("bench-sign-in-{day}-{i}")
+        } else {
+            String::new()
+        }
+    };
+    let report_key = move |i: usize| {
+        if with_keys {
+            format!("bench-report-{day}-{i}")
+        } else {
+            String::new()
+        }
+    };
 
     println!("officers {n}, connections {connections}, day {day}, idempotency keys {with_keys}");
     let base_a = base.clone();
-    let morning = wave("morning sign-ins", officers.clone(), connections, client.clone(), move |c, o, i| {
-        c.post(format!("{base_a}/api/v1/sign-ins"))
+    let morning =
+        wave(
+            "morning sign-ins",
+            officers.clone(),
+            connections,
+            client.clone(),
+            move |c, o, i| {
+                c.post(format!("{base_a}/api/v1/sign-ins"))
             .bearer_auth(&o.token)
             .headers(key_header(sign_in_key(i)))
             .json(&json!({"enterprise_id": o.enterprise_id, "lat": o.lat, "lng": o.lng, "accuracy_m": 20}))
-    })
-    .await;
+            },
+        )
+        .await;
     morning.print();
     let base_b = base.clone();
-    let retries = wave("sign-in retries", officers.clone(), connections, client.clone(), move |c, o, i| {
-        c.post(format!("{base_b}/api/v1/sign-ins"))
+    let retries =
+        wave(
+            "sign-in retries",
+            officers.clone(),
+            connections,
+            client.clone(),
+            move |c, o, i| {
+                c.post(format!("{base_b}/api/v1/sign-ins"))
             .bearer_auth(&o.token)
             .headers(key_header(sign_in_key(i)))
             .json(&json!({"enterprise_id": o.enterprise_id, "lat": o.lat, "lng": o.lng, "accuracy_m": 20}))
-    })
-    .await;
+            },
+        )
+        .await;
     retries.print();
     let base_c = base.clone();
     let evening = wave("evening reports", officers.clone(), connections, client.clone(), move |c, o, i| {
@@ -297,14 +332,29 @@ async fn main() {
     evening.print();
 
     let region_filter = format!("region_code = '{REGION}' AND day = '{day}'");
-    let sign_ins = count(&mut conn, &format!("SELECT count(*) AS n FROM sign_ins WHERE {region_filter}"));
+    let sign_ins = count(
+        &mut conn,
+        &format!("SELECT count(*) AS n FROM sign_ins WHERE {region_filter}"),
+    );
     let distinct = count(
         &mut conn,
-        &format!("SELECT count(DISTINCT (officer_id, enterprise_id)) AS n FROM sign_ins WHERE {region_filter}"),
+        &format!(
+            "SELECT count(DISTINCT (officer_id, enterprise_id)) AS n FROM sign_ins WHERE {region_filter}"
+        ),
     );
-    let reports = count(&mut conn, &format!("SELECT count(*) AS n FROM daily_reports WHERE {region_filter}"));
-    let problems = count(&mut conn, &format!("SELECT count(*) AS n FROM problems WHERE region_code = '{REGION}'"));
+    let reports = count(
+        &mut conn,
+        &format!("SELECT count(*) AS n FROM daily_reports WHERE {region_filter}"),
+    );
+    let problems = count(
+        &mut conn,
+        &format!("SELECT count(*) AS n FROM problems WHERE region_code = '{REGION}'"),
+    );
     println!("database: {sign_ins} sign-ins ({distinct} distinct), {reports} reports, {problems} problems");
-    assert_eq!((sign_ins, distinct, reports), (n as i64, n as i64, n as i64), "every request answered once, no duplicates");
+    assert_eq!(
+        (sign_ins, distinct, reports),
+        (n as i64, n as i64, n as i64),
+        "every request answered once, no duplicates"
+    );
     assert_eq!(problems, n as i64, "one problem per report");
 }

@@ -33,6 +33,29 @@ pub struct AccessClaims {
     pub exp: i64,
 }
 
+impl AccessClaims {
+    /// Claims for a subject; issuer, audience and times are filled in by `issue_access`.
+    pub fn for_subject(
+        sub: Uuid,
+        roles: Vec<Role>,
+        region: String,
+        unit: Option<Uuid>,
+        enterprise: Option<Uuid>,
+    ) -> Self {
+        Self {
+            sub,
+            roles,
+            region,
+            unit,
+            enterprise,
+            iss: String::new(),
+            aud: String::new(),
+            iat: 0,
+            exp: 0,
+        }
+    }
+}
+
 /// The claims of a bind token: proof that WeChat vouched for `openid` a few minutes ago.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct BindClaims {
@@ -140,17 +163,7 @@ mod tests {
     }
 
     fn claims() -> AccessClaims {
-        AccessClaims {
-            sub: Uuid::nil(),
-            roles: vec![Role::Officer],
-            region: "430200".into(),
-            unit: None,
-            enterprise: None,
-            iss: String::new(),
-            aud: String::new(),
-            iat: 0,
-            exp: 0,
-        }
+        AccessClaims::for_subject(Uuid::nil(), vec![Role::Officer], "430200".into(), None, None)
     }
 
     fn clock() -> Clock {

@@ -55,17 +55,13 @@ fn issue(
     )?;
     let access_token = jwt.issue_access(
         clock,
-        AccessClaims {
-            sub: user.id,
-            roles: user.role_list(),
-            region: user.region_code.clone(),
-            unit: user.unit_id,
-            enterprise: user.enterprise_id,
-            iss: String::new(),
-            aud: String::new(),
-            iat: 0,
-            exp: 0,
-        },
+        AccessClaims::for_subject(
+            user.id,
+            user.role_list(),
+            user.region_code.clone(),
+            user.unit_id,
+            user.enterprise_id,
+        ),
     );
     Ok(TokenPair {
         access_token,

@@ -159,7 +159,11 @@ impl Cache {
         for name in names {
             let key = self.key(name);
             pipe.incr(&key, by).ignore();
-            pipe.cmd("EXPIRE").arg(&key).arg(ttl.as_secs().max(1)).arg("NX").ignore();
+            pipe.cmd("EXPIRE")
+                .arg(&key)
+                .arg(ttl.as_secs().max(1))
+                .arg("NX")
+                .ignore();
         }
         self.query::<()>("incr_many", &pipe).await.is_some()
     }

@@ -51,7 +51,10 @@ pub fn pool(database_url: &str, max_size: u32) -> PgPool {
         .connection_timeout(CHECKOUT_TIMEOUT)
         .max_lifetime(Some(Duration::from_secs(30 * 60)))
         .build_unchecked(ConnectionManager::new(database_url));
-    PgPool { pool, permits: Arc::new(Semaphore::new(max_size as usize)) }
+    PgPool {
+        pool,
+        permits: Arc::new(Semaphore::new(max_size as usize)),
+    }
 }
 
 /// Applies every pending embedded migration; returns the versions applied.
@@ -73,7 +76,9 @@ where
     // Bounded like the pool's own checkout, so a stalled database yields a 503, not a hang.
     let permit = tokio::time::timeout(CHECKOUT_TIMEOUT, Arc::clone(&pool.permits).acquire_owned())
         .await
-        .map_err(|_| AppError::Unavailable { code: "database.unavailable" })?
+        .map_err(|_| AppError::Unavailable {
+            code: "database.unavailable",
+        })?
         .map_err(|e| AppError::Internal(anyhow::anyhow!("database permits closed: {e}")))?;
     let pool = pool.pool.clone();
     let span = tracing::Span::current();

@@ -2,7 +2,7 @@
 //! logout.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::Connection;
+use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 
 use super::me::UserSummary;
@@ -62,6 +62,32 @@ fn required<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a s
     Ok(value)
 }
 
+/// The 200 of every successful sign-in.
+fn signed_in(user: &User, tokens: TokenPair) -> HttpResponse {
+    HttpResponse::Ok().json(SessionResponse {
+        bind_required: false,
+        tokens,
+        user: UserSummary::from(user),
+    })
+}
+
+/// Opens a session for an active `user` and records how they signed in, in one transaction.
+fn open_session(
+    conn: &mut PgConnection,
+    app: &AppState,
+    user: &User,
+    how: &str,
+) -> Result<TokenPair, AppError> {
+    if !user.active {
+        return Err(inactive());
+    }
+    conn.transaction(|conn| {
+        let tokens = session::start(conn, &app.jwt, &app.clock, user)?;
+        audit::record::<(), ()>(conn, Some(user.id), how, "user", &user.id.to_string(), None, None)?;
+        Ok(tokens)
+    })
+}
+
 fn inactive() -> AppError {
     AppError::forbidden(
         "auth.user_disabled",
@@ -82,28 +108,12 @@ async fn wechat_login(
         let Some(user) = User::find_by_openid(conn, &openid)? else {
             return Ok(None);
         };
-        if !user.active {
-            return Err(inactive());
-        }
-        let tokens = session::start(conn, &app.jwt, &app.clock, &user)?;
-        audit::record::<(), ()>(
-            conn,
-            Some(user.id),
-            "auth.wechat_login",
-            "user",
-            &user.id.to_string(),
-            None,
-            None,
-        )?;
+        let tokens = open_session(conn, &app, &user, "auth.wechat_login")?;
         Ok(Some((user, tokens)))
     })
     .await?;
     Ok(match bound {
-        Some((user, tokens)) => HttpResponse::Ok().json(SessionResponse {
-            bind_required: false,
-            tokens,
-            user: UserSummary::from(&user),
-        }),
+        Some((user, tokens)) => signed_in(&user, tokens),
         None => HttpResponse::Ok().json(BindRequiredResponse {
             bind_required: true,
             bind_token: state.jwt.issue_bind(&state.clock, &session.openid),
@@ -166,11 +176,8 @@ async fn wechat_bind(
                 return Ok(None);
             };
             if user.wechat_openid.as_deref() == Some(openid.as_str()) {
-                if !user.active {
-                    return Err(inactive());
-                }
                 // Already bound to this very WeChat user: a retried request.
-                let tokens = session::start(conn, &app.jwt, &app.clock, &user)?;
+                let tokens = open_session(conn, &app, &user, "auth.wechat_login")?;
                 return Ok(Some((user, tokens)));
             }
             if user.invite_code_hash.as_deref() != Some(digest.as_str()) {
@@ -186,16 +193,7 @@ async fn wechat_bind(
                 return Err(inactive());
             }
             let bound = User::bind_openid(conn, user.id, &openid)?;
-            audit::record::<(), ()>(
-                conn,
-                Some(user.id),
-                "auth.wechat_bind",
-                "user",
-                &user.id.to_string(),
-                None,
-                None,
-            )?;
-            let tokens = session::start(conn, &app.jwt, &app.clock, &bound)?;
+            let tokens = open_session(conn, &app, &bound, "auth.wechat_bind")?;
             Ok(Some((bound, tokens)))
         })
     })
@@ -203,11 +201,7 @@ async fn wechat_bind(
     match outcome {
         Some((user, tokens)) => {
             state.bind_failures.clear(&limiter_key).await;
-            Ok(HttpResponse::Ok().json(SessionResponse {
-                bind_required: false,
-                tokens,
-                user: UserSummary::from(&user),
-            }))
+            Ok(signed_in(&user, tokens))
         }
         None => {
             state.bind_failures.record(&limiter_key).await;
@@ -253,30 +247,14 @@ async fn password_login(
         let Some(user) = user else {
             return Ok(None);
         };
-        if !user.active {
-            return Err(inactive());
-        }
-        let tokens = session::start(conn, &app.jwt, &app.clock, &user)?;
-        audit::record::<(), ()>(
-            conn,
-            Some(user.id),
-            "auth.password_login",
-            "user",
-            &user.id.to_string(),
-            None,
-            None,
-        )?;
+        let tokens = open_session(conn, &app, &user, "auth.password_login")?;
         Ok(Some((user, tokens)))
     })
     .await?;
     match outcome {
         Some((user, tokens)) => {
             state.login_failures.clear(&limiter_key).await;
-            Ok(HttpResponse::Ok().json(SessionResponse {
-                bind_required: false,
-                tokens,
-                user: UserSummary::from(&user),
-            }))
+            Ok(signed_in(&user, tokens))
         }
         None => {
             state.login_failures.record(&limiter_key).await;

@@ -2,8 +2,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use diesel::PgConnection;
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

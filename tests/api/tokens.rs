@@ -33,20 +33,16 @@ async fn a_token_signed_with_a_foreign_key_is_401() {
     let foreign = JwtKeys::new(&Secret::new("someone-else's-secret-of-32-bytes!!".to_owned()));
     let forged = foreign.issue_access(
         &app.clock,
-        AccessClaims {
-            sub: session["user"]["id"]
+        AccessClaims::for_subject(
+            session["user"]["id"]
                 .as_str()
                 .and_then(|s| s.parse().ok())
                 .expect("id"),
-            roles: vec![Role::Admin],
-            region: "430200".into(),
-            unit: None,
-            enterprise: None,
-            iss: String::new(),
-            aud: String::new(),
-            iat: 0,
-            exp: 0,
-        },
+            vec![Role::Admin],
+            "430200".into(),
+            None,
+            None,
+        ),
     );
     let reply = app.get("/api/v1/me", Some(&forged)).await;
     assert_eq!((reply.status, reply.code()), (401, "auth.token_invalid"));

@@ -36,8 +36,11 @@ impl IdempotencyRecord {
     /// (the same request is still running).
     pub fn try_lock(conn: &mut PgConnection, user_id: Uuid, key: &str) -> QueryResult<bool> {
         // Built with the DSL (not raw SQL) so the prepared statement is cached per connection.
-        diesel::select(pg_try_advisory_xact_lock(hashtextextended(format!("idempotency:{user_id}:{key}"), LOCK_SEED)))
-            .get_result(conn)
+        diesel::select(pg_try_advisory_xact_lock(hashtextextended(
+            format!("idempotency:{user_id}:{key}"),
+            LOCK_SEED,
+        )))
+        .get_result(conn)
     }
 
     pub fn find(conn: &mut PgConnection, user_id: Uuid, key: &str) -> QueryResult<Option<IdempotencyRecord>> {
