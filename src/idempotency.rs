@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::db::models::idempotency::IdempotencyRecord;
+use crate::db::models::idempotency::{Claim, IdempotencyRecord};
 use crate::error::AppError;
 
 pub const KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
@@ -168,13 +168,14 @@ where
         let Some(keyed) = &idempotency.0 else {
             return work(conn);
         };
-        if !IdempotencyRecord::try_lock(conn, keyed.user_id, &keyed.key)? {
+        let claim = IdempotencyRecord::claim(conn, keyed.user_id, &keyed.key)?;
+        if let Claim::Busy = claim {
             return Err(AppError::conflict(
                 "idempotency.in_progress",
                 "相同的请求正在处理中，请稍后重试 (the first request with this key is still running)",
             ));
         }
-        if let Some(record) = IdempotencyRecord::find(conn, keyed.user_id, &keyed.key)? {
+        if let Claim::Stored(record) = claim {
             if record.request_hash != keyed.fingerprint {
                 return Err(AppError::conflict(
                     "idempotency.key_reused",

@@ -1,3 +1,4 @@
+DROP FUNCTION idempotency_claim(UUID, TEXT);
 DROP TABLE problem_events;
 DROP TABLE problems;
 DROP TABLE daily_report_revisions;

@@ -4,7 +4,7 @@
 use std::future::{ready, Ready};
 use std::marker::PhantomData;
 
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use uuid::Uuid;
 
 use super::jwt::{AccessClaims, TokenError};
@@ -44,7 +44,17 @@ impl From<AccessClaims> for Caller {
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub Caller);
 
+/// The caller of this request, verified once and remembered for the other extractors.
 fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
+    if let Some(caller) = req.extensions().get::<Caller>() {
+        return Ok(caller.clone());
+    }
+    let caller = verify(req)?;
+    req.extensions_mut().insert(caller.clone());
+    Ok(caller)
+}
+
+fn verify(req: &HttpRequest) -> Result<Caller, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;

@@ -398,7 +398,7 @@ async fn list_daily_reports(
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(HttpResponse::Ok().json(ListResponse::from(page)))
 }
 
 #[derive(Deserialize)]

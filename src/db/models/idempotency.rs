@@ -7,48 +7,59 @@ use uuid::Uuid;
 
 use crate::schema::idempotency_records;
 
-/// Seed of the key hash, so these locks do not collide with other advisory locks.
-const LOCK_SEED: i64 = 7411;
-
 diesel::define_sql_function! {
-    /// A transaction-scoped advisory lock that is released at commit or rollback.
-    fn pg_try_advisory_xact_lock(key: diesel::sql_types::BigInt) -> diesel::sql_types::Bool;
+    /// See the migration that creates it.
+    fn idempotency_claim(
+        user_id: diesel::sql_types::Uuid,
+        key: diesel::sql_types::Text,
+    ) -> diesel::sql_types::Record<(
+        diesel::sql_types::Bool,
+        diesel::sql_types::Nullable<diesel::sql_types::Text>,
+        diesel::sql_types::Nullable<diesel::sql_types::SmallInt>,
+        diesel::sql_types::Nullable<diesel::sql_types::Binary>,
+    )>;
 }
 
-diesel::define_sql_function! {
-    /// PostgreSQL's 64-bit text hash.
-    fn hashtextextended(value: diesel::sql_types::Text, seed: diesel::sql_types::BigInt) -> diesel::sql_types::BigInt;
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = idempotency_records, check_for_backend(diesel::pg::Pg))]
+/// A stored first response.
+#[derive(Debug, Clone)]
 pub struct IdempotencyRecord {
     pub user_id: Uuid,
     pub key: String,
     pub request_hash: String,
     pub status_code: Option<i16>,
     pub response_body: Option<Vec<u8>>,
-    pub created_at: DateTime<Utc>,
 }
 
-impl IdempotencyRecord {
-    /// Takes the transaction-scoped lock of a key; `false` while another transaction holds it
-    /// (the same request is still running).
-    pub fn try_lock(conn: &mut PgConnection, user_id: Uuid, key: &str) -> QueryResult<bool> {
-        // Built with the DSL (not raw SQL) so the prepared statement is cached per connection.
-        diesel::select(pg_try_advisory_xact_lock(hashtextextended(
-            format!("idempotency:{user_id}:{key}"),
-            LOCK_SEED,
-        )))
-        .get_result(conn)
-    }
+/// What claiming a key found.
+#[derive(Debug)]
+pub enum Claim {
+    /// Never used: this request does the work and stores its response.
+    New,
+    /// Used before: replay (or refuse, if the request differs).
+    Stored(IdempotencyRecord),
+    /// Held by a request that is still running.
+    Busy,
+}
 
-    pub fn find(conn: &mut PgConnection, user_id: Uuid, key: &str) -> QueryResult<Option<IdempotencyRecord>> {
-        idempotency_records::table
-            .find((user_id, key))
-            .select(IdempotencyRecord::as_select())
-            .first(conn)
-            .optional()
+type ClaimRow = (bool, Option<String>, Option<i16>, Option<Vec<u8>>);
+
+impl IdempotencyRecord {
+    /// Claims the key for this transaction and returns its stored record, if any, in one
+    /// round trip (`idempotency_claim` in the migrations). `Claim::Busy` while another
+    /// transaction holds the key: the same request is still running.
+    pub fn claim(conn: &mut PgConnection, user_id: Uuid, key: &str) -> QueryResult<Claim> {
+        let row: ClaimRow = diesel::select(idempotency_claim(user_id, key)).get_result(conn)?;
+        Ok(match row {
+            (false, ..) => Claim::Busy,
+            (true, Some(request_hash), status_code, response_body) => Claim::Stored(IdempotencyRecord {
+                user_id,
+                key: key.to_owned(),
+                request_hash,
+                status_code,
+                response_body,
+            }),
+            (true, None, ..) => Claim::New,
+        })
     }
 
     pub fn insert(

@@ -121,6 +121,25 @@ impl Problem {
             .load(conn)
     }
 
+    /// The ids of the problems each of `report_ids` filed, oldest first, in one query.
+    pub fn ids_by_report(
+        conn: &mut PgConnection,
+        report_ids: &[Uuid],
+    ) -> QueryResult<std::collections::HashMap<Uuid, Vec<Uuid>>> {
+        let rows: Vec<(Option<Uuid>, Uuid)> = problems::table
+            .filter(problems::source_report_id.eq_any(report_ids))
+            .order((problems::created_at, problems::id))
+            .select((problems::source_report_id, problems::id))
+            .load(conn)?;
+        let mut by_report: std::collections::HashMap<Uuid, Vec<Uuid>> = std::collections::HashMap::new();
+        for (report, id) in rows {
+            if let Some(report) = report {
+                by_report.entry(report).or_default().push(id);
+            }
+        }
+        Ok(by_report)
+    }
+
     /// Problems of an enterprise that are not closed yet.
     pub fn open_for_enterprise(conn: &mut PgConnection, enterprise_id: Uuid) -> QueryResult<Vec<Problem>> {
         problems::table
