@@ -387,15 +387,12 @@ async fn list_daily_reports(
         let scope = scope::record_scope(conn, &caller)?;
         let rows = DailyReport::list(conn, &scope, &filter, after, limit)?;
         let page = Page::from_rows(rows, limit, |r| super::day_cursor(r.day, r.id));
-        let mut items = Vec::with_capacity(page.items.len());
-        for report in page.items {
-            let ids = Problem::ids_from_report(conn, report.id)?;
-            items.push(dto(report, ids));
-        }
-        Ok(ListResponse {
-            items,
-            next_cursor: page.next_cursor,
-        })
+        let report_ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
+        let mut problem_ids = Problem::ids_by_report(conn, &report_ids)?;
+        Ok(page.map(|report| {
+            let ids = problem_ids.remove(&report.id).unwrap_or_default();
+            dto(report, ids)
+        }))
     })
     .await?;
     Ok(HttpResponse::Ok().json(ListResponse::from(page)))
