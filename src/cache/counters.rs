@@ -50,3 +50,14 @@ pub async fn bump(cache: &Cache, region_path: &str, day: NaiveDate, metric: Metr
         }
     }
 }
+
+/// Bumps counters in the background: call it once the write has committed. The response does
+/// not wait for Redis, and a Redis failure is only logged.
+pub fn bump_after_commit(cache: &Cache, region_path: String, day: NaiveDate, bumps: Vec<(Metric, i64)>) {
+    let cache = cache.clone();
+    actix_web::rt::spawn(async move {
+        for (metric, by) in bumps {
+            bump(&cache, &region_path, day, metric, by).await;
+        }
+    });
+}

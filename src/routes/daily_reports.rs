@@ -201,17 +201,13 @@ async fn put_daily_report(
     })
     .await?;
     if let Some(filed) = filed.filter(|_| !stored.replayed) {
-        if filed.created {
-            counters::bump(&state.cache, &filed.region_path, day, Metric::Reports, 1).await;
-        }
-        counters::bump(
+        let reports = i64::from(filed.created);
+        counters::bump_after_commit(
             &state.cache,
-            &filed.region_path,
+            filed.region_path,
             day,
-            Metric::Problems,
-            filed.new_problems,
-        )
-        .await;
+            vec![(Metric::Reports, reports), (Metric::Problems, filed.new_problems)],
+        );
     }
     Ok(stored.into_response())
 }

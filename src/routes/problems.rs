@@ -135,10 +135,11 @@ async fn create_problem(
     let (stored, region_path) = db::run(&state.pool, move |conn| {
         let mut region_path = None;
         let stored = idempotency::within(conn, &idempotency, now, |conn| {
-            let enterprise = Enterprise::find(conn, enterprise_id)?.ok_or(AppError::NotFound)?;
+            let (enterprise, path, assigned) =
+                Enterprise::for_officer(conn, enterprise_id, caller.user_id, local_day(now))?
+                    .ok_or(AppError::NotFound)?;
             let own_enterprise = caller.has(Role::Enterprise) && caller.enterprise_id == Some(enterprise_id);
-            let assigned = caller.has(Role::Officer)
-                && scope::assigned_on(conn, caller.user_id, enterprise_id, local_day(now))?;
+            let assigned = assigned && caller.has(Role::Officer);
             if !own_enterprise && !assigned {
                 return Err(AppError::forbidden(
                     "problem.not_your_enterprise",
@@ -157,7 +158,7 @@ async fn create_problem(
             let filed = Problem::file(conn, &filing, &problem)?.ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!("a problem without a report cannot conflict"))
             })?;
-            region_path = Region::find(conn, &enterprise.region_code)?.map(|r| r.path);
+            region_path = Some(path);
             let timeline = ProblemEvent::timeline(conn, filed.id)?;
             Stored::json(StatusCode::CREATED, &dto(filed, Some(timeline)))
         })?;
@@ -165,7 +166,7 @@ async fn create_problem(
     })
     .await?;
     if let Some(path) = region_path.filter(|_| !stored.replayed) {
-        counters::bump(&state.cache, &path, local_day(now), Metric::Problems, 1).await;
+        counters::bump_after_commit(&state.cache, path, local_day(now), vec![(Metric::Problems, 1)]);
     }
     Ok(stored.into_response())
 }

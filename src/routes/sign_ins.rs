@@ -204,9 +204,7 @@ async fn create_sign_in(
     })
     .await?;
     if let Some(path) = created_in {
-        // After the commit, off the response path: the phone need not wait for Redis.
-        let cache = state.cache.clone();
-        actix_web::rt::spawn(async move { counters::bump(&cache, &path, day, Metric::SignIns, 1).await });
+        counters::bump_after_commit(&state.cache, path, day, vec![(Metric::SignIns, 1)]);
     }
     Ok(stored.into_response())
 }

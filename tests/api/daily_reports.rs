@@ -96,7 +96,12 @@ async fn problems_in_a_report_enter_the_queue_once() {
     assert_eq!(second.body["revision"], 2);
     let resend = app.put(&path, Some(&zhang), body).await;
     assert_eq!(resend.body["revision"], 2, "nothing new, no revision");
-    let listed = app.get("/api/v1/daily-reports?from=2026-11-20&to=2026-11-20", Some(&zhang)).await;
+    let listed = app
+        .get(
+            "/api/v1/daily-reports?from=2026-11-20&to=2026-11-20",
+            Some(&zhang),
+        )
+        .await;
     assert_eq!(listed.body["items"][0]["problem_ids"], second.body["problem_ids"]);
     assert_eq!(app.count("SELECT count(*) AS n FROM problems"), 2);
     let problem = app
