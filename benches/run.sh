@@ -20,7 +20,7 @@ psql -q "$server_url/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c 
 
 export JWT_SECRET=bench-secret-bench-secret-bench-secret!!
 DATABASE_URL="$server_url/$db" REDIS_URL="redis://127.0.0.1:${REDIS_PORT:-56379}/0" REDIS_KEY_PREFIX="bench:" \
-  DATABASE_POOL_SIZE="${POOL:-8}" BIND_ADDR="127.0.0.1:$port" WECHAT_APPID=bench WECHAT_SECRET=bench LOG_FORMAT=json RUST_LOG=warn \
+  DATABASE_POOL_SIZE="${POOL:-4}" BIND_ADDR="127.0.0.1:$port" WECHAT_APPID=bench WECHAT_SECRET=bench LOG_FORMAT=json RUST_LOG=warn \
   target/release/zhuqi serve &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

@@ -103,7 +103,7 @@ impl Settings {
             return Err(malformed("WECHAT_API_BASE", "expected an http(s) URL"));
         }
         let database_pool_size = match get("DATABASE_POOL_SIZE") {
-            None => 8,
+            None => 4,
             Some(v) => v
                 .parse::<u32>()
                 .ok()
@@ -166,7 +166,7 @@ mod tests {
         let settings = Settings::from_lookup(env(COMPLETE)).expect("valid");
         assert_eq!(settings.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(settings.wechat_api_base, "https://api.weixin.qq.com");
-        assert_eq!(settings.database_pool_size, 8);
+        assert_eq!(settings.database_pool_size, 4);
         assert_eq!(settings.log_format, LogFormat::Json);
     }
 
