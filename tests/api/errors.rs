@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with, Options};
 
 #[tokio::test]
 async fn an_unknown_route_is_a_json_404() {
@@ -87,4 +87,29 @@ async fn a_non_json_body_is_a_415() {
         .await;
     assert_eq!(reply.status, 415);
     assert_eq!(reply.code(), "request.unsupported_media_type");
+}
+
+#[tokio::test]
+async fn with_postgres_down_readiness_fails_and_requests_get_503_not_a_hang() {
+    let app = spawn_app_with(Options {
+        database_url: Some("postgres://zhuqi@127.0.0.1:1/nowhere".to_owned()),
+        ..Options::default()
+    })
+    .await;
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, 503);
+    assert_eq!(ready.body["postgres"], "down");
+    assert_eq!(
+        app.get("/healthz", None).await.status,
+        200,
+        "the process itself is alive"
+    );
+    let login = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "a", "password": "b"}),
+        )
+        .await;
+    assert_eq!((login.status, login.code()), (503, "database.unavailable"));
 }

@@ -141,6 +141,8 @@ pub struct Options {
     pub redis_url: String,
     /// Where the server looks for WeChat; `None` means this test's fake.
     pub wechat_base: Option<String>,
+    /// A database URL instead of this test's own database (to simulate an outage).
+    pub database_url: Option<String>,
 }
 
 impl Default for Options {
@@ -148,6 +150,7 @@ impl Default for Options {
         Self {
             redis_url: redis_url(),
             wechat_base: None,
+            database_url: None,
         }
     }
 }
@@ -172,7 +175,13 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let wechat = start_fake_wechat();
     let redis_prefix = format!("test:{}:", Uuid::new_v4().simple());
     let env: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", database_url(&db_name)),
+        (
+            "DATABASE_URL",
+            options
+                .database_url
+                .clone()
+                .unwrap_or_else(|| database_url(&db_name)),
+        ),
         ("DATABASE_POOL_SIZE", "4".to_owned()),
         ("REDIS_URL", options.redis_url),
         ("REDIS_KEY_PREFIX", redis_prefix.clone()),

@@ -125,3 +125,23 @@ async fn problem_lists_page_newest_first() {
     assert_eq!(rest, ["问题1", "问题0"]);
     assert_eq!(second.body["next_cursor"], serde_json::Value::Null);
 }
+
+#[tokio::test]
+async fn a_list_without_a_limit_returns_twenty_and_a_cursor() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.token("demo.admin").await;
+    let enterprise = app.enterprise_id(&admin, "中车株洲电力机车有限公司").await;
+    let zhang = app.token("officer.zhang").await;
+    for i in 0..21 {
+        app.post(
+            "/api/v1/problems",
+            Some(&zhang),
+            json!({"enterprise_id": enterprise, "description": format!("第{i}个问题")}),
+        )
+        .await;
+    }
+    let page = app.get("/api/v1/problems", Some(&zhang)).await;
+    assert_eq!(page.body["items"].as_array().map(Vec::len), Some(20));
+    assert!(page.body["next_cursor"].is_string());
+}
