@@ -194,6 +194,10 @@ impl ResponseError for AppError {
             Self::RateLimited { retry_after_secs, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
+            // WeChat's 45011 is a per-minute quota: a minute later is worth another try.
+            Self::WeChat(WeChatError::RateLimited) => {
+                response.insert_header((header::RETRY_AFTER, "60"));
+            }
             Self::Unauthorized { .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }

@@ -173,6 +173,8 @@ async fn wechat_errors_map_to_clear_codes() {
             reply.text
         );
     }
+    let limited = wechat_login(&app, "limited").await;
+    assert_eq!(limited.headers["retry-after"], "60");
     let empty = wechat_login(&app, "  ").await;
     assert_eq!((empty.status, empty.code()), (422, "request.field_invalid"));
 }
