@@ -1,6 +1,7 @@
 //! Pure business rules: no I/O, no database, no clock reads. Each file is one concept with
 //! its own unit tests.
 
+pub mod calendar;
 pub mod credit_code;
 pub mod daily_report;
 pub mod geo;

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Weekday};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -22,6 +22,7 @@ use crate::db::models::problem::{Filing, Problem};
 use crate::db::models::region::Region;
 use crate::db::models::unit::Unit;
 use crate::db::models::Page;
+use crate::domain::calendar::Calendar;
 use crate::domain::daily_report::{self, Production, ReportInput, ValidReport};
 use crate::domain::role::Role;
 use crate::error::AppError;
@@ -403,8 +404,8 @@ struct MissingQuery {
 #[derive(Serialize)]
 struct MissingResponse {
     day: NaiveDate,
-    /// Non-working days need no reports; the list is then empty. Until the official calendar
-    /// arrives, weekends are the non-working days.
+    /// Non-working days of the official calendar (weekends, public holidays; make-up
+    /// workdays count as working) need no reports; the list is then empty.
     working_day: bool,
     items: Vec<MissingReport>,
     next_cursor: Option<String>,
@@ -428,7 +429,7 @@ async fn missing_daily_reports(
             "催报名单仅对单位管理员和调度员开放",
         ));
     }
-    let working_day = !matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+    let working_day = Calendar::official().is_working_day(day);
     if !working_day {
         return Ok(HttpResponse::Ok().json(MissingResponse {
             day,

@@ -7,6 +7,7 @@ mod admin_crud;
 mod admin_import;
 mod auth_password;
 mod auth_wechat;
+mod calendar;
 mod cli;
 mod daily_reports;
 mod errors;
