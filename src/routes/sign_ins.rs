@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -152,16 +151,12 @@ async fn create_sign_in(
             if !assigned {
                 return Err(AppError::forbidden("signin.not_assigned", "您今天未包联该企业，不能在此签到"));
             }
-            let first_of_day = |conn: &mut PgConnection| -> Result<Stored, AppError> {
-                let first = SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.ok_or(AppError::NotFound)?;
-                Stored::json(StatusCode::OK, &SignInDto::from(first))
-            };
             let distance_m = point.distance_m(GeoPoint { lat: enterprise.lat, lng: enterprise.lng });
             let within_geofence = distance_m <= f64::from(enterprise.geofence_m);
             if !within_geofence && remark.is_none() {
                 // A repeat still gets the day's first record, wherever the phone is now.
-                if SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.is_some() {
-                    return first_of_day(conn);
+                if let Some(first) = SignIn::find_for_day(conn, officer_id, enterprise_id, day)? {
+                    return Stored::json(StatusCode::OK, &SignInDto::from(first));
                 }
                 return Err(AppError::unprocessable_with(
                     "signin.out_of_range",
@@ -197,7 +192,11 @@ async fn create_sign_in(
                     Stored::json(StatusCode::CREATED, &SignInDto::from(sign_in))
                 }
                 // Already signed in there today (or a simultaneous tap won): the first record.
-                None => first_of_day(conn),
+                None => {
+                    let first =
+                        SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.ok_or(AppError::NotFound)?;
+                    Stored::json(StatusCode::OK, &SignInDto::from(first))
+                }
             }
         })?;
         Ok((stored, created_in))

@@ -236,12 +236,12 @@ async fn a_retried_create_with_the_same_key_creates_once_and_answers_the_same() 
     let admin = app.token("demo.admin").await;
     let body = json!({"username": "officer.retry", "name": "重试", "phone": "13807337777", "roles": ["officer"], "unit_code": "ZZ-KJJ", "region_code": "430200"});
     let send = || {
-        app.send(
-            app.client
-                .post(app.url("/api/v1/admin/users"))
-                .bearer_auth(&admin)
-                .header("idempotency-key", "create-officer-retry")
-                .json(&body),
+        app.keyed(
+            reqwest::Method::POST,
+            "/api/v1/admin/users",
+            &admin,
+            "create-officer-retry",
+            &body,
         )
     };
     let first = send().await;

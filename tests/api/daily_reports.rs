@@ -4,11 +4,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
 
-async fn crrc(app: &TestApp) -> String {
-    let admin = app.token("demo.admin").await;
-    app.enterprise_id(&admin, "中车株洲电力机车有限公司").await
-}
-
 fn report(work_done: &str) -> Value {
     json!({
         "work_done": work_done,
@@ -30,7 +25,7 @@ fn set_china_time(app: &TestApp, y: i32, m: u32, d: u32, h: u32, min: u32) {
 async fn a_report_is_filed_then_revised_and_every_revision_is_kept() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     let path = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
     let first = app
@@ -63,7 +58,7 @@ async fn a_report_is_filed_then_revised_and_every_revision_is_kept() {
 async fn chinese_text_round_trips_unchanged() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     let text = "「订单」排到明年三月 —— 需要焊工×30、电工×5；\n负责人：王总 📞 “尽快”";
     let path = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
@@ -76,7 +71,7 @@ async fn chinese_text_round_trips_unchanged() {
 async fn problems_in_a_report_enter_the_queue_once() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     let path = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
     let mut body = report("走访");
@@ -123,7 +118,7 @@ async fn problems_in_a_report_enter_the_queue_once() {
 async fn yesterday_can_be_filed_until_ten_and_older_days_never() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     set_china_time(&app, 2026, 11, 21, 9, 59);
     let zhang = app.token("officer.zhang").await;
     let yesterday = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
@@ -157,7 +152,7 @@ async fn yesterday_can_be_filed_until_ten_and_older_days_never() {
 async fn numbers_are_range_checked_and_text_length_limited() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     let path = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
     let mut body = report("走访");
@@ -189,7 +184,7 @@ async fn numbers_are_range_checked_and_text_length_limited() {
 async fn an_officer_cannot_read_or_write_another_officers_report() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     let path = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
     app.put(&path, Some(&zhang), report("走访")).await;
@@ -211,21 +206,13 @@ async fn an_officer_cannot_read_or_write_another_officers_report() {
 async fn the_same_report_replayed_with_the_same_key_gives_one_report_and_the_same_response() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
-    let url = app.url(&format!("/api/v1/daily-reports/{enterprise}/2026-11-20"));
+    let path = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
     let mut body = report("走访");
     body["problems"] = json!([{"description": "融资需求：流动资金贷款2000万元"}]);
     let key = uuid::Uuid::new_v4().to_string();
-    let send = || {
-        app.send(
-            app.client
-                .put(&url)
-                .bearer_auth(&zhang)
-                .header("idempotency-key", &key)
-                .json(&body),
-        )
-    };
+    let send = || app.keyed(reqwest::Method::PUT, &path, &zhang, &key, &body);
     let first = send().await;
     let second = send().await;
     assert_eq!(first.status, 201);
@@ -238,29 +225,13 @@ async fn the_same_report_replayed_with_the_same_key_gives_one_report_and_the_sam
 
     let mut other = body.clone();
     other["work_done"] = json!("另一份内容");
-    let reused = app
-        .send(
-            app.client
-                .put(&url)
-                .bearer_auth(&zhang)
-                .header("idempotency-key", &key)
-                .json(&other),
-        )
-        .await;
+    let reused = app.keyed(reqwest::Method::PUT, &path, &zhang, &key, &other).await;
     assert_eq!((reused.status, reused.code()), (409, "idempotency.key_reused"));
 
     // A retry that arrives after the filing window closed still gets its stored answer.
     set_china_time(&app, 2026, 11, 21, 11, 0);
     let zhang = app.token("officer.zhang").await;
-    let late = app
-        .send(
-            app.client
-                .put(&url)
-                .bearer_auth(&zhang)
-                .header("idempotency-key", &key)
-                .json(&body),
-        )
-        .await;
+    let late = app.keyed(reqwest::Method::PUT, &path, &zhang, &key, &body).await;
     assert_eq!(late.status, 201, "{}", late.text);
 }
 
@@ -268,7 +239,7 @@ async fn the_same_report_replayed_with_the_same_key_gives_one_report_and_the_sam
 async fn the_draft_carries_yesterdays_numbers_and_lists_open_problems() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     let mut body = report("走访");
     body["problems"] = json!([{"description": "厂区道路需要维修"}]);
@@ -308,7 +279,7 @@ async fn the_draft_carries_yesterdays_numbers_and_lists_open_problems() {
 async fn the_missing_list_names_officers_without_a_sign_in_or_a_report() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     app.post(
         "/api/v1/sign-ins",
@@ -357,7 +328,7 @@ async fn the_missing_list_names_officers_without_a_sign_in_or_a_report() {
 async fn me_enterprises_shows_todays_state_per_enterprise() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     app.post(
         "/api/v1/sign-ins",

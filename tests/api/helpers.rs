@@ -383,6 +383,34 @@ impl TestApp {
     }
 }
 
+/// 中车株洲电力机车有限公司 in the demo city (GCJ-02), assigned to officer.zhang.
+pub const CRRC: (f64, f64) = (27.8885, 113.1655);
+
+impl TestApp {
+    /// The id of 中车株洲电力机车有限公司 (the demo must be seeded).
+    pub async fn crrc(&self) -> String {
+        let admin = self.token("demo.admin").await;
+        self.enterprise_id(&admin, "中车株洲电力机车有限公司").await
+    }
+
+    /// A JSON request carrying an `Idempotency-Key`.
+    pub async fn keyed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: &Value,
+    ) -> Reply {
+        let request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .header("idempotency-key", key);
+        self.send(request.json(body)).await
+    }
+}
+
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

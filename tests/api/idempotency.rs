@@ -22,26 +22,14 @@ async fn a_repeat_while_the_first_still_runs_is_409_in_progress() {
     .expect("lock");
     let body = json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655});
     let busy = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/sign-ins"))
-                .bearer_auth(token)
-                .header("idempotency-key", "key-1")
-                .json(&body),
-        )
+        .keyed(reqwest::Method::POST, "/api/v1/sign-ins", token, "key-1", &body)
         .await;
     assert_eq!((busy.status, busy.code()), (409, "idempotency.in_progress"));
     diesel::sql_query("SELECT pg_advisory_unlock_all()")
         .execute(&mut holder)
         .expect("unlock");
     let done = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/sign-ins"))
-                .bearer_auth(token)
-                .header("idempotency-key", "key-1")
-                .json(&body),
-        )
+        .keyed(reqwest::Method::POST, "/api/v1/sign-ins", token, "key-1", &body)
         .await;
     assert_eq!(done.status, 201);
 }
@@ -56,32 +44,32 @@ async fn keys_are_scoped_to_the_caller() {
     let contact = app.token("qianjin.contact").await;
     let own = app.enterprise_id(&admin, "株洲千金药业").await;
     let a = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/problems"))
-                .bearer_auth(&zhang)
-                .header("idempotency-key", "shared")
-                .json(&json!({"enterprise_id": enterprise, "description": "甲"})),
+        .keyed(
+            reqwest::Method::POST,
+            "/api/v1/problems",
+            &zhang,
+            "shared",
+            &json!({"enterprise_id": enterprise, "description": "甲"}),
         )
         .await;
     let b = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/problems"))
-                .bearer_auth(&contact)
-                .header("idempotency-key", "shared")
-                .json(&json!({"enterprise_id": own, "description": "乙"})),
+        .keyed(
+            reqwest::Method::POST,
+            "/api/v1/problems",
+            &contact,
+            "shared",
+            &json!({"enterprise_id": own, "description": "乙"}),
         )
         .await;
     assert_eq!((a.status, b.status), (201, 201));
     assert_ne!(a.body["id"], b.body["id"]);
     let blank = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/problems"))
-                .bearer_auth(&contact)
-                .header("idempotency-key", "")
-                .json(&json!({})),
+        .keyed(
+            reqwest::Method::POST,
+            "/api/v1/problems",
+            &contact,
+            "",
+            &json!({}),
         )
         .await;
     assert_eq!(blank.code(), "idempotency.key_invalid");
@@ -95,14 +83,8 @@ async fn records_are_kept_a_day_and_pruned_after_two() {
     let enterprise = app.enterprise_id(&admin, "中车株洲电力机车有限公司").await;
     let zhang = app.token("officer.zhang").await;
     let body = json!({"enterprise_id": enterprise, "description": "保留测试"});
-    app.send(
-        app.client
-            .post(app.url("/api/v1/problems"))
-            .bearer_auth(&zhang)
-            .header("idempotency-key", "k")
-            .json(&body),
-    )
-    .await;
+    app.keyed(reqwest::Method::POST, "/api/v1/problems", &zhang, "k", &body)
+        .await;
     let mut conn = app.pool.get().expect("conn");
     let later = app.clock.now() + Duration::hours(24);
     assert_eq!(

@@ -1,15 +1,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
-
-/// 中车株洲电力机车有限公司, assigned to officer.zhang in the demo city (GCJ-02).
-const CRRC: (f64, f64) = (27.8885, 113.1655);
-
-async fn crrc(app: &TestApp) -> String {
-    let admin = app.token("demo.admin").await;
-    app.enterprise_id(&admin, "中车株洲电力机车有限公司").await
-}
+use crate::helpers::{spawn_app, CRRC};
 
 fn at_crrc(enterprise: &str) -> Value {
     json!({"enterprise_id": enterprise, "lat": CRRC.0, "lng": CRRC.1, "accuracy_m": 15})
@@ -19,7 +11,7 @@ fn at_crrc(enterprise: &str) -> Value {
 async fn an_officer_signs_in_once_a_day_and_a_repeat_returns_the_first_record() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     let first = app
         .post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise))
@@ -46,7 +38,7 @@ async fn an_officer_signs_in_once_a_day_and_a_repeat_returns_the_first_record() 
 async fn a_sign_in_at_half_past_seven_china_time_lands_on_the_china_date() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     // 07:30 on 21 November in China is still 20 November in UTC.
     app.clock.set(
         Utc.with_ymd_and_hms(2026, 11, 20, 23, 30, 0)
@@ -66,7 +58,7 @@ async fn a_sign_in_at_half_past_seven_china_time_lands_on_the_china_date() {
 async fn outside_the_geofence_needs_a_remark_and_is_flagged_as_field_work() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     // About 1.1 km north of the site.
     let away = json!({"enterprise_id": enterprise, "lat": CRRC.0 + 0.01, "lng": CRRC.1});
@@ -90,7 +82,7 @@ async fn outside_the_geofence_needs_a_remark_and_is_flagged_as_field_work() {
 async fn a_poor_fix_is_refused() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     let mut body = at_crrc(&enterprise);
     body["accuracy_m"] = json!(1500);
@@ -108,7 +100,7 @@ async fn a_poor_fix_is_refused() {
 async fn a_wgs84_fix_is_converted_before_measuring() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     let mut body = at_crrc(&enterprise);
     body["coord"] = json!("wgs84");
@@ -160,7 +152,7 @@ async fn only_assigned_enterprises_take_a_sign_in() {
 async fn a_sign_in_from_a_new_device_is_flagged_not_refused() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     let mut body = at_crrc(&enterprise);
     body["device_id"] = json!("iphone-13-zhang");
@@ -181,7 +173,7 @@ async fn a_sign_in_from_a_new_device_is_flagged_not_refused() {
 async fn officers_see_only_their_own_sign_ins_and_their_unit_admin_sees_both() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise))
         .await;
@@ -216,7 +208,7 @@ async fn officers_see_only_their_own_sign_ins_and_their_unit_admin_sees_both() {
 async fn a_committed_sign_in_bumps_the_region_and_city_counters() {
     let app = spawn_app().await;
     app.seed_demo();
-    let enterprise = crrc(&app).await;
+    let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&enterprise))
         .await;
