@@ -587,7 +587,8 @@ fn seed_history(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<()>
                         source_report_id: Some(report.id),
                         at: report_at,
                     };
-                    Problem::file(conn, &filing, &problem)?;
+                    let suggestion = crate::hub::classifier::shipped().classify(&problem.description);
+                    Problem::file(conn, &filing, &problem, suggestion.as_ref())?;
                 }
             }
         }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod hub;
 pub mod idempotency;
 pub mod jobs;
 pub mod roster;

@@ -91,7 +91,15 @@ async fn serve() -> anyhow::Result<()> {
     .await??;
     tracing::info!(applied = applied.len(), "migrations up to date");
     let state = actix_web::web::Data::new(AppState::new(settings, pool, Clock::system())?);
+    let learner = state.clone();
+    let learned = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<usize> {
+        let mut conn = learner.pool.get().context("connecting to PostgreSQL (DATABASE_URL)")?;
+        Ok(learner.classifier.learn_from_history(&mut conn)?)
+    })
+    .await??;
+    tracing::info!(learned, "classifier learned the hub's past triage");
     actix_web::rt::spawn(zhuqi::jobs::prune_idempotency::run_until_stopped(state.clone()));
+    actix_web::rt::spawn(zhuqi::jobs::escalate::run_until_stopped(state.clone()));
     let app = Application::build(state)?;
     tracing::info!(port = app.port(), "serving");
     app.run_until_stopped().await?;

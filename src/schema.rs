@@ -27,6 +27,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_days (year, day) {
+        year -> Int4,
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    calendar_years (year) {
+        year -> Int4,
+        version -> Int8,
+        notice -> Text,
+        source -> Text,
+        updated_by -> Nullable<Uuid>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    categories (code) {
+        code -> Text,
+        name -> Text,
+        keywords -> Array<Text>,
+        default_department_id -> Nullable<Uuid>,
+        due_working_days -> Int4,
+        urgent_due_working_days -> Int4,
+        sort_order -> Int4,
+        active -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     daily_report_revisions (report_id, revision) {
         report_id -> Uuid,
         revision -> Int4,
@@ -85,10 +119,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_outbox (id) {
+        id -> Int8,
+        kind -> Text,
+        problem_id -> Nullable<Uuid>,
+        recipient_unit_id -> Nullable<Uuid>,
+        audience -> Text,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     officer_devices (officer_id, device_id) {
         officer_id -> Uuid,
         device_id -> Text,
         first_seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    problem_escalations (problem_id, round, level) {
+        problem_id -> Uuid,
+        round -> Int4,
+        level -> Int2,
+        reason -> Text,
+        escalated_at -> Timestamptz,
     }
 }
 
@@ -101,6 +160,23 @@ diesel::table! {
         actor_role -> Nullable<Text>,
         at -> Timestamptz,
         note -> Nullable<Text>,
+        details -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    problem_extensions (id) {
+        id -> Uuid,
+        problem_id -> Uuid,
+        requested_by -> Uuid,
+        requested_at -> Timestamptz,
+        previous_due_at -> Timestamptz,
+        requested_due_at -> Timestamptz,
+        reason -> Text,
+        status -> Text,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        decision_note -> Nullable<Text>,
     }
 }
 
@@ -123,6 +199,29 @@ diesel::table! {
         confidence -> Nullable<Float8>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        triaged_at -> Nullable<Timestamptz>,
+        lease_holder_id -> Nullable<Uuid>,
+        lease_expires_at -> Nullable<Timestamptz>,
+        department_id -> Nullable<Uuid>,
+        assigned_at -> Nullable<Timestamptz>,
+        instructions -> Nullable<Text>,
+        due_working_days -> Nullable<Int4>,
+        contact_due_at -> Nullable<Timestamptz>,
+        due_at -> Nullable<Timestamptz>,
+        calendar_version -> Nullable<Int8>,
+        calendar_provisional -> Bool,
+        contacted_at -> Nullable<Timestamptz>,
+        responded_at -> Nullable<Timestamptz>,
+        outcome -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+        rating -> Nullable<Text>,
+        rating_comment -> Nullable<Text>,
+        evaluated_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+        merged_into_id -> Nullable<Uuid>,
+        reopen_count -> Int4,
+        deadline_round -> Int4,
+        escalation_level -> Int2,
     }
 }
 
@@ -204,19 +303,29 @@ diesel::table! {
 diesel::joinable!(assignments -> enterprises (enterprise_id));
 diesel::joinable!(assignments -> users (officer_id));
 diesel::joinable!(audit_log -> users (actor_id));
+diesel::joinable!(calendar_days -> calendar_years (year));
+diesel::joinable!(calendar_years -> users (updated_by));
+diesel::joinable!(categories -> units (default_department_id));
 diesel::joinable!(daily_report_revisions -> daily_reports (report_id));
 diesel::joinable!(daily_report_revisions -> users (author_id));
 diesel::joinable!(daily_reports -> enterprises (enterprise_id));
 diesel::joinable!(daily_reports -> users (officer_id));
 diesel::joinable!(enterprises -> regions (region_code));
 diesel::joinable!(idempotency_records -> users (user_id));
+diesel::joinable!(notification_outbox -> problems (problem_id));
+diesel::joinable!(notification_outbox -> units (recipient_unit_id));
 diesel::joinable!(officer_devices -> users (officer_id));
+diesel::joinable!(problem_escalations -> problems (problem_id));
 diesel::joinable!(problem_events -> problems (problem_id));
 diesel::joinable!(problem_events -> users (actor_id));
+diesel::joinable!(problem_extensions -> problems (problem_id));
+diesel::joinable!(problems -> categories (category));
 diesel::joinable!(problems -> daily_reports (source_report_id));
 diesel::joinable!(problems -> enterprises (enterprise_id));
+diesel::joinable!(problems -> units (department_id));
 diesel::joinable!(problems -> users (reporter_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+// sign_ins and idempotency_records keep no foreign keys (migration 000003), but join all the same.
 diesel::joinable!(sign_ins -> enterprises (enterprise_id));
 diesel::joinable!(sign_ins -> users (officer_id));
 diesel::joinable!(units -> regions (region_code));
@@ -227,12 +336,18 @@ diesel::joinable!(users -> units (unit_id));
 diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     audit_log,
+    calendar_days,
+    calendar_years,
+    categories,
     daily_report_revisions,
     daily_reports,
     enterprises,
     idempotency_records,
+    notification_outbox,
     officer_devices,
+    problem_escalations,
     problem_events,
+    problem_extensions,
     problems,
     refresh_tokens,
     regions,

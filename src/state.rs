@@ -9,6 +9,7 @@ use crate::cache::Cache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::PgPool;
+use crate::hub::classifier::SharedClassifier;
 use crate::telemetry::Metrics;
 use crate::wechat::WeChatClient;
 
@@ -24,6 +25,8 @@ pub struct AppState {
     pub login_failures: FailureCounter,
     /// Wrong invite codes per phone number (10 in 15 minutes).
     pub bind_failures: FailureCounter,
+    /// Suggests a category for each new problem; learns from the hub's triage.
+    pub classifier: SharedClassifier,
 }
 
 pub const FAILURE_LIMIT: i64 = 10;
@@ -51,6 +54,7 @@ impl AppState {
             ),
             bind_failures: FailureCounter::new(cache.clone(), "bind_failures", FAILURE_LIMIT, FAILURE_WINDOW),
             metrics: Metrics::new()?,
+            classifier: SharedClassifier::default(),
             pool,
             cache,
             wechat,

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::Caller;
 use crate::db::models::enterprise::Enterprise;
+use crate::db::models::problem::Problem;
 use crate::db::models::region::Region;
 use crate::db::models::scoped::RecordScope;
 use crate::domain::role::Role;
@@ -132,10 +133,45 @@ pub fn record_scope(conn: &mut PgConnection, caller: &Caller) -> Result<RecordSc
     if caller.has(Role::Officer) {
         return Ok(RecordScope::Officer(caller.user_id));
     }
+    if let (true, Some(unit)) = (caller.has(Role::Department), caller.unit_id) {
+        return Ok(RecordScope::Department(unit));
+    }
     if let (true, Some(enterprise)) = (caller.has(Role::Enterprise), caller.enterprise_id) {
         return Ok(RecordScope::Enterprise(enterprise));
     }
     Ok(RecordScope::Nothing)
+}
+
+/// The caller's roles that relate to this problem: the dispatcher of its region, its
+/// department, an officer of its enterprise (assigned, or who filed it) and its enterprise's
+/// contact. What the caller may do to the problem is decided from these alone
+/// (`domain::lifecycle`); a caller with none that cannot read it either gets 404.
+pub fn roles_toward_problem(conn: &mut PgConnection, caller: &Caller, problem: &Problem) -> Result<Vec<Role>, AppError> {
+    let mut roles = Vec::new();
+    if caller.has(Role::Dispatcher) && RegionScope::of(conn, caller)?.contains(conn, &problem.region_code)? {
+        roles.push(Role::Dispatcher);
+    }
+    if caller.has(Role::Department) && caller.unit_id.is_some() && problem.department_id == caller.unit_id {
+        roles.push(Role::Department);
+    }
+    if caller.has(Role::Officer)
+        && (problem.reporter_id == caller.user_id || is_assigned(conn, caller.user_id, problem.enterprise_id)?)
+    {
+        roles.push(Role::Officer);
+    }
+    if caller.has(Role::Enterprise) && caller.enterprise_id == Some(problem.enterprise_id) {
+        roles.push(Role::Enterprise);
+    }
+    Ok(roles)
+}
+
+/// Whether the caller may read the problem at all.
+pub fn can_see_problem(conn: &mut PgConnection, caller: &Caller, problem: &Problem) -> Result<bool, AppError> {
+    if !roles_toward_problem(conn, caller, problem)?.is_empty() {
+        return Ok(true);
+    }
+    let scope = record_scope(conn, caller)?;
+    Ok(problem.visible_in(conn, &scope)?)
 }
 
 /// Whether the officer is assigned to the enterprise on `day` (start and end inclusive): the

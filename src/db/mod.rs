@@ -63,7 +63,10 @@ pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
         .run_pending_migrations(MIGRATIONS)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("applying migrations")?;
-    Ok(applied.iter().map(|v| v.to_string()).collect())
+    let mut done: Vec<String> = applied.iter().map(|v| v.to_string()).collect();
+    let installed = models::calendar::CalendarYear::install_shipped(conn).context("installing the shipped calendar")?;
+    done.extend(installed.iter().map(|year| format!("calendar {year}")));
+    Ok(done)
 }
 
 /// Runs `work` with a pooled connection on the blocking thread pool, inside the caller's

@@ -6,10 +6,13 @@
 //! for each year; tests cross-check them against an independent copy. A year without a
 //! published schedule falls back to Monday–Friday and is reported as provisional.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+
+use super::roster::FieldError;
 
 /// One year's notice: holiday ranges (inclusive) and make-up workdays.
 struct Schedule {
@@ -171,19 +174,116 @@ const SCHEDULES: &[Schedule] = &[
     },
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DayKind {
     /// A public holiday (法定节假日), on whatever weekday it falls.
     Holiday,
     /// A weekend day that is worked to make up for a holiday (调休上班).
-    MakeUpWorkday,
+    Workday,
 }
 
-/// The official calendar: the days that differ from the Monday–Friday rule, by date.
+impl DayKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayKind::Holiday => "holiday",
+            DayKind::Workday => "workday",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DayKind> {
+        match s {
+            "holiday" => Some(DayKind::Holiday),
+            "workday" => Some(DayKind::Workday),
+            _ => None,
+        }
+    }
+}
+
+/// One day of a year's schedule that differs from the Monday–Friday rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecialDay {
+    pub date: NaiveDate,
+    pub kind: DayKind,
+    /// The holiday it belongs to (春节, 国庆节 …).
+    pub name: String,
+}
+
+/// A year's official schedule as the State Council publishes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearSchedule {
+    pub year: i32,
+    pub notice: String,
+    pub days: Vec<SpecialDay>,
+}
+
+/// Longest holiday name accepted in an uploaded schedule.
+const MAX_NAME: usize = 20;
+/// More entries than any real year (2020 had 14 holidays and make-up days together).
+const MAX_DAYS: usize = 60;
+const MAX_NOTICE: usize = 200;
+
+impl YearSchedule {
+    /// Checks an uploaded schedule: every date within the year or its first/last week (a
+    /// holiday may straddle New Year), no date twice, make-up workdays only on weekends (a
+    /// weekday is a working day anyway), names present and short.
+    pub fn validate(year: i32, notice: &str, days: Vec<SpecialDay>) -> Result<YearSchedule, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let notice = notice.trim();
+        if notice.is_empty() || notice.chars().count() > MAX_NOTICE {
+            errors.push(FieldError::new("notice", "请填写发布通知的文号（不超过200字）"));
+        }
+        if days.len() > MAX_DAYS {
+            errors.push(FieldError::new("days", "节假日和调休日期过多"));
+        }
+        let (Some(first), Some(last)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31))
+        else {
+            return Err(vec![FieldError::new("year", "年份无效")]);
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut clean = Vec::with_capacity(days.len());
+        for (i, day) in days.into_iter().enumerate() {
+            if day.date < first - Duration::days(7) || day.date > last + Duration::days(7) {
+                errors.push(FieldError::new(&format!("days[{i}].date"), "日期不在该年度内"));
+            }
+            if !seen.insert(day.date) {
+                errors.push(FieldError::new(&format!("days[{i}].date"), "日期重复"));
+            }
+            if day.kind == DayKind::Workday && !is_weekend(day.date) {
+                errors.push(FieldError::new(&format!("days[{i}].kind"), "调休上班日应为周末"));
+            }
+            let name = day.name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > MAX_NAME {
+                errors.push(FieldError::new(&format!("days[{i}].name"), "节日名称不能为空，且不超过20字"));
+            }
+            clean.push(SpecialDay { name, ..day });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        clean.sort_by_key(|d| d.date);
+        Ok(YearSchedule {
+            year,
+            notice: notice.to_owned(),
+            days: clean,
+        })
+    }
+}
+
+fn is_weekend(day: NaiveDate) -> bool {
+    matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+/// The working-day calendar: the days that differ from the Monday–Friday rule, by date, and
+/// the years whose schedule is known. Built from the `calendar_*` tables at run time; the
+/// shipped schedules seed those tables.
 #[derive(Debug, Clone, Default)]
 pub struct Calendar {
-    exceptions: HashMap<NaiveDate, (DayKind, &'static str)>,
-    years: Vec<i32>,
+    exceptions: HashMap<NaiveDate, DayKind>,
+    years: BTreeSet<i32>,
+    /// The version of the stored calendar this was built from (0 for the shipped one).
+    pub version: i64,
 }
 
 fn date(s: &str) -> Option<NaiveDate> {
@@ -191,30 +291,69 @@ fn date(s: &str) -> Option<NaiveDate> {
 }
 
 impl Calendar {
-    /// The schedules shipped with the service (2020–2026).
-    pub fn official() -> &'static Calendar {
-        static OFFICIAL: OnceLock<Calendar> = OnceLock::new();
-        OFFICIAL.get_or_init(|| {
-            let mut calendar = Calendar::default();
-            for schedule in SCHEDULES {
-                calendar.years.push(schedule.year);
-                for (name, from, to) in schedule.holidays {
-                    let (Some(mut day), Some(to)) = (date(from), date(to)) else {
-                        continue;
-                    };
-                    while day <= to {
-                        calendar.exceptions.insert(day, (DayKind::Holiday, name));
-                        day += Duration::days(1);
-                    }
-                }
-                for (name, day) in schedule.workdays {
-                    if let Some(day) = date(day) {
-                        calendar.exceptions.insert(day, (DayKind::MakeUpWorkday, name));
-                    }
-                }
+    /// Builds a calendar from year schedules; a later year's entry wins for a day that two
+    /// schedules list.
+    pub fn from_schedules<'a>(version: i64, schedules: impl IntoIterator<Item = &'a YearSchedule>) -> Calendar {
+        let mut calendar = Calendar {
+            version,
+            ..Calendar::default()
+        };
+        let mut schedules: Vec<&YearSchedule> = schedules.into_iter().collect();
+        schedules.sort_by_key(|s| s.year);
+        for schedule in schedules {
+            calendar.years.insert(schedule.year);
+            for day in &schedule.days {
+                calendar.exceptions.insert(day.date, day.kind);
             }
-            calendar
+        }
+        calendar
+    }
+
+    /// The schedules shipped with the service (2020–2026), transcribed from the notices.
+    pub fn shipped_schedules() -> &'static [YearSchedule] {
+        static SHIPPED: OnceLock<Vec<YearSchedule>> = OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            SCHEDULES
+                .iter()
+                .map(|schedule| {
+                    let mut days = Vec::new();
+                    for (name, from, to) in schedule.holidays {
+                        let (Some(mut day), Some(to)) = (date(from), date(to)) else {
+                            continue;
+                        };
+                        while day <= to {
+                            days.push(SpecialDay {
+                                date: day,
+                                kind: DayKind::Holiday,
+                                name: (*name).to_owned(),
+                            });
+                            day += Duration::days(1);
+                        }
+                    }
+                    for (name, day) in schedule.workdays {
+                        if let Some(day) = date(day) {
+                            days.push(SpecialDay {
+                                date: day,
+                                kind: DayKind::Workday,
+                                name: (*name).to_owned(),
+                            });
+                        }
+                    }
+                    days.sort_by_key(|d| d.date);
+                    YearSchedule {
+                        year: schedule.year,
+                        notice: schedule.notice.to_owned(),
+                        days,
+                    }
+                })
+                .collect()
         })
+    }
+
+    /// The calendar of the shipped schedules alone (what a fresh database starts with).
+    pub fn shipped() -> &'static Calendar {
+        static SHIPPED: OnceLock<Calendar> = OnceLock::new();
+        SHIPPED.get_or_init(|| Calendar::from_schedules(0, Calendar::shipped_schedules()))
     }
 
     /// Whether the year's official schedule is known (otherwise weekdays are assumed).
@@ -222,16 +361,11 @@ impl Calendar {
         self.years.contains(&year)
     }
 
-    /// The holiday or make-up workday on `day`, with its name, if it is one.
-    pub fn exception(&self, day: NaiveDate) -> Option<(DayKind, &'static str)> {
-        self.exceptions.get(&day).copied()
-    }
-
     pub fn is_working_day(&self, day: NaiveDate) -> bool {
-        match self.exception(day) {
-            Some((DayKind::Holiday, _)) => false,
-            Some((DayKind::MakeUpWorkday, _)) => true,
-            None => !matches!(day.weekday(), Weekday::Sat | Weekday::Sun),
+        match self.exceptions.get(&day) {
+            Some(DayKind::Holiday) => false,
+            Some(DayKind::Workday) => true,
+            None => !is_weekend(day),
         }
     }
 
@@ -251,9 +385,17 @@ impl Calendar {
         (day, provisional)
     }
 
-    /// The notice a year's schedule was transcribed from.
-    pub fn notice(year: i32) -> Option<&'static str> {
-        SCHEDULES.iter().find(|s| s.year == year).map(|s| s.notice)
+    /// Working days strictly after `from` up to and including `to` (0 when `to` ≤ `from`).
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        let mut day = from;
+        let mut counted = 0;
+        while day < to {
+            day += Duration::days(1);
+            if self.is_working_day(day) {
+                counted += 1;
+            }
+        }
+        counted
     }
 }
 
@@ -268,14 +410,14 @@ mod tests {
     #[test]
     fn three_working_days_after_the_eve_of_national_day_2026_is_the_make_up_saturday() {
         assert_eq!(
-            Calendar::official().add_working_days(d("2026-09-30"), 3),
+            Calendar::shipped().add_working_days(d("2026-09-30"), 3),
             (d("2026-10-10"), false)
         );
     }
 
     #[test]
     fn holidays_are_off_and_make_up_weekends_are_worked() {
-        let calendar = Calendar::official();
+        let calendar = Calendar::shipped();
         assert!(
             !calendar.is_working_day(d("2026-10-01")),
             "National Day, a Thursday"
@@ -287,16 +429,62 @@ mod tests {
 
     #[test]
     fn a_year_without_a_schedule_counts_weekdays_and_says_so() {
-        let (day, provisional) = Calendar::official().add_working_days(d("2026-12-30"), 3);
+        let (day, provisional) = Calendar::shipped().add_working_days(d("2026-12-30"), 3);
         assert_eq!(day, d("2027-01-04"));
         assert!(provisional);
     }
 
     #[test]
+    fn an_upload_is_checked_day_by_day() {
+        let day = |date: &str, kind, name: &str| SpecialDay {
+            date: d(date),
+            kind,
+            name: name.to_owned(),
+        };
+        let errors = YearSchedule::validate(
+            2027,
+            "国办发明电〔2026〕x号",
+            vec![
+                day("2027-01-01", DayKind::Holiday, "元旦"),
+                day("2027-01-01", DayKind::Holiday, "元旦"),
+                day("2027-02-03", DayKind::Workday, "春节"),
+                day("2028-03-01", DayKind::Holiday, "清明节"),
+                day("2027-05-01", DayKind::Holiday, " "),
+            ],
+        )
+        .expect_err("invalid");
+        let fields: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(fields, vec!["days[1].date", "days[2].kind", "days[3].date", "days[4].name"]);
+
+        let ok = YearSchedule::validate(
+            2027,
+            " 通知 ",
+            vec![day("2027-02-06", DayKind::Workday, "春节"), day("2027-01-01", DayKind::Holiday, "元旦")],
+        )
+        .expect("valid");
+        assert_eq!(ok.notice, "通知");
+        assert_eq!(ok.days[0].date, d("2027-01-01"), "sorted by date");
+        let calendar = Calendar::from_schedules(7, [&ok]);
+        assert!(calendar.covers(2027) && !calendar.covers(2026));
+        assert!(!calendar.is_working_day(d("2027-01-01")));
+        assert!(calendar.is_working_day(d("2027-02-06")), "a make-up Saturday");
+        assert_eq!(calendar.version, 7);
+    }
+
+    #[test]
+    fn working_days_between_counts_the_end_not_the_start() {
+        let calendar = Calendar::shipped();
+        assert_eq!(calendar.working_days_between(d("2026-09-30"), d("2026-10-10")), 3);
+        assert_eq!(calendar.working_days_between(d("2026-11-20"), d("2026-11-20")), 0);
+        assert_eq!(calendar.working_days_between(d("2026-11-20"), d("2026-11-23")), 1);
+    }
+
+    #[test]
     fn every_year_from_2020_to_2026_is_covered() {
         for year in 2020..=2026 {
-            assert!(Calendar::official().covers(year), "{year}");
-            assert!(Calendar::notice(year).is_some());
+            assert!(Calendar::shipped().covers(year), "{year}");
+            let schedule = Calendar::shipped_schedules().iter().find(|s| s.year == year);
+            assert!(schedule.is_some_and(|s| !s.notice.is_empty() && !s.days.is_empty()));
         }
     }
 }

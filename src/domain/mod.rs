@@ -2,12 +2,17 @@
 //! its own unit tests.
 
 pub mod calendar;
+pub mod category;
+pub mod classifier;
 pub mod credit_code;
 pub mod daily_report;
+pub mod deadline;
 pub mod geo;
+pub mod lifecycle;
 pub mod phone;
 pub mod problem;
 pub mod region_code;
 pub mod role;
 pub mod roster;
+pub mod similarity;
 pub mod unit_kind;

@@ -22,7 +22,7 @@ use crate::db::models::problem::{Filing, Problem};
 use crate::db::models::region::Region;
 use crate::db::models::unit::Unit;
 use crate::db::models::Page;
-use crate::domain::calendar::Calendar;
+use crate::db::models::calendar::CalendarYear;
 use crate::domain::daily_report::{self, Production, ReportInput, ValidReport};
 use crate::domain::role::Role;
 use crate::error::AppError;
@@ -116,6 +116,7 @@ async fn put_daily_report(
     let input = body.into_inner();
     let content = input.validate().map_err(invalid_fields)?;
     let problems: Vec<_> = input.problems.iter().filter_map(|p| p.validate().ok()).collect();
+    let suggestions: Vec<_> = problems.iter().map(|p| state.classifier.suggest(&p.description)).collect();
     let now = state.clock.now();
     let officer_id = officer.caller.user_id;
     let (stored, filed) = db::run(&state.pool, move |conn| {
@@ -164,8 +165,8 @@ async fn put_daily_report(
                 at: now,
             };
             let mut new_problems = 0;
-            for problem in &problems {
-                if Problem::file(conn, &filing, problem)?.is_some() {
+            for (problem, suggestion) in problems.iter().zip(&suggestions) {
+                if Problem::file(conn, &filing, problem, suggestion.as_ref())?.is_some() {
                     new_problems += 1;
                 }
             }
@@ -253,7 +254,7 @@ fn report_visible(
         RecordScope::Region(path) => {
             Region::find(conn, &report.region_code)?.is_some_and(|r| r.path.starts_with(path.as_str()))
         }
-        RecordScope::Enterprise(_) | RecordScope::Nothing => false,
+        RecordScope::Enterprise(_) | RecordScope::Department(_) | RecordScope::Nothing => false,
     })
 }
 
@@ -429,7 +430,7 @@ async fn missing_daily_reports(
             "催报名单仅对单位管理员和调度员开放",
         ));
     }
-    let working_day = Calendar::official().is_working_day(day);
+    let working_day = db::run(&state.pool, |conn| Ok(CalendarYear::load(conn)?)).await?.is_working_day(day);
     if !working_day {
         return Ok(HttpResponse::Ok().json(MissingResponse {
             day,

@@ -3,9 +3,12 @@
 
 pub mod admin;
 pub mod auth;
+pub mod calendar;
 pub mod daily_reports;
 pub mod enterprises;
+pub mod hub;
 pub mod me;
+pub mod problem_actions;
 pub mod problems;
 pub mod service;
 pub mod sign_ins;
@@ -56,6 +59,9 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(sign_ins::endpoints());
     all.extend(daily_reports::endpoints());
     all.extend(problems::endpoints());
+    all.extend(problem_actions::endpoints());
+    all.extend(hub::endpoints());
+    all.extend(calendar::endpoints());
     all.extend(admin::endpoints());
     all
 }

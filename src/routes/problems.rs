@@ -2,7 +2,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -13,10 +14,14 @@ use crate::cache::counters::{self, Metric};
 use crate::clock::{local_day, wire_time};
 use crate::db;
 use crate::db::models::enterprise::Enterprise;
+use crate::db::models::category::Category;
+use crate::db::models::extension::Extension;
 use crate::db::models::problem::{Filing, Problem, ProblemEvent, ProblemFilter};
 use crate::db::models::region::Region;
 use crate::db::models::Page;
+use crate::domain::lifecycle::Status;
 use crate::domain::problem::NewProblemInput;
+use crate::hub::queue::Similar;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::idempotency::{self, Idempotency, Stored};
@@ -32,25 +37,57 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 #[derive(Debug, Serialize)]
-struct EventDto {
+pub struct EventDto {
     #[serde(rename = "type")]
     event_type: String,
     actor_id: Option<Uuid>,
     actor_role: Option<String>,
     at: DateTime<FixedOffset>,
     note: Option<String>,
+    details: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
-struct ProblemDto {
+pub struct ExtensionDto {
+    id: Uuid,
+    requested_by: Uuid,
+    requested_at: DateTime<FixedOffset>,
+    previous_due_at: DateTime<FixedOffset>,
+    requested_due_at: DateTime<FixedOffset>,
+    reason: String,
+    status: String,
+    decided_by: Option<Uuid>,
+    decided_at: Option<DateTime<FixedOffset>>,
+    decision_note: Option<String>,
+}
+
+impl From<Extension> for ExtensionDto {
+    fn from(e: Extension) -> Self {
+        Self {
+            id: e.id,
+            requested_by: e.requested_by,
+            requested_at: wire_time(e.requested_at),
+            previous_due_at: wire_time(e.previous_due_at),
+            requested_due_at: wire_time(e.requested_due_at),
+            reason: e.reason,
+            status: e.status,
+            decided_by: e.decided_by,
+            decided_at: e.decided_at.map(wire_time),
+            decision_note: e.decision_note,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProblemDto {
     id: Uuid,
     enterprise_id: Uuid,
     region_code: String,
     title: String,
     description: String,
-    /// The category the reporter chose, if any; the hub confirms one at triage.
+    /// The reporter's choice until triage; then the hub's confirmed category.
     category: Option<String>,
-    /// The classifier's guess and its confidence (filled in by the hub's classifier).
+    /// The classifier's guess and its confidence (0–1).
     suggested_category: Option<String>,
     confidence: Option<f64>,
     urgency: String,
@@ -59,50 +96,123 @@ struct ProblemDto {
     reporter_id: Uuid,
     reporter_role: String,
     source_report_id: Option<Uuid>,
-    /// Set when the hub assigns the problem to a department.
+    triaged_at: Option<DateTime<FixedOffset>>,
+    /// A dispatcher's lease on the queue item, while it lasts.
+    lease_holder_id: Option<Uuid>,
+    lease_expires_at: Option<DateTime<FixedOffset>>,
     department_id: Option<Uuid>,
+    assigned_at: Option<DateTime<FixedOffset>>,
+    instructions: Option<String>,
+    due_working_days: Option<i32>,
     contact_due_at: Option<DateTime<FixedOffset>>,
     due_at: Option<DateTime<FixedOffset>>,
+    calendar_version: Option<i64>,
+    calendar_provisional: bool,
+    contacted_at: Option<DateTime<FixedOffset>>,
+    responded_at: Option<DateTime<FixedOffset>>,
+    outcome: Option<String>,
+    resolution: Option<String>,
+    rating: Option<String>,
+    rating_comment: Option<String>,
+    evaluated_at: Option<DateTime<FixedOffset>>,
+    closed_at: Option<DateTime<FixedOffset>>,
+    merged_into_id: Option<Uuid>,
+    reopen_count: i32,
+    escalation_level: i16,
+    /// With its department and past its due date.
+    overdue: bool,
     created_at: DateTime<FixedOffset>,
     updated_at: DateTime<FixedOffset>,
     /// Every event, oldest first (only on single reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     timeline: Option<Vec<EventDto>>,
+    /// Deadline extension requests, oldest first (only on single reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extensions: Option<Vec<ExtensionDto>>,
+    /// Similar open problems of other enterprises (only in the hub's queue).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    similar: Option<Vec<Similar>>,
 }
 
-fn dto(p: Problem, timeline: Option<Vec<ProblemEvent>>) -> ProblemDto {
-    ProblemDto {
-        id: p.id,
-        enterprise_id: p.enterprise_id,
-        region_code: p.region_code,
-        title: p.title,
-        description: p.description,
-        category: p.category,
-        suggested_category: p.suggested_category,
-        confidence: p.confidence,
-        urgency: p.urgency,
-        departments_requested: p.departments_requested,
-        status: p.status,
-        reporter_id: p.reporter_id,
-        reporter_role: p.reporter_role,
-        source_report_id: p.source_report_id,
-        department_id: None,
-        contact_due_at: None,
-        due_at: None,
-        created_at: wire_time(p.created_at),
-        updated_at: wire_time(p.updated_at),
-        timeline: timeline.map(|events| {
-            events
-                .into_iter()
-                .map(|e| EventDto {
-                    event_type: e.event_type,
-                    actor_id: e.actor_id,
-                    actor_role: e.actor_role,
-                    at: wire_time(e.at),
-                    note: e.note,
-                })
-                .collect()
-        }),
+impl ProblemDto {
+    /// The problem as lists show it.
+    pub fn summary(p: Problem, now: DateTime<Utc>) -> ProblemDto {
+        let with_department = p.status.parse::<Status>().is_ok_and(Status::with_department);
+        let leased = p.lease_expires_at.is_some_and(|until| until > now);
+        ProblemDto {
+            overdue: with_department && p.due_at.is_some_and(|due| due < now),
+            id: p.id,
+            enterprise_id: p.enterprise_id,
+            region_code: p.region_code,
+            title: p.title,
+            description: p.description,
+            category: p.category,
+            suggested_category: p.suggested_category,
+            confidence: p.confidence,
+            urgency: p.urgency,
+            departments_requested: p.departments_requested,
+            status: p.status,
+            reporter_id: p.reporter_id,
+            reporter_role: p.reporter_role,
+            source_report_id: p.source_report_id,
+            triaged_at: p.triaged_at.map(wire_time),
+            lease_holder_id: p.lease_holder_id.filter(|_| leased),
+            lease_expires_at: p.lease_expires_at.filter(|_| leased).map(wire_time),
+            department_id: p.department_id,
+            assigned_at: p.assigned_at.map(wire_time),
+            instructions: p.instructions,
+            due_working_days: p.due_working_days,
+            contact_due_at: p.contact_due_at.map(wire_time),
+            due_at: p.due_at.map(wire_time),
+            calendar_version: p.calendar_version,
+            calendar_provisional: p.calendar_provisional,
+            contacted_at: p.contacted_at.map(wire_time),
+            responded_at: p.responded_at.map(wire_time),
+            outcome: p.outcome,
+            resolution: p.resolution,
+            rating: p.rating,
+            rating_comment: p.rating_comment,
+            evaluated_at: p.evaluated_at.map(wire_time),
+            closed_at: p.closed_at.map(wire_time),
+            merged_into_id: p.merged_into_id,
+            reopen_count: p.reopen_count,
+            escalation_level: p.escalation_level,
+            created_at: wire_time(p.created_at),
+            updated_at: wire_time(p.updated_at),
+            timeline: None,
+            extensions: None,
+            similar: None,
+        }
+    }
+
+    /// The problem with its timeline and extension requests, as single reads show it.
+    pub fn full(conn: &mut PgConnection, p: Problem, now: DateTime<Utc>) -> Result<ProblemDto, AppError> {
+        let timeline = ProblemEvent::timeline(conn, p.id)?;
+        let extensions = Extension::of_problem(conn, p.id)?;
+        Ok(ProblemDto {
+            timeline: Some(
+                timeline
+                    .into_iter()
+                    .map(|e| EventDto {
+                        event_type: e.event_type,
+                        actor_id: e.actor_id,
+                        actor_role: e.actor_role,
+                        at: wire_time(e.at),
+                        note: e.note,
+                        details: e.details,
+                    })
+                    .collect(),
+            ),
+            extensions: Some(extensions.into_iter().map(ExtensionDto::from).collect()),
+            ..ProblemDto::summary(p, now)
+        })
+    }
+
+    pub fn with_similar(self, similar: Vec<Similar>) -> ProblemDto {
+        ProblemDto {
+            similar: Some(similar),
+            ..self
+        }
     }
 }
 
@@ -131,6 +241,15 @@ async fn create_problem(
     let input: NewProblemInput = serde_json::from_value(object)
         .map_err(|e| AppError::bad_request("request.invalid_body", format!("请求内容字段有误：{e}")))?;
     let problem = input.validate().map_err(invalid_fields)?;
+    if let Some(code) = &problem.category {
+        // The reporter's own choice must name a category the hub uses.
+        let code = code.clone();
+        let known = db::run(&state.pool, move |conn| Ok(Category::find_active(conn, &code)?.is_some())).await?;
+        if !known {
+            return Err(AppError::unprocessable("problem.unknown_category", "类别不存在或已停用"));
+        }
+    }
+    let suggestion = state.classifier.suggest(&problem.description);
     let now = state.clock.now();
     let (stored, region_path) = db::run(&state.pool, move |conn| {
         let mut region_path = None;
@@ -155,12 +274,11 @@ async fn create_problem(
                 source_report_id: None,
                 at: now,
             };
-            let filed = Problem::file(conn, &filing, &problem)?.ok_or_else(|| {
+            let filed = Problem::file(conn, &filing, &problem, suggestion.as_ref())?.ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!("a problem without a report cannot conflict"))
             })?;
             region_path = Some(path);
-            let timeline = ProblemEvent::timeline(conn, filed.id)?;
-            Stored::json(StatusCode::CREATED, &dto(filed, Some(timeline)))
+            Stored::json(StatusCode::CREATED, &ProblemDto::full(conn, filed, now)?)
         })?;
         Ok((stored, region_path))
     })
@@ -176,6 +294,8 @@ struct ProblemQuery {
     status: Option<String>,
     category: Option<String>,
     enterprise_id: Option<Uuid>,
+    department_id: Option<Uuid>,
+    overdue: Option<bool>,
     region_code: Option<String>,
 }
 
@@ -190,9 +310,18 @@ async fn list_problems(
         status,
         category,
         enterprise_id,
+        department_id,
+        overdue,
         region_code,
     } = query.into_inner();
+    if let Some(status) = status.as_deref().filter(|s| s.parse::<Status>().is_err()) {
+        return Err(AppError::bad_request(
+            "request.invalid_query",
+            format!("未知的状态 {status}"),
+        ));
+    }
     let (limit, after) = (page.limit()?, page.time_cursor()?);
+    let now = state.clock.now();
     let page = db::run(&state.pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
         let region_path = match region_code {
@@ -208,6 +337,8 @@ async fn list_problems(
             status,
             category,
             enterprise_id,
+            department_id,
+            overdue_at: overdue.map(|overdue| (overdue, now)),
             region_path,
         };
         let rows = Problem::list(conn, &scope, &filter, after, limit)?;
@@ -216,7 +347,7 @@ async fn list_problems(
         }))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(ListResponse::from(page.map(|p| dto(p, None)))))
+    Ok(HttpResponse::Ok().json(ListResponse::from(page.map(|p| ProblemDto::summary(p, now)))))
 }
 
 /// One problem with its timeline, if the caller's scope reaches it.
@@ -226,14 +357,13 @@ async fn get_problem(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let now = state.clock.now();
     let problem = db::run(&state.pool, move |conn| {
-        let scope = scope::record_scope(conn, &caller)?;
         let problem = Problem::find(conn, id)?.ok_or(AppError::NotFound)?;
-        if !problem.visible_in(conn, &scope)? {
+        if !scope::can_see_problem(conn, &caller, &problem)? {
             return Err(AppError::NotFound);
         }
-        let timeline = ProblemEvent::timeline(conn, problem.id)?;
-        Ok(dto(problem, Some(timeline)))
+        ProblemDto::full(conn, problem, now)
     })
     .await?;
     Ok(HttpResponse::Ok().json(problem))

@@ -31,7 +31,7 @@ pub fn redis_url() -> String {
 }
 
 /// The URL of database `name` on the test server.
-fn database_url(name: &str) -> String {
+pub fn database_url(name: &str) -> String {
     let base = server_url();
     let (server, _) = base.rsplit_once('/').unwrap_or((&base, ""));
     format!("{server}/{name}")
@@ -353,6 +353,26 @@ impl TestApp {
             None,
         )
         .expect("admin");
+    }
+
+    /// Runs a statement directly (test set-up that no endpoint offers, like moving time).
+    pub fn exec(&self, sql: &str) {
+        let mut conn = self.pool.get().expect("conn");
+        diesel::sql_query(sql).execute(&mut conn).expect("exec");
+    }
+
+    /// A second dispatcher of the demo city (the demo has one), signed in.
+    pub async fn another_dispatcher(&self, username: &str) -> String {
+        self.create_admin(username, "430200", "株洲市");
+        self.exec(&format!("UPDATE users SET roles = '{{dispatcher}}' WHERE username = '{username}'"));
+        self.token(username).await
+    }
+
+    /// The id of a demo unit by its code (ZZ-GDGS …).
+    pub async fn unit_id(&self, code: &str) -> String {
+        let admin = self.token("demo.admin").await;
+        let found = self.get(&format!("/api/v1/admin/units?code={code}"), Some(&admin)).await;
+        found.body["items"][0]["id"].as_str().expect("unit").to_owned()
     }
 
     pub fn count(&self, sql: &str) -> i64 {

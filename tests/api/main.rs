@@ -12,6 +12,8 @@ mod cli;
 mod daily_reports;
 mod errors;
 mod helpers;
+mod hub;
+mod hub_queue;
 mod idempotency;
 mod problems;
 mod redis_optional;

@@ -198,7 +198,7 @@ impl DailyReport {
             RecordScope::Region(path) => {
                 query.filter(daily_reports::region_code.eq_any(RecordScope::subtree(path)))
             }
-            RecordScope::Enterprise(_) | RecordScope::Nothing => {
+            RecordScope::Enterprise(_) | RecordScope::Department(_) | RecordScope::Nothing => {
                 query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false"))
             }
         };

@@ -3,10 +3,15 @@
 
 pub mod assignment;
 pub mod audit;
+pub mod calendar;
+pub mod category;
 pub mod daily_report;
+pub mod escalation;
+pub mod extension;
 pub mod enterprise;
 pub mod idempotency;
 pub mod missing;
+pub mod outbox;
 pub mod problem;
 pub mod refresh_token;
 pub mod region;

@@ -5,10 +5,11 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::scoped::RecordScope;
+use crate::domain::classifier::Suggestion;
 use crate::domain::problem::ValidProblem;
 use crate::schema::{assignments, problem_events, problems};
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = problems, check_for_backend(diesel::pg::Pg))]
 pub struct Problem {
     pub id: Uuid,
@@ -28,6 +29,71 @@ pub struct Problem {
     pub confidence: Option<f64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub triaged_at: Option<DateTime<Utc>>,
+    pub lease_holder_id: Option<Uuid>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub department_id: Option<Uuid>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub instructions: Option<String>,
+    pub due_working_days: Option<i32>,
+    pub contact_due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub calendar_version: Option<i64>,
+    pub calendar_provisional: bool,
+    pub contacted_at: Option<DateTime<Utc>>,
+    pub responded_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    pub resolution: Option<String>,
+    pub rating: Option<String>,
+    pub rating_comment: Option<String>,
+    pub evaluated_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub merged_into_id: Option<Uuid>,
+    pub reopen_count: i32,
+    pub deadline_round: i32,
+    pub escalation_level: i16,
+}
+
+/// The columns a transition changes; `None` leaves a column alone, `Some(None)` clears it.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = problems)]
+pub struct ProblemChange<'a> {
+    pub status: Option<&'a str>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub category: Option<Option<&'a str>>,
+    pub urgency: Option<&'a str>,
+    pub triaged_at: Option<DateTime<Utc>>,
+    pub lease_holder_id: Option<Option<Uuid>>,
+    pub lease_expires_at: Option<Option<DateTime<Utc>>>,
+    pub department_id: Option<Uuid>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub instructions: Option<Option<&'a str>>,
+    pub due_working_days: Option<i32>,
+    pub contact_due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub calendar_version: Option<i64>,
+    pub calendar_provisional: Option<bool>,
+    pub contacted_at: Option<Option<DateTime<Utc>>>,
+    pub responded_at: Option<Option<DateTime<Utc>>>,
+    pub outcome: Option<Option<&'a str>>,
+    pub resolution: Option<Option<&'a str>>,
+    pub rating: Option<Option<&'a str>>,
+    pub rating_comment: Option<Option<&'a str>>,
+    pub evaluated_at: Option<Option<DateTime<Utc>>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub merged_into_id: Option<Uuid>,
+    pub reopen_count: Option<i32>,
+    pub deadline_round: Option<i32>,
+    pub escalation_level: Option<i16>,
+}
+
+impl ProblemChange<'_> {
+    /// Ends any lease: the holder's work on the item is done.
+    pub fn release(mut self) -> Self {
+        self.lease_holder_id = Some(None);
+        self.lease_expires_at = Some(None);
+        self
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -40,6 +106,19 @@ pub struct ProblemEvent {
     pub actor_role: Option<String>,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
+    pub details: Option<serde_json::Value>,
+}
+
+/// A timeline event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub problem_id: Uuid,
+    pub event_type: &'a str,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: Option<&'a str>,
+    pub at: DateTime<Utc>,
+    pub note: Option<&'a str>,
+    pub details: Option<serde_json::Value>,
 }
 
 /// Who files a problem, for which enterprise, from which report.
@@ -57,17 +136,23 @@ pub struct ProblemFilter {
     pub status: Option<String>,
     pub category: Option<String>,
     pub enterprise_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    /// `(true, now)`: only problems with a department past their due date at `now`;
+    /// `(false, now)`: only the others.
+    pub overdue_at: Option<(bool, DateTime<Utc>)>,
     /// Only problems in this region's subtree (within the caller's scope).
     pub region_path: Option<String>,
 }
 
 impl Problem {
-    /// Files a problem in state `submitted` with its first timeline event. `None` when the
-    /// same report already filed the same description (a revision repeating it).
+    /// Files a problem in state `submitted` with its first timeline event and the
+    /// classifier's suggestion. `None` when the same report already filed the same description
+    /// (a revision repeating it).
     pub fn file(
         conn: &mut PgConnection,
         filing: &Filing,
         problem: &ValidProblem,
+        suggestion: Option<&Suggestion>,
     ) -> QueryResult<Option<Problem>> {
         let inserted = diesel::insert_into(problems::table)
             .values((
@@ -83,6 +168,8 @@ impl Problem {
                 problems::urgency.eq(problem.urgency.as_str()),
                 problems::departments_requested.eq(&problem.departments_requested),
                 problems::status.eq("submitted"),
+                problems::suggested_category.eq(suggestion.map(|s| s.category.as_str())),
+                problems::confidence.eq(suggestion.map(|s| s.confidence)),
                 problems::created_at.eq(filing.at),
                 problems::updated_at.eq(filing.at),
             ))
@@ -93,12 +180,15 @@ impl Problem {
         if let Some(problem) = &inserted {
             ProblemEvent::append(
                 conn,
-                problem.id,
-                "submitted",
-                Some(filing.reporter_id),
-                Some(filing.reporter_role),
-                filing.at,
-                None,
+                &NewEvent {
+                    problem_id: problem.id,
+                    event_type: "submitted",
+                    actor_id: Some(filing.reporter_id),
+                    actor_role: Some(filing.reporter_role),
+                    at: filing.at,
+                    note: None,
+                    details: None,
+                },
             )?;
         }
         Ok(inserted)
@@ -110,6 +200,39 @@ impl Problem {
             .select(Problem::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// The problem, locked until the transaction ends: transitions read and write it under
+    /// this lock, so two of them cannot both start from the same state.
+    pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Problem>> {
+        problems::table
+            .find(id)
+            .select(Problem::as_select())
+            .for_update()
+            .first(conn)
+            .optional()
+    }
+
+    /// Problems with a department whose contact or due date has passed and that can still
+    /// escalate, locked for this pass; rows a transition holds are left for the next pass.
+    pub fn overdue_candidates(conn: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Problem>> {
+        problems::table
+            .filter(problems::status.eq_any(["assigned", "in_progress", "reopened"]))
+            .filter(problems::escalation_level.lt(crate::domain::deadline::TOP_ESCALATION_LEVEL))
+            .filter(problems::contact_due_at.lt(now).or(problems::due_at.lt(now)))
+            .order(problems::contact_due_at)
+            .limit(limit)
+            .select(Problem::as_select())
+            .for_update()
+            .skip_locked()
+            .load(conn)
+    }
+
+    pub fn apply(conn: &mut PgConnection, id: Uuid, change: &ProblemChange) -> QueryResult<Problem> {
+        diesel::update(problems::table.find(id))
+            .set(change)
+            .returning(Problem::as_returning())
+            .get_result(conn)
     }
 
     /// Ids of the problems a report filed, oldest first.
@@ -172,6 +295,7 @@ impl Problem {
             ))
             .get_result(conn)?,
             RecordScope::Enterprise(id) => self.enterprise_id == *id,
+            RecordScope::Department(unit) => self.department_id == Some(*unit),
             RecordScope::Nothing => false,
         })
     }
@@ -204,6 +328,7 @@ impl Problem {
                 query.filter(problems::region_code.eq_any(RecordScope::subtree(path)))
             }
             RecordScope::Enterprise(id) => query.filter(problems::enterprise_id.eq(*id)),
+            RecordScope::Department(unit) => query.filter(problems::department_id.eq(*unit)),
             RecordScope::Nothing => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
         };
         if let Some(status) = &filter.status {
@@ -214,6 +339,21 @@ impl Problem {
         }
         if let Some(enterprise) = filter.enterprise_id {
             query = query.filter(problems::enterprise_id.eq(enterprise));
+        }
+        if let Some(department) = filter.department_id {
+            query = query.filter(problems::department_id.eq(department));
+        }
+        if let Some((overdue, now)) = filter.overdue_at {
+            // Never NULL: a problem without a due date is simply not late.
+            let late = problems::status
+                .eq_any(["assigned", "in_progress", "reopened"])
+                .and(problems::due_at.is_not_null())
+                .and(problems::due_at.lt(now));
+            query = if overdue {
+                query.filter(late.assume_not_null())
+            } else {
+                query.filter(diesel::dsl::not(late.assume_not_null()))
+            };
         }
         if let Some(path) = &filter.region_path {
             query = query.filter(problems::region_code.eq_any(RecordScope::subtree(path)));
@@ -230,23 +370,16 @@ impl Problem {
 }
 
 impl ProblemEvent {
-    pub fn append(
-        conn: &mut PgConnection,
-        problem_id: Uuid,
-        event_type: &str,
-        actor_id: Option<Uuid>,
-        actor_role: Option<&str>,
-        at: DateTime<Utc>,
-        note: Option<&str>,
-    ) -> QueryResult<()> {
+    pub fn append(conn: &mut PgConnection, event: &NewEvent) -> QueryResult<()> {
         diesel::insert_into(problem_events::table)
             .values((
-                problem_events::problem_id.eq(problem_id),
-                problem_events::event_type.eq(event_type),
-                problem_events::actor_id.eq(actor_id),
-                problem_events::actor_role.eq(actor_role),
-                problem_events::at.eq(at),
-                problem_events::note.eq(note),
+                problem_events::problem_id.eq(event.problem_id),
+                problem_events::event_type.eq(event.event_type),
+                problem_events::actor_id.eq(event.actor_id),
+                problem_events::actor_role.eq(event.actor_role),
+                problem_events::at.eq(event.at),
+                problem_events::note.eq(event.note),
+                problem_events::details.eq(&event.details),
             ))
             .execute(conn)?;
         Ok(())

@@ -17,7 +17,9 @@ pub enum RecordScope {
     Region(String),
     /// An enterprise contact: what concerns their enterprise (problems only).
     Enterprise(Uuid),
-    /// Roles that reach no such records (departments see problems through assignment).
+    /// A department: the problems assigned to it (problems only).
+    Department(Uuid),
+    /// Roles that reach no such records.
     Nothing,
 }
 

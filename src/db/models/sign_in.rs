@@ -99,7 +99,7 @@ impl SignIn {
             RecordScope::Region(path) => {
                 query.filter(sign_ins::region_code.eq_any(RecordScope::subtree(path)))
             }
-            RecordScope::Enterprise(_) | RecordScope::Nothing => {
+            RecordScope::Enterprise(_) | RecordScope::Department(_) | RecordScope::Nothing => {
                 query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false"))
             }
         };

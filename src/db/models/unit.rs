@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::schema::{regions, units};
+use crate::schema::{assignments, regions, units, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
 #[diesel(table_name = units, check_for_backend(diesel::pg::Pg))]
@@ -37,6 +37,43 @@ pub struct UnitFilter {
 }
 
 impl Unit {
+    /// The dispatching units of the officers currently assigned to an enterprise.
+    pub fn dispatching_units_of_enterprise(conn: &mut PgConnection, enterprise_id: Uuid) -> QueryResult<Vec<Uuid>> {
+        assignments::table
+            .inner_join(users::table)
+            .filter(assignments::enterprise_id.eq(enterprise_id))
+            .filter(assignments::end_day.is_null())
+            .filter(users::unit_id.is_not_null())
+            .select(users::unit_id.assume_not_null())
+            .distinct()
+            .load(conn)
+    }
+
+    /// The hub units of a region and of the regions above it, nearest first.
+    pub fn hubs_over(conn: &mut PgConnection, region_code: &str) -> QueryResult<Vec<Uuid>> {
+        let Some(path) = regions::table
+            .find(region_code)
+            .select(regions::path)
+            .first::<String>(conn)
+            .optional()?
+        else {
+            return Ok(Vec::new());
+        };
+        // The path lists the codes from the top ("430000/430200/…/"): every ancestor and itself.
+        let chain: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+        let hubs: Vec<(Uuid, String)> = units::table
+            .filter(units::kind.eq("hub"))
+            .filter(units::region_code.eq_any(&chain))
+            .select((units::id, units::region_code))
+            .load(conn)?;
+        let mut hubs: Vec<(usize, Uuid)> = hubs
+            .into_iter()
+            .map(|(id, code)| (chain.iter().position(|c| *c == code).unwrap_or(0), id))
+            .collect();
+        hubs.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(hubs.into_iter().map(|(_, id)| id).collect())
+    }
+
     pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Unit>> {
         units::table
             .find(id)

@@ -1,6 +1,7 @@
 //! The admin console: roster CRUD and imports, all inside the admin's region subtree.
 
 mod assignments;
+mod categories;
 mod enterprises;
 mod import;
 mod regions;
@@ -21,6 +22,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(enterprises::endpoints());
     all.extend(users::endpoints());
     all.extend(assignments::endpoints());
+    all.extend(categories::endpoints());
     all
 }
 

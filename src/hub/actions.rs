@@ -1,0 +1,537 @@
+//! The hub's work on a problem, one function per action of the lifecycle. Each runs inside
+//! the caller's transaction: it locks the problem, asks `domain::lifecycle` whether the
+//! caller may take the action from the problem's state, then writes the row, its timeline
+//! event(s) and any outbox message together.
+
+use chrono::{DateTime, Utc};
+use diesel::PgConnection;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::auth::scope::{self, RegionScope};
+use crate::auth::Caller;
+use crate::db::models::calendar::CalendarYear;
+use crate::db::models::category::Category;
+use crate::db::models::extension::{Extension, NewExtension};
+use crate::db::models::outbox::{NewMessage, OutboxMessage};
+use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent};
+use crate::db::models::region::Region;
+use crate::db::models::unit::Unit;
+use crate::domain::deadline::{self, Deadlines, MAX_DUE_WORKING_DAYS};
+use crate::domain::lifecycle::{transition, Action, Outcome, Rating, Refusal, Status};
+use crate::domain::problem::Urgency;
+use crate::domain::role::Role;
+use crate::domain::unit_kind::UnitKind;
+use crate::error::AppError;
+
+/// Longest free text of a transition (a resolution, a reason, a comment).
+pub const MAX_NOTE: usize = 2000;
+
+/// What an action writes besides the new status.
+#[derive(Default)]
+struct Effect<'a> {
+    change: ProblemChange<'a>,
+    /// The event type, when it is not the action's default.
+    event: Option<&'static str>,
+    note: Option<String>,
+    details: Option<Value>,
+    /// Further events after the action's own (a reopening after a dissatisfied rating).
+    then: Vec<(&'static str, Option<String>, Option<Value>)>,
+}
+
+/// The caller taking an action at `now`.
+#[derive(Clone, Copy)]
+pub struct Acting<'a> {
+    pub caller: &'a Caller,
+    pub now: DateTime<Utc>,
+}
+
+fn refused(refusal: Refusal, from: Status) -> AppError {
+    match refusal {
+        Refusal::Forbidden => AppError::forbidden("problem.not_allowed", "您无权对该问题执行此操作"),
+        Refusal::InvalidTransition => AppError::conflict(
+            "problem.invalid_transition",
+            format!("问题当前状态为“{from}”，不能执行此操作 (invalid transition)"),
+        ),
+    }
+}
+
+/// Locks the problem and checks the action: 404 when the caller cannot see it, 403 when none
+/// of their roles toward it may take the action, 409 from the wrong state or while another
+/// dispatcher holds its lease. Returns the problem, its next status and the acting role.
+fn check(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    action: Action,
+) -> Result<(Problem, Status, Role), AppError> {
+    let problem = Problem::lock(conn, id)?.ok_or(AppError::NotFound)?;
+    let roles = scope::roles_toward_problem(conn, acting.caller, &problem)?;
+    if roles.is_empty() && !scope::can_see_problem(conn, acting.caller, &problem)? {
+        return Err(AppError::NotFound);
+    }
+    let from: Status = problem
+        .status
+        .parse()
+        .map_err(|e: String| AppError::Internal(anyhow::anyhow!(e)))?;
+    let to = transition(from, action, &roles).map_err(|r| refused(r, from))?;
+    let role = action
+        .roles()
+        .iter()
+        .copied()
+        .find(|r| roles.contains(r))
+        .unwrap_or(Role::Dispatcher);
+    if matches!(action, Action::Triage | Action::Assign | Action::Merge) {
+        if let (Some(holder), Some(until)) = (problem.lease_holder_id, problem.lease_expires_at) {
+            if holder != acting.caller.user_id && until > acting.now {
+                return Err(AppError::conflict(
+                    "problem.leased",
+                    "该问题正由其他调度员处理中，请稍后再试 (leased by another dispatcher)",
+                ));
+            }
+        }
+    }
+    Ok((problem, to, role))
+}
+
+/// Writes the transition: the row, then its events.
+fn commit(
+    conn: &mut PgConnection,
+    acting: Acting,
+    problem: &Problem,
+    action: Action,
+    to: Status,
+    role: Role,
+    effect: Effect,
+) -> Result<Problem, AppError> {
+    let change = ProblemChange {
+        status: Some(to.as_str()),
+        updated_at: Some(acting.now),
+        ..effect.change
+    };
+    let updated = Problem::apply(conn, problem.id, &change)?;
+    let first = (effect.event.unwrap_or(action.event()), effect.note, effect.details);
+    for (event_type, note, details) in std::iter::once(first).chain(effect.then) {
+        ProblemEvent::append(
+            conn,
+            &NewEvent {
+                problem_id: problem.id,
+                event_type,
+                actor_id: Some(acting.caller.user_id),
+                actor_role: Some(role.as_str()),
+                at: acting.now,
+                note: note.as_deref(),
+                details,
+            },
+        )?;
+    }
+    Ok(updated)
+}
+
+/// Trims a free-text field and checks it is present (when `required`) and not too long.
+pub fn note_text(field: &'static str, text: Option<&str>, required: bool) -> Result<Option<String>, AppError> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty());
+    match text {
+        None if required => Err(invalid(field, "不能为空")),
+        Some(t) if t.chars().count() > MAX_NOTE => Err(invalid(field, "不能超过2000字")),
+        _ => Ok(text.map(str::to_owned)),
+    }
+}
+
+pub fn invalid(field: &'static str, message: &str) -> AppError {
+    AppError::unprocessable_with(
+        "validation.failed",
+        format!("{field}: {message}"),
+        json!({ "errors": [{ "column": field, "message": message }] }),
+    )
+}
+
+/// 分类: the dispatcher confirms the category (and urgency); the lease ends.
+pub fn triage(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    category: &str,
+    urgency: Option<Urgency>,
+) -> Result<Problem, AppError> {
+    let (problem, to, role) = check(conn, acting, id, Action::Triage)?;
+    let category = Category::find_active(conn, category)?.ok_or_else(|| {
+        AppError::unprocessable("problem.unknown_category", format!("类别 {category} 不存在或已停用"))
+    })?;
+    let urgency = urgency.map(Urgency::as_str).unwrap_or(problem.urgency.as_str()).to_owned();
+    let effect = Effect {
+        change: ProblemChange {
+            category: Some(Some(&category.code)),
+            urgency: Some(&urgency),
+            triaged_at: Some(acting.now),
+            ..ProblemChange::default()
+        }
+        .release(),
+        note: Some(format!("类别：{}", category.name)),
+        details: Some(json!({
+            "category": category.code,
+            "urgency": urgency,
+            "suggested_category": problem.suggested_category,
+        })),
+        ..Effect::default()
+    };
+    commit(conn, acting, &problem, Action::Triage, to, role, effect)
+}
+
+/// Whether a department may be given problems of `region_code`: it sits in that region or
+/// above it (a city department serves its counties), or in the dispatcher's own subtree.
+fn department_serves(
+    conn: &mut PgConnection,
+    acting: Acting,
+    department: &Unit,
+    region_code: &str,
+) -> Result<bool, AppError> {
+    let above = Region::find(conn, region_code)?
+        .is_some_and(|r| r.path.split('/').any(|code| code == department.region_code));
+    Ok(above || RegionScope::of(conn, acting.caller)?.contains(conn, &department.region_code)?)
+}
+
+fn deadline_details(deadlines: &Deadlines, days: u32) -> Value {
+    json!({
+        "due_working_days": days,
+        "contact_due_at": deadlines.contact_due_at,
+        "due_at": deadlines.due_at,
+        "calendar_version": deadlines.calendar_version,
+        "calendar_provisional": deadlines.provisional,
+    })
+}
+
+/// The columns of a new round of deadlines: contact and due dates counted on the stored
+/// calendar, escalation starting over.
+fn new_round<'a>(problem: &Problem, deadlines: &Deadlines, days: u32, now: DateTime<Utc>) -> ProblemChange<'a> {
+    ProblemChange {
+        assigned_at: Some(now),
+        due_working_days: Some(days as i32),
+        contact_due_at: Some(deadlines.contact_due_at),
+        due_at: Some(deadlines.due_at),
+        calendar_version: Some(deadlines.calendar_version),
+        calendar_provisional: Some(deadlines.provisional),
+        contacted_at: Some(None),
+        responded_at: Some(None),
+        deadline_round: Some(problem.deadline_round + 1),
+        escalation_level: Some(0),
+        ..ProblemChange::default()
+    }
+}
+
+/// 交办: to a department with deadlines in working days (the dispatcher's, or the category's
+/// policy for the problem's urgency); the department hears of it through the outbox.
+pub fn assign(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    department_id: Uuid,
+    due_working_days: Option<u32>,
+    instructions: Option<&str>,
+) -> Result<Problem, AppError> {
+    let (problem, to, role) = check(conn, acting, id, Action::Assign)?;
+    let instructions = note_text("instructions", instructions, false)?;
+    let department = Unit::find(conn, department_id)?
+        .filter(|u| UnitKind::parse(&u.kind) == Some(UnitKind::Department))
+        .ok_or_else(|| AppError::unprocessable("problem.unknown_department", "承办部门不存在或不是职能部门"))?;
+    if !department_serves(conn, acting, &department, &problem.region_code)? {
+        return Err(AppError::unprocessable(
+            "problem.unknown_department",
+            "承办部门不存在或不在您的管辖范围内",
+        ));
+    }
+    let code = problem.category.clone().unwrap_or_default();
+    let category = Category::find(conn, &code)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("triaged problem {id} has no category")))?;
+    let urgency = if problem.urgency == "urgent" {
+        Urgency::Urgent
+    } else {
+        Urgency::Normal
+    };
+    let days = match due_working_days {
+        Some(days) if !(1..=MAX_DUE_WORKING_DAYS).contains(&days) => {
+            return Err(invalid("due_working_days", "办理时限应为1–250个工作日"))
+        }
+        Some(days) => days,
+        None => category.due_working_days(urgency),
+    };
+    let calendar = CalendarYear::load(conn)?;
+    let deadlines = deadline::on_assignment(&calendar, acting.now, days);
+    let mut details = deadline_details(&deadlines, days);
+    details["department_id"] = json!(department.id);
+    let effect = Effect {
+        change: ProblemChange {
+            department_id: Some(department.id),
+            instructions: Some(instructions.as_deref()),
+            ..new_round(&problem, &deadlines, days, acting.now)
+        }
+        .release(),
+        note: Some(match &instructions {
+            Some(text) => format!("交办{}：{}", department.name, text),
+            None => format!("交办{}", department.name),
+        }),
+        details: Some(details.clone()),
+        ..Effect::default()
+    };
+    let assigned = commit(conn, acting, &problem, Action::Assign, to, role, effect)?;
+    OutboxMessage::enqueue(
+        conn,
+        &[NewMessage {
+            kind: "problem.assigned",
+            problem_id: Some(problem.id),
+            recipient_unit_id: Some(department.id),
+            audience: "department",
+            payload: json!({ "problem_id": problem.id, "title": problem.title, "deadlines": details }),
+            at: acting.now,
+        }],
+    )?;
+    Ok(assigned)
+}
+
+/// 合并: a duplicate folds into another open problem of the dispatcher's region (共性问题).
+pub fn merge(conn: &mut PgConnection, acting: Acting, id: Uuid, into_id: Uuid) -> Result<Problem, AppError> {
+    let (problem, to, role) = check(conn, acting, id, Action::Merge)?;
+    let target_invalid = || AppError::unprocessable("problem.merge_target_invalid", "只能合并到本辖区内另一个未办结的问题");
+    if into_id == id {
+        return Err(target_invalid());
+    }
+    let target = Problem::lock(conn, into_id)?.ok_or_else(target_invalid)?;
+    let target_open = target.status.parse::<Status>().is_ok_and(Status::is_open);
+    if !target_open || !RegionScope::of(conn, acting.caller)?.contains(conn, &target.region_code)? {
+        return Err(target_invalid());
+    }
+    let effect = Effect {
+        change: ProblemChange {
+            merged_into_id: Some(target.id),
+            ..ProblemChange::default()
+        }
+        .release(),
+        note: Some(format!("并入问题“{}”", target.title)),
+        details: Some(json!({ "into_id": target.id })),
+        ..Effect::default()
+    };
+    let merged = commit(conn, acting, &problem, Action::Merge, to, role, effect)?;
+    ProblemEvent::append(
+        conn,
+        &NewEvent {
+            problem_id: target.id,
+            event_type: "merged_in",
+            actor_id: Some(acting.caller.user_id),
+            actor_role: Some(role.as_str()),
+            at: acting.now,
+            note: Some(&format!("并入同类问题“{}”", problem.title)),
+            details: Some(json!({ "from_id": problem.id, "enterprise_id": problem.enterprise_id })),
+        },
+    )?;
+    Ok(merged)
+}
+
+/// 签收: the department takes the problem; signing for it counts as contacting the enterprise.
+pub fn accept(conn: &mut PgConnection, acting: Acting, id: Uuid, note: Option<&str>) -> Result<Problem, AppError> {
+    let (problem, to, role) = check(conn, acting, id, Action::Accept)?;
+    let note = note_text("note", note, false)?;
+    let effect = Effect {
+        change: ProblemChange {
+            contacted_at: Some(Some(problem.contacted_at.unwrap_or(acting.now))),
+            ..ProblemChange::default()
+        },
+        note,
+        ..Effect::default()
+    };
+    commit(conn, acting, &problem, Action::Accept, to, role, effect)
+}
+
+/// 退回: not this department's remit; back in the hub's queue with the reason.
+pub fn give_back(conn: &mut PgConnection, acting: Acting, id: Uuid, reason: Option<&str>) -> Result<Problem, AppError> {
+    let (problem, to, role) = check(conn, acting, id, Action::Return)?;
+    let reason = note_text("reason", reason, true)?;
+    let effect = Effect {
+        note: reason,
+        details: Some(json!({ "department_id": problem.department_id })),
+        ..Effect::default()
+    };
+    commit(conn, acting, &problem, Action::Return, to, role, effect)
+}
+
+/// 反馈: the department's result.
+pub fn respond(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    resolution: Option<&str>,
+    outcome: Outcome,
+) -> Result<Problem, AppError> {
+    let (problem, to, role) = check(conn, acting, id, Action::Respond)?;
+    let resolution = note_text("resolution", resolution, true)?;
+    let effect = Effect {
+        change: ProblemChange {
+            responded_at: Some(Some(acting.now)),
+            outcome: Some(Some(outcome.as_str())),
+            resolution: Some(resolution.as_deref()),
+            ..ProblemChange::default()
+        },
+        note: resolution.clone(),
+        details: Some(json!({ "outcome": outcome.as_str(), "on_time": problem.due_at.is_none_or(|due| acting.now <= due) })),
+        ..Effect::default()
+    };
+    commit(conn, acting, &problem, Action::Respond, to, role, effect)
+}
+
+/// 现场答复: the officer solved it on the spot; closed without the hub.
+pub fn resolve_on_site(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    resolution: Option<&str>,
+) -> Result<Problem, AppError> {
+    let (problem, to, role) = check(conn, acting, id, Action::ResolveOnSite)?;
+    let resolution = note_text("resolution", resolution, true)?;
+    let effect = Effect {
+        change: ProblemChange {
+            responded_at: Some(Some(acting.now)),
+            closed_at: Some(acting.now),
+            outcome: Some(Some("resolved_on_site")),
+            resolution: Some(resolution.as_deref()),
+            ..ProblemChange::default()
+        },
+        note: resolution.clone(),
+        ..Effect::default()
+    };
+    commit(conn, acting, &problem, Action::ResolveOnSite, to, role, effect)
+}
+
+/// 评价: the enterprise or its officer rates the response. Dissatisfied sends it back to the
+/// same department under new deadlines.
+pub fn evaluate(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    rating: Rating,
+    comment: Option<&str>,
+) -> Result<Problem, AppError> {
+    let action = Action::Evaluate(rating);
+    let (problem, to, role) = check(conn, acting, id, action)?;
+    let comment = note_text("comment", comment, false)?;
+    let mut effect = Effect {
+        change: ProblemChange {
+            rating: Some(Some(rating.as_str())),
+            rating_comment: Some(comment.as_deref()),
+            evaluated_at: Some(Some(acting.now)),
+            ..ProblemChange::default()
+        },
+        note: comment.clone(),
+        details: Some(json!({ "rating": rating.as_str() })),
+        ..Effect::default()
+    };
+    if rating == Rating::Dissatisfied {
+        let days = problem.due_working_days.map_or(1, |d| d.max(1) as u32);
+        let calendar = CalendarYear::load(conn)?;
+        let deadlines = deadline::on_assignment(&calendar, acting.now, days);
+        effect.change = ProblemChange {
+            reopen_count: Some(problem.reopen_count + 1),
+            ..new_round(&problem, &deadlines, days, acting.now)
+        };
+        effect.change.rating = Some(Some(rating.as_str()));
+        effect.change.rating_comment = Some(comment.as_deref());
+        effect.change.evaluated_at = Some(Some(acting.now));
+        effect.then.push((
+            "reopened",
+            Some("企业不满意，退回原承办部门重新办理".to_owned()),
+            Some(deadline_details(&deadlines, days)),
+        ));
+    }
+    commit(conn, acting, &problem, action, to, role, effect)
+}
+
+/// 销号: the hub closes a rated problem, or one whose response waited five working days
+/// without a rating.
+pub fn close(conn: &mut PgConnection, acting: Acting, id: Uuid, note: Option<&str>) -> Result<Problem, AppError> {
+    let current = Problem::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let calendar = CalendarYear::load(conn)?;
+    let unrated_window_over = current
+        .responded_at
+        .is_some_and(|at| deadline::unrated_window_over(&calendar, at, acting.now));
+    let action = Action::Close { unrated_window_over };
+    let (problem, to, role) = check(conn, acting, id, action)?;
+    let note = note_text("note", note, false)?;
+    let effect = Effect {
+        change: ProblemChange {
+            closed_at: Some(acting.now),
+            ..ProblemChange::default()
+        },
+        note,
+        details: Some(json!({ "rated": problem.rating.is_some() })),
+        ..Effect::default()
+    };
+    commit(conn, acting, &problem, action, to, role, effect)
+}
+
+/// 延期申请: the department asks for a later due date; one request may be pending at a time.
+pub fn request_extension(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    requested_due_at: DateTime<Utc>,
+    reason: Option<&str>,
+) -> Result<Problem, AppError> {
+    let (problem, to, role) = check(conn, acting, id, Action::RequestExtension)?;
+    let reason = note_text("reason", reason, true)?.unwrap_or_default();
+    let due_at = problem
+        .due_at
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("problem {id} with a department has no due date")))?;
+    if requested_due_at <= due_at {
+        return Err(invalid("requested_due_at", "申请的新时限应晚于当前办理时限"));
+    }
+    let extension = Extension::request(
+        conn,
+        &NewExtension {
+            problem_id: id,
+            requested_by: acting.caller.user_id,
+            at: acting.now,
+            previous_due_at: due_at,
+            requested_due_at,
+            reason: &reason,
+        },
+    )?
+    .ok_or_else(|| AppError::conflict("extension.pending", "已有待审批的延期申请"))?;
+    let effect = Effect {
+        note: Some(reason),
+        details: Some(json!({ "extension_id": extension.id, "requested_due_at": requested_due_at, "previous_due_at": due_at })),
+        ..Effect::default()
+    };
+    commit(conn, acting, &problem, Action::RequestExtension, to, role, effect)
+}
+
+/// 延期审批: the dispatcher approves (the due date moves) or refuses the pending request.
+pub fn decide_extension(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    approve: bool,
+    note: Option<&str>,
+) -> Result<Problem, AppError> {
+    let (problem, to, role) = check(conn, acting, id, Action::DecideExtension)?;
+    let note = note_text("note", note, false)?;
+    let pending = Extension::pending(conn, id)?
+        .ok_or_else(|| AppError::conflict("extension.none_pending", "该问题没有待审批的延期申请"))?;
+    let decided = Extension::decide(conn, pending.id, approve, acting.caller.user_id, acting.now, note.as_deref())?;
+    let effect = Effect {
+        change: ProblemChange {
+            due_at: approve.then_some(decided.requested_due_at),
+            ..ProblemChange::default()
+        },
+        event: Some(if approve {
+            "extension_approved"
+        } else {
+            "extension_refused"
+        }),
+        note,
+        details: Some(json!({
+            "extension_id": decided.id,
+            "requested_due_at": decided.requested_due_at,
+            "previous_due_at": decided.previous_due_at,
+        })),
+        ..Effect::default()
+    };
+    commit(conn, acting, &problem, Action::DecideExtension, to, role, effect)
+}

@@ -1,0 +1,145 @@
+//! The hub's queue: problems waiting for a dispatcher (submitted or returned), urgent first,
+//! then oldest; leases so that several dispatchers (on several instances) never work the same
+//! item; and the similar open problems shown beside each item (共性问题).
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use crate::db::models::problem::Problem;
+use crate::db::models::scoped::RecordScope;
+use crate::domain::similarity::{most_similar, Fingerprint};
+use crate::schema::problems;
+
+pub const MAX_CLAIM: i64 = 50;
+pub const MIN_LEASE_SECONDS: i64 = 30;
+pub const MAX_LEASE_SECONDS: i64 = 3600;
+/// Similar problems listed per queue item.
+pub const SIMILAR: usize = 3;
+/// How many recent open problems of the region are compared with the queue page.
+const SIMILAR_POOL: i64 = 1000;
+
+/// One page of the queue of a region subtree, in queue order; the cursor is the last item's
+/// (urgency, created_at, id).
+pub fn page(
+    conn: &mut PgConnection,
+    root_path: &str,
+    after: Option<(String, DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<Problem>> {
+    let mut query = problems::table
+        .filter(problems::status.eq_any(["submitted", "returned"]))
+        .filter(problems::region_code.eq_any(RecordScope::subtree(root_path)))
+        // 'urgent' sorts after 'normal': descending puts urgent first.
+        .order((problems::urgency.desc(), problems::created_at, problems::id))
+        .limit(limit + 1)
+        .select(Problem::as_select())
+        .into_boxed();
+    if let Some((urgency, at, id)) = after {
+        query = query.filter(
+            problems::urgency.lt(urgency.clone()).or(problems::urgency.eq(urgency).and(
+                problems::created_at
+                    .gt(at)
+                    .or(problems::created_at.eq(at).and(problems::id.gt(id))),
+            )),
+        );
+    }
+    query.load(conn)
+}
+
+/// Leases up to `limit` queue items of the subtree to `holder` until `now + lease`: items
+/// nobody holds, whose lease ran out, or that `holder` already holds (renewed). One statement:
+/// the rows are chosen and locked with `FOR UPDATE SKIP LOCKED`, so a concurrent claimer skips
+/// them instead of waiting, and no item is handed to two claimers.
+pub fn claim(
+    conn: &mut PgConnection,
+    root_path: &str,
+    holder: Uuid,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: i64,
+) -> QueryResult<Vec<Problem>> {
+    let mut claimed: Vec<Problem> = diesel::sql_query(
+        "UPDATE problems SET lease_holder_id = $1, lease_expires_at = $2 \
+         WHERE id IN ( \
+             SELECT id FROM problems \
+             WHERE status IN ('submitted', 'returned') \
+               AND region_code IN (SELECT code FROM regions WHERE path LIKE $3 || '%') \
+               AND (lease_expires_at IS NULL OR lease_expires_at <= $4 OR lease_holder_id = $1) \
+             ORDER BY urgency DESC, created_at, id \
+             LIMIT $5 \
+             FOR UPDATE SKIP LOCKED) \
+         RETURNING *",
+    )
+    .bind::<SqlUuid, _>(holder)
+    .bind::<Timestamptz, _>(now + lease)
+    .bind::<Text, _>(root_path)
+    .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(limit)
+    .load(conn)?;
+    claimed.sort_by(|a, b| {
+        b.urgency
+            .cmp(&a.urgency)
+            .then(a.created_at.cmp(&b.created_at))
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(claimed)
+}
+
+/// A problem shown as similar to a queue item.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Similar {
+    pub id: Uuid,
+    pub enterprise_id: Uuid,
+    pub title: String,
+    pub status: String,
+    pub similarity: f64,
+}
+
+/// For each item, up to three open problems of other enterprises in the subtree that read
+/// alike, most alike first.
+pub fn similar_to(conn: &mut PgConnection, root_path: &str, items: &[Problem]) -> QueryResult<Vec<Vec<Similar>>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pool: Vec<(Uuid, Uuid, String, String, String)> = problems::table
+        .filter(problems::status.ne_all(["closed", "merged"]))
+        .filter(problems::region_code.eq_any(RecordScope::subtree(root_path)))
+        .order(problems::created_at.desc())
+        .limit(SIMILAR_POOL)
+        .select((
+            problems::id,
+            problems::enterprise_id,
+            problems::title,
+            problems::description,
+            problems::status,
+        ))
+        .load(conn)?;
+    let fingerprints: Vec<Fingerprint> = pool.iter().map(|p| Fingerprint::of(&p.3)).collect();
+    Ok(items
+        .iter()
+        .map(|item| {
+            let target = Fingerprint::of(&item.description);
+            let candidates = pool
+                .iter()
+                .zip(&fingerprints)
+                .enumerate()
+                .filter(|(_, (p, _))| p.0 != item.id && p.1 != item.enterprise_id)
+                .map(|(i, (_, f))| (i, f));
+            most_similar(&target, candidates, SIMILAR)
+                .into_iter()
+                .map(|(i, score)| {
+                    let (id, enterprise_id, title, _, status) = &pool[i];
+                    Similar {
+                        id: *id,
+                        enterprise_id: *enterprise_id,
+                        title: title.clone(),
+                        status: status.clone(),
+                        similarity: (score * 100.0).round() / 100.0,
+                    }
+                })
+                .collect()
+        })
+        .collect())
+}

@@ -1,0 +1,168 @@
+//! 督办: once a minute, problems whose department missed a deadline escalate one level per
+//! missed window (1: the department; 2: its leadership and the officer's dispatching unit;
+//! 3: the hub's leadership), each level once, on the timeline and into the outbox.
+//!
+//! Several instances run this job. A transaction-scoped advisory lock lets one of them work
+//! at a time: it is released at commit or rollback, so it cannot outlive its work the way a
+//! session lock held on a pooled connection can. The unique key of `problem_escalations` makes
+//! even an overlapping run harmless.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::db;
+use crate::db::models::calendar::CalendarYear;
+use crate::db::models::escalation::Escalation;
+use crate::db::models::outbox::{NewMessage, OutboxMessage};
+use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent};
+use crate::db::models::unit::Unit;
+use crate::domain::deadline::{missed_windows, Waiting, TOP_ESCALATION_LEVEL};
+use crate::state::AppState;
+
+/// The advisory lock key of this job ("zhuqi esc" in ASCII).
+const LOCK_KEY: i64 = 0x7a68_7571_6965_7363;
+const EVERY: Duration = Duration::from_secs(60);
+/// Problems handled per pass; the rest wait a minute.
+const BATCH: i64 = 500;
+
+diesel::define_sql_function! {
+    fn pg_try_advisory_xact_lock(key: BigInt) -> Bool;
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Another instance held the lock; this one did nothing.
+    pub skipped: bool,
+    /// Levels reached in this pass.
+    pub escalations: usize,
+}
+
+/// One pass over the problems waiting on a department.
+pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Pass> {
+    conn.transaction(|conn| {
+        if !diesel::select(pg_try_advisory_xact_lock(LOCK_KEY)).get_result::<bool>(conn)? {
+            return Ok(Pass {
+                skipped: true,
+                escalations: 0,
+            });
+        }
+        let calendar = CalendarYear::load(conn)?;
+        let mut escalations = 0;
+        for problem in Problem::overdue_candidates(conn, now, BATCH)? {
+            let (Some(contact_due_at), Some(due_at)) = (problem.contact_due_at, problem.due_at) else {
+                continue;
+            };
+            let waiting = Waiting {
+                contact_due_at,
+                due_at,
+                contacted_at: problem.contacted_at,
+            };
+            let missed = missed_windows(&calendar, &waiting, now);
+            let target = (missed.len() as i16).min(TOP_ESCALATION_LEVEL);
+            if target <= problem.escalation_level {
+                continue;
+            }
+            for level in problem.escalation_level + 1..=target {
+                let reason = missed[level as usize - 1];
+                if !Escalation::record(conn, problem.id, problem.deadline_round, level, reason, now)? {
+                    continue;
+                }
+                let details = json!({ "level": level, "reason": reason.as_str(), "round": problem.deadline_round });
+                ProblemEvent::append(
+                    conn,
+                    &NewEvent {
+                        problem_id: problem.id,
+                        event_type: "escalated",
+                        actor_id: None,
+                        actor_role: Some("system"),
+                        at: now,
+                        note: Some(note(level)),
+                        details: Some(details.clone()),
+                    },
+                )?;
+                let messages = recipients(conn, &problem, level)?
+                    .into_iter()
+                    .map(|(unit, audience)| NewMessage {
+                        kind: "problem.escalated",
+                        problem_id: Some(problem.id),
+                        recipient_unit_id: unit,
+                        audience,
+                        payload: json!({
+                            "problem_id": problem.id,
+                            "title": problem.title,
+                            "level": level,
+                            "reason": reason.as_str(),
+                            "contact_due_at": contact_due_at,
+                            "due_at": due_at,
+                        }),
+                        at: now,
+                    })
+                    .collect::<Vec<_>>();
+                OutboxMessage::enqueue(conn, &messages)?;
+                escalations += 1;
+            }
+            Problem::apply(
+                conn,
+                problem.id,
+                &ProblemChange {
+                    escalation_level: Some(target),
+                    ..ProblemChange::default()
+                },
+            )?;
+        }
+        Ok(Pass {
+            skipped: false,
+            escalations,
+        })
+    })
+}
+
+fn note(level: i16) -> &'static str {
+    match level {
+        1 => "逾期督办（一级）：提醒承办部门",
+        2 => "逾期督办（二级）：通报部门负责人及派出单位",
+        _ => "逾期督办（三级）：报驻企办领导",
+    }
+}
+
+/// Who hears of an escalation to `level`: (unit, audience).
+fn recipients(conn: &mut PgConnection, problem: &Problem, level: i16) -> QueryResult<Vec<(Option<Uuid>, &'static str)>> {
+    let department = problem.department_id;
+    Ok(match level {
+        1 => vec![(department, "department")],
+        2 => {
+            let mut to = vec![(department, "department_leadership")];
+            for unit in Unit::dispatching_units_of_enterprise(conn, problem.enterprise_id)? {
+                to.push((Some(unit), "dispatching_unit"));
+            }
+            to
+        }
+        _ => {
+            let hubs = Unit::hubs_over(conn, &problem.region_code)?;
+            if hubs.is_empty() {
+                // Recorded all the same: the sender falls back to the region's dispatchers.
+                vec![(None, "hub_leadership")]
+            } else {
+                hubs.into_iter().map(|hub| (Some(hub), "hub_leadership")).collect()
+            }
+        }
+    })
+}
+
+pub async fn run_until_stopped(state: actix_web::web::Data<AppState>) {
+    let mut interval = tokio::time::interval(EVERY);
+    loop {
+        interval.tick().await;
+        let now = state.clock.now();
+        match db::run(&state.pool, move |conn| Ok(tick(conn, now)?)).await {
+            Ok(Pass { escalations: 0, .. }) => {}
+            Ok(pass) => tracing::info!(escalations = pass.escalations, "escalated overdue problems"),
+            Err(e) => tracing::warn!(error = %e, "escalation pass failed; will retry"),
+        }
+    }
+}
