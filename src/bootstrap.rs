@@ -1,5 +1,7 @@
 //! One-off commands that set a database up: `create-admin` and `seed-demo`.
 
+mod hub;
+
 use std::fmt::Write as _;
 
 use anyhow::{anyhow, bail, Context};
@@ -436,6 +438,7 @@ pub fn seed_demo(
         }
         if history == History::Week {
             seed_history(conn, today)?;
+            hub::seed(conn, now)?;
         }
         Ok(invites)
     })?;
@@ -566,7 +569,7 @@ fn seed_history(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<()>
                     Vec::new(),
                 )?;
                 if seed % 4 == 1 {
-                    let (description, _category) = DEMO_PROBLEMS[seed % DEMO_PROBLEMS.len()];
+                    let (description, _category) = DEMO_PROBLEMS[(seed / 4) % DEMO_PROBLEMS.len()];
                     let problem = ValidProblem {
                         title: description.chars().take(30).collect(),
                         description: description.to_owned(),

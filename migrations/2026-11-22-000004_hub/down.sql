@@ -4,6 +4,8 @@ DROP TABLE problem_extensions;
 ALTER TABLE problem_events DROP COLUMN details;
 DROP INDEX problems_department_idx;
 DROP INDEX problems_waiting_idx;
+DROP INDEX problems_lease_expiry_idx;
+DROP INDEX problems_queue_free_idx;
 DROP INDEX problems_queue_idx;
 ALTER TABLE problems
     DROP CONSTRAINT problems_not_merged_into_itself,

@@ -94,6 +94,12 @@ ALTER TABLE problems
 
 -- The hub's queue: urgent first ('urgent' sorts after 'normal', hence DESC), then oldest.
 CREATE INDEX problems_queue_idx ON problems (urgency DESC, created_at, id) WHERE status IN ('submitted', 'returned');
+-- What a claim scans: queue items nobody holds. Leased items drop out of this index, so a
+-- claim never wades through thousands of rows that other dispatchers hold.
+CREATE INDEX problems_queue_free_idx ON problems (urgency DESC, created_at, id)
+    WHERE status IN ('submitted', 'returned') AND lease_holder_id IS NULL;
+-- Leases to hand back once they run out.
+CREATE INDEX problems_lease_expiry_idx ON problems (lease_expires_at) WHERE lease_holder_id IS NOT NULL;
 -- What the escalation job scans: problems waiting on a department.
 CREATE INDEX problems_waiting_idx ON problems (contact_due_at) WHERE status IN ('assigned', 'in_progress', 'reopened');
 CREATE INDEX problems_department_idx ON problems (department_id, created_at DESC) WHERE department_id IS NOT NULL;

@@ -393,7 +393,8 @@ pub fn resolve_on_site(
             outcome: Some(Some("resolved_on_site")),
             resolution: Some(resolution.as_deref()),
             ..ProblemChange::default()
-        },
+        }
+        .release(),
         note: resolution.clone(),
         ..Effect::default()
     };

@@ -48,10 +48,10 @@ pub fn page(
     query.load(conn)
 }
 
-/// Leases up to `limit` queue items of the subtree to `holder` until `now + lease`: items
-/// nobody holds, whose lease ran out, or that `holder` already holds (renewed). One statement:
-/// the rows are chosen and locked with `FOR UPDATE SKIP LOCKED`, so a concurrent claimer skips
-/// them instead of waiting, and no item is handed to two claimers.
+/// Leases up to `limit` free queue items of the subtree to `holder` until `now + lease`.
+/// First hands back leases that ran out, then takes free items in queue order; both pick
+/// their rows with `FOR UPDATE SKIP LOCKED`, so a concurrent claimer skips rows another holds
+/// instead of waiting, and no item is ever handed to two claimers. Call inside a transaction.
 pub fn claim(
     conn: &mut PgConnection,
     root_path: &str,
@@ -60,22 +60,29 @@ pub fn claim(
     lease: Duration,
     limit: i64,
 ) -> QueryResult<Vec<Problem>> {
+    diesel::sql_query(
+        "UPDATE problems SET lease_holder_id = NULL, lease_expires_at = NULL \
+         WHERE id IN ( \
+             SELECT id FROM problems \
+             WHERE lease_holder_id IS NOT NULL AND lease_expires_at <= $1 \
+             FOR UPDATE SKIP LOCKED)",
+    )
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)?;
     let mut claimed: Vec<Problem> = diesel::sql_query(
         "UPDATE problems SET lease_holder_id = $1, lease_expires_at = $2 \
          WHERE id IN ( \
              SELECT id FROM problems \
-             WHERE status IN ('submitted', 'returned') \
+             WHERE status IN ('submitted', 'returned') AND lease_holder_id IS NULL \
                AND region_code IN (SELECT code FROM regions WHERE path LIKE $3 || '%') \
-               AND (lease_expires_at IS NULL OR lease_expires_at <= $4 OR lease_holder_id = $1) \
              ORDER BY urgency DESC, created_at, id \
-             LIMIT $5 \
+             LIMIT $4 \
              FOR UPDATE SKIP LOCKED) \
          RETURNING *",
     )
     .bind::<SqlUuid, _>(holder)
     .bind::<Timestamptz, _>(now + lease)
     .bind::<Text, _>(root_path)
-    .bind::<Timestamptz, _>(now)
     .bind::<BigInt, _>(limit)
     .load(conn)?;
     claimed.sort_by(|a, b| {

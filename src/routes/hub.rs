@@ -92,8 +92,8 @@ struct ClaimResponse {
     items: Vec<ProblemDto>,
 }
 
-/// Leases up to `limit` queue items to the caller for `lease_seconds`; items another
-/// dispatcher holds are skipped, never shared. Claiming again renews the caller's leases.
+/// Leases up to `limit` free queue items to the caller for `lease_seconds`; items another
+/// dispatcher holds are skipped, never shared, and come back when their lease runs out.
 async fn claim(
     state: web::Data<AppState>,
     dispatcher: AuthDispatcher,
@@ -118,12 +118,9 @@ async fn claim(
         idempotency::within(conn, &idempotency, now, |conn| {
             let scope = RegionScope::of(conn, &caller)?;
             let claimed = queue::claim(conn, &scope.root_path, caller.user_id, now, Duration::seconds(lease), limit)?;
-            let similar = queue::similar_to(conn, &scope.root_path, &claimed)?;
-            let items = claimed
-                .into_iter()
-                .zip(similar)
-                .map(|(p, similar)| ProblemDto::summary(p, now).with_similar(similar))
-                .collect();
+            // Without `similar`: a claim is the hot path of a busy queue, and the queue list
+            // and each problem's page show them.
+            let items = claimed.into_iter().map(|p| ProblemDto::summary(p, now)).collect();
             Stored::json(StatusCode::OK, &ClaimResponse { items })
         })
     })
