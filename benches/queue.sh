@@ -28,4 +28,4 @@ for _ in $(seq 1 100); do
 done
 
 BENCH_URL="http://127.0.0.1:$port" BENCH_DATABASE_URL="$server_url/$db" BENCH_PROBLEMS="${1:-50000}" \
-  BENCH_CLAIMERS="${2:-8}" BENCH_CLAIM_LIMIT="${3:-1}" cargo bench --bench queue_claim 2>/dev/null
+  BENCH_CLAIMERS="${2:-8}" BENCH_CLAIM_LIMIT="${3:-1}" cargo bench -q --bench queue_claim

@@ -40,10 +40,12 @@ fn count(conn: &mut PgConnection, sql: &str) -> i64 {
 /// The bench region: one enterprise, one officer who filed N problems (one in ten urgent),
 /// and the dispatchers. Returns the dispatchers' ids.
 fn setup(conn: &mut PgConnection, problems: i64, claimers: usize) -> Vec<Uuid> {
-    diesel::sql_query("INSERT INTO regions (code, name, path) VALUES ($1, '队列压测市', $1 || '/') ON CONFLICT DO NOTHING")
-        .bind::<Text, _>(REGION)
-        .execute(conn)
-        .unwrap();
+    diesel::sql_query(
+        "INSERT INTO regions (code, name, path) VALUES ($1, '队列压测市', $1 || '/') ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(REGION)
+    .execute(conn)
+    .unwrap();
     let code = zhuqi::domain::credit_code::CreditCode::from_parts("91", REGION, "Q0000001").unwrap();
     diesel::sql_query(format!(
         "INSERT INTO enterprises (credit_code, name, region_code, lat, lng) VALUES ('{code}', '队列压测企业', '{REGION}', 27.8, 113.1) ON CONFLICT DO NOTHING"
@@ -51,9 +53,15 @@ fn setup(conn: &mut PgConnection, problems: i64, claimers: usize) -> Vec<Uuid> {
     .execute(conn)
     .unwrap();
     diesel::sql_query(format!(
-        "INSERT INTO users (username, name, roles, region_code)
-         SELECT 'queue.d' || i, '压测调度员' || i, ARRAY['dispatcher'], '{REGION}' FROM generate_series(0, {}) AS i
-         UNION ALL SELECT 'queue.officer', '压测联络员', ARRAY['officer'], '{REGION}'
+        "INSERT INTO units (code, name, kind, region_code) VALUES ('QUEUE-UNIT', '压测派出单位', 'dispatching', '{REGION}')
+         ON CONFLICT DO NOTHING"
+    ))
+    .execute(conn)
+    .unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO users (username, name, roles, region_code, unit_id)
+         SELECT 'queue.d' || i, '压测调度员' || i, ARRAY['dispatcher'], '{REGION}', NULL FROM generate_series(0, {}) AS i
+         UNION ALL SELECT 'queue.officer', '压测联络员', ARRAY['officer'], '{REGION}', (SELECT id FROM units WHERE code = 'QUEUE-UNIT')
          ON CONFLICT DO NOTHING",
         claimers - 1
     ))
@@ -77,16 +85,20 @@ fn setup(conn: &mut PgConnection, problems: i64, claimers: usize) -> Vec<Uuid> {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
         id: Uuid,
     }
-    let ids: Vec<Id> = diesel::sql_query("SELECT id FROM users WHERE username LIKE 'queue.d%' ORDER BY username")
-        .load(conn)
-        .unwrap();
+    let ids: Vec<Id> =
+        diesel::sql_query("SELECT id FROM users WHERE username LIKE 'queue.d%' ORDER BY username")
+            .load(conn)
+            .unwrap();
     ids.into_iter().map(|i| i.id).collect()
 }
 
 #[tokio::main]
 async fn main() {
     let base = env("BENCH_URL", "http://127.0.0.1:18080");
-    let database_url = env("BENCH_DATABASE_URL", "postgres://zhuqi@127.0.0.1:55432/zhuqi_bench");
+    let database_url = env(
+        "BENCH_DATABASE_URL",
+        "postgres://zhuqi@127.0.0.1:55432/zhuqi_bench",
+    );
     let secret = env("JWT_SECRET", "bench-secret-bench-secret-bench-secret!!");
     let problems: i64 = env("BENCH_PROBLEMS", "50000").parse().unwrap();
     let claimers: usize = env("BENCH_CLAIMERS", "8").parse().unwrap();
@@ -96,7 +108,10 @@ async fn main() {
     let dispatchers = setup(&mut conn, problems, claimers);
     let keys = JwtKeys::new(&Secret::new(secret));
     let clock = Clock::system();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(claimers).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(claimers)
+        .build()
+        .unwrap();
     println!("queue of {problems} problems, {claimers} claimers, {limit} item(s) per claim");
 
     let started = Instant::now();
@@ -149,7 +164,8 @@ async fn main() {
     }
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort();
-    let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    let pick =
+        |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
     let distinct: HashSet<&String> = claimed.iter().collect();
     println!(
         "claims {:>6} requests in {:>6.2} s = {:>6.0} req/s ({:>6.0} items/s)   p50 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.2} ms   failed {}",

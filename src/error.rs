@@ -276,6 +276,12 @@ const CONSTRAINTS: &[(&str, StatusCode, &str, &str)] = &[
         "assignment.days_out_of_order",
         "结束日期不能早于开始日期",
     ),
+    (
+        "problems_category_known",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "problem.unknown_category",
+        "问题类别不存在",
+    ),
 ];
 
 impl From<DieselError> for AppError {

@@ -93,7 +93,10 @@ async fn serve() -> anyhow::Result<()> {
     let state = actix_web::web::Data::new(AppState::new(settings, pool, Clock::system())?);
     let learner = state.clone();
     let learned = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<usize> {
-        let mut conn = learner.pool.get().context("connecting to PostgreSQL (DATABASE_URL)")?;
+        let mut conn = learner
+            .pool
+            .get()
+            .context("connecting to PostgreSQL (DATABASE_URL)")?;
         Ok(learner.classifier.learn_from_history(&mut conn)?)
     })
     .await??;

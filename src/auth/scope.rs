@@ -146,7 +146,11 @@ pub fn record_scope(conn: &mut PgConnection, caller: &Caller) -> Result<RecordSc
 /// department, an officer of its enterprise (assigned, or who filed it) and its enterprise's
 /// contact. What the caller may do to the problem is decided from these alone
 /// (`domain::lifecycle`); a caller with none that cannot read it either gets 404.
-pub fn roles_toward_problem(conn: &mut PgConnection, caller: &Caller, problem: &Problem) -> Result<Vec<Role>, AppError> {
+pub fn roles_toward_problem(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    problem: &Problem,
+) -> Result<Vec<Role>, AppError> {
     let mut roles = Vec::new();
     if caller.has(Role::Dispatcher) && RegionScope::of(conn, caller)?.contains(conn, &problem.region_code)? {
         roles.push(Role::Dispatcher);
@@ -155,7 +159,8 @@ pub fn roles_toward_problem(conn: &mut PgConnection, caller: &Caller, problem: &
         roles.push(Role::Department);
     }
     if caller.has(Role::Officer)
-        && (problem.reporter_id == caller.user_id || is_assigned(conn, caller.user_id, problem.enterprise_id)?)
+        && (problem.reporter_id == caller.user_id
+            || is_assigned(conn, caller.user_id, problem.enterprise_id)?)
     {
         roles.push(Role::Officer);
     }
@@ -166,7 +171,11 @@ pub fn roles_toward_problem(conn: &mut PgConnection, caller: &Caller, problem: &
 }
 
 /// Whether the caller may read the problem at all.
-pub fn can_see_problem(conn: &mut PgConnection, caller: &Caller, problem: &Problem) -> Result<bool, AppError> {
+pub fn can_see_problem(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    problem: &Problem,
+) -> Result<bool, AppError> {
     if !roles_toward_problem(conn, caller, problem)?.is_empty() {
         return Ok(true);
     }

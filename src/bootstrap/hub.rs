@@ -40,7 +40,8 @@ const CLERKS: &[(&str, &str)] = &[
 ];
 
 fn caller(conn: &mut PgConnection, username: &str) -> anyhow::Result<Caller> {
-    let user = User::find_by_username(conn, username)?.ok_or_else(|| anyhow!("demo user {username} missing"))?;
+    let user =
+        User::find_by_username(conn, username)?.ok_or_else(|| anyhow!("demo user {username} missing"))?;
     Ok(Caller {
         user_id: user.id,
         roles: user.roles.iter().filter_map(|r| r.parse::<Role>().ok()).collect(),
@@ -68,7 +69,12 @@ pub fn seed(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
     let dispatcher = caller(conn, "hub.dispatcher")?;
     let filed: Vec<(Uuid, String, DateTime<Utc>, Uuid)> = problems::table
         .order(problems::created_at)
-        .select((problems::id, problems::description, problems::created_at, problems::reporter_id))
+        .select((
+            problems::id,
+            problems::description,
+            problems::created_at,
+            problems::reporter_id,
+        ))
         .load(conn)?;
     let mut first_of_kind: Option<Uuid> = None;
     for (i, (id, description, created_at, reporter)) in filed.into_iter().enumerate() {
@@ -109,15 +115,42 @@ pub fn seed(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
         match stage {
             2 => {} // assigned, not yet signed for: overdue for contact after three working days
             3 => {
-                actions::give_back(conn, Acting { caller: &clerk, now: when(20) }, id, Some("不属于本部门职责，请重新交办")).map_err(err)?;
+                actions::give_back(
+                    conn,
+                    Acting {
+                        caller: &clerk,
+                        now: when(20),
+                    },
+                    id,
+                    Some("不属于本部门职责，请重新交办"),
+                )
+                .map_err(err)?;
             }
             _ => {
-                actions::accept(conn, Acting { caller: &clerk, now: when(20) }, id, None).map_err(err)?;
+                actions::accept(
+                    conn,
+                    Acting {
+                        caller: &clerk,
+                        now: when(20),
+                    },
+                    id,
+                    None,
+                )
+                .map_err(err)?;
                 if stage == 4 {
                     continue; // in progress
                 }
-                actions::respond(conn, Acting { caller: &clerk, now: when(40) }, id, Some("已联系企业并办结相关事项"), Outcome::Resolved)
-                    .map_err(err)?;
+                actions::respond(
+                    conn,
+                    Acting {
+                        caller: &clerk,
+                        now: when(40),
+                    },
+                    id,
+                    Some("已联系企业并办结相关事项"),
+                    Outcome::Resolved,
+                )
+                .map_err(err)?;
                 if stage == 5 {
                     continue; // responded, waiting for a rating
                 }
@@ -128,9 +161,28 @@ pub fn seed(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
                 } else {
                     Rating::Satisfied
                 };
-                actions::evaluate(conn, Acting { caller: &officer, now: when(44) }, id, rating, Some("感谢部门支持")).map_err(err)?;
+                actions::evaluate(
+                    conn,
+                    Acting {
+                        caller: &officer,
+                        now: when(44),
+                    },
+                    id,
+                    rating,
+                    Some("感谢部门支持"),
+                )
+                .map_err(err)?;
                 if stage == 7 {
-                    actions::close(conn, Acting { caller: &dispatcher, now: when(46) }, id, None).map_err(err)?;
+                    actions::close(
+                        conn,
+                        Acting {
+                            caller: &dispatcher,
+                            now: when(46),
+                        },
+                        id,
+                        None,
+                    )
+                    .map_err(err)?;
                 }
             }
         }

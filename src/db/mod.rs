@@ -64,7 +64,8 @@ pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("applying migrations")?;
     let mut done: Vec<String> = applied.iter().map(|v| v.to_string()).collect();
-    let installed = models::calendar::CalendarYear::install_shipped(conn).context("installing the shipped calendar")?;
+    let installed =
+        models::calendar::CalendarYear::install_shipped(conn).context("installing the shipped calendar")?;
     done.extend(installed.iter().map(|year| format!("calendar {year}")));
     Ok(done)
 }

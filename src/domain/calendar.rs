@@ -237,8 +237,10 @@ impl YearSchedule {
         if days.len() > MAX_DAYS {
             errors.push(FieldError::new("days", "节假日和调休日期过多"));
         }
-        let (Some(first), Some(last)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31))
-        else {
+        let (Some(first), Some(last)) = (
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year, 12, 31),
+        ) else {
             return Err(vec![FieldError::new("year", "年份无效")]);
         };
         let mut seen = std::collections::HashSet::new();
@@ -255,7 +257,10 @@ impl YearSchedule {
             }
             let name = day.name.trim().to_owned();
             if name.is_empty() || name.chars().count() > MAX_NAME {
-                errors.push(FieldError::new(&format!("days[{i}].name"), "节日名称不能为空，且不超过20字"));
+                errors.push(FieldError::new(
+                    &format!("days[{i}].name"),
+                    "节日名称不能为空，且不超过20字",
+                ));
             }
             clean.push(SpecialDay { name, ..day });
         }
@@ -293,7 +298,10 @@ fn date(s: &str) -> Option<NaiveDate> {
 impl Calendar {
     /// Builds a calendar from year schedules; a later year's entry wins for a day that two
     /// schedules list.
-    pub fn from_schedules<'a>(version: i64, schedules: impl IntoIterator<Item = &'a YearSchedule>) -> Calendar {
+    pub fn from_schedules<'a>(
+        version: i64,
+        schedules: impl IntoIterator<Item = &'a YearSchedule>,
+    ) -> Calendar {
         let mut calendar = Calendar {
             version,
             ..Calendar::default()
@@ -454,12 +462,18 @@ mod tests {
         )
         .expect_err("invalid");
         let fields: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
-        assert_eq!(fields, vec!["days[1].date", "days[2].kind", "days[3].date", "days[4].name"]);
+        assert_eq!(
+            fields,
+            vec!["days[1].date", "days[2].kind", "days[3].date", "days[4].name"]
+        );
 
         let ok = YearSchedule::validate(
             2027,
             " 通知 ",
-            vec![day("2027-02-06", DayKind::Workday, "春节"), day("2027-01-01", DayKind::Holiday, "元旦")],
+            vec![
+                day("2027-02-06", DayKind::Workday, "春节"),
+                day("2027-01-01", DayKind::Holiday, "元旦"),
+            ],
         )
         .expect("valid");
         assert_eq!(ok.notice, "通知");

@@ -66,7 +66,10 @@ pub fn validate_all(items: Vec<CategoryInput>) -> Result<Vec<CategoryInput>, Vec
             errors.push(FieldError::new(&field("name"), "名称不能为空，且不超过20字"));
         }
         if !(1..=max_due).contains(&item.due_working_days) {
-            errors.push(FieldError::new(&field("due_working_days"), "办理时限应为1–250个工作日"));
+            errors.push(FieldError::new(
+                &field("due_working_days"),
+                "办理时限应为1–250个工作日",
+            ));
         }
         if !(1..=item.due_working_days.max(1)).contains(&item.urgent_due_working_days) {
             errors.push(FieldError::new(

@@ -105,7 +105,8 @@ pub fn missed_windows(calendar: &Calendar, waiting: &Waiting, now: DateTime<Utc>
     }
     if now > waiting.due_at {
         missed.push(EscalationReason::ResponseOverdue);
-        let (still_day, _) = calendar.add_working_days(local_date(waiting.due_at), STILL_OVERDUE_WORKING_DAYS);
+        let (still_day, _) =
+            calendar.add_working_days(local_date(waiting.due_at), STILL_OVERDUE_WORKING_DAYS);
         if now > end_of_day(still_day) {
             missed.push(EscalationReason::StillOverdue);
         }
@@ -144,7 +145,10 @@ mod tests {
         // 2026-11-19T23:30Z is Friday 07:30 in China: Friday is day 0, not Thursday.
         let deadlines = on_assignment(Calendar::shipped(), at("2026-11-19T23:30:00Z"), 1);
         assert_eq!(deadlines.due_at, at("2026-11-23T23:59:59+08:00"));
-        assert_eq!(deadlines.contact_due_at, deadlines.due_at, "never later than the due date");
+        assert_eq!(
+            deadlines.contact_due_at, deadlines.due_at,
+            "never later than the due date"
+        );
     }
 
     #[test]
@@ -164,13 +168,19 @@ mod tests {
         };
         assert!(missed_windows(calendar, &waiting, at("2026-11-25T23:59:59+08:00")).is_empty());
         use EscalationReason::*;
-        assert_eq!(missed_windows(calendar, &waiting, at("2026-11-26T00:00:00+08:00")), vec![ContactOverdue]);
+        assert_eq!(
+            missed_windows(calendar, &waiting, at("2026-11-26T00:00:00+08:00")),
+            vec![ContactOverdue]
+        );
         assert_eq!(
             missed_windows(calendar, &waiting, at("2026-12-05T09:00:00+08:00")),
             vec![ContactOverdue, ResponseOverdue]
         );
         // Five working days after Friday 4 December: Friday 11 December.
-        assert_eq!(missed_windows(calendar, &waiting, at("2026-12-11T20:00:00+08:00")).len(), 2);
+        assert_eq!(
+            missed_windows(calendar, &waiting, at("2026-12-11T20:00:00+08:00")).len(),
+            2
+        );
         assert_eq!(
             missed_windows(calendar, &waiting, at("2026-12-12T00:00:01+08:00")),
             vec![ContactOverdue, ResponseOverdue, StillOverdue]
@@ -189,7 +199,15 @@ mod tests {
     fn an_unrated_response_may_be_closed_after_five_working_days() {
         let calendar = Calendar::shipped();
         let responded = at("2026-11-20T10:00:00+08:00");
-        assert!(!unrated_window_over(calendar, responded, at("2026-11-27T23:00:00+08:00")));
-        assert!(unrated_window_over(calendar, responded, at("2026-11-28T00:00:01+08:00")));
+        assert!(!unrated_window_over(
+            calendar,
+            responded,
+            at("2026-11-27T23:00:00+08:00")
+        ));
+        assert!(unrated_window_over(
+            calendar,
+            responded,
+            at("2026-11-28T00:00:01+08:00")
+        ));
     }
 }

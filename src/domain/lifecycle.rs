@@ -181,7 +181,9 @@ impl Action {
             | Action::Assign
             | Action::Close { .. }
             | Action::DecideExtension => &[Role::Dispatcher],
-            Action::Accept | Action::Return | Action::Respond | Action::RequestExtension => &[Role::Department],
+            Action::Accept | Action::Return | Action::Respond | Action::RequestExtension => {
+                &[Role::Department]
+            }
             Action::ResolveOnSite => &[Role::Officer],
             Action::Evaluate(_) => &[Role::Enterprise, Role::Officer],
         }
@@ -319,7 +321,11 @@ mod tests {
     #[test]
     fn any_one_related_role_suffices_and_none_is_forbidden() {
         assert_eq!(
-            transition(Responded, Action::Evaluate(Rating::Satisfied), &[Role::Department, Role::Officer]),
+            transition(
+                Responded,
+                Action::Evaluate(Rating::Satisfied),
+                &[Role::Department, Role::Officer]
+            ),
             Ok(Evaluated)
         );
         assert_eq!(transition(Submitted, Action::Triage, &[]), F);
@@ -329,7 +335,10 @@ mod tests {
     fn closed_and_merged_are_final() {
         for action in Action::ALL {
             for from in [Closed, Merged] {
-                assert!(transition(from, action, action.roles()).is_err(), "{action:?} from {from}");
+                assert!(
+                    transition(from, action, action.roles()).is_err(),
+                    "{action:?} from {from}"
+                );
             }
         }
     }

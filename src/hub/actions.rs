@@ -110,7 +110,11 @@ fn commit(
         ..effect.change
     };
     let updated = Problem::apply(conn, problem.id, &change)?;
-    let first = (effect.event.unwrap_or(action.event()), effect.note, effect.details);
+    let first = (
+        effect.event.unwrap_or(action.event()),
+        effect.note,
+        effect.details,
+    );
     for (event_type, note, details) in std::iter::once(first).chain(effect.then) {
         ProblemEvent::append(
             conn,
@@ -129,7 +133,11 @@ fn commit(
 }
 
 /// Trims a free-text field and checks it is present (when `required`) and not too long.
-pub fn note_text(field: &'static str, text: Option<&str>, required: bool) -> Result<Option<String>, AppError> {
+pub fn note_text(
+    field: &'static str,
+    text: Option<&str>,
+    required: bool,
+) -> Result<Option<String>, AppError> {
     let text = text.map(str::trim).filter(|t| !t.is_empty());
     match text {
         None if required => Err(invalid(field, "不能为空")),
@@ -156,9 +164,15 @@ pub fn triage(
 ) -> Result<Problem, AppError> {
     let (problem, to, role) = check(conn, acting, id, Action::Triage)?;
     let category = Category::find_active(conn, category)?.ok_or_else(|| {
-        AppError::unprocessable("problem.unknown_category", format!("类别 {category} 不存在或已停用"))
+        AppError::unprocessable(
+            "problem.unknown_category",
+            format!("类别 {category} 不存在或已停用"),
+        )
     })?;
-    let urgency = urgency.map(Urgency::as_str).unwrap_or(problem.urgency.as_str()).to_owned();
+    let urgency = urgency
+        .map(Urgency::as_str)
+        .unwrap_or(problem.urgency.as_str())
+        .to_owned();
     let effect = Effect {
         change: ProblemChange {
             category: Some(Some(&category.code)),
@@ -203,7 +217,12 @@ fn deadline_details(deadlines: &Deadlines, days: u32) -> Value {
 
 /// The columns of a new round of deadlines: contact and due dates counted on the stored
 /// calendar, escalation starting over.
-fn new_round<'a>(problem: &Problem, deadlines: &Deadlines, days: u32, now: DateTime<Utc>) -> ProblemChange<'a> {
+fn new_round<'a>(
+    problem: &Problem,
+    deadlines: &Deadlines,
+    days: u32,
+    now: DateTime<Utc>,
+) -> ProblemChange<'a> {
     ProblemChange {
         assigned_at: Some(now),
         due_working_days: Some(days as i32),
@@ -233,7 +252,9 @@ pub fn assign(
     let instructions = note_text("instructions", instructions, false)?;
     let department = Unit::find(conn, department_id)?
         .filter(|u| UnitKind::parse(&u.kind) == Some(UnitKind::Department))
-        .ok_or_else(|| AppError::unprocessable("problem.unknown_department", "承办部门不存在或不是职能部门"))?;
+        .ok_or_else(|| {
+            AppError::unprocessable("problem.unknown_department", "承办部门不存在或不是职能部门")
+        })?;
     if !department_serves(conn, acting, &department, &problem.region_code)? {
         return Err(AppError::unprocessable(
             "problem.unknown_department",
@@ -291,7 +312,12 @@ pub fn assign(
 /// 合并: a duplicate folds into another open problem of the dispatcher's region (共性问题).
 pub fn merge(conn: &mut PgConnection, acting: Acting, id: Uuid, into_id: Uuid) -> Result<Problem, AppError> {
     let (problem, to, role) = check(conn, acting, id, Action::Merge)?;
-    let target_invalid = || AppError::unprocessable("problem.merge_target_invalid", "只能合并到本辖区内另一个未办结的问题");
+    let target_invalid = || {
+        AppError::unprocessable(
+            "problem.merge_target_invalid",
+            "只能合并到本辖区内另一个未办结的问题",
+        )
+    };
     if into_id == id {
         return Err(target_invalid());
     }
@@ -327,7 +353,12 @@ pub fn merge(conn: &mut PgConnection, acting: Acting, id: Uuid, into_id: Uuid) -
 }
 
 /// 签收: the department takes the problem; signing for it counts as contacting the enterprise.
-pub fn accept(conn: &mut PgConnection, acting: Acting, id: Uuid, note: Option<&str>) -> Result<Problem, AppError> {
+pub fn accept(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    note: Option<&str>,
+) -> Result<Problem, AppError> {
     let (problem, to, role) = check(conn, acting, id, Action::Accept)?;
     let note = note_text("note", note, false)?;
     let effect = Effect {
@@ -342,7 +373,12 @@ pub fn accept(conn: &mut PgConnection, acting: Acting, id: Uuid, note: Option<&s
 }
 
 /// 退回: not this department's remit; back in the hub's queue with the reason.
-pub fn give_back(conn: &mut PgConnection, acting: Acting, id: Uuid, reason: Option<&str>) -> Result<Problem, AppError> {
+pub fn give_back(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    reason: Option<&str>,
+) -> Result<Problem, AppError> {
     let (problem, to, role) = check(conn, acting, id, Action::Return)?;
     let reason = note_text("reason", reason, true)?;
     let effect = Effect {
@@ -371,7 +407,9 @@ pub fn respond(
             ..ProblemChange::default()
         },
         note: resolution.clone(),
-        details: Some(json!({ "outcome": outcome.as_str(), "on_time": problem.due_at.is_none_or(|due| acting.now <= due) })),
+        details: Some(
+            json!({ "outcome": outcome.as_str(), "on_time": problem.due_at.is_none_or(|due| acting.now <= due) }),
+        ),
         ..Effect::default()
     };
     commit(conn, acting, &problem, Action::Respond, to, role, effect)
@@ -446,7 +484,12 @@ pub fn evaluate(
 
 /// 销号: the hub closes a rated problem, or one whose response waited five working days
 /// without a rating.
-pub fn close(conn: &mut PgConnection, acting: Acting, id: Uuid, note: Option<&str>) -> Result<Problem, AppError> {
+pub fn close(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    note: Option<&str>,
+) -> Result<Problem, AppError> {
     let current = Problem::find(conn, id)?.ok_or(AppError::NotFound)?;
     let calendar = CalendarYear::load(conn)?;
     let unrated_window_over = current
@@ -477,9 +520,9 @@ pub fn request_extension(
 ) -> Result<Problem, AppError> {
     let (problem, to, role) = check(conn, acting, id, Action::RequestExtension)?;
     let reason = note_text("reason", reason, true)?.unwrap_or_default();
-    let due_at = problem
-        .due_at
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("problem {id} with a department has no due date")))?;
+    let due_at = problem.due_at.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("problem {id} with a department has no due date"))
+    })?;
     if requested_due_at <= due_at {
         return Err(invalid("requested_due_at", "申请的新时限应晚于当前办理时限"));
     }
@@ -497,7 +540,9 @@ pub fn request_extension(
     .ok_or_else(|| AppError::conflict("extension.pending", "已有待审批的延期申请"))?;
     let effect = Effect {
         note: Some(reason),
-        details: Some(json!({ "extension_id": extension.id, "requested_due_at": requested_due_at, "previous_due_at": due_at })),
+        details: Some(
+            json!({ "extension_id": extension.id, "requested_due_at": requested_due_at, "previous_due_at": due_at }),
+        ),
         ..Effect::default()
     };
     commit(conn, acting, &problem, Action::RequestExtension, to, role, effect)
@@ -515,7 +560,14 @@ pub fn decide_extension(
     let note = note_text("note", note, false)?;
     let pending = Extension::pending(conn, id)?
         .ok_or_else(|| AppError::conflict("extension.none_pending", "该问题没有待审批的延期申请"))?;
-    let decided = Extension::decide(conn, pending.id, approve, acting.caller.user_id, acting.now, note.as_deref())?;
+    let decided = Extension::decide(
+        conn,
+        pending.id,
+        approve,
+        acting.caller.user_id,
+        acting.now,
+        note.as_deref(),
+    )?;
     let effect = Effect {
         change: ProblemChange {
             due_at: approve.then_some(decided.requested_due_at),

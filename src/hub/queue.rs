@@ -38,11 +38,13 @@ pub fn page(
         .into_boxed();
     if let Some((urgency, at, id)) = after {
         query = query.filter(
-            problems::urgency.lt(urgency.clone()).or(problems::urgency.eq(urgency).and(
-                problems::created_at
-                    .gt(at)
-                    .or(problems::created_at.eq(at).and(problems::id.gt(id))),
-            )),
+            problems::urgency
+                .lt(urgency.clone())
+                .or(problems::urgency.eq(urgency).and(
+                    problems::created_at
+                        .gt(at)
+                        .or(problems::created_at.eq(at).and(problems::id.gt(id))),
+                )),
         );
     }
     query.load(conn)
@@ -106,7 +108,11 @@ pub struct Similar {
 
 /// For each item, up to three open problems of other enterprises in the subtree that read
 /// alike, most alike first.
-pub fn similar_to(conn: &mut PgConnection, root_path: &str, items: &[Problem]) -> QueryResult<Vec<Vec<Similar>>> {
+pub fn similar_to(
+    conn: &mut PgConnection,
+    root_path: &str,
+    items: &[Problem],
+) -> QueryResult<Vec<Vec<Similar>>> {
     if items.is_empty() {
         return Ok(Vec::new());
     }

@@ -72,7 +72,8 @@ pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Pass> {
                 if !Escalation::record(conn, problem.id, problem.deadline_round, level, reason, now)? {
                     continue;
                 }
-                let details = json!({ "level": level, "reason": reason.as_str(), "round": problem.deadline_round });
+                let details =
+                    json!({ "level": level, "reason": reason.as_str(), "round": problem.deadline_round });
                 ProblemEvent::append(
                     conn,
                     &NewEvent {
@@ -131,7 +132,11 @@ fn note(level: i16) -> &'static str {
 }
 
 /// Who hears of an escalation to `level`: (unit, audience).
-fn recipients(conn: &mut PgConnection, problem: &Problem, level: i16) -> QueryResult<Vec<(Option<Uuid>, &'static str)>> {
+fn recipients(
+    conn: &mut PgConnection,
+    problem: &Problem,
+    level: i16,
+) -> QueryResult<Vec<(Option<Uuid>, &'static str)>> {
     let department = problem.department_id;
     Ok(match level {
         1 => vec![(department, "department")],
@@ -148,7 +153,9 @@ fn recipients(conn: &mut PgConnection, problem: &Problem, level: i16) -> QueryRe
                 // Recorded all the same: the sender falls back to the region's dispatchers.
                 vec![(None, "hub_leadership")]
             } else {
-                hubs.into_iter().map(|hub| (Some(hub), "hub_leadership")).collect()
+                hubs.into_iter()
+                    .map(|hub| (Some(hub), "hub_leadership"))
+                    .collect()
             }
         }
     })

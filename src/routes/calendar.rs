@@ -25,7 +25,10 @@ const MAX_DAYS: u32 = 1000;
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         // Before `{year}`, which would otherwise take "add-working-days" for a year.
-        get("/api/v1/calendar/add-working-days", web::get().to(add_working_days)),
+        get(
+            "/api/v1/calendar/add-working-days",
+            web::get().to(add_working_days),
+        ),
         get("/api/v1/calendar/{year}", web::get().to(get_year)),
         put("/api/v1/calendar/{year}", web::put().to(put_year)),
     ]

@@ -15,6 +15,7 @@ use crate::auth::{AuthUser, Caller};
 use crate::cache::counters::{self, Metric};
 use crate::clock::wire_time;
 use crate::db;
+use crate::db::models::calendar::CalendarYear;
 use crate::db::models::daily_report::{DailyReport, ReportFilter};
 use crate::db::models::enterprise::Enterprise;
 use crate::db::models::missing::{MissingReport, MissingScope};
@@ -22,7 +23,6 @@ use crate::db::models::problem::{Filing, Problem};
 use crate::db::models::region::Region;
 use crate::db::models::unit::Unit;
 use crate::db::models::Page;
-use crate::db::models::calendar::CalendarYear;
 use crate::domain::daily_report::{self, Production, ReportInput, ValidReport};
 use crate::domain::role::Role;
 use crate::error::AppError;
@@ -116,7 +116,10 @@ async fn put_daily_report(
     let input = body.into_inner();
     let content = input.validate().map_err(invalid_fields)?;
     let problems: Vec<_> = input.problems.iter().filter_map(|p| p.validate().ok()).collect();
-    let suggestions: Vec<_> = problems.iter().map(|p| state.classifier.suggest(&p.description)).collect();
+    let suggestions: Vec<_> = problems
+        .iter()
+        .map(|p| state.classifier.suggest(&p.description))
+        .collect();
     let now = state.clock.now();
     let officer_id = officer.caller.user_id;
     let (stored, filed) = db::run(&state.pool, move |conn| {
@@ -430,7 +433,9 @@ async fn missing_daily_reports(
             "催报名单仅对单位管理员和调度员开放",
         ));
     }
-    let working_day = db::run(&state.pool, |conn| Ok(CalendarYear::load(conn)?)).await?.is_working_day(day);
+    let working_day = db::run(&state.pool, |conn| Ok(CalendarYear::load(conn)?))
+        .await?
+        .is_working_day(day);
     if !working_day {
         return Ok(HttpResponse::Ok().json(MissingResponse {
             day,

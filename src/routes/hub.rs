@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::problems::ProblemDto;
 use super::{get, invalid_cursor, post, Endpoint, ListResponse, PageParams};
-use crate::auth::scope::RegionScope;
 use crate::auth::extractors::AuthDispatcher;
+use crate::auth::scope::RegionScope;
 use crate::db;
 use crate::db::models::problem::Problem;
 use crate::db::models::Page;
@@ -103,7 +103,10 @@ async fn claim(
     let ClaimRequest { limit, lease_seconds } = body.into_inner();
     let limit = limit.unwrap_or(DEFAULT_CLAIM);
     if !(1..=MAX_CLAIM).contains(&limit) {
-        return Err(AppError::unprocessable("validation.failed", format!("limit 应在 1 到 {MAX_CLAIM} 之间")));
+        return Err(AppError::unprocessable(
+            "validation.failed",
+            format!("limit 应在 1 到 {MAX_CLAIM} 之间"),
+        ));
     }
     let lease = lease_seconds.unwrap_or(DEFAULT_LEASE_SECONDS);
     if !(MIN_LEASE_SECONDS..=MAX_LEASE_SECONDS).contains(&lease) {
@@ -117,7 +120,14 @@ async fn claim(
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
             let scope = RegionScope::of(conn, &caller)?;
-            let claimed = queue::claim(conn, &scope.root_path, caller.user_id, now, Duration::seconds(lease), limit)?;
+            let claimed = queue::claim(
+                conn,
+                &scope.root_path,
+                caller.user_id,
+                now,
+                Duration::seconds(lease),
+                limit,
+            )?;
             // Without `similar`: a claim is the hot path of a busy queue, and the queue list
             // and each problem's page show them.
             let items = claimed.into_iter().map(|p| ProblemDto::summary(p, now)).collect();

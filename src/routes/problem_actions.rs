@@ -31,12 +31,24 @@ pub fn endpoints() -> Vec<Endpoint> {
         post("/api/v1/problems/{id}/accept", web::post().to(accept)),
         post("/api/v1/problems/{id}/return", web::post().to(give_back)),
         post("/api/v1/problems/{id}/respond", web::post().to(respond)),
-        post("/api/v1/problems/{id}/resolve-on-site", web::post().to(resolve_on_site)),
+        post(
+            "/api/v1/problems/{id}/resolve-on-site",
+            web::post().to(resolve_on_site),
+        ),
         post("/api/v1/problems/{id}/evaluate", web::post().to(evaluate)),
         post("/api/v1/problems/{id}/close", web::post().to(close)),
-        post("/api/v1/problems/{id}/extension", web::post().to(request_extension)),
-        post("/api/v1/problems/{id}/extension/approve", web::post().to(approve_extension)),
-        post("/api/v1/problems/{id}/extension/refuse", web::post().to(refuse_extension)),
+        post(
+            "/api/v1/problems/{id}/extension",
+            web::post().to(request_extension),
+        ),
+        post(
+            "/api/v1/problems/{id}/extension/approve",
+            web::post().to(approve_extension),
+        ),
+        post(
+            "/api/v1/problems/{id}/extension/refuse",
+            web::post().to(refuse_extension),
+        ),
     ]
 }
 

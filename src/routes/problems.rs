@@ -13,17 +13,17 @@ use crate::auth::AuthUser;
 use crate::cache::counters::{self, Metric};
 use crate::clock::{local_day, wire_time};
 use crate::db;
-use crate::db::models::enterprise::Enterprise;
 use crate::db::models::category::Category;
+use crate::db::models::enterprise::Enterprise;
 use crate::db::models::extension::Extension;
 use crate::db::models::problem::{Filing, Problem, ProblemEvent, ProblemFilter};
 use crate::db::models::region::Region;
 use crate::db::models::Page;
 use crate::domain::lifecycle::Status;
 use crate::domain::problem::NewProblemInput;
-use crate::hub::queue::Similar;
 use crate::domain::role::Role;
 use crate::error::AppError;
+use crate::hub::queue::Similar;
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::invalid_fields;
 use crate::state::AppState;
@@ -244,9 +244,15 @@ async fn create_problem(
     if let Some(code) = &problem.category {
         // The reporter's own choice must name a category the hub uses.
         let code = code.clone();
-        let known = db::run(&state.pool, move |conn| Ok(Category::find_active(conn, &code)?.is_some())).await?;
+        let known = db::run(&state.pool, move |conn| {
+            Ok(Category::find_active(conn, &code)?.is_some())
+        })
+        .await?;
         if !known {
-            return Err(AppError::unprocessable("problem.unknown_category", "类别不存在或已停用"));
+            return Err(AppError::unprocessable(
+                "problem.unknown_category",
+                "类别不存在或已停用",
+            ));
         }
     }
     let suggestion = state.classifier.suggest(&problem.description);

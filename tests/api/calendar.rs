@@ -55,15 +55,49 @@ mod endpoints {
         let app = spawn_app().await;
         app.seed_demo();
         let zhang = app.token("officer.zhang").await;
-        let added = app.get("/api/v1/calendar/add-working-days?from=2026-09-30&days=3", Some(&zhang)).await;
+        let added = app
+            .get(
+                "/api/v1/calendar/add-working-days?from=2026-09-30&days=3",
+                Some(&zhang),
+            )
+            .await;
         assert_eq!(added.status, 200, "{}", added.text);
         assert_eq!(added.body["date"], "2026-10-10");
         assert_eq!(added.body["provisional"], false);
-        let beyond = app.get("/api/v1/calendar/add-working-days?from=2026-12-30&days=3", Some(&zhang)).await;
-        assert_eq!((beyond.body["date"].as_str(), beyond.body["provisional"].as_bool()), (Some("2027-01-04"), Some(true)));
-        assert_eq!(app.get("/api/v1/calendar/add-working-days?from=2026-13-01&days=3", Some(&zhang)).await.status, 400);
-        assert_eq!(app.get("/api/v1/calendar/add-working-days?from=2026-09-30&days=-1", Some(&zhang)).await.status, 400);
-        assert_eq!(app.get("/api/v1/calendar/add-working-days?from=2026-09-30&days=3", None).await.status, 401);
+        let beyond = app
+            .get(
+                "/api/v1/calendar/add-working-days?from=2026-12-30&days=3",
+                Some(&zhang),
+            )
+            .await;
+        assert_eq!(
+            (beyond.body["date"].as_str(), beyond.body["provisional"].as_bool()),
+            (Some("2027-01-04"), Some(true))
+        );
+        assert_eq!(
+            app.get(
+                "/api/v1/calendar/add-working-days?from=2026-13-01&days=3",
+                Some(&zhang)
+            )
+            .await
+            .status,
+            400
+        );
+        assert_eq!(
+            app.get(
+                "/api/v1/calendar/add-working-days?from=2026-09-30&days=-1",
+                Some(&zhang)
+            )
+            .await
+            .status,
+            400
+        );
+        assert_eq!(
+            app.get("/api/v1/calendar/add-working-days?from=2026-09-30&days=3", None)
+                .await
+                .status,
+            401
+        );
     }
 
     #[tokio::test]
@@ -82,10 +116,22 @@ mod endpoints {
             .filter(|d| d["name"] == "国庆节")
             .map(|d| d["date"].as_str().expect("date"))
             .collect();
-        assert!(national_day.contains(&"2026-10-01") && national_day.contains(&"2026-10-10"), "{national_day:?}");
+        assert!(
+            national_day.contains(&"2026-10-01") && national_day.contains(&"2026-10-10"),
+            "{national_day:?}"
+        );
         let unpublished = app.get("/api/v1/calendar/2027", Some(&dispatcher)).await;
-        assert_eq!((unpublished.body["published"].as_bool(), unpublished.body["days"].as_array().map(Vec::len)), (Some(false), Some(0)));
-        assert_eq!(app.get("/api/v1/calendar/1900", Some(&dispatcher)).await.status, 404);
+        assert_eq!(
+            (
+                unpublished.body["published"].as_bool(),
+                unpublished.body["days"].as_array().map(Vec::len)
+            ),
+            (Some(false), Some(0))
+        );
+        assert_eq!(
+            app.get("/api/v1/calendar/1900", Some(&dispatcher)).await.status,
+            404
+        );
 
         let schedule = json!({
             "notice": "国办发明电〔2026〕测试号",
@@ -96,23 +142,48 @@ mod endpoints {
                 {"date": "2027-02-20", "kind": "workday", "name": "春节"}
             ]
         });
-        assert_eq!(app.put("/api/v1/calendar/2027", Some(&dispatcher), schedule.clone()).await.status, 403);
+        assert_eq!(
+            app.put("/api/v1/calendar/2027", Some(&dispatcher), schedule.clone())
+                .await
+                .status,
+            403
+        );
         let admin = app.token("demo.admin").await;
         let invalid = app
-            .put("/api/v1/calendar/2027", Some(&admin), json!({"notice": "x", "days": [{"date": "2027-03-03", "kind": "workday", "name": "春节"}]}))
+            .put(
+                "/api/v1/calendar/2027",
+                Some(&admin),
+                json!({"notice": "x", "days": [{"date": "2027-03-03", "kind": "workday", "name": "春节"}]}),
+            )
             .await;
         assert_eq!((invalid.status, invalid.code()), (422, "validation.failed"));
-        assert_eq!(invalid.body["error"]["details"]["errors"][0]["column"], "days[0].kind");
-        let before = app.get("/api/v1/calendar/add-working-days?from=2026-12-30&days=3", Some(&admin)).await;
+        assert_eq!(
+            invalid.body["error"]["details"]["errors"][0]["column"],
+            "days[0].kind"
+        );
+        let before = app
+            .get(
+                "/api/v1/calendar/add-working-days?from=2026-12-30&days=3",
+                Some(&admin),
+            )
+            .await;
         let published = app.put("/api/v1/calendar/2027", Some(&admin), schedule).await;
         assert_eq!(published.status, 200, "{}", published.text);
         assert_eq!(published.body["source"], "uploaded");
         assert_eq!(published.body["days"].as_array().map(Vec::len), Some(4));
         // Counted with the new schedule: 1 January is now a holiday, and no longer provisional.
-        let after = app.get("/api/v1/calendar/add-working-days?from=2026-12-30&days=3", Some(&admin)).await;
+        let after = app
+            .get(
+                "/api/v1/calendar/add-working-days?from=2026-12-30&days=3",
+                Some(&admin),
+            )
+            .await;
         assert_eq!(after.body["date"], "2027-01-05");
         assert_eq!(after.body["provisional"], false);
         assert!(after.body["calendar_version"].as_i64() > before.body["calendar_version"].as_i64());
-        assert_eq!(app.count("SELECT count(*) AS n FROM audit_log WHERE action = 'calendar.replace'"), 1);
+        assert_eq!(
+            app.count("SELECT count(*) AS n FROM audit_log WHERE action = 'calendar.replace'"),
+            1
+        );
     }
 }

@@ -344,3 +344,32 @@ async fn me_enterprises_shows_todays_state_per_enterprise() {
     assert_eq!(crrc["sign_in"]["within_geofence"], true);
     assert_eq!(crrc["report"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_report_naming_an_unknown_category_is_refused_whole() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let enterprise = app.crrc().await;
+    let zhang = app.token("officer.zhang").await;
+    let mut body = report("走访");
+    body["problems"] = json!([
+        {"description": "厂区道路需要维修", "category": "logistics"},
+        {"description": "招工难", "category": "nonsense"}
+    ]);
+    let refused = app
+        .put(
+            &format!("/api/v1/daily-reports/{enterprise}/2026-11-20"),
+            Some(&zhang),
+            body,
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (422, "problem.unknown_category"),
+        "{}",
+        refused.text
+    );
+    // Nothing half-written: neither the report nor its first problem.
+    assert_eq!(app.count("SELECT count(*) AS n FROM daily_reports"), 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM problems"), 0);
+}

@@ -364,14 +364,18 @@ impl TestApp {
     /// A second dispatcher of the demo city (the demo has one), signed in.
     pub async fn another_dispatcher(&self, username: &str) -> String {
         self.create_admin(username, "430200", "株洲市");
-        self.exec(&format!("UPDATE users SET roles = '{{dispatcher}}' WHERE username = '{username}'"));
+        self.exec(&format!(
+            "UPDATE users SET roles = '{{dispatcher}}' WHERE username = '{username}'"
+        ));
         self.token(username).await
     }
 
     /// The id of a demo unit by its code (ZZ-GDGS …).
     pub async fn unit_id(&self, code: &str) -> String {
         let admin = self.token("demo.admin").await;
-        let found = self.get(&format!("/api/v1/admin/units?code={code}"), Some(&admin)).await;
+        let found = self
+            .get(&format!("/api/v1/admin/units?code={code}"), Some(&admin))
+            .await;
         found.body["items"][0]["id"].as_str().expect("unit").to_owned()
     }
 

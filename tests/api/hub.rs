@@ -35,12 +35,20 @@ async fn assigned(app: &TestApp, description: &str) -> String {
     let id = file(app, description).await;
     let dispatcher = app.token("hub.dispatcher").await;
     let triaged = app
-        .post(&format!("/api/v1/problems/{id}/triage"), Some(&dispatcher), json!({"category": "utilities"}))
+        .post(
+            &format!("/api/v1/problems/{id}/triage"),
+            Some(&dispatcher),
+            json!({"category": "utilities"}),
+        )
         .await;
     assert_eq!(triaged.status, 200, "{}", triaged.text);
     let gdgs = app.unit_id("ZZ-GDGS").await;
     let assigned = app
-        .post(&format!("/api/v1/problems/{id}/assign"), Some(&dispatcher), json!({"department_id": gdgs}))
+        .post(
+            &format!("/api/v1/problems/{id}/assign"),
+            Some(&dispatcher),
+            json!({"department_id": gdgs}),
+        )
         .await;
     assert_eq!(assigned.status, 200, "{}", assigned.text);
     id
@@ -104,10 +112,20 @@ async fn the_whole_loop_from_filing_to_closing() {
     let mine = app.get("/api/v1/problems", Some(&clerk)).await;
     assert_eq!(mine.body["items"][0]["id"], id.as_str());
     let other = app.token("rsj.clerk").await;
-    assert_eq!(app.get("/api/v1/problems", Some(&other)).await.body["items"], json!([]));
-    assert_eq!(app.get(&format!("/api/v1/problems/{id}"), Some(&other)).await.status, 404);
+    assert_eq!(
+        app.get("/api/v1/problems", Some(&other)).await.body["items"],
+        json!([])
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/problems/{id}"), Some(&other))
+            .await
+            .status,
+        404
+    );
 
-    let accepted = app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({})).await;
+    let accepted = app
+        .post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({}))
+        .await;
     assert_eq!(accepted.status, 200, "{}", accepted.text);
     assert_eq!(accepted.body["status"], "in_progress");
     assert!(accepted.body["contacted_at"].is_string());
@@ -125,17 +143,35 @@ async fn the_whole_loop_from_filing_to_closing() {
 
     let zhang = app.token("officer.zhang").await;
     let evaluated = app
-        .post(&format!("/api/v1/problems/{id}/evaluate"), Some(&zhang), json!({"rating": "satisfied", "comment": "很及时"}))
+        .post(
+            &format!("/api/v1/problems/{id}/evaluate"),
+            Some(&zhang),
+            json!({"rating": "satisfied", "comment": "很及时"}),
+        )
         .await;
     assert_eq!(evaluated.status, 200, "{}", evaluated.text);
     assert_eq!(evaluated.body["status"], "evaluated");
 
-    let closed = app.post(&format!("/api/v1/problems/{id}/close"), Some(&dispatcher), json!({})).await;
+    let closed = app
+        .post(
+            &format!("/api/v1/problems/{id}/close"),
+            Some(&dispatcher),
+            json!({}),
+        )
+        .await;
     assert_eq!(closed.status, 200, "{}", closed.text);
     assert_eq!(closed.body["status"], "closed");
     assert_eq!(
         events(&closed.body),
-        vec!["submitted", "triaged", "assigned", "accepted", "responded", "evaluated", "closed"]
+        vec![
+            "submitted",
+            "triaged",
+            "assigned",
+            "accepted",
+            "responded",
+            "evaluated",
+            "closed"
+        ]
     );
     let roles: Vec<&str> = closed.body["timeline"]
         .as_array()
@@ -143,7 +179,18 @@ async fn the_whole_loop_from_filing_to_closing() {
         .iter()
         .map(|e| e["actor_role"].as_str().expect("role"))
         .collect();
-    assert_eq!(roles, vec!["officer", "dispatcher", "dispatcher", "department", "department", "officer", "dispatcher"]);
+    assert_eq!(
+        roles,
+        vec![
+            "officer",
+            "dispatcher",
+            "dispatcher",
+            "department",
+            "department",
+            "officer",
+            "dispatcher"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -156,56 +203,168 @@ async fn wrong_roles_get_403_wrong_states_409_and_strangers_404() {
     let gdgs = app.unit_id("ZZ-GDGS").await;
 
     // The officer can see the problem but may not triage it.
-    let by_officer = app.post(&format!("/api/v1/problems/{id}/triage"), Some(&zhang), json!({"category": "financing"})).await;
-    assert_eq!((by_officer.status, by_officer.code()), (403, "problem.not_allowed"));
+    let by_officer = app
+        .post(
+            &format!("/api/v1/problems/{id}/triage"),
+            Some(&zhang),
+            json!({"category": "financing"}),
+        )
+        .await;
+    assert_eq!(
+        (by_officer.status, by_officer.code()),
+        (403, "problem.not_allowed")
+    );
     // Assigning before triage is the wrong state.
-    let early = app.post(&format!("/api/v1/problems/{id}/assign"), Some(&dispatcher), json!({"department_id": gdgs})).await;
+    let early = app
+        .post(
+            &format!("/api/v1/problems/{id}/assign"),
+            Some(&dispatcher),
+            json!({"department_id": gdgs}),
+        )
+        .await;
     assert_eq!((early.status, early.code()), (409, "problem.invalid_transition"));
     // A department that does not have it cannot even see it.
     let clerk = app.token("gdgs.clerk").await;
-    assert_eq!(app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({})).await.status, 404);
+    assert_eq!(
+        app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({}))
+            .await
+            .status,
+        404
+    );
     // Another officer neither.
     let li = app.token("officer.li").await;
-    assert_eq!(app.post(&format!("/api/v1/problems/{id}/resolve-on-site"), Some(&li), json!({"resolution": "x"})).await.status, 404);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/problems/{id}/resolve-on-site"),
+            Some(&li),
+            json!({"resolution": "x"})
+        )
+        .await
+        .status,
+        404
+    );
     // Nor a dispatcher of another city.
     app.create_admin("cs.dispatcher", "430100", "长沙市");
     app.exec("UPDATE users SET roles = '{dispatcher}' WHERE username = 'cs.dispatcher'");
     let stranger = app.token("cs.dispatcher").await;
-    assert_eq!(app.post(&format!("/api/v1/problems/{id}/triage"), Some(&stranger), json!({"category": "financing"})).await.status, 404);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/problems/{id}/triage"),
+            Some(&stranger),
+            json!({"category": "financing"})
+        )
+        .await
+        .status,
+        404
+    );
     // An unknown category is a 422, and nothing changed.
-    let unknown = app.post(&format!("/api/v1/problems/{id}/triage"), Some(&dispatcher), json!({"category": "nonsense"})).await;
-    assert_eq!((unknown.status, unknown.code()), (422, "problem.unknown_category"));
-    let still = app.get(&format!("/api/v1/problems/{id}"), Some(&dispatcher)).await;
+    let unknown = app
+        .post(
+            &format!("/api/v1/problems/{id}/triage"),
+            Some(&dispatcher),
+            json!({"category": "nonsense"}),
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (422, "problem.unknown_category")
+    );
+    let still = app
+        .get(&format!("/api/v1/problems/{id}"), Some(&dispatcher))
+        .await;
     assert_eq!(still.body["status"], "submitted");
     assert_eq!(events(&still.body), vec!["submitted"]);
 
-    app.post(&format!("/api/v1/problems/{id}/triage"), Some(&dispatcher), json!({"category": "financing"})).await;
+    app.post(
+        &format!("/api/v1/problems/{id}/triage"),
+        Some(&dispatcher),
+        json!({"category": "financing"}),
+    )
+    .await;
     // A dispatching unit is not a department.
     let hub_unit = app.unit_id("ZZ-HUB").await;
-    let not_department = app.post(&format!("/api/v1/problems/{id}/assign"), Some(&dispatcher), json!({"department_id": hub_unit})).await;
-    assert_eq!((not_department.status, not_department.code()), (422, "problem.unknown_department"));
+    let not_department = app
+        .post(
+            &format!("/api/v1/problems/{id}/assign"),
+            Some(&dispatcher),
+            json!({"department_id": hub_unit}),
+        )
+        .await;
+    assert_eq!(
+        (not_department.status, not_department.code()),
+        (422, "problem.unknown_department")
+    );
     let too_long = app
-        .post(&format!("/api/v1/problems/{id}/assign"), Some(&dispatcher), json!({"department_id": gdgs, "due_working_days": 0}))
+        .post(
+            &format!("/api/v1/problems/{id}/assign"),
+            Some(&dispatcher),
+            json!({"department_id": gdgs, "due_working_days": 0}),
+        )
         .await;
     assert_eq!((too_long.status, too_long.code()), (422, "validation.failed"));
-    let ok = app.post(&format!("/api/v1/problems/{id}/assign"), Some(&dispatcher), json!({"department_id": gdgs})).await;
+    let ok = app
+        .post(
+            &format!("/api/v1/problems/{id}/assign"),
+            Some(&dispatcher),
+            json!({"department_id": gdgs}),
+        )
+        .await;
     assert_eq!(ok.status, 200, "{}", ok.text);
     // Financing policy: 15 working days from Friday 20 November → Friday 11 December.
     assert_eq!(ok.body["due_at"], "2026-12-11T23:59:59+08:00");
 
     // Responding before signing for it, rating before a response, closing an open problem.
-    let respond = app.post(&format!("/api/v1/problems/{id}/respond"), Some(&clerk), json!({"resolution": "已办", "outcome": "resolved"})).await;
-    assert_eq!((respond.status, respond.code()), (409, "problem.invalid_transition"));
-    let rate = app.post(&format!("/api/v1/problems/{id}/evaluate"), Some(&zhang), json!({"rating": "satisfied"})).await;
+    let respond = app
+        .post(
+            &format!("/api/v1/problems/{id}/respond"),
+            Some(&clerk),
+            json!({"resolution": "已办", "outcome": "resolved"}),
+        )
+        .await;
+    assert_eq!(
+        (respond.status, respond.code()),
+        (409, "problem.invalid_transition")
+    );
+    let rate = app
+        .post(
+            &format!("/api/v1/problems/{id}/evaluate"),
+            Some(&zhang),
+            json!({"rating": "satisfied"}),
+        )
+        .await;
     assert_eq!((rate.status, rate.code()), (409, "problem.invalid_transition"));
-    let close = app.post(&format!("/api/v1/problems/{id}/close"), Some(&dispatcher), json!({})).await;
+    let close = app
+        .post(
+            &format!("/api/v1/problems/{id}/close"),
+            Some(&dispatcher),
+            json!({}),
+        )
+        .await;
     assert_eq!((close.status, close.code()), (409, "problem.invalid_transition"));
     // A department may not rate or close; a missing resolution is refused.
-    assert_eq!(app.post(&format!("/api/v1/problems/{id}/close"), Some(&clerk), json!({})).await.status, 403);
-    app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({})).await;
-    let blank = app.post(&format!("/api/v1/problems/{id}/respond"), Some(&clerk), json!({"resolution": "  ", "outcome": "resolved"})).await;
+    assert_eq!(
+        app.post(&format!("/api/v1/problems/{id}/close"), Some(&clerk), json!({}))
+            .await
+            .status,
+        403
+    );
+    app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({}))
+        .await;
+    let blank = app
+        .post(
+            &format!("/api/v1/problems/{id}/respond"),
+            Some(&clerk),
+            json!({"resolution": "  ", "outcome": "resolved"}),
+        )
+        .await;
     assert_eq!((blank.status, blank.code()), (422, "validation.failed"));
-    let bad_outcome = app.post(&format!("/api/v1/problems/{id}/respond"), Some(&clerk), json!({"resolution": "已办", "outcome": "done"})).await;
+    let bad_outcome = app
+        .post(
+            &format!("/api/v1/problems/{id}/respond"),
+            Some(&clerk),
+            json!({"resolution": "已办", "outcome": "done"}),
+        )
+        .await;
     assert_eq!(bad_outcome.status, 400);
 }
 
@@ -215,14 +374,24 @@ async fn dissatisfied_reopens_to_the_same_department_with_new_deadlines() {
     app.seed_demo();
     let id = assigned(&app, "园区频繁停电影响生产").await;
     let clerk = app.token("gdgs.clerk").await;
-    app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({})).await;
-    app.post(&format!("/api/v1/problems/{id}/respond"), Some(&clerk), json!({"resolution": "已检修线路", "outcome": "resolved"})).await;
+    app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({}))
+        .await;
+    app.post(
+        &format!("/api/v1/problems/{id}/respond"),
+        Some(&clerk),
+        json!({"resolution": "已检修线路", "outcome": "resolved"}),
+    )
+    .await;
 
     // A week later the enterprise contact... here the assigned officer rates it dissatisfied.
     app.clock.advance(Duration::days(7));
     let zhang = app.token("officer.zhang").await;
     let rated = app
-        .post(&format!("/api/v1/problems/{id}/evaluate"), Some(&zhang), json!({"rating": "dissatisfied", "comment": "仍然停电"}))
+        .post(
+            &format!("/api/v1/problems/{id}/evaluate"),
+            Some(&zhang),
+            json!({"rating": "dissatisfied", "comment": "仍然停电"}),
+        )
         .await;
     assert_eq!(rated.status, 200, "{}", rated.text);
     let problem = &rated.body;
@@ -233,11 +402,16 @@ async fn dissatisfied_reopens_to_the_same_department_with_new_deadlines() {
     // Reopened on Friday 27 November: 5 working days again → Friday 4 December.
     assert_eq!(problem["due_at"], "2026-12-04T23:59:59+08:00");
     assert_eq!(problem["contacted_at"], Value::Null);
-    assert_eq!(events(problem)[5..], ["evaluated".to_owned(), "reopened".to_owned()]);
+    assert_eq!(
+        events(problem)[5..],
+        ["evaluated".to_owned(), "reopened".to_owned()]
+    );
 
     // The department handles it again.
     let clerk = app.token("gdgs.clerk").await;
-    let again = app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({})).await;
+    let again = app
+        .post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({}))
+        .await;
     assert_eq!(again.body["status"], "in_progress", "{}", again.text);
 }
 
@@ -247,23 +421,58 @@ async fn a_return_puts_the_problem_back_in_the_queue() {
     app.seed_demo();
     let id = assigned(&app, "企业用工缺口大，招不到熟练焊工").await;
     let clerk = app.token("gdgs.clerk").await;
-    let missing_reason = app.post(&format!("/api/v1/problems/{id}/return"), Some(&clerk), json!({"reason": ""})).await;
+    let missing_reason = app
+        .post(
+            &format!("/api/v1/problems/{id}/return"),
+            Some(&clerk),
+            json!({"reason": ""}),
+        )
+        .await;
     assert_eq!(missing_reason.status, 422);
     let returned = app
-        .post(&format!("/api/v1/problems/{id}/return"), Some(&clerk), json!({"reason": "不属于供电公司职责，建议转人社局"}))
+        .post(
+            &format!("/api/v1/problems/{id}/return"),
+            Some(&clerk),
+            json!({"reason": "不属于供电公司职责，建议转人社局"}),
+        )
         .await;
     assert_eq!(returned.status, 200, "{}", returned.text);
     assert_eq!(returned.body["status"], "returned");
     let dispatcher = app.token("hub.dispatcher").await;
     let queue = app.get("/api/v1/hub/queue", Some(&dispatcher)).await;
-    assert!(queue.body["items"].as_array().expect("items").iter().any(|i| i["id"] == id.as_str()));
+    assert!(queue.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|i| i["id"] == id.as_str()));
     // Triage again and assign to the right department.
-    app.post(&format!("/api/v1/problems/{id}/triage"), Some(&dispatcher), json!({"category": "labor"})).await;
+    app.post(
+        &format!("/api/v1/problems/{id}/triage"),
+        Some(&dispatcher),
+        json!({"category": "labor"}),
+    )
+    .await;
     let rsj = app.unit_id("ZZ-RSJ").await;
-    let reassigned = app.post(&format!("/api/v1/problems/{id}/assign"), Some(&dispatcher), json!({"department_id": rsj})).await;
-    assert_eq!(reassigned.body["department_id"], rsj.as_str(), "{}", reassigned.text);
+    let reassigned = app
+        .post(
+            &format!("/api/v1/problems/{id}/assign"),
+            Some(&dispatcher),
+            json!({"department_id": rsj}),
+        )
+        .await;
+    assert_eq!(
+        reassigned.body["department_id"],
+        rsj.as_str(),
+        "{}",
+        reassigned.text
+    );
     // The first department no longer has it.
-    assert_eq!(app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({})).await.status, 404);
+    assert_eq!(
+        app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({}))
+            .await
+            .status,
+        404
+    );
 }
 
 #[tokio::test]
@@ -273,7 +482,11 @@ async fn an_officer_resolves_on_site_and_an_unrated_response_closes_after_five_w
     let on_site = file(&app, "企业咨询研发费用加计扣除政策").await;
     let zhang = app.token("officer.zhang").await;
     let resolved = app
-        .post(&format!("/api/v1/problems/{on_site}/resolve-on-site"), Some(&zhang), json!({"resolution": "现场讲解政策并协助填报"}))
+        .post(
+            &format!("/api/v1/problems/{on_site}/resolve-on-site"),
+            Some(&zhang),
+            json!({"resolution": "现场讲解政策并协助填报"}),
+        )
         .await;
     assert_eq!(resolved.status, 200, "{}", resolved.text);
     assert_eq!(resolved.body["status"], "closed");
@@ -281,18 +494,45 @@ async fn an_officer_resolves_on_site_and_an_unrated_response_closes_after_five_w
 
     let id = assigned(&app, "变压器增容申请进展缓慢").await;
     let clerk = app.token("gdgs.clerk").await;
-    app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({})).await;
-    app.post(&format!("/api/v1/problems/{id}/respond"), Some(&clerk), json!({"resolution": "已纳入增容计划", "outcome": "long_term"})).await;
+    app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({}))
+        .await;
+    app.post(
+        &format!("/api/v1/problems/{id}/respond"),
+        Some(&clerk),
+        json!({"resolution": "已纳入增容计划", "outcome": "long_term"}),
+    )
+    .await;
     let dispatcher = app.token("hub.dispatcher").await;
-    let early = app.post(&format!("/api/v1/problems/{id}/close"), Some(&dispatcher), json!({})).await;
+    let early = app
+        .post(
+            &format!("/api/v1/problems/{id}/close"),
+            Some(&dispatcher),
+            json!({}),
+        )
+        .await;
     assert_eq!((early.status, early.code()), (409, "problem.invalid_transition"));
     // Responded Friday 20 November; five working days end Friday 27 November.
     app.clock.advance(Duration::days(7));
     let dispatcher = app.token("hub.dispatcher").await;
-    assert_eq!(app.post(&format!("/api/v1/problems/{id}/close"), Some(&dispatcher), json!({})).await.status, 409);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/problems/{id}/close"),
+            Some(&dispatcher),
+            json!({})
+        )
+        .await
+        .status,
+        409
+    );
     app.clock.advance(Duration::days(1));
     let dispatcher = app.token("hub.dispatcher").await;
-    let closed = app.post(&format!("/api/v1/problems/{id}/close"), Some(&dispatcher), json!({})).await;
+    let closed = app
+        .post(
+            &format!("/api/v1/problems/{id}/close"),
+            Some(&dispatcher),
+            json!({}),
+        )
+        .await;
     assert_eq!(closed.status, 200, "{}", closed.text);
     assert_eq!(closed.body["rating"], Value::Null);
 }
@@ -304,38 +544,91 @@ async fn a_department_asks_for_more_time_and_the_hub_decides() {
     let id = assigned(&app, "新建厂房需要接入双回路供电").await;
     let clerk = app.token("gdgs.clerk").await;
     let dispatcher = app.token("hub.dispatcher").await;
-    let none = app.post(&format!("/api/v1/problems/{id}/extension/approve"), Some(&dispatcher), json!({})).await;
+    let none = app
+        .post(
+            &format!("/api/v1/problems/{id}/extension/approve"),
+            Some(&dispatcher),
+            json!({}),
+        )
+        .await;
     assert_eq!((none.status, none.code()), (409, "extension.none_pending"));
     let earlier = app
-        .post(&format!("/api/v1/problems/{id}/extension"), Some(&clerk), json!({"requested_due_at": "2026-11-26", "reason": "需要施工"}))
+        .post(
+            &format!("/api/v1/problems/{id}/extension"),
+            Some(&clerk),
+            json!({"requested_due_at": "2026-11-26", "reason": "需要施工"}),
+        )
         .await;
     assert_eq!((earlier.status, earlier.code()), (422, "validation.failed"));
     let asked = app
-        .post(&format!("/api/v1/problems/{id}/extension"), Some(&clerk), json!({"requested_due_at": "2026-12-18", "reason": "线路改造需要停电施工窗口"}))
+        .post(
+            &format!("/api/v1/problems/{id}/extension"),
+            Some(&clerk),
+            json!({"requested_due_at": "2026-12-18", "reason": "线路改造需要停电施工窗口"}),
+        )
         .await;
     assert_eq!(asked.status, 200, "{}", asked.text);
     assert_eq!(asked.body["extensions"][0]["status"], "pending");
     let twice = app
-        .post(&format!("/api/v1/problems/{id}/extension"), Some(&clerk), json!({"requested_due_at": "2026-12-25", "reason": "再延"}))
+        .post(
+            &format!("/api/v1/problems/{id}/extension"),
+            Some(&clerk),
+            json!({"requested_due_at": "2026-12-25", "reason": "再延"}),
+        )
         .await;
     assert_eq!((twice.status, twice.code()), (409, "extension.pending"));
     // Only a dispatcher decides.
-    assert_eq!(app.post(&format!("/api/v1/problems/{id}/extension/approve"), Some(&clerk), json!({})).await.status, 403);
-    let approved = app.post(&format!("/api/v1/problems/{id}/extension/approve"), Some(&dispatcher), json!({"note": "同意"})).await;
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/problems/{id}/extension/approve"),
+            Some(&clerk),
+            json!({})
+        )
+        .await
+        .status,
+        403
+    );
+    let approved = app
+        .post(
+            &format!("/api/v1/problems/{id}/extension/approve"),
+            Some(&dispatcher),
+            json!({"note": "同意"}),
+        )
+        .await;
     assert_eq!(approved.status, 200, "{}", approved.text);
     assert_eq!(approved.body["due_at"], "2026-12-18T23:59:59+08:00");
     assert_eq!(approved.body["extensions"][0]["status"], "approved");
 
     let asked = app
-        .post(&format!("/api/v1/problems/{id}/extension"), Some(&clerk), json!({"requested_due_at": "2027-01-08T18:00:00+08:00", "reason": "材料未到"}))
+        .post(
+            &format!("/api/v1/problems/{id}/extension"),
+            Some(&clerk),
+            json!({"requested_due_at": "2027-01-08T18:00:00+08:00", "reason": "材料未到"}),
+        )
         .await;
     assert_eq!(asked.status, 200, "{}", asked.text);
-    let refused = app.post(&format!("/api/v1/problems/{id}/extension/refuse"), Some(&dispatcher), json!({})).await;
-    assert_eq!(refused.body["due_at"], "2026-12-18T23:59:59+08:00", "{}", refused.text);
+    let refused = app
+        .post(
+            &format!("/api/v1/problems/{id}/extension/refuse"),
+            Some(&dispatcher),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        refused.body["due_at"], "2026-12-18T23:59:59+08:00",
+        "{}",
+        refused.text
+    );
     let kinds = events(&refused.body);
     assert_eq!(
         kinds[kinds.len() - 4..],
-        ["extension_requested", "extension_approved", "extension_requested", "extension_refused"].map(String::from)
+        [
+            "extension_requested",
+            "extension_approved",
+            "extension_requested",
+            "extension_refused"
+        ]
+        .map(String::from)
     );
 }
 
@@ -349,25 +642,58 @@ async fn duplicates_of_one_systemic_problem_are_shown_together_and_merged() {
     let qianjin = app.enterprise_id(&admin, "株洲千金药业").await;
     let contact = app.token("qianjin.contact").await;
     let second = app
-        .post("/api/v1/problems", Some(&contact), json!({"enterprise_id": qianjin, "description": "园区频繁停电，生产线中断，损失较大"}))
+        .post(
+            "/api/v1/problems",
+            Some(&contact),
+            json!({"enterprise_id": qianjin, "description": "园区频繁停电，生产线中断，损失较大"}),
+        )
         .await;
     let second = second.body["id"].as_str().expect("id").to_owned();
     let dispatcher = app.token("hub.dispatcher").await;
     let queue = app.get("/api/v1/hub/queue", Some(&dispatcher)).await;
-    let item = queue.body["items"].as_array().expect("items").iter().find(|i| i["id"] == second.as_str()).expect("in queue").clone();
+    let item = queue.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == second.as_str())
+        .expect("in queue")
+        .clone();
     assert_eq!(item["similar"][0]["id"], first.as_str(), "{item}");
     assert!(item["similar"][0]["similarity"].as_f64().expect("score") >= 0.3);
 
-    let into_itself = app.post(&format!("/api/v1/problems/{second}/merge"), Some(&dispatcher), json!({"into_id": second})).await;
-    assert_eq!((into_itself.status, into_itself.code()), (422, "problem.merge_target_invalid"));
-    let merged = app.post(&format!("/api/v1/problems/{second}/merge"), Some(&dispatcher), json!({"into_id": first})).await;
+    let into_itself = app
+        .post(
+            &format!("/api/v1/problems/{second}/merge"),
+            Some(&dispatcher),
+            json!({"into_id": second}),
+        )
+        .await;
+    assert_eq!(
+        (into_itself.status, into_itself.code()),
+        (422, "problem.merge_target_invalid")
+    );
+    let merged = app
+        .post(
+            &format!("/api/v1/problems/{second}/merge"),
+            Some(&dispatcher),
+            json!({"into_id": first}),
+        )
+        .await;
     assert_eq!(merged.status, 200, "{}", merged.text);
     assert_eq!(merged.body["status"], "merged");
     assert_eq!(merged.body["merged_into_id"], first.as_str());
-    let target = app.get(&format!("/api/v1/problems/{first}"), Some(&dispatcher)).await;
+    let target = app
+        .get(&format!("/api/v1/problems/{first}"), Some(&dispatcher))
+        .await;
     assert_eq!(events(&target.body), vec!["submitted", "merged_in"]);
     // A merged problem is final.
-    let again = app.post(&format!("/api/v1/problems/{second}/triage"), Some(&dispatcher), json!({"category": "utilities"})).await;
+    let again = app
+        .post(
+            &format!("/api/v1/problems/{second}/triage"),
+            Some(&dispatcher),
+            json!({"category": "utilities"}),
+        )
+        .await;
     assert_eq!(again.status, 409);
 }
 
@@ -378,9 +704,24 @@ async fn the_classifier_suggests_and_learns_from_the_hubs_triage() {
     let zhang = app.token("officer.zhang").await;
     let enterprise = app.crrc().await;
     let loan = app
-        .post("/api/v1/problems", Some(&zhang), json!({"enterprise_id": enterprise, "description": "流动资金紧张，申请的贷款银行迟迟不放款"}))
+        .post(
+            "/api/v1/problems",
+            Some(&zhang),
+            json!({"enterprise_id": enterprise, "description": "流动资金紧张，申请的贷款银行迟迟不放款"}),
+        )
         .await;
     assert_eq!(loan.body["suggested_category"], "financing", "{}", loan.text);
+    let unknown = app
+        .post(
+            "/api/v1/problems",
+            Some(&zhang),
+            json!({"enterprise_id": enterprise, "description": "贷款难", "category": "nonsense"}),
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (422, "problem.unknown_category")
+    );
     assert!(loan.body["confidence"].as_f64().expect("confidence") > 0.5);
 
     // A phrase the shipped corpus has never seen, confirmed by a dispatcher as 物流交通.
@@ -389,11 +730,24 @@ async fn the_classifier_suggests_and_learns_from_the_hubs_triage() {
     let dispatcher = app.token("hub.dispatcher").await;
     for _ in 0..3 {
         let id = file(&app, novel).await;
-        app.post(&format!("/api/v1/problems/{id}/triage"), Some(&dispatcher), json!({"category": "logistics"})).await;
+        app.post(
+            &format!("/api/v1/problems/{id}/triage"),
+            Some(&dispatcher),
+            json!({"category": "logistics"}),
+        )
+        .await;
     }
-    let after = app.post("/api/v1/problems", Some(&zhang), json!({"enterprise_id": enterprise, "description": novel})).await;
+    let after = app
+        .post(
+            "/api/v1/problems",
+            Some(&zhang),
+            json!({"enterprise_id": enterprise, "description": novel}),
+        )
+        .await;
     assert_eq!(after.body["suggested_category"], "logistics", "{}", after.text);
-    let before = app.get(&format!("/api/v1/problems/{first}"), Some(&dispatcher)).await;
+    let before = app
+        .get(&format!("/api/v1/problems/{first}"), Some(&dispatcher))
+        .await;
     assert!(
         before.body["confidence"].as_f64() < after.body["confidence"].as_f64(),
         "{} vs {}",
@@ -409,15 +763,46 @@ async fn categories_are_read_by_dispatchers_and_replaced_by_admins() {
     let dispatcher = app.token("hub.dispatcher").await;
     let listed = app.get("/api/v1/admin/categories", Some(&dispatcher)).await;
     assert_eq!(listed.status, 200, "{}", listed.text);
-    let codes: Vec<&str> = listed.body["items"].as_array().expect("items").iter().map(|c| c["code"].as_str().expect("code")).collect();
+    let codes: Vec<&str> = listed.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["code"].as_str().expect("code"))
+        .collect();
     assert_eq!(
         codes,
-        vec!["financing", "labor", "cost_reduction", "policy", "approval", "utilities", "logistics", "supply_chain", "market", "epidemic", "safety", "dispute", "other"]
+        vec![
+            "financing",
+            "labor",
+            "cost_reduction",
+            "policy",
+            "approval",
+            "utilities",
+            "logistics",
+            "supply_chain",
+            "market",
+            "epidemic",
+            "safety",
+            "dispute",
+            "other"
+        ]
     );
     assert_eq!(listed.body["items"][0]["name"], "融资贷款");
     let zhang = app.token("officer.zhang").await;
-    assert_eq!(app.get("/api/v1/admin/categories", Some(&zhang)).await.status, 403);
-    assert_eq!(app.put("/api/v1/admin/categories", Some(&dispatcher), json!({"items": []})).await.status, 403);
+    assert_eq!(
+        app.get("/api/v1/admin/categories", Some(&zhang)).await.status,
+        403
+    );
+    assert_eq!(
+        app.put(
+            "/api/v1/admin/categories",
+            Some(&dispatcher),
+            json!({"items": []})
+        )
+        .await
+        .status,
+        403
+    );
 
     let admin = app.token("demo.admin").await;
     let gdgs = app.unit_id("ZZ-GDGS").await;
@@ -432,8 +817,16 @@ async fn categories_are_read_by_dispatchers_and_replaced_by_admins() {
             ]}),
         )
         .await;
-    assert_eq!((bad.status, bad.code()), (422, "validation.failed"), "{}", bad.text);
-    assert_eq!(bad.body["error"]["details"]["errors"][0]["column"], "items[0].default_department_id");
+    assert_eq!(
+        (bad.status, bad.code()),
+        (422, "validation.failed"),
+        "{}",
+        bad.text
+    );
+    assert_eq!(
+        bad.body["error"]["details"]["errors"][0]["column"],
+        "items[0].default_department_id"
+    );
     let no_other = app
         .put(
             "/api/v1/admin/categories",
@@ -462,12 +855,32 @@ async fn categories_are_read_by_dispatchers_and_replaced_by_admins() {
     // A retired category cannot be chosen at triage; the new policy sets the deadline.
     let id = file(&app, "企业贷款难").await;
     let dispatcher = app.token("hub.dispatcher").await;
-    let retired = app.post(&format!("/api/v1/problems/{id}/triage"), Some(&dispatcher), json!({"category": "financing"})).await;
+    let retired = app
+        .post(
+            &format!("/api/v1/problems/{id}/triage"),
+            Some(&dispatcher),
+            json!({"category": "financing"}),
+        )
+        .await;
     assert_eq!(retired.status, 422);
-    app.post(&format!("/api/v1/problems/{id}/triage"), Some(&dispatcher), json!({"category": "utilities"})).await;
-    let assigned = app.post(&format!("/api/v1/problems/{id}/assign"), Some(&dispatcher), json!({"department_id": gdgs})).await;
+    app.post(
+        &format!("/api/v1/problems/{id}/triage"),
+        Some(&dispatcher),
+        json!({"category": "utilities"}),
+    )
+    .await;
+    let assigned = app
+        .post(
+            &format!("/api/v1/problems/{id}/assign"),
+            Some(&dispatcher),
+            json!({"department_id": gdgs}),
+        )
+        .await;
     assert_eq!(assigned.body["due_working_days"], 4, "{}", assigned.text);
-    assert_eq!(app.count("SELECT count(*) AS n FROM audit_log WHERE action = 'categories.replace'"), 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM audit_log WHERE action = 'categories.replace'"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -478,18 +891,88 @@ async fn department_and_overdue_filters_narrow_the_list() {
     let _fresh = file(&app, "招工难").await;
     let dispatcher = app.token("hub.dispatcher").await;
     let gdgs = app.unit_id("ZZ-GDGS").await;
-    let by_department = app.get(&format!("/api/v1/problems?department_id={gdgs}"), Some(&dispatcher)).await;
-    let ids: Vec<&str> = by_department.body["items"].as_array().expect("items").iter().map(|p| p["id"].as_str().expect("id")).collect();
+    let by_department = app
+        .get(
+            &format!("/api/v1/problems?department_id={gdgs}"),
+            Some(&dispatcher),
+        )
+        .await;
+    let ids: Vec<&str> = by_department.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id"))
+        .collect();
     assert!(ids.contains(&late.as_str()));
-    assert!(by_department.body["items"].as_array().expect("items").iter().all(|p| p["department_id"] == gdgs.as_str()));
+    assert!(by_department.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|p| p["department_id"] == gdgs.as_str()));
     let none_late = app.get("/api/v1/problems?overdue=true", Some(&dispatcher)).await;
-    assert!(!none_late.body["items"].as_array().expect("items").iter().any(|p| p["id"] == late.as_str()));
+    assert!(!none_late.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|p| p["id"] == late.as_str()));
     app.clock.advance(Duration::days(8));
     let dispatcher = app.token("hub.dispatcher").await;
     let overdue = app.get("/api/v1/problems?overdue=true", Some(&dispatcher)).await;
-    let item = overdue.body["items"].as_array().expect("items").iter().find(|p| p["id"] == late.as_str()).expect("late").clone();
+    let item = overdue.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["id"] == late.as_str())
+        .expect("late")
+        .clone();
     assert_eq!(item["overdue"], true);
     let on_time = app.get("/api/v1/problems?overdue=false", Some(&dispatcher)).await;
-    assert!(!on_time.body["items"].as_array().expect("items").iter().any(|p| p["id"] == late.as_str()));
-    assert_eq!(app.get("/api/v1/problems?status=done", Some(&dispatcher)).await.status, 400);
+    assert!(!on_time.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|p| p["id"] == late.as_str()));
+    assert_eq!(
+        app.get("/api/v1/problems?status=done", Some(&dispatcher))
+            .await
+            .status,
+        400
+    );
+}
+
+#[tokio::test]
+async fn a_resent_transition_with_its_key_is_replayed_not_repeated() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let id = file(&app, "二车间专线跳闸").await;
+    let dispatcher = app.token("hub.dispatcher").await;
+    app.post(
+        &format!("/api/v1/problems/{id}/triage"),
+        Some(&dispatcher),
+        json!({"category": "utilities"}),
+    )
+    .await;
+    let gdgs = app.unit_id("ZZ-GDGS").await;
+    let body = json!({"department_id": gdgs, "instructions": "请尽快联系企业"});
+    let path = format!("/api/v1/problems/{id}/assign");
+    let first = app
+        .keyed(reqwest::Method::POST, &path, &dispatcher, "assign-key-1", &body)
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    // The phone lost the answer and sends it again: the same answer, nothing done twice.
+    let again = app
+        .keyed(reqwest::Method::POST, &path, &dispatcher, "assign-key-1", &body)
+        .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, first.body);
+    assert!(again.headers.get("idempotent-replayed").is_some());
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM problem_events WHERE problem_id = '{id}' AND event_type = 'assigned'"
+        )),
+        1
+    );
+    // Without the key the repeat is a wrong-state error, not a second assignment.
+    let unkeyed = app.post(&path, Some(&dispatcher), body).await;
+    assert_eq!(unkeyed.status, 409);
 }

@@ -54,7 +54,12 @@ async fn the_queue_is_urgent_first_then_oldest_and_pages_with_a_cursor() {
     assert_eq!(first.status, 200, "{}", first.text);
     let mut order = ids(&first.body);
     let cursor = first.body["next_cursor"].as_str().expect("more").to_owned();
-    let second = app.get(&format!("/api/v1/hub/queue?limit=4&cursor={cursor}"), Some(&dispatcher)).await;
+    let second = app
+        .get(
+            &format!("/api/v1/hub/queue?limit=4&cursor={cursor}"),
+            Some(&dispatcher),
+        )
+        .await;
     order.extend(ids(&second.body));
     assert_eq!(second.body["next_cursor"], serde_json::Value::Null);
     // Items 2 and 5 are urgent.
@@ -62,7 +67,12 @@ async fn the_queue_is_urgent_first_then_oldest_and_pages_with_a_cursor() {
     assert_eq!(order, expected);
     let zhang = app.token("officer.zhang").await;
     assert_eq!(app.get("/api/v1/hub/queue", Some(&zhang)).await.status, 403);
-    assert_eq!(app.get("/api/v1/hub/queue?cursor=garbage", Some(&dispatcher)).await.status, 400);
+    assert_eq!(
+        app.get("/api/v1/hub/queue?cursor=garbage", Some(&dispatcher))
+            .await
+            .status,
+        400
+    );
 }
 
 #[tokio::test]
@@ -73,33 +83,66 @@ async fn a_lease_hides_an_item_from_other_claimers_until_it_ends() {
     let a = app.token("hub.dispatcher").await;
     let b = app.another_dispatcher("hub.second").await;
 
-    let mine = app.post("/api/v1/hub/queue/claim", Some(&a), json!({"limit": 2, "lease_seconds": 120})).await;
+    let mine = app
+        .post(
+            "/api/v1/hub/queue/claim",
+            Some(&a),
+            json!({"limit": 2, "lease_seconds": 120}),
+        )
+        .await;
     assert_eq!(mine.status, 200, "{}", mine.text);
     assert_eq!(ids(&mine.body), filed[..2].to_vec());
     assert!(mine.body["items"][0]["lease_expires_at"].is_string());
-    let theirs = app.post("/api/v1/hub/queue/claim", Some(&b), json!({"limit": 5})).await;
+    let theirs = app
+        .post("/api/v1/hub/queue/claim", Some(&b), json!({"limit": 5}))
+        .await;
     assert_eq!(ids(&theirs.body), filed[2..].to_vec());
 
     // B may not triage what A holds; A may.
     let held = &filed[0];
-    let blocked = app.post(&format!("/api/v1/problems/{held}/triage"), Some(&b), json!({"category": "logistics"})).await;
+    let blocked = app
+        .post(
+            &format!("/api/v1/problems/{held}/triage"),
+            Some(&b),
+            json!({"category": "logistics"}),
+        )
+        .await;
     assert_eq!((blocked.status, blocked.code()), (409, "problem.leased"));
 
     // A's second item: the lease runs out and B can take it.
     app.clock.advance(Duration::seconds(121));
     let b = app.token("hub.second").await;
-    let taken = app.post("/api/v1/hub/queue/claim", Some(&b), json!({"limit": 5})).await;
+    let taken = app
+        .post("/api/v1/hub/queue/claim", Some(&b), json!({"limit": 5}))
+        .await;
     let taken = ids(&taken.body);
-    assert!(taken.contains(&filed[1]) && taken.contains(&filed[0]), "{taken:?}");
+    assert!(
+        taken.contains(&filed[1]) && taken.contains(&filed[0]),
+        "{taken:?}"
+    );
 
     // Triage by the holder ends the lease.
-    let triaged = app.post(&format!("/api/v1/problems/{}/triage", filed[1]), Some(&b), json!({"category": "logistics"})).await;
+    let triaged = app
+        .post(
+            &format!("/api/v1/problems/{}/triage", filed[1]),
+            Some(&b),
+            json!({"category": "logistics"}),
+        )
+        .await;
     assert_eq!(triaged.status, 200, "{}", triaged.text);
     assert_eq!(triaged.body["lease_holder_id"], serde_json::Value::Null);
 
-    let bad = app.post("/api/v1/hub/queue/claim", Some(&b), json!({"limit": 0})).await;
+    let bad = app
+        .post("/api/v1/hub/queue/claim", Some(&b), json!({"limit": 0}))
+        .await;
     assert_eq!((bad.status, bad.code()), (422, "validation.failed"));
-    let bad = app.post("/api/v1/hub/queue/claim", Some(&b), json!({"lease_seconds": 99999})).await;
+    let bad = app
+        .post(
+            "/api/v1/hub/queue/claim",
+            Some(&b),
+            json!({"lease_seconds": 99999}),
+        )
+        .await;
     assert_eq!(bad.status, 422);
 }
 
@@ -120,7 +163,11 @@ async fn two_instances_never_hand_one_item_to_two_claimers() {
     }
     let claims = tokens.iter().enumerate().map(|(i, token)| {
         let instance = if i % 2 == 0 { &app } else { &twin };
-        instance.post("/api/v1/hub/queue/claim", Some(token), json!({"limit": 6, "lease_seconds": 600}))
+        instance.post(
+            "/api/v1/hub/queue/claim",
+            Some(token),
+            json!({"limit": 6, "lease_seconds": 600}),
+        )
     });
     let replies = futures_util::future::join_all(claims).await;
     let mut seen = HashSet::new();
@@ -134,15 +181,29 @@ async fn two_instances_never_hand_one_item_to_two_claimers() {
     }
     assert_eq!(total, 40, "every item claimed once: 8 claimers × 6 > 40");
     assert_eq!(seen, filed.into_iter().collect::<HashSet<_>>());
-    assert_eq!(app.count("SELECT count(*) AS n FROM problems WHERE lease_holder_id IS NOT NULL"), 40);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM problems WHERE lease_holder_id IS NOT NULL"),
+        40
+    );
 }
 
 /// Assigns a problem to 国网株洲供电公司 (utilities: contact in 3, answer in 5 working days).
 async fn assign(app: &TestApp, id: &str) {
     let dispatcher = app.token("hub.dispatcher").await;
-    app.post(&format!("/api/v1/problems/{id}/triage"), Some(&dispatcher), json!({"category": "utilities"})).await;
+    app.post(
+        &format!("/api/v1/problems/{id}/triage"),
+        Some(&dispatcher),
+        json!({"category": "utilities"}),
+    )
+    .await;
     let gdgs = app.unit_id("ZZ-GDGS").await;
-    let assigned = app.post(&format!("/api/v1/problems/{id}/assign"), Some(&dispatcher), json!({"department_id": gdgs})).await;
+    let assigned = app
+        .post(
+            &format!("/api/v1/problems/{id}/assign"),
+            Some(&dispatcher),
+            json!({"department_id": gdgs}),
+        )
+        .await;
     assert_eq!(assigned.status, 200, "{}", assigned.text);
 }
 
@@ -161,7 +222,11 @@ async fn missed_deadlines_escalate_one_level_each_once() {
     app.seed_demo();
     let id = file_many(&app, 1, 0).await.remove(0);
     assign(&app, &id).await;
-    let level = |app: &TestApp| app.count(&format!("SELECT escalation_level::bigint AS n FROM problems WHERE id = '{id}'"));
+    let level = |app: &TestApp| {
+        app.count(&format!(
+            "SELECT escalation_level::bigint AS n FROM problems WHERE id = '{id}'"
+        ))
+    };
     let outbox = |audience: &str| {
         app.count(&format!(
             "SELECT count(*) AS n FROM notification_outbox WHERE problem_id = '{id}' AND kind = 'problem.escalated' AND audience = '{audience}'"
@@ -174,13 +239,17 @@ async fn missed_deadlines_escalate_one_level_each_once() {
     assert_eq!(level(&app), 1);
     assert_eq!(outbox("department"), 1);
     // Running again changes nothing.
-    assert_eq!(tick(&app, at("2026-11-26T00:02:00+08:00")), escalate::Pass::default());
+    assert_eq!(
+        tick(&app, at("2026-11-26T00:02:00+08:00")),
+        escalate::Pass::default()
+    );
     assert_eq!(outbox("department"), 1);
 
     // Signing for it late does not undo level 1; the answer is due Friday 27th.
     app.clock.set(at("2026-11-26T09:00:00+08:00"));
     let clerk = app.token("gdgs.clerk").await;
-    app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({})).await;
+    app.post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({}))
+        .await;
     assert_eq!(tick(&app, at("2026-11-28T08:00:00+08:00")).escalations, 1);
     assert_eq!(level(&app), 2);
     assert_eq!(outbox("department_leadership"), 1);
@@ -197,9 +266,15 @@ async fn missed_deadlines_escalate_one_level_each_once() {
         )),
         1
     );
-    assert_eq!(tick(&app, at("2026-12-20T08:00:00+08:00")).escalations, 0, "level 3 is the top");
+    assert_eq!(
+        tick(&app, at("2026-12-20T08:00:00+08:00")).escalations,
+        0,
+        "level 3 is the top"
+    );
     let dispatcher = app.token("hub.dispatcher").await;
-    let problem = app.get(&format!("/api/v1/problems/{id}"), Some(&dispatcher)).await;
+    let problem = app
+        .get(&format!("/api/v1/problems/{id}"), Some(&dispatcher))
+        .await;
     let escalated: Vec<i64> = problem.body["timeline"]
         .as_array()
         .expect("timeline")
@@ -228,7 +303,11 @@ async fn two_instances_escalating_at_once_escalate_each_problem_once() {
     let now = at("2026-11-26T08:00:00+08:00");
     let runs: Vec<_> = (0..6)
         .map(|i| {
-            let pool = if i % 2 == 0 { app.pool.clone() } else { twin.pool.clone() };
+            let pool = if i % 2 == 0 {
+                app.pool.clone()
+            } else {
+                twin.pool.clone()
+            };
             std::thread::spawn(move || {
                 let mut conn = pool.get().expect("conn");
                 escalate::tick(&mut conn, now).expect("tick")
@@ -236,9 +315,16 @@ async fn two_instances_escalating_at_once_escalate_each_problem_once() {
         })
         .collect();
     let passes: Vec<escalate::Pass> = runs.into_iter().map(|r| r.join().expect("run")).collect();
-    assert_eq!(passes.iter().map(|p| p.escalations).sum::<usize>(), 12, "{passes:?}");
+    assert_eq!(
+        passes.iter().map(|p| p.escalations).sum::<usize>(),
+        12,
+        "{passes:?}"
+    );
     assert_eq!(app.count("SELECT count(*) AS n FROM problem_escalations"), 12);
-    assert_eq!(app.count("SELECT count(*) AS n FROM problem_events WHERE event_type = 'escalated'"), 12);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM problem_events WHERE event_type = 'escalated'"),
+        12
+    );
     assert_eq!(
         app.count("SELECT count(*) AS n FROM notification_outbox WHERE kind = 'problem.escalated'"),
         12

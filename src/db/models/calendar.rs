@@ -60,7 +60,11 @@ impl CalendarYear {
     /// years', which any change raises.
     pub fn load(conn: &mut PgConnection) -> QueryResult<Calendar> {
         let years: Vec<(i32, i64, String)> = calendar_years::table
-            .select((calendar_years::year, calendar_years::version, calendar_years::notice))
+            .select((
+                calendar_years::year,
+                calendar_years::version,
+                calendar_years::notice,
+            ))
             .load(conn)?;
         let rows = calendar_days::table
             .select((
@@ -163,6 +167,8 @@ fn insert_days(conn: &mut PgConnection, schedule: &YearSchedule) -> QueryResult<
             )
         })
         .collect();
-    diesel::insert_into(calendar_days::table).values(&rows).execute(conn)?;
+    diesel::insert_into(calendar_days::table)
+        .values(&rows)
+        .execute(conn)?;
     Ok(())
 }

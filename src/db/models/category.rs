@@ -35,7 +35,11 @@ impl Category {
     /// Active categories in their order, then the retired ones.
     pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<Category>> {
         categories::table
-            .order((categories::active.desc(), categories::sort_order, categories::code))
+            .order((
+                categories::active.desc(),
+                categories::sort_order,
+                categories::code,
+            ))
             .select(Category::as_select())
             .load(conn)
     }
@@ -71,7 +75,7 @@ impl Category {
                 categories::active.eq(item.active),
             );
             diesel::insert_into(categories::table)
-                .values((categories::code.eq(&item.code), values.clone()))
+                .values((categories::code.eq(&item.code), values))
                 .on_conflict(categories::code)
                 .do_update()
                 .set(values)

@@ -46,7 +46,9 @@ impl OutboxMessage {
                 )
             })
             .collect();
-        diesel::insert_into(notification_outbox::table).values(&rows).execute(conn)
+        diesel::insert_into(notification_outbox::table)
+            .values(&rows)
+            .execute(conn)
     }
 
     pub fn for_problem(conn: &mut PgConnection, problem_id: Uuid) -> QueryResult<Vec<OutboxMessage>> {

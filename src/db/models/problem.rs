@@ -215,7 +215,11 @@ impl Problem {
 
     /// Problems with a department whose contact or due date has passed and that can still
     /// escalate, locked for this pass; rows a transition holds are left for the next pass.
-    pub fn overdue_candidates(conn: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Problem>> {
+    pub fn overdue_candidates(
+        conn: &mut PgConnection,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> QueryResult<Vec<Problem>> {
         problems::table
             .filter(problems::status.eq_any(["assigned", "in_progress", "reopened"]))
             .filter(problems::escalation_level.lt(crate::domain::deadline::TOP_ESCALATION_LEVEL))

@@ -38,7 +38,10 @@ pub struct UnitFilter {
 
 impl Unit {
     /// The dispatching units of the officers currently assigned to an enterprise.
-    pub fn dispatching_units_of_enterprise(conn: &mut PgConnection, enterprise_id: Uuid) -> QueryResult<Vec<Uuid>> {
+    pub fn dispatching_units_of_enterprise(
+        conn: &mut PgConnection,
+        enterprise_id: Uuid,
+    ) -> QueryResult<Vec<Uuid>> {
         assignments::table
             .inner_join(users::table)
             .filter(assignments::enterprise_id.eq(enterprise_id))
@@ -70,7 +73,7 @@ impl Unit {
             .into_iter()
             .map(|(id, code)| (chain.iter().position(|c| *c == code).unwrap_or(0), id))
             .collect();
-        hubs.sort_by(|a, b| b.0.cmp(&a.0));
+        hubs.sort_by_key(|h| std::cmp::Reverse(h.0));
         Ok(hubs.into_iter().map(|(_, id)| id).collect())
     }
 

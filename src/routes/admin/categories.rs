@@ -65,9 +65,15 @@ struct CategoryList {
 
 /// Every category in display order, retired ones included (`active: false`). Admins edit
 /// them; dispatchers read them to triage.
-async fn list_categories(state: web::Data<AppState>, AuthUser(caller): AuthUser) -> Result<HttpResponse, AppError> {
+async fn list_categories(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+) -> Result<HttpResponse, AppError> {
     if !caller.has(Role::Admin) && !caller.has(Role::Dispatcher) {
-        return Err(AppError::forbidden("auth.role_required", "此操作需要角色 admin 或 dispatcher"));
+        return Err(AppError::forbidden(
+            "auth.role_required",
+            "此操作需要角色 admin 或 dispatcher",
+        ));
     }
     let items = db::run(&state.pool, |conn| Ok(Category::all(conn)?)).await?;
     Ok(HttpResponse::Ok().json(CategoryList {
@@ -120,7 +126,15 @@ async fn replace_categories(
             let before: Vec<CategoryDto> = Category::all(conn)?.into_iter().map(CategoryDto::from).collect();
             Category::replace_all(conn, &items)?;
             let after: Vec<CategoryDto> = Category::all(conn)?.into_iter().map(CategoryDto::from).collect();
-            audit::record(conn, Some(caller.user_id), "categories.replace", "categories", "all", Some(&before), Some(&after))?;
+            audit::record(
+                conn,
+                Some(caller.user_id),
+                "categories.replace",
+                "categories",
+                "all",
+                Some(&before),
+                Some(&after),
+            )?;
             Stored::json(StatusCode::OK, &CategoryList { items: after })
         })
     })
