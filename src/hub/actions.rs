@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::scope::{self, RegionScope};
 use crate::auth::Caller;
+use crate::clock::wire_time;
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::category::Category;
 use crate::db::models::extension::{Extension, NewExtension};
@@ -208,8 +209,8 @@ fn department_serves(
 fn deadline_details(deadlines: &Deadlines, days: u32) -> Value {
     json!({
         "due_working_days": days,
-        "contact_due_at": deadlines.contact_due_at,
-        "due_at": deadlines.due_at,
+        "contact_due_at": wire_time(deadlines.contact_due_at),
+        "due_at": wire_time(deadlines.due_at),
         "calendar_version": deadlines.calendar_version,
         "calendar_provisional": deadlines.provisional,
     })
@@ -540,9 +541,11 @@ pub fn request_extension(
     .ok_or_else(|| AppError::conflict("extension.pending", "已有待审批的延期申请"))?;
     let effect = Effect {
         note: Some(reason),
-        details: Some(
-            json!({ "extension_id": extension.id, "requested_due_at": requested_due_at, "previous_due_at": due_at }),
-        ),
+        details: Some(json!({
+            "extension_id": extension.id,
+            "requested_due_at": wire_time(requested_due_at),
+            "previous_due_at": wire_time(due_at),
+        })),
         ..Effect::default()
     };
     commit(conn, acting, &problem, Action::RequestExtension, to, role, effect)
@@ -581,8 +584,8 @@ pub fn decide_extension(
         note,
         details: Some(json!({
             "extension_id": decided.id,
-            "requested_due_at": decided.requested_due_at,
-            "previous_due_at": decided.previous_due_at,
+            "requested_due_at": wire_time(decided.requested_due_at),
+            "previous_due_at": wire_time(decided.previous_due_at),
         })),
         ..Effect::default()
     };

@@ -15,6 +15,7 @@ use diesel::sql_types::BigInt;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::escalation::Escalation;
@@ -98,8 +99,8 @@ pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Pass> {
                             "title": problem.title,
                             "level": level,
                             "reason": reason.as_str(),
-                            "contact_due_at": contact_due_at,
-                            "due_at": due_at,
+                            "contact_due_at": wire_time(contact_due_at),
+                            "due_at": wire_time(due_at),
                         }),
                         at: now,
                     })
