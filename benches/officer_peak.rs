@@ -13,10 +13,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use serde_json::json;
 use uuid::Uuid;
 
+mod support;
+
+use support::{count, env};
 use zhuqi::auth::jwt::{AccessClaims, JwtKeys};
 use zhuqi::clock::Clock;
 use zhuqi::config::Secret;
@@ -30,20 +33,6 @@ struct Officer {
     enterprise_id: Uuid,
     lat: f64,
     lng: f64,
-}
-
-fn env(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn count(conn: &mut PgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
 }
 
 /// Creates the bench city: one region, one unit, N enterprises and N officers, each officer

@@ -12,30 +12,19 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+mod support;
+
+use support::{count, env};
 use zhuqi::auth::jwt::{AccessClaims, JwtKeys};
 use zhuqi::clock::Clock;
 use zhuqi::config::Secret;
 use zhuqi::domain::role::Role;
 
 const REGION: &str = "439800";
-
-fn env(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn count(conn: &mut PgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
-}
 
 /// The bench region: one enterprise, one officer who filed N problems (one in ten urgent),
 /// and the dispatchers. Returns the dispatchers' ids.
