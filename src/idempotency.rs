@@ -154,6 +154,54 @@ impl Stored {
     }
 }
 
+/// The stored response of a key used before, or 409 when this request differs from the one
+/// that used it.
+fn replay(keyed: &Keyed, request_hash: &str, status: Option<i16>, body: Option<Vec<u8>>) -> Result<Stored, AppError> {
+    if request_hash != keyed.fingerprint {
+        return Err(AppError::conflict(
+            "idempotency.key_reused",
+            "该 Idempotency-Key 已用于另一个请求 (key reused with a different request)",
+        ));
+    }
+    let status = status
+        .and_then(|s| StatusCode::from_u16(s as u16).ok())
+        .unwrap_or(StatusCode::OK);
+    Ok(Stored {
+        status,
+        body: body.unwrap_or_default(),
+        replayed: true,
+    })
+}
+
+/// A request's key as a hot path that writes its own record needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRef<'a> {
+    pub user_id: Uuid,
+    pub key: &'a str,
+    pub fingerprint: &'a str,
+}
+
+impl Idempotency {
+    pub fn key(&self) -> Option<KeyRef<'_>> {
+        self.0.as_ref().map(|k| KeyRef {
+            user_id: k.user_id,
+            key: &k.key,
+            fingerprint: &k.fingerprint,
+        })
+    }
+
+    /// For a record found under this request's key (read outside [`within`]): the replay, or
+    /// 409 when the request differs. `None` when the request carried no key.
+    pub fn replay_of(
+        &self,
+        request_hash: &str,
+        status: Option<i16>,
+        body: Option<Vec<u8>>,
+    ) -> Option<Result<Stored, AppError>> {
+        self.0.as_ref().map(|keyed| replay(keyed, request_hash, status, body))
+    }
+}
+
 /// Runs `work` in one transaction, exactly once per key: a repeat replays the stored response.
 pub fn within<F>(
     conn: &mut PgConnection,
@@ -176,21 +224,7 @@ where
             ));
         }
         if let Claim::Stored(record) = claim {
-            if record.request_hash != keyed.fingerprint {
-                return Err(AppError::conflict(
-                    "idempotency.key_reused",
-                    "该 Idempotency-Key 已用于另一个请求 (key reused with a different request)",
-                ));
-            }
-            let status = record
-                .status_code
-                .and_then(|s| StatusCode::from_u16(s as u16).ok())
-                .unwrap_or(StatusCode::OK);
-            return Ok(Stored {
-                status,
-                body: record.response_body.unwrap_or_default(),
-                replayed: true,
-            });
+            return replay(keyed, &record.request_hash, record.status_code, record.response_body);
         }
         let stored = work(conn)?;
         IdempotencyRecord::insert(

@@ -2,7 +2,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -13,7 +14,7 @@ use crate::cache::counters::{self, Metric};
 use crate::clock::{local_day, wire_time};
 use crate::db;
 use crate::db::models::enterprise::Enterprise;
-use crate::db::models::sign_in::{note_device, NewSignIn, SignIn, SignInFilter};
+use crate::db::models::sign_in::{note_device, KeyRecord, NewSignIn, NotWritten, SignIn, SignInFilter};
 use crate::db::models::Page;
 use crate::domain::geo::{Datum, GeoPoint};
 use crate::error::AppError;
@@ -139,73 +140,169 @@ async fn create_sign_in(
     if device_id.as_ref().is_some_and(|d| d.len() > MAX_DEVICE_ID) {
         return Err(field_invalid("device_id", "device_id 不能超过128个字符"));
     }
-    let officer_id = officer.caller.user_id;
-    let enterprise_id = request.enterprise_id;
-    let now = state.clock.now();
-    let day = local_day(now);
+    // The database keeps microseconds: the first answer must equal every later read.
+    let now = state.clock.now().trunc_subsecs(6);
+    let attempt = Attempt {
+        officer_id: officer.caller.user_id,
+        enterprise_id: request.enterprise_id,
+        point,
+        accuracy_m: request.accuracy_m,
+        remark,
+        device_id,
+        now,
+        day: local_day(now),
+    };
+    let day = attempt.day;
     let (stored, created_in) = db::run(&state.pool, move |conn| {
-        let mut created_in = None;
-        let stored = idempotency::within(conn, &idempotency, now, |conn| {
-            let (enterprise, region_path, assigned) =
-                Enterprise::for_officer(conn, enterprise_id, officer_id, day)?.ok_or(AppError::NotFound)?;
-            if !assigned {
-                return Err(AppError::forbidden("signin.not_assigned", "您今天未包联该企业，不能在此签到"));
-            }
-            let distance_m = point.distance_m(GeoPoint { lat: enterprise.lat, lng: enterprise.lng });
-            let within_geofence = distance_m <= f64::from(enterprise.geofence_m);
-            if !within_geofence && remark.is_none() {
-                // A repeat still gets the day's first record, wherever the phone is now.
-                if let Some(first) = SignIn::find_for_day(conn, officer_id, enterprise_id, day)? {
-                    return Stored::json(StatusCode::OK, &SignInDto::from(first));
-                }
-                return Err(AppError::unprocessable_with(
-                    "signin.out_of_range",
-                    format!("您距离企业约{:.0}米，超出{}米签到范围；如为外勤，请填写备注", distance_m, enterprise.geofence_m),
-                    serde_json::json!({ "distance_m": distance_m.round(), "geofence_m": enterprise.geofence_m }),
-                ));
-            }
-            let new_device = match &device_id {
-                Some(device) => note_device(conn, officer_id, device, now)?,
-                None => false,
-            };
-            let inserted = SignIn::insert_first(
-                conn,
-                &NewSignIn {
-                    officer_id,
-                    enterprise_id,
-                    region_code: &enterprise.region_code,
-                    day,
-                    signed_at: now,
-                    lat: point.lat,
-                    lng: point.lng,
-                    accuracy_m: request.accuracy_m,
-                    distance_m,
-                    within_geofence,
-                    remark: remark.as_deref(),
-                    device_id: device_id.as_deref(),
-                    new_device,
-                },
-            )?;
-            match inserted {
-                Some(sign_in) => {
-                    created_in = Some(region_path);
-                    Stored::json(StatusCode::CREATED, &SignInDto::from(sign_in))
-                }
-                // Already signed in there today (or a simultaneous tap won): the first record.
-                None => {
-                    let first =
-                        SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.ok_or(AppError::NotFound)?;
-                    Stored::json(StatusCode::OK, &SignInDto::from(first))
-                }
-            }
-        })?;
-        Ok((stored, created_in))
+        match sign_in_at_once(conn, &idempotency, &attempt)? {
+            Some(done) => Ok(done),
+            None => sign_in_carefully(conn, &idempotency, &attempt),
+        }
     })
     .await?;
     if let Some(path) = created_in {
         counters::bump_after_commit(&state.cache, path, day, vec![(Metric::SignIns, 1)]);
     }
     Ok(stored.into_response())
+}
+
+/// One sign-in request, checked and with the server's time.
+struct Attempt {
+    officer_id: Uuid,
+    enterprise_id: Uuid,
+    point: GeoPoint,
+    accuracy_m: Option<f64>,
+    remark: Option<String>,
+    device_id: Option<String>,
+    now: DateTime<Utc>,
+    day: NaiveDate,
+}
+
+impl Attempt {
+    fn record<'a>(&'a self, region_code: &'a str, enterprise: GeoPoint, geofence_m: i32, new_device: bool) -> NewSignIn<'a> {
+        let distance_m = self.point.distance_m(enterprise);
+        NewSignIn {
+            officer_id: self.officer_id,
+            enterprise_id: self.enterprise_id,
+            region_code,
+            day: self.day,
+            signed_at: self.now,
+            lat: self.point.lat,
+            lng: self.point.lng,
+            accuracy_m: self.accuracy_m,
+            distance_m,
+            within_geofence: distance_m <= f64::from(geofence_m),
+            remark: self.remark.as_deref(),
+            device_id: self.device_id.as_deref(),
+            new_device,
+        }
+    }
+}
+
+fn not_assigned() -> AppError {
+    AppError::forbidden("signin.not_assigned", "您今天未包联该企业，不能在此签到")
+}
+
+/// The morning peak's path: one read (enterprise, assignment, the key's record, the device)
+/// and, for a first sign-in inside the geofence (or a field sign-in with its remark), one
+/// statement that writes the sign-in with its idempotency record. Two round trips, no
+/// explicit transaction. `None` hands everything else (a second sign-in of the day, a key
+/// another request holds, a position outside the geofence) to [`sign_in_carefully`].
+fn sign_in_at_once(
+    conn: &mut PgConnection,
+    idempotency: &Idempotency,
+    attempt: &Attempt,
+) -> Result<Option<(Stored, Option<String>)>, AppError> {
+    let key = idempotency.key();
+    let context = SignIn::context(
+        conn,
+        attempt.enterprise_id,
+        attempt.officer_id,
+        attempt.day,
+        key.map(|k| k.key),
+        attempt.device_id.as_deref(),
+    )?
+    .ok_or(AppError::NotFound)?;
+    if let Some(hash) = &context.key_hash {
+        let replay = idempotency.replay_of(hash, context.key_status, context.key_body);
+        return replay.transpose().map(|stored| stored.map(|s| (s, None)));
+    }
+    if !context.assigned {
+        return Err(not_assigned());
+    }
+    let enterprise = GeoPoint {
+        lat: context.lat,
+        lng: context.lng,
+    };
+    let record = attempt.record(&context.region_code, enterprise, context.geofence_m, context.new_device);
+    if !record.within_geofence && record.remark.is_none() {
+        return Ok(None);
+    }
+    let id = Uuid::new_v4();
+    let stored = Stored::json(StatusCode::CREATED, &SignInDto::from(record.to_sign_in(id)))?;
+    let key_record = key.map(|k| KeyRecord {
+        key: k.key,
+        fingerprint: k.fingerprint,
+        response: &stored.body,
+    });
+    Ok(match SignIn::insert_at_once(conn, id, &record, key_record)? {
+        Ok(()) => Some((stored, Some(context.region_path))),
+        Err(NotWritten::KeyTaken | NotWritten::AlreadySignedIn) => None,
+    })
+}
+
+/// Every other case, in one transaction under the key: a repeat gets the day's first record
+/// (200), a position outside the geofence without a remark is refused.
+fn sign_in_carefully(
+    conn: &mut PgConnection,
+    idempotency: &Idempotency,
+    attempt: &Attempt,
+) -> Result<(Stored, Option<String>), AppError> {
+    let (officer_id, enterprise_id, day) = (attempt.officer_id, attempt.enterprise_id, attempt.day);
+    let mut created_in = None;
+    let stored = idempotency::within(conn, idempotency, attempt.now, |conn| {
+        let (enterprise, region_path, assigned) =
+            Enterprise::for_officer(conn, enterprise_id, officer_id, day)?.ok_or(AppError::NotFound)?;
+        if !assigned {
+            return Err(not_assigned());
+        }
+        let location = GeoPoint {
+            lat: enterprise.lat,
+            lng: enterprise.lng,
+        };
+        let probe = attempt.record(&enterprise.region_code, location, enterprise.geofence_m, false);
+        if !probe.within_geofence && probe.remark.is_none() {
+            // A repeat still gets the day's first record, wherever the phone is now.
+            if let Some(first) = SignIn::find_for_day(conn, officer_id, enterprise_id, day)? {
+                return Stored::json(StatusCode::OK, &SignInDto::from(first));
+            }
+            return Err(AppError::unprocessable_with(
+                "signin.out_of_range",
+                format!(
+                    "您距离企业约{:.0}米，超出{}米签到范围；如为外勤，请填写备注",
+                    probe.distance_m, enterprise.geofence_m
+                ),
+                serde_json::json!({ "distance_m": probe.distance_m.round(), "geofence_m": enterprise.geofence_m }),
+            ));
+        }
+        let new_device = match &attempt.device_id {
+            Some(device) => note_device(conn, officer_id, device, attempt.now)?,
+            None => false,
+        };
+        let record = NewSignIn { new_device, ..probe };
+        match SignIn::insert_first(conn, &record)? {
+            Some(sign_in) => {
+                created_in = Some(region_path);
+                Stored::json(StatusCode::CREATED, &SignInDto::from(sign_in))
+            }
+            // Already signed in there today (or a simultaneous tap won): the first record.
+            None => {
+                let first = SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.ok_or(AppError::NotFound)?;
+                Stored::json(StatusCode::OK, &SignInDto::from(first))
+            }
+        }
+    })?;
+    Ok((stored, created_in))
 }
 
 #[derive(Deserialize)]

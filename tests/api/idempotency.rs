@@ -20,18 +20,44 @@ async fn a_repeat_while_the_first_still_runs_is_409_in_progress() {
     ))
     .execute(&mut holder)
     .expect("lock");
-    let body = json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655});
+    let body = json!({"enterprise_id": enterprise, "description": "园区道路破损"});
     let busy = app
-        .keyed(reqwest::Method::POST, "/api/v1/sign-ins", token, "key-1", &body)
+        .keyed(reqwest::Method::POST, "/api/v1/problems", token, "key-1", &body)
         .await;
     assert_eq!((busy.status, busy.code()), (409, "idempotency.in_progress"));
     diesel::sql_query("SELECT pg_advisory_unlock_all()")
         .execute(&mut holder)
         .expect("unlock");
     let done = app
-        .keyed(reqwest::Method::POST, "/api/v1/sign-ins", token, "key-1", &body)
+        .keyed(reqwest::Method::POST, "/api/v1/problems", token, "key-1", &body)
         .await;
     assert_eq!(done.status, 201);
+}
+
+/// A sign-in is written in one statement, so a simultaneous resend does not see it "in
+/// progress": it waits the few milliseconds the statement takes and gets the same answer.
+#[tokio::test]
+async fn simultaneous_resends_of_a_sign_in_give_one_sign_in_and_one_answer() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let enterprise = app.crrc().await;
+    let token = app.token("officer.zhang").await;
+    let body = json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655, "device_id": "phone-1"});
+    let sends = (0..12).map(|_| app.keyed(reqwest::Method::POST, "/api/v1/sign-ins", &token, "morning-1", &body));
+    let replies = futures_util::future::join_all(sends).await;
+    let first = &replies[0];
+    for reply in &replies {
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        assert_eq!(reply.body, first.body);
+    }
+    assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 1);
+    assert_eq!(app.count("SELECT count(*) AS n FROM idempotency_records WHERE key = 'morning-1'"), 1);
+    // A resend under a new key (the phone restarted) gets the day's first record with 200.
+    let later = app.keyed(reqwest::Method::POST, "/api/v1/sign-ins", &token, "morning-2", &body).await;
+    assert_eq!(later.status, 200, "{}", later.text);
+    assert_eq!(later.body["id"], first.body["id"]);
+    assert_eq!(later.body["signed_at"], first.body["signed_at"]);
+    assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 1);
 }
 
 #[tokio::test]
