@@ -176,28 +176,18 @@ pub fn note_device(
 /// What a sign-in needs to know, read in one round trip: where the enterprise is, whether the
 /// officer is assigned there that day, what is stored under the request's idempotency key, and
 /// whether the device is new to the officer.
-#[derive(Debug, QueryableByName)]
+#[derive(Debug)]
 pub struct SignInContext {
-    #[diesel(sql_type = sql::Double)]
     pub lat: f64,
-    #[diesel(sql_type = sql::Double)]
     pub lng: f64,
-    #[diesel(sql_type = sql::Integer)]
     pub geofence_m: i32,
-    #[diesel(sql_type = sql::Text)]
     pub region_code: String,
-    #[diesel(sql_type = sql::Text)]
     pub region_path: String,
-    #[diesel(sql_type = sql::Bool)]
     pub assigned: bool,
-    #[diesel(sql_type = sql::Nullable<sql::Text>)]
     pub key_hash: Option<String>,
-    #[diesel(sql_type = sql::Nullable<sql::SmallInt>)]
     pub key_status: Option<i16>,
-    #[diesel(sql_type = sql::Nullable<sql::Binary>)]
     pub key_body: Option<Vec<u8>>,
     /// Signed in from other devices before, never from this one.
-    #[diesel(sql_type = sql::Bool)]
     pub new_device: bool,
 }
 
@@ -208,7 +198,7 @@ pub struct KeyRecord<'a> {
     pub response: &'a [u8],
 }
 
-/// Why the one-statement write did not happen; the caller then takes the transactional path.
+/// Why the one-call write did not happen; the caller then takes the transactional path.
 #[derive(Debug, PartialEq, Eq)]
 pub enum NotWritten {
     /// A request with the same key got there first.
@@ -217,7 +207,21 @@ pub enum NotWritten {
     AlreadySignedIn,
 }
 
+diesel::define_sql_function! {
+    /// See migration 000006.
+    #[allow(clippy::too_many_arguments)]
+    fn sign_in_first(
+        id: sql::Uuid, officer: sql::Uuid, enterprise: sql::Uuid, region: sql::Text, day: sql::Date,
+        at: sql::Timestamptz, lat: sql::Double, lng: sql::Double, accuracy: sql::Nullable<sql::Double>,
+        distance: sql::Double, within: sql::Bool, remark: sql::Nullable<sql::Text>,
+        device: sql::Nullable<sql::Text>, new_device: sql::Bool, key: sql::Nullable<sql::Text>,
+        hash: sql::Nullable<sql::Text>, response: sql::Nullable<sql::Binary>
+    ) -> sql::Bool;
+}
+
 impl SignIn {
+    /// Built with the query builder, so diesel keeps it as a prepared statement per connection
+    /// (text queries are planned anew on every call).
     pub fn context(
         conn: &mut PgConnection,
         enterprise_id: Uuid,
@@ -226,74 +230,106 @@ impl SignIn {
         key: Option<&str>,
         device_id: Option<&str>,
     ) -> QueryResult<Option<SignInContext>> {
-        diesel::sql_query(
-            "SELECT e.lat, e.lng, e.geofence_m, e.region_code, r.path AS region_path, \
-                    EXISTS (SELECT 1 FROM assignments a \
-                             WHERE a.officer_id = $2 AND a.enterprise_id = e.id \
-                               AND a.start_day <= $3 AND (a.end_day IS NULL OR a.end_day >= $3)) AS assigned, \
-                    k.request_hash AS key_hash, k.status_code AS key_status, k.response_body AS key_body, \
-                    ($5::text IS NOT NULL \
-                     AND NOT EXISTS (SELECT 1 FROM officer_devices d WHERE d.officer_id = $2 AND d.device_id = $5) \
-                     AND EXISTS (SELECT 1 FROM officer_devices d WHERE d.officer_id = $2)) AS new_device \
-               FROM enterprises e \
-               JOIN regions r ON r.code = e.region_code \
-               LEFT JOIN idempotency_records k ON k.user_id = $2 AND k.key = $4 \
-              WHERE e.id = $1",
-        )
-        .bind::<sql::Uuid, _>(enterprise_id)
-        .bind::<sql::Uuid, _>(officer_id)
-        .bind::<sql::Date, _>(day)
-        .bind::<sql::Nullable<sql::Text>, _>(key)
-        .bind::<sql::Nullable<sql::Text>, _>(device_id)
-        .get_result(conn)
-        .optional()
+        use crate::schema::{assignments, enterprises, idempotency_records, regions};
+        let assigned = diesel::dsl::exists(
+            assignments::table
+                .filter(assignments::officer_id.eq(officer_id))
+                .filter(assignments::enterprise_id.eq(enterprise_id))
+                .filter(assignments::start_day.le(day))
+                .filter(assignments::end_day.is_null().or(assignments::end_day.ge(day))),
+        );
+        // A missing device never matches (`device_id = NULL`), so one statement serves both.
+        let device_known = diesel::dsl::exists(
+            officer_devices::table
+                .filter(officer_devices::officer_id.eq(officer_id))
+                .filter(officer_devices::device_id.nullable().eq(device_id)),
+        );
+        let has_devices =
+            diesel::dsl::exists(officer_devices::table.filter(officer_devices::officer_id.eq(officer_id)));
+        let row = enterprises::table
+            .inner_join(regions::table)
+            .left_join(
+                idempotency_records::table.on(idempotency_records::user_id
+                    .eq(officer_id)
+                    .and(idempotency_records::key.nullable().eq(key))),
+            )
+            .filter(enterprises::id.eq(enterprise_id))
+            .select((
+                enterprises::lat,
+                enterprises::lng,
+                enterprises::geofence_m,
+                enterprises::region_code,
+                regions::path,
+                assigned,
+                idempotency_records::request_hash.nullable(),
+                idempotency_records::status_code.nullable(),
+                idempotency_records::response_body.nullable(),
+                device_known,
+                has_devices,
+            ))
+            .first::<(
+                f64,
+                f64,
+                i32,
+                String,
+                String,
+                bool,
+                Option<String>,
+                Option<i16>,
+                Option<Vec<u8>>,
+                bool,
+                bool,
+            )>(conn)
+            .optional()?;
+        Ok(row.map(
+            |(lat, lng, geofence_m, region_code, region_path, assigned, key_hash, key_status, key_body, known, any)| {
+                SignInContext {
+                    lat,
+                    lng,
+                    geofence_m,
+                    region_code,
+                    region_path,
+                    assigned,
+                    key_hash,
+                    key_status,
+                    key_body,
+                    new_device: device_id.is_some() && !known && any,
+                }
+            },
+        ))
     }
 
-    /// Writes a first sign-in of the day, the device and the idempotency record in a single
-    /// statement, which is its own transaction: one round trip at the morning peak instead of
-    /// five. Every part or none is written: a key someone else holds writes nothing, and a
-    /// second sign-in of the day fails the unique key and rolls the statement back.
+    /// Writes a first sign-in of the day, the device and the idempotency record in one call
+    /// (`sign_in_first`, migration 000006): one round trip at the morning peak instead of five.
     pub fn insert_at_once(
         conn: &mut PgConnection,
         id: Uuid,
         new: &NewSignIn,
         key: Option<KeyRecord>,
     ) -> QueryResult<Result<(), NotWritten>> {
-        let written = diesel::sql_query(
-            "WITH claimed AS ( \
-                 INSERT INTO idempotency_records (user_id, key, request_hash, status_code, response_body, created_at) \
-                 SELECT $2, $15, $16, 201, $17, $6 WHERE $15::text IS NOT NULL \
-                 ON CONFLICT DO NOTHING RETURNING user_id), \
-             device AS ( \
-                 INSERT INTO officer_devices (officer_id, device_id, first_seen_at) \
-                 SELECT $2, $13, $6 WHERE $13::text IS NOT NULL AND ($15::text IS NULL OR EXISTS (SELECT 1 FROM claimed)) \
-                 ON CONFLICT DO NOTHING) \
-             INSERT INTO sign_ins (id, officer_id, enterprise_id, region_code, day, signed_at, lat, lng, accuracy_m, \
-                                   distance_m, within_geofence, remark, device_id, new_device) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
-              WHERE $15::text IS NULL OR EXISTS (SELECT 1 FROM claimed)",
-        )
-        .bind::<sql::Uuid, _>(id)
-        .bind::<sql::Uuid, _>(new.officer_id)
-        .bind::<sql::Uuid, _>(new.enterprise_id)
-        .bind::<sql::Text, _>(new.region_code)
-        .bind::<sql::Date, _>(new.day)
-        .bind::<sql::Timestamptz, _>(new.signed_at)
-        .bind::<sql::Double, _>(new.lat)
-        .bind::<sql::Double, _>(new.lng)
-        .bind::<sql::Nullable<sql::Double>, _>(new.accuracy_m)
-        .bind::<sql::Double, _>(new.distance_m)
-        .bind::<sql::Bool, _>(new.within_geofence)
-        .bind::<sql::Nullable<sql::Text>, _>(new.remark)
-        .bind::<sql::Nullable<sql::Text>, _>(new.device_id)
-        .bind::<sql::Bool, _>(new.new_device)
-        .bind::<sql::Nullable<sql::Text>, _>(key.as_ref().map(|k| k.key))
-        .bind::<sql::Nullable<sql::Text>, _>(key.as_ref().map(|k| k.fingerprint))
-        .bind::<sql::Nullable<sql::Binary>, _>(key.as_ref().map(|k| k.response))
-        .execute(conn);
+        let written = diesel::select(sign_in_first(
+            id,
+            new.officer_id,
+            new.enterprise_id,
+            new.region_code,
+            new.day,
+            new.signed_at,
+            new.lat,
+            new.lng,
+            new.accuracy_m,
+            new.distance_m,
+            new.within_geofence,
+            new.remark,
+            new.device_id,
+            new.new_device,
+            key.as_ref().map(|k| k.key),
+            key.as_ref().map(|k| k.fingerprint),
+            key.as_ref().map(|k| k.response),
+        ))
+        .get_result::<bool>(conn);
         match written {
-            Ok(1) => Ok(Ok(())),
-            Ok(_) => Ok(Err(NotWritten::KeyTaken)),
+            Ok(true) => Ok(Ok(())),
+            Ok(false) => Ok(Err(NotWritten::KeyTaken)),
             Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
                 if info.constraint_name() == Some("sign_ins_one_per_day") =>
             {
