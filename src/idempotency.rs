@@ -156,7 +156,12 @@ impl Stored {
 
 /// The stored response of a key used before, or 409 when this request differs from the one
 /// that used it.
-fn replay(keyed: &Keyed, request_hash: &str, status: Option<i16>, body: Option<Vec<u8>>) -> Result<Stored, AppError> {
+fn replay(
+    keyed: &Keyed,
+    request_hash: &str,
+    status: Option<i16>,
+    body: Option<Vec<u8>>,
+) -> Result<Stored, AppError> {
     if request_hash != keyed.fingerprint {
         return Err(AppError::conflict(
             "idempotency.key_reused",
@@ -198,7 +203,9 @@ impl Idempotency {
         status: Option<i16>,
         body: Option<Vec<u8>>,
     ) -> Option<Result<Stored, AppError>> {
-        self.0.as_ref().map(|keyed| replay(keyed, request_hash, status, body))
+        self.0
+            .as_ref()
+            .map(|keyed| replay(keyed, request_hash, status, body))
     }
 }
 
@@ -224,7 +231,12 @@ where
             ));
         }
         if let Claim::Stored(record) = claim {
-            return replay(keyed, &record.request_hash, record.status_code, record.response_body);
+            return replay(
+                keyed,
+                &record.request_hash,
+                record.status_code,
+                record.response_body,
+            );
         }
         let stored = work(conn)?;
         IdempotencyRecord::insert(

@@ -179,7 +179,13 @@ struct Attempt {
 }
 
 impl Attempt {
-    fn record<'a>(&'a self, region_code: &'a str, enterprise: GeoPoint, geofence_m: i32, new_device: bool) -> NewSignIn<'a> {
+    fn record<'a>(
+        &'a self,
+        region_code: &'a str,
+        enterprise: GeoPoint,
+        geofence_m: i32,
+        new_device: bool,
+    ) -> NewSignIn<'a> {
         let distance_m = self.point.distance_m(enterprise);
         NewSignIn {
             officer_id: self.officer_id,
@@ -234,7 +240,12 @@ fn sign_in_at_once(
         lat: context.lat,
         lng: context.lng,
     };
-    let record = attempt.record(&context.region_code, enterprise, context.geofence_m, context.new_device);
+    let record = attempt.record(
+        &context.region_code,
+        enterprise,
+        context.geofence_m,
+        context.new_device,
+    );
     if !record.within_geofence && record.remark.is_none() {
         return Ok(None);
     }
@@ -297,7 +308,8 @@ fn sign_in_carefully(
             }
             // Already signed in there today (or a simultaneous tap won): the first record.
             None => {
-                let first = SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.ok_or(AppError::NotFound)?;
+                let first =
+                    SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.ok_or(AppError::NotFound)?;
                 Stored::json(StatusCode::OK, &SignInDto::from(first))
             }
         }

@@ -43,7 +43,15 @@ async fn simultaneous_resends_of_a_sign_in_give_one_sign_in_and_one_answer() {
     let enterprise = app.crrc().await;
     let token = app.token("officer.zhang").await;
     let body = json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655, "device_id": "phone-1"});
-    let sends = (0..12).map(|_| app.keyed(reqwest::Method::POST, "/api/v1/sign-ins", &token, "morning-1", &body));
+    let sends = (0..12).map(|_| {
+        app.keyed(
+            reqwest::Method::POST,
+            "/api/v1/sign-ins",
+            &token,
+            "morning-1",
+            &body,
+        )
+    });
     let replies = futures_util::future::join_all(sends).await;
     let first = &replies[0];
     for reply in &replies {
@@ -51,9 +59,20 @@ async fn simultaneous_resends_of_a_sign_in_give_one_sign_in_and_one_answer() {
         assert_eq!(reply.body, first.body);
     }
     assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 1);
-    assert_eq!(app.count("SELECT count(*) AS n FROM idempotency_records WHERE key = 'morning-1'"), 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM idempotency_records WHERE key = 'morning-1'"),
+        1
+    );
     // A resend under a new key (the phone restarted) gets the day's first record with 200.
-    let later = app.keyed(reqwest::Method::POST, "/api/v1/sign-ins", &token, "morning-2", &body).await;
+    let later = app
+        .keyed(
+            reqwest::Method::POST,
+            "/api/v1/sign-ins",
+            &token,
+            "morning-2",
+            &body,
+        )
+        .await;
     assert_eq!(later.status, 200, "{}", later.text);
     assert_eq!(later.body["id"], first.body["id"]);
     assert_eq!(later.body["signed_at"], first.body["signed_at"]);

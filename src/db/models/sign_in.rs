@@ -282,7 +282,19 @@ impl SignIn {
             )>(conn)
             .optional()?;
         Ok(row.map(
-            |(lat, lng, geofence_m, region_code, region_path, assigned, key_hash, key_status, key_body, known, any)| {
+            |(
+                lat,
+                lng,
+                geofence_m,
+                region_code,
+                region_path,
+                assigned,
+                key_hash,
+                key_status,
+                key_body,
+                known,
+                any,
+            )| {
                 SignInContext {
                     lat,
                     lng,
