@@ -1,4 +1,4 @@
-//! The command line: `zhuqi serve | migrate | seed-demo | create-admin`.
+//! The command line: `zhuqi serve | migrate | seed-demo | reconcile-stats | create-admin`.
 
 use clap::{Parser, Subcommand};
 
@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
     long_about = "Backend of the 驻企联络员 mini-program and the 驻企办 hub.\n\n\
         Configuration comes from the environment: DATABASE_URL, REDIS_URL, BIND_ADDR, JWT_SECRET, \
         WECHAT_APPID, WECHAT_SECRET, WECHAT_API_BASE, RUST_LOG (see README.md). `migrate`, \
-        `seed-demo` and `create-admin` need only DATABASE_URL."
+        `seed-demo` and `create-admin` need only DATABASE_URL; `reconcile-stats` also REDIS_URL."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -26,6 +26,10 @@ pub enum Command {
     /// Create the demo city 株洲市 with enterprises, units, officers and a hub; prints the
     /// logins. Running it again changes nothing and prints them again.
     SeedDemo,
+    /// Compare the dashboards' Redis counters and cached figures with PostgreSQL and repair
+    /// any drift (the server also does this every five minutes). Needs DATABASE_URL and
+    /// REDIS_URL (and REDIS_KEY_PREFIX when the server uses one).
+    ReconcileStats,
     /// Bootstrap an admin of a region (creates the region when it does not exist yet). An
     /// existing username gets the admin role and the new password.
     CreateAdmin {

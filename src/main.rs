@@ -6,12 +6,16 @@ use anyhow::Context;
 use clap::Parser;
 use diesel::{Connection, PgConnection};
 
+use zhuqi::cache::Cache;
 use zhuqi::cli::{Cli, Command};
 use zhuqi::clock::Clock;
 use zhuqi::config::{LogFormat, Settings};
 use zhuqi::startup::Application;
 use zhuqi::state::AppState;
+use zhuqi::stats::reconcile;
 use zhuqi::{bootstrap, db, telemetry};
+
+use std::time::Duration;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -69,12 +73,40 @@ fn one_off(command: Command) -> anyhow::Result<()> {
             let verb = if created { "created" } else { "updated" };
             println!("admin {} {verb} for region {}", user.username, user.region_code);
         }
+        Command::ReconcileStats => reconcile_stats(&url)?,
         Command::Serve => unreachable_serve(),
     }
     Ok(())
 }
 
 fn unreachable_serve() {}
+
+/// `zhuqi reconcile-stats`: one reconciliation pass, its outcome printed as JSON.
+fn reconcile_stats(database_url: &str) -> anyhow::Result<()> {
+    let redis_url = std::env::var("REDIS_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .context("configuration error: REDIS_URL is not set")?;
+    let prefix = std::env::var("REDIS_KEY_PREFIX").unwrap_or_else(|_| "zhuqi:".to_owned());
+    let pool = db::pool(database_url, 2);
+    actix_web::rt::System::new().block_on(async move {
+        let cache = Cache::new(&redis_url, Duration::from_millis(2000), &prefix);
+        cache.connect_in_background();
+        for _ in 0..50 {
+            if cache.ping().await {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let outcome = reconcile::run(&pool, &cache, Clock::system().now()).await?;
+        anyhow::ensure!(
+            outcome.redis_available,
+            "Redis at REDIS_URL did not answer; nothing to reconcile"
+        );
+        println!("{}", serde_json::to_string(&outcome)?);
+        Ok(())
+    })
+}
 
 #[actix_web::main]
 async fn serve() -> anyhow::Result<()> {
@@ -103,6 +135,8 @@ async fn serve() -> anyhow::Result<()> {
     tracing::info!(learned, "classifier learned the hub's past triage");
     actix_web::rt::spawn(zhuqi::jobs::prune_idempotency::run_until_stopped(state.clone()));
     actix_web::rt::spawn(zhuqi::jobs::escalate::run_until_stopped(state.clone()));
+    actix_web::rt::spawn(zhuqi::jobs::reconcile_stats::run_until_stopped(state.clone()));
+    actix_web::rt::spawn(zhuqi::jobs::freeze_months::run_until_stopped(state.clone()));
     let app = Application::build(state)?;
     tracing::info!(port = app.port(), "serving");
     app.run_until_stopped().await?;

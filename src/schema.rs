@@ -119,6 +119,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    monthly_freezes (month) {
+        month -> Date,
+        frozen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    monthly_officer_figures (month, officer_id) {
+        month -> Date,
+        officer_id -> Uuid,
+        officer_name -> Text,
+        unit_id -> Nullable<Uuid>,
+        unit_name -> Nullable<Text>,
+        region_code -> Text,
+        region_path -> Text,
+        working_days -> Int4,
+        days_on_site -> Int4,
+        signed_in_days -> Int4,
+        reported_days -> Int4,
+        sign_ins -> Int4,
+        reports -> Int4,
+        problems_raised -> Int4,
+        problems_solved -> Int4,
+        problems_overdue -> Int4,
+        rated_satisfied -> Int4,
+        rated_basically_satisfied -> Int4,
+        rated_dissatisfied -> Int4,
+    }
+}
+
+diesel::table! {
     notification_outbox (id) {
         id -> Int8,
         kind -> Text,
@@ -312,6 +343,7 @@ diesel::joinable!(daily_reports -> enterprises (enterprise_id));
 diesel::joinable!(daily_reports -> users (officer_id));
 diesel::joinable!(enterprises -> regions (region_code));
 diesel::joinable!(idempotency_records -> users (user_id));
+diesel::joinable!(monthly_officer_figures -> monthly_freezes (month));
 diesel::joinable!(notification_outbox -> problems (problem_id));
 diesel::joinable!(notification_outbox -> units (recipient_unit_id));
 diesel::joinable!(officer_devices -> users (officer_id));
@@ -343,6 +375,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     daily_reports,
     enterprises,
     idempotency_records,
+    monthly_freezes,
+    monthly_officer_figures,
     notification_outbox,
     officer_devices,
     problem_escalations,

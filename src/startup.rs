@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::idempotency;
 use crate::routes;
 use crate::state::AppState;
+use crate::stats;
 use crate::telemetry::request_context;
 
 pub struct Application {
@@ -31,6 +32,7 @@ impl Application {
                 .app_data(routes::query_config())
                 .app_data(routes::path_config())
                 .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
+                .wrap(from_fn(stats::retire_after_admin_writes))
                 .wrap(from_fn(idempotency::fingerprint))
                 .wrap(from_fn(request_context))
                 .configure(routes::configure)

@@ -15,6 +15,7 @@ use crate::db::models::enterprise::Enterprise;
 use crate::db::models::problem::Problem;
 use crate::db::models::region::Region;
 use crate::db::models::scoped::RecordScope;
+use crate::db::models::stats::StatsScope;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::schema::{assignments, regions, users};
@@ -199,4 +200,37 @@ pub fn assigned_on(
             .filter(assignments::end_day.is_null().or(assignments::end_day.ge(day))),
     ))
     .get_result(conn)
+}
+
+/// Whose figures the caller may see on the dashboards: dispatchers and admins their region's
+/// subtree, unit admins their unit's officers; `region_code` narrows to a region inside that
+/// (one outside it is reported as absent). Other roles see no dashboards.
+pub fn stats_scope(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    region_code: Option<&str>,
+) -> Result<StatsScope, AppError> {
+    let unit_id = if caller.has(Role::Admin) || caller.has(Role::Dispatcher) {
+        None
+    } else if let (true, Some(unit)) = (caller.has(Role::UnitAdmin), caller.unit_id) {
+        Some(unit)
+    } else {
+        return Err(AppError::forbidden(
+            "stats.forbidden",
+            "统计仅对驻企办、管理员和派出单位管理员开放",
+        ));
+    };
+    let own = RegionScope::of(conn, caller)?;
+    let region = match region_code {
+        Some(code) => {
+            own.require(conn, code)?;
+            Region::find(conn, code)?.ok_or(AppError::NotFound)?
+        }
+        None => Region::find(conn, &own.root_code)?.ok_or(AppError::NotFound)?,
+    };
+    Ok(StatsScope {
+        region_code: region.code,
+        region_path: region.path,
+        unit_id,
+    })
 }

@@ -19,7 +19,9 @@ pub enum Metric {
 }
 
 impl Metric {
-    fn as_str(self) -> &'static str {
+    pub const ALL: [Metric; 3] = [Metric::SignIns, Metric::Reports, Metric::Problems];
+
+    pub fn as_str(self) -> &'static str {
         match self {
             Metric::SignIns => "sign_ins",
             Metric::Reports => "reports",
@@ -34,30 +36,57 @@ pub fn key(region_code: &str, day: NaiveDate, metric: Metric) -> String {
 }
 
 /// Adds `by` to the counter of every region on `region_path` (the region and its ancestors),
-/// so a city's figure is one read.
+/// so a city's figure is one read; one round trip.
 pub async fn bump(cache: &Cache, region_path: &str, day: NaiveDate, metric: Metric, by: i64) {
     if by <= 0 {
         return;
     }
-    for code in region_path.split('/').filter(|c| !c.is_empty()) {
-        if cache
-            .incr_by_with_ttl(&key(code, day, metric), by, TTL)
-            .await
-            .is_none()
-        {
-            tracing::warn!(region = code, %day, metric = metric.as_str(), "counter not bumped; reconciliation will repair it");
-            return;
-        }
+    let keys: Vec<String> = region_path
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .map(|code| key(code, day, metric))
+        .collect();
+    if !cache.incr_many_with_ttl(&keys, by, TTL).await {
+        tracing::warn!(region_path, %day, metric = metric.as_str(), "counter not bumped; reconciliation will repair it");
     }
 }
 
-/// Bumps counters in the background: call it once the write has committed. The response does
-/// not wait for Redis, and a Redis failure is only logged.
-pub fn bump_after_commit(cache: &Cache, region_path: String, day: NaiveDate, bumps: Vec<(Metric, i64)>) {
-    let cache = cache.clone();
-    actix_web::rt::spawn(async move {
-        for (metric, by) in bumps {
-            bump(&cache, &region_path, day, metric, by).await;
+/// Call once the write has committed: bumps the day's counters and the generations of the
+/// cached figures the write changed (`cache::stats`). Waiting for it lets the writer read its
+/// own write on the dashboard; a Redis failure is only logged (and bounded by the cache's
+/// timeout).
+pub async fn after_commit(cache: &Cache, region_path: &str, day: NaiveDate, bumps: &[(Metric, i64)]) {
+    for &(metric, by) in bumps {
+        bump(cache, region_path, day, metric, by).await;
+    }
+    let problems = bumps.iter().any(|&(m, by)| m == Metric::Problems && by > 0);
+    super::stats::activity_changed(cache, day, problems).await;
+}
+
+/// Sets counters to the values PostgreSQL says they should have, where they differ; returns
+/// how many were checked and how many repaired (`None` without Redis). Only for days that can
+/// no longer change, so no write can slip between the count and the repair.
+pub async fn repair(cache: &Cache, expected: &[(String, i64)]) -> Option<(usize, usize)> {
+    let mut repaired = 0;
+    for chunk in expected.chunks(500) {
+        let mut pipe = redis::pipe();
+        for (name, _) in chunk {
+            pipe.get(cache.key(name));
         }
-    });
+        let stored: Vec<Option<i64>> = cache.query("counters_read", &pipe).await?;
+        let mut fix = redis::pipe();
+        let mut fixes = 0;
+        for ((name, want), have) in chunk.iter().zip(stored) {
+            if have.unwrap_or_default() != *want {
+                tracing::warn!(counter = name.as_str(), have, want, "counter drifted; repaired");
+                fix.set_ex(cache.key(name), want, TTL.as_secs()).ignore();
+                fixes += 1;
+            }
+        }
+        if fixes > 0 {
+            cache.query::<()>("counters_repair", &fix).await?;
+            repaired += fixes;
+        }
+    }
+    Some((expected.len(), repaired))
 }

@@ -4,6 +4,7 @@
 
 pub mod counters;
 pub mod failures;
+pub mod stats;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -9,6 +9,7 @@ pub mod daily_report;
 pub mod deadline;
 pub mod geo;
 pub mod lifecycle;
+pub mod metrics;
 pub mod phone;
 pub mod problem;
 pub mod region_code;

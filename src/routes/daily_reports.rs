@@ -207,12 +207,13 @@ async fn put_daily_report(
     .await?;
     if let Some(filed) = filed.filter(|_| !stored.replayed) {
         let reports = i64::from(filed.created);
-        counters::bump_after_commit(
+        counters::after_commit(
             &state.cache,
-            filed.region_path,
+            &filed.region_path,
             day,
-            vec![(Metric::Reports, reports), (Metric::Problems, filed.new_problems)],
-        );
+            &[(Metric::Reports, reports), (Metric::Problems, filed.new_problems)],
+        )
+        .await;
     }
     Ok(stored.into_response())
 }
@@ -357,12 +358,24 @@ async fn get_daily_report_draft(
     Ok(HttpResponse::Ok().json(draft))
 }
 
+/// The filters of the report list (and of the daily-report ledger export).
 #[derive(Deserialize)]
-struct ReportListQuery {
+pub(crate) struct ReportListQuery {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     enterprise_id: Option<Uuid>,
     officer_id: Option<Uuid>,
+}
+
+impl From<ReportListQuery> for ReportFilter {
+    fn from(q: ReportListQuery) -> Self {
+        ReportFilter {
+            from: q.from,
+            to: q.to,
+            enterprise_id: q.enterprise_id,
+            officer_id: q.officer_id,
+        }
+    }
 }
 
 async fn list_daily_reports(
@@ -371,19 +384,8 @@ async fn list_daily_reports(
     query: web::Query<ReportListQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let ReportListQuery {
-        from,
-        to,
-        enterprise_id,
-        officer_id,
-    } = query.into_inner();
     let (limit, after) = (page.limit()?, page.day_cursor()?);
-    let filter = ReportFilter {
-        from,
-        to,
-        enterprise_id,
-        officer_id,
-    };
+    let filter = ReportFilter::from(query.into_inner());
     let page = db::run(&state.pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
         let rows = DailyReport::list(conn, &scope, &filter, after, limit)?;

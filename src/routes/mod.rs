@@ -6,12 +6,15 @@ pub mod auth;
 pub mod calendar;
 pub mod daily_reports;
 pub mod enterprises;
+pub mod exports;
 pub mod hub;
 pub mod me;
+pub mod monthly_reports;
 pub mod problem_actions;
 pub mod problems;
 pub mod service;
 pub mod sign_ins;
+pub mod stats;
 
 use actix_web::http::Method;
 use actix_web::{error, web, HttpRequest, Route};
@@ -62,6 +65,9 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(problem_actions::endpoints());
     all.extend(hub::endpoints());
     all.extend(calendar::endpoints());
+    all.extend(stats::endpoints());
+    all.extend(monthly_reports::endpoints());
+    all.extend(exports::endpoints());
     all.extend(admin::endpoints());
     all
 }
@@ -175,6 +181,27 @@ impl PageParams {
         let (day, id) = cursor.split_once('_').ok_or_else(invalid_cursor)?;
         let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| invalid_cursor())?;
         Ok(Some((day, Uuid::parse_str(id).map_err(|_| invalid_cursor())?)))
+    }
+}
+
+impl PageParams {
+    /// The cursor of a list computed whole (a ranking): the position of the next item.
+    pub fn offset_cursor(&self) -> Result<usize, AppError> {
+        self.cursor
+            .as_deref()
+            .map(|c| c.parse::<usize>().map_err(|_| invalid_cursor()))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    /// One page of a list computed whole.
+    pub fn slice<T>(&self, mut items: Vec<T>) -> Result<ListResponse<T>, AppError> {
+        let (limit, offset) = (self.limit()? as usize, self.offset_cursor()?);
+        let end = offset.saturating_add(limit);
+        let next_cursor = (end < items.len()).then(|| end.to_string());
+        items.truncate(end);
+        let items = items.into_iter().skip(offset).collect();
+        Ok(ListResponse { items, next_cursor })
     }
 }
 

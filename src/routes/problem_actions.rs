@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::problems::ProblemDto;
 use super::{post, Endpoint};
 use crate::auth::{AuthUser, Caller};
+use crate::cache::stats;
 use crate::db;
 use crate::db::models::problem::Problem;
 use crate::domain::deadline::end_of_day;
@@ -90,6 +91,9 @@ where
         Ok((stored, done))
     })
     .await?;
+    if problem.is_some() {
+        stats::figures_changed(&state.cache).await;
+    }
     Ok((stored.into_response(), problem))
 }
 

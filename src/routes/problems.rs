@@ -290,19 +290,53 @@ async fn create_problem(
     })
     .await?;
     if let Some(path) = region_path.filter(|_| !stored.replayed) {
-        counters::bump_after_commit(&state.cache, path, local_day(now), vec![(Metric::Problems, 1)]);
+        counters::after_commit(&state.cache, &path, local_day(now), &[(Metric::Problems, 1)]).await;
     }
     Ok(stored.into_response())
 }
 
+/// The filters of the problem list (and of the problem ledger export).
 #[derive(Deserialize)]
-struct ProblemQuery {
+pub(crate) struct ProblemQuery {
     status: Option<String>,
     category: Option<String>,
     enterprise_id: Option<Uuid>,
     department_id: Option<Uuid>,
     overdue: Option<bool>,
     region_code: Option<String>,
+}
+
+impl ProblemQuery {
+    /// Checks the filters and resolves the region to its subtree.
+    pub(crate) fn into_filter(
+        self,
+        conn: &mut PgConnection,
+        now: DateTime<Utc>,
+    ) -> Result<ProblemFilter, AppError> {
+        if let Some(status) = self.status.as_deref().filter(|s| s.parse::<Status>().is_err()) {
+            return Err(AppError::bad_request(
+                "request.invalid_query",
+                format!("未知的状态 {status}"),
+            ));
+        }
+        let region_path = match self.region_code {
+            // A region outside the caller's own is simply empty for them.
+            Some(code) => Some(
+                Region::find(conn, &code)?
+                    .map(|r| r.path)
+                    .unwrap_or_else(|| "-".to_owned()),
+            ),
+            None => None,
+        };
+        Ok(ProblemFilter {
+            status: self.status,
+            category: self.category,
+            enterprise_id: self.enterprise_id,
+            department_id: self.department_id,
+            overdue_at: self.overdue.map(|overdue| (overdue, now)),
+            region_path,
+        })
+    }
 }
 
 /// Problems the caller may see, newest first.
@@ -312,41 +346,11 @@ async fn list_problems(
     query: web::Query<ProblemQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let ProblemQuery {
-        status,
-        category,
-        enterprise_id,
-        department_id,
-        overdue,
-        region_code,
-    } = query.into_inner();
-    if let Some(status) = status.as_deref().filter(|s| s.parse::<Status>().is_err()) {
-        return Err(AppError::bad_request(
-            "request.invalid_query",
-            format!("未知的状态 {status}"),
-        ));
-    }
     let (limit, after) = (page.limit()?, page.time_cursor()?);
     let now = state.clock.now();
     let page = db::run(&state.pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
-        let region_path = match region_code {
-            // A region outside the caller's own is simply empty for them.
-            Some(code) => Some(
-                Region::find(conn, &code)?
-                    .map(|r| r.path)
-                    .unwrap_or_else(|| "-".to_owned()),
-            ),
-            None => None,
-        };
-        let filter = ProblemFilter {
-            status,
-            category,
-            enterprise_id,
-            department_id,
-            overdue_at: overdue.map(|overdue| (overdue, now)),
-            region_path,
-        };
+        let filter = query.into_inner().into_filter(conn, now)?;
         let rows = Problem::list(conn, &scope, &filter, after, limit)?;
         Ok(Page::from_rows(rows, limit, |p| {
             super::time_cursor(p.created_at, p.id)

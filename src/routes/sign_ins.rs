@@ -161,7 +161,7 @@ async fn create_sign_in(
     })
     .await?;
     if let Some(path) = created_in {
-        counters::bump_after_commit(&state.cache, path, day, vec![(Metric::SignIns, 1)]);
+        counters::after_commit(&state.cache, &path, day, &[(Metric::SignIns, 1)]).await;
     }
     Ok(stored.into_response())
 }

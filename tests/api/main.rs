@@ -22,4 +22,5 @@ mod scope;
 mod service;
 mod sign_ins;
 mod spec;
+mod stats;
 mod tokens;

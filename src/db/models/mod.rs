@@ -11,12 +11,14 @@ pub mod escalation;
 pub mod extension;
 pub mod idempotency;
 pub mod missing;
+pub mod monthly;
 pub mod outbox;
 pub mod problem;
 pub mod refresh_token;
 pub mod region;
 pub mod scoped;
 pub mod sign_in;
+pub mod stats;
 pub mod unit;
 pub mod user;
 

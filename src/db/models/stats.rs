@@ -1,0 +1,358 @@
+//! The dashboards' figures computed from the truth, in SQL: the day's overview, the problems of
+//! a period (aggregated in Rust by `domain::metrics`, where working days are counted) and every
+//! officer's figures over a period (the basis of rankings and of the monthly report). The
+//! definitions are in `docs/metrics.md`; the Redis copies in `cache::stats` only ever hold
+//! what these return.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Date, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Whose figures: a region subtree, optionally only one unit's officers (a unit admin's view).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StatsScope {
+    pub region_code: String,
+    pub region_path: String,
+    pub unit_id: Option<Uuid>,
+}
+
+impl StatsScope {
+    fn path_pattern(&self) -> String {
+        format!("{}%", self.region_path)
+    }
+}
+
+/// The instants a day's or a period's figures are taken at: rows created or changed before
+/// `rows_before` count (the start of the day after the period), and a deadline has passed when
+/// it lies before `deadlines_before` (the same, or the current minute while the period lasts).
+#[derive(Debug, Clone, Copy)]
+pub struct AsOf {
+    pub rows_before: DateTime<Utc>,
+    pub deadlines_before: DateTime<Utc>,
+}
+
+/// The day's raw counts; rates are derived from them (`stats::Overview`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, QueryableByName, Serialize, Deserialize)]
+pub struct OverviewCounts {
+    #[diesel(sql_type = Int8)]
+    pub officers_total: i64,
+    #[diesel(sql_type = Int8)]
+    pub officers_signed_in: i64,
+    #[diesel(sql_type = Int8)]
+    pub officers_reported: i64,
+    #[diesel(sql_type = Int8)]
+    pub problems_new: i64,
+    #[diesel(sql_type = Int8)]
+    pub problems_total: i64,
+    #[diesel(sql_type = Int8)]
+    pub problems_open: i64,
+    #[diesel(sql_type = Int8)]
+    pub problems_overdue: i64,
+    #[diesel(sql_type = Int8)]
+    pub problems_resolved: i64,
+    #[diesel(sql_type = Int8)]
+    pub problems_responded: i64,
+    #[diesel(sql_type = Int8)]
+    pub problems_responded_on_time: i64,
+}
+
+/// The problem outcomes that count as solved (化解): resolved, explained, or answered on site.
+const SOLVED_OUTCOMES: &str = "('resolved', 'explained', 'resolved_on_site')";
+
+impl OverviewCounts {
+    /// One query; every sub-count reads by an index on (day, region) or (region, created_at).
+    pub fn compute(
+        conn: &mut PgConnection,
+        scope: &StatsScope,
+        day: NaiveDate,
+        day_start: DateTime<Utc>,
+        as_of: AsOf,
+    ) -> QueryResult<OverviewCounts> {
+        diesel::sql_query(format!(
+            "WITH scope_regions AS MATERIALIZED (SELECT code FROM regions WHERE path LIKE $1),
+                  unit_officers AS MATERIALIZED (SELECT id FROM users WHERE $2::uuid IS NOT NULL AND unit_id = $2),
+                  problem_rows AS MATERIALIZED (
+                      SELECT p.created_at, p.closed_at, p.outcome, p.due_at, p.responded_at
+                        FROM problems p
+                       WHERE p.region_code IN (SELECT code FROM scope_regions)
+                         AND p.created_at < $5 AND p.merged_into_id IS NULL
+                         AND ($2::uuid IS NULL OR p.reporter_id IN (SELECT id FROM unit_officers)))
+             SELECT
+               (SELECT count(DISTINCT a.officer_id) FROM assignments a
+                  JOIN enterprises e ON e.id = a.enterprise_id
+                  JOIN users u ON u.id = a.officer_id
+                 WHERE e.region_code IN (SELECT code FROM scope_regions)
+                   AND a.start_day <= $3 AND (a.end_day IS NULL OR a.end_day >= $3)
+                   AND u.active AND 'officer' = ANY (u.roles)
+                   AND ($2::uuid IS NULL OR u.unit_id = $2)) AS officers_total,
+               (SELECT count(DISTINCT s.officer_id) FROM sign_ins s
+                 WHERE s.day = $3 AND s.region_code IN (SELECT code FROM scope_regions)
+                   AND ($2::uuid IS NULL OR s.officer_id IN (SELECT id FROM unit_officers))) AS officers_signed_in,
+               (SELECT count(DISTINCT r.officer_id) FROM daily_reports r
+                 WHERE r.day = $3 AND r.region_code IN (SELECT code FROM scope_regions)
+                   AND ($2::uuid IS NULL OR r.officer_id IN (SELECT id FROM unit_officers))) AS officers_reported,
+               count(*) FILTER (WHERE created_at >= $4) AS problems_new,
+               count(*) AS problems_total,
+               count(*) FILTER (WHERE closed_at IS NULL OR closed_at >= $5) AS problems_open,
+               count(*) FILTER (WHERE (closed_at IS NULL OR closed_at >= $5) AND due_at < $6
+                                  AND (responded_at IS NULL OR responded_at >= $5)) AS problems_overdue,
+               count(*) FILTER (WHERE closed_at < $5 AND outcome IN {SOLVED_OUTCOMES}) AS problems_resolved,
+               count(*) FILTER (WHERE responded_at < $5 AND due_at IS NOT NULL) AS problems_responded,
+               count(*) FILTER (WHERE responded_at < $5 AND responded_at <= due_at) AS problems_responded_on_time
+             FROM problem_rows"
+        ))
+        .bind::<Text, _>(scope.path_pattern())
+        .bind::<Nullable<SqlUuid>, _>(scope.unit_id)
+        .bind::<Date, _>(day)
+        .bind::<Timestamptz, _>(day_start)
+        .bind::<Timestamptz, _>(as_of.rows_before)
+        .bind::<Timestamptz, _>(as_of.deadlines_before)
+        .get_result(conn)
+    }
+}
+
+/// What the period aggregates need of one problem.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ProblemFacts {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub category: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub department_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub assigned_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub due_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub responded_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub outcome: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub rating: Option<String>,
+}
+
+/// Which instant places a problem in a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodBy {
+    /// Problems raised in the period (the problems view).
+    Created,
+    /// Problems handed to a department in the period (the departments view).
+    Assigned,
+}
+
+impl ProblemFacts {
+    /// The problems of the scope that entered the period (`from` ≤ instant < `until`), merged
+    /// duplicates left out.
+    pub fn in_period(
+        conn: &mut PgConnection,
+        scope: &StatsScope,
+        by: PeriodBy,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> QueryResult<Vec<ProblemFacts>> {
+        let column = match by {
+            PeriodBy::Created => "p.created_at",
+            PeriodBy::Assigned => "p.assigned_at",
+        };
+        diesel::sql_query(format!(
+            "SELECT p.category, p.status, p.department_id, p.assigned_at, p.due_at, p.responded_at,
+                    p.outcome, p.closed_at, p.rating
+               FROM problems p
+              WHERE p.region_code IN (SELECT code FROM regions WHERE path LIKE $1)
+                AND ($2::uuid IS NULL OR p.reporter_id IN (SELECT id FROM users WHERE unit_id = $2))
+                AND {column} >= $3 AND {column} < $4
+                AND p.merged_into_id IS NULL"
+        ))
+        .bind::<Text, _>(scope.path_pattern())
+        .bind::<Nullable<SqlUuid>, _>(scope.unit_id)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(until)
+        .load(conn)
+    }
+}
+
+/// One officer's figures over a period (also a frozen month's row).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName, Serialize, Deserialize)]
+pub struct OfficerFigures {
+    #[diesel(sql_type = SqlUuid)]
+    pub officer_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub officer_name: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub unit_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub unit_name: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub region_code: String,
+    #[diesel(sql_type = Text)]
+    pub region_path: String,
+    /// Working days of the period on which the officer was on assignment.
+    #[diesel(sql_type = Int8)]
+    pub working_days: i64,
+    /// Distinct days with a sign-in (驻企天数), weekends included.
+    #[diesel(sql_type = Int8)]
+    pub days_on_site: i64,
+    /// Of `working_days`, those with a sign-in / with a report.
+    #[diesel(sql_type = Int8)]
+    pub signed_in_days: i64,
+    #[diesel(sql_type = Int8)]
+    pub reported_days: i64,
+    #[diesel(sql_type = Int8)]
+    pub sign_ins: i64,
+    #[diesel(sql_type = Int8)]
+    pub reports: i64,
+    #[diesel(sql_type = Int8)]
+    pub problems_raised: i64,
+    #[diesel(sql_type = Int8)]
+    pub problems_solved: i64,
+    #[diesel(sql_type = Int8)]
+    pub problems_overdue: i64,
+    #[diesel(sql_type = Int8)]
+    pub rated_satisfied: i64,
+    #[diesel(sql_type = Int8)]
+    pub rated_basically_satisfied: i64,
+    #[diesel(sql_type = Int8)]
+    pub rated_dissatisfied: i64,
+}
+
+/// Officers' figures to compute: a scope, optionally one officer, over local days
+/// `from..=to`.
+pub struct OfficerPeriod<'a> {
+    pub scope: &'a StatsScope,
+    pub officer_id: Option<Uuid>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub from_start: DateTime<Utc>,
+    pub as_of: AsOf,
+}
+
+/// Every officer of the scope with an assignment overlapping the period, in one query: the
+/// period's working days (by the official calendar, `is_working_day`) crossed with each
+/// officer's assignments give the days they were due on site.
+const OFFICER_FIGURES: &str = "
+WITH working AS MATERIALIZED (
+    SELECT d::date AS day FROM generate_series($3::date, $4::date, interval '1 day') d
+     WHERE is_working_day(d::date)),
+officers AS MATERIALIZED (
+    SELECT u.id, u.name, u.unit_id, un.name AS unit_name, u.region_code, r.path AS region_path
+      FROM users u
+      JOIN regions r ON r.code = u.region_code
+      LEFT JOIN units un ON un.id = u.unit_id
+     WHERE 'officer' = ANY (u.roles) AND r.path LIKE $1
+       AND ($2::uuid IS NULL OR u.unit_id = $2)
+       AND ($8::uuid IS NULL OR u.id = $8)
+       AND EXISTS (SELECT 1 FROM assignments a WHERE a.officer_id = u.id
+                    AND a.start_day <= $4 AND (a.end_day IS NULL OR a.end_day >= $3))),
+duty AS MATERIALIZED (
+    SELECT DISTINCT a.officer_id, w.day
+      FROM assignments a
+      JOIN officers o ON o.id = a.officer_id
+      JOIN working w ON w.day >= a.start_day AND (a.end_day IS NULL OR w.day <= a.end_day)),
+duty_kept AS (
+    SELECT d.officer_id, count(*) AS working_days,
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM sign_ins s
+                                           WHERE s.officer_id = d.officer_id AND s.day = d.day)) AS signed_in_days,
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM daily_reports r
+                                           WHERE r.officer_id = d.officer_id AND r.day = d.day)) AS reported_days
+      FROM duty d GROUP BY d.officer_id),
+signs AS (
+    SELECT s.officer_id, count(*) AS sign_ins, count(DISTINCT s.day) AS days_on_site
+      FROM sign_ins s JOIN officers o ON o.id = s.officer_id
+     WHERE s.day BETWEEN $3 AND $4 GROUP BY s.officer_id),
+reports AS (
+    SELECT r.officer_id, count(*) AS reports
+      FROM daily_reports r JOIN officers o ON o.id = r.officer_id
+     WHERE r.day BETWEEN $3 AND $4 GROUP BY r.officer_id),
+raised AS (
+    SELECT p.reporter_id AS officer_id,
+           count(*) FILTER (WHERE p.created_at >= $5 AND p.created_at < $6) AS problems_raised,
+           count(*) FILTER (WHERE p.closed_at >= $5 AND p.closed_at < $6
+                              AND p.outcome IN ('resolved', 'explained', 'resolved_on_site')) AS problems_solved,
+           count(*) FILTER (WHERE p.created_at < $6 AND (p.closed_at IS NULL OR p.closed_at >= $6)
+                              AND p.due_at < $7 AND (p.responded_at IS NULL OR p.responded_at >= $6)) AS problems_overdue,
+           count(*) FILTER (WHERE p.evaluated_at >= $5 AND p.evaluated_at < $6 AND p.rating = 'satisfied') AS rated_satisfied,
+           count(*) FILTER (WHERE p.evaluated_at >= $5 AND p.evaluated_at < $6 AND p.rating = 'basically_satisfied') AS rated_basically_satisfied,
+           count(*) FILTER (WHERE p.evaluated_at >= $5 AND p.evaluated_at < $6 AND p.rating = 'dissatisfied') AS rated_dissatisfied
+      FROM problems p JOIN officers o ON o.id = p.reporter_id
+     WHERE p.merged_into_id IS NULL
+     GROUP BY p.reporter_id)
+SELECT o.id AS officer_id, o.name AS officer_name, o.unit_id, o.unit_name, o.region_code, o.region_path,
+       coalesce(k.working_days, 0) AS working_days,
+       coalesce(s.days_on_site, 0) AS days_on_site,
+       coalesce(k.signed_in_days, 0) AS signed_in_days,
+       coalesce(k.reported_days, 0) AS reported_days,
+       coalesce(s.sign_ins, 0) AS sign_ins,
+       coalesce(r.reports, 0) AS reports,
+       coalesce(p.problems_raised, 0) AS problems_raised,
+       coalesce(p.problems_solved, 0) AS problems_solved,
+       coalesce(p.problems_overdue, 0) AS problems_overdue,
+       coalesce(p.rated_satisfied, 0) AS rated_satisfied,
+       coalesce(p.rated_basically_satisfied, 0) AS rated_basically_satisfied,
+       coalesce(p.rated_dissatisfied, 0) AS rated_dissatisfied
+  FROM officers o
+  LEFT JOIN duty_kept k ON k.officer_id = o.id
+  LEFT JOIN signs s ON s.officer_id = o.id
+  LEFT JOIN reports r ON r.officer_id = o.id
+  LEFT JOIN raised p ON p.officer_id = o.id
+ ORDER BY o.id";
+
+impl OfficerFigures {
+    pub fn compute(conn: &mut PgConnection, period: &OfficerPeriod<'_>) -> QueryResult<Vec<OfficerFigures>> {
+        diesel::sql_query(OFFICER_FIGURES)
+            .bind::<Text, _>(period.scope.path_pattern())
+            .bind::<Nullable<SqlUuid>, _>(period.scope.unit_id)
+            .bind::<Date, _>(period.from)
+            .bind::<Date, _>(period.to)
+            .bind::<Timestamptz, _>(period.from_start)
+            .bind::<Timestamptz, _>(period.as_of.rows_before)
+            .bind::<Timestamptz, _>(period.as_of.deadlines_before)
+            .bind::<Nullable<SqlUuid>, _>(period.officer_id)
+            .load(conn)
+    }
+}
+
+/// How many sign-ins, reports and problems one region (not its subtree) had on one day: what
+/// the per-day counters in Redis should add up to.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct DayCount {
+    #[diesel(sql_type = Text)]
+    pub region_code: String,
+    #[diesel(sql_type = Date)]
+    pub day: NaiveDate,
+    #[diesel(sql_type = Text)]
+    pub metric: String,
+    #[diesel(sql_type = Int8)]
+    pub count: i64,
+}
+
+impl DayCount {
+    /// The counts of local days `from..=to` (`from_start`..`until` as instants).
+    pub fn between(
+        conn: &mut PgConnection,
+        from: NaiveDate,
+        to: NaiveDate,
+        from_start: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> QueryResult<Vec<DayCount>> {
+        diesel::sql_query(
+            "SELECT region_code, day, 'sign_ins' AS metric, count(*) AS count
+               FROM sign_ins WHERE day BETWEEN $1 AND $2 GROUP BY 1, 2
+             UNION ALL
+             SELECT region_code, day, 'reports', count(*)
+               FROM daily_reports WHERE day BETWEEN $1 AND $2 GROUP BY 1, 2
+             UNION ALL
+             SELECT region_code, (created_at AT TIME ZONE 'Asia/Shanghai')::date, 'problems', count(*)
+               FROM problems WHERE created_at >= $3 AND created_at < $4 GROUP BY 1, 2",
+        )
+        .bind::<Date, _>(from)
+        .bind::<Date, _>(to)
+        .bind::<Timestamptz, _>(from_start)
+        .bind::<Timestamptz, _>(until)
+        .load(conn)
+    }
+}

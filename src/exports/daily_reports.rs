@@ -1,0 +1,94 @@
+//! 日报台账: every daily report the caller may see under the list's filters, newest day first.
+
+use diesel::prelude::*;
+
+use super::names::Names;
+use super::{Cell, Ledger, PAGE};
+use crate::clock::wire_time;
+use crate::db::models::daily_report::{DailyReport, ReportFilter};
+use crate::db::models::scoped::RecordScope;
+use crate::error::AppError;
+
+pub const HEADER: [&str; 14] = [
+    "日期",
+    "企业",
+    "区县",
+    "联络员",
+    "生产状态",
+    "产能利用率(%)",
+    "在岗人数",
+    "职工总数",
+    "缺工人数",
+    "当日工作",
+    "困难和问题",
+    "修订次数",
+    "首次提交",
+    "最后修改",
+];
+
+fn production_label(status: &str) -> &str {
+    match status {
+        "normal" => "正常生产",
+        "partial" => "部分生产",
+        "suspended" => "停产",
+        other => other,
+    }
+}
+
+pub fn export(
+    conn: &mut PgConnection,
+    scope: &RecordScope,
+    filter: &ReportFilter,
+) -> Result<Vec<u8>, AppError> {
+    conn.build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(|conn| {
+            let mut ledger = Ledger::new();
+            let sheet = ledger.sheet("日报台账", &HEADER)?;
+            let mut names = Names::default();
+            let mut after = None;
+            loop {
+                let mut rows = DailyReport::list(conn, scope, filter, after, PAGE)?;
+                let more = rows.len() as i64 > PAGE;
+                rows.truncate(PAGE as usize);
+                names.load(
+                    conn,
+                    rows.iter().map(|r| r.enterprise_id),
+                    rows.iter().map(|r| r.officer_id),
+                    [],
+                )?;
+                for r in &rows {
+                    let day = r.day.to_string();
+                    let (submitted, updated) = (
+                        wire_time(r.submitted_at).to_rfc3339(),
+                        wire_time(r.updated_at).to_rfc3339(),
+                    );
+                    ledger.row(
+                        sheet,
+                        &[
+                            Cell::from(&day),
+                            Cell::from(names.enterprise(r.enterprise_id)),
+                            Cell::from(names.enterprise_region(r.enterprise_id)),
+                            Cell::from(names.user(r.officer_id)),
+                            Cell::from(production_label(&r.production_status)),
+                            Cell::from(i64::from(r.capacity_pct)),
+                            Cell::from(i64::from(r.staff_on_duty)),
+                            Cell::from(i64::from(r.staff_total)),
+                            Cell::from(i64::from(r.staff_shortage)),
+                            Cell::from(&r.work_done),
+                            Cell::from(r.difficulties.as_ref()),
+                            Cell::from(i64::from(r.revision)),
+                            Cell::from(&submitted),
+                            Cell::from(&updated),
+                        ],
+                    )?;
+                }
+                match rows.last() {
+                    Some(last) if more => after = Some((last.day, last.id)),
+                    _ => break,
+                }
+            }
+            ledger.finish()
+        })
+}

@@ -1,0 +1,159 @@
+//! Excel ledgers (台账). Rows are read from PostgreSQL a page at a time inside one read-only
+//! snapshot and written straight to disk by a constant-memory workbook, so an export of the
+//! whole city needs the memory of one page, not of the ledger; the finished file is sent.
+
+pub mod daily_reports;
+pub mod officers_monthly;
+pub mod problems;
+
+mod names;
+
+use std::io::Read;
+
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+
+use crate::error::AppError;
+
+pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Rows read per query while exporting.
+const PAGE: i64 = 1000;
+
+impl From<XlsxError> for AppError {
+    fn from(e: XlsxError) -> Self {
+        AppError::Internal(anyhow::anyhow!("writing the Excel file: {e}"))
+    }
+}
+
+/// A workbook being written, sheet by sheet, row by row.
+pub struct Ledger {
+    workbook: Workbook,
+    bold: Format,
+    /// The next row of each sheet, by sheet index.
+    next_row: Vec<u32>,
+}
+
+/// One cell's value.
+pub enum Cell<'a> {
+    Text(&'a str),
+    Number(f64),
+    Empty,
+}
+
+impl<'a> From<&'a str> for Cell<'a> {
+    fn from(s: &'a str) -> Self {
+        Cell::Text(s)
+    }
+}
+
+impl<'a> From<&'a String> for Cell<'a> {
+    fn from(s: &'a String) -> Self {
+        Cell::Text(s)
+    }
+}
+
+impl<'a> From<Option<&'a String>> for Cell<'a> {
+    fn from(s: Option<&'a String>) -> Self {
+        s.map_or(Cell::Empty, |s| Cell::Text(s))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Cell<'a> {
+    fn from(s: Option<&'a str>) -> Self {
+        s.map_or(Cell::Empty, Cell::Text)
+    }
+}
+
+impl From<i64> for Cell<'_> {
+    #[expect(clippy::cast_precision_loss, reason = "ledger counts are far below 2^52")]
+    fn from(n: i64) -> Self {
+        Cell::Number(n as f64)
+    }
+}
+
+impl From<Option<f64>> for Cell<'_> {
+    fn from(n: Option<f64>) -> Self {
+        n.map_or(Cell::Empty, Cell::Number)
+    }
+}
+
+impl Ledger {
+    pub fn new() -> Self {
+        Self {
+            workbook: Workbook::new(),
+            bold: Format::new().set_bold(),
+            next_row: Vec::new(),
+        }
+    }
+
+    /// Adds a sheet with its header row; returns its index.
+    pub fn sheet(&mut self, name: &str, header: &[&str]) -> Result<usize, AppError> {
+        let index = self.next_row.len();
+        let sheet = self.workbook.add_worksheet_with_constant_memory()?;
+        sheet.set_name(name)?;
+        for (col, title) in (0u16..).zip(header) {
+            sheet.write_string_with_format(0, col, *title, &self.bold)?;
+            sheet.set_column_width(col, column_width(title))?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        self.next_row.push(1);
+        Ok(index)
+    }
+
+    fn worksheet(&mut self, index: usize) -> Result<&mut Worksheet, AppError> {
+        Ok(self.workbook.worksheet_from_index(index)?)
+    }
+
+    /// Appends a row to a sheet.
+    pub fn row(&mut self, index: usize, cells: &[Cell<'_>]) -> Result<(), AppError> {
+        let row = self.next_row.get(index).copied().unwrap_or(1);
+        let sheet = self.worksheet(index)?;
+        for (col, cell) in (0u16..).zip(cells) {
+            match cell {
+                Cell::Text(s) => {
+                    sheet.write_string(row, col, *s)?;
+                }
+                Cell::Number(n) => {
+                    sheet.write_number(row, col, *n)?;
+                }
+                Cell::Empty => {}
+            }
+        }
+        if let Some(next) = self.next_row.get_mut(index) {
+            *next += 1;
+        }
+        Ok(())
+    }
+
+    /// The finished file's bytes.
+    pub fn finish(mut self) -> Result<Vec<u8>, AppError> {
+        let file = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.into()))?;
+        self.workbook.save(file.path())?;
+        let mut bytes = Vec::new();
+        file.as_file()
+            .read_to_end(&mut bytes)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        Ok(bytes)
+    }
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Wide enough for the title, wider for the free-text columns.
+fn column_width(title: &str) -> f64 {
+    match title {
+        "问题描述" | "办理结果" | "当日工作" | "困难和问题" => 48.0,
+        "编号" => 38.0,
+        "企业" => 28.0,
+        _ => 14.0,
+    }
+}
+
+/// 2026-11-21, the China-local date of an instant.
+pub fn local_date_text(at: chrono::DateTime<chrono::Utc>) -> String {
+    crate::domain::deadline::local_date(at).to_string()
+}

@@ -1,0 +1,164 @@
+//! 问题台账: every problem the caller may see under the list's filters, on an 全部 sheet and on
+//! one sheet per category.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::names::Names;
+use super::{local_date_text, Cell, Ledger, PAGE};
+use crate::db::models::category::Category;
+use crate::db::models::problem::{Problem, ProblemFilter};
+use crate::db::models::scoped::RecordScope;
+use crate::error::AppError;
+
+pub const HEADER: [&str; 14] = [
+    "编号",
+    "企业",
+    "区县",
+    "类别",
+    "问题描述",
+    "提出人",
+    "提出日期",
+    "承办部门",
+    "交办日期",
+    "办理时限",
+    "状态",
+    "办理结果",
+    "评价",
+    "是否超期",
+];
+
+fn status_label(status: &str) -> &str {
+    match status {
+        "submitted" => "待分类",
+        "triaged" => "已分类",
+        "assigned" => "已交办",
+        "in_progress" => "办理中",
+        "returned" => "已退回",
+        "responded" => "已反馈",
+        "evaluated" => "已评价",
+        "reopened" => "重新办理",
+        "closed" => "已销号",
+        "merged" => "已合并",
+        other => other,
+    }
+}
+
+fn outcome_label(outcome: &str) -> &str {
+    match outcome {
+        "resolved" => "已解决",
+        "explained" => "已解释说明",
+        "long_term" => "长期推进",
+        "resolved_on_site" => "现场答复",
+        other => other,
+    }
+}
+
+fn rating_label(rating: &str) -> &str {
+    match rating {
+        "satisfied" => "满意",
+        "basically_satisfied" => "基本满意",
+        "dissatisfied" => "不满意",
+        other => other,
+    }
+}
+
+/// A category's sheet: its name when Excel takes it (at most 31 characters, none of
+/// `[]:*?/\\`, not one of the fixed sheets), else its code.
+fn sheet_name(name: &str, code: &str) -> String {
+    let usable = name.chars().count() <= 31
+        && !name.contains(['[', ']', ':', '*', '?', '/', '\\'])
+        && !["全部", "未分类"].contains(&name)
+        && !name.trim().is_empty();
+    if usable {
+        name.to_owned()
+    } else {
+        code.to_owned()
+    }
+}
+
+/// Answered after its due date, or still unanswered past it.
+fn overdue(p: &Problem, now: DateTime<Utc>) -> bool {
+    match (p.due_at, p.responded_at) {
+        (Some(due), Some(responded)) => responded > due,
+        (Some(due), None) => p.closed_at.is_none() && due < now,
+        _ => false,
+    }
+}
+
+/// The workbook, as bytes. Reads in one repeatable-read snapshot so the sheets agree.
+pub fn export(
+    conn: &mut PgConnection,
+    scope: &RecordScope,
+    filter: &ProblemFilter,
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, AppError> {
+    conn.build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(|conn| {
+            let mut ledger = Ledger::new();
+            let all = ledger.sheet("全部", &HEADER)?;
+            let categories = Category::all(conn)?;
+            let mut sheets: HashMap<Option<String>, usize> = HashMap::new();
+            let mut category_names: HashMap<String, String> = HashMap::new();
+            for category in categories {
+                let name = sheet_name(&category.name, &category.code);
+                sheets.insert(Some(category.code.clone()), ledger.sheet(&name, &HEADER)?);
+                category_names.insert(category.code, category.name);
+            }
+            sheets.insert(None, ledger.sheet("未分类", &HEADER)?);
+            let mut names = Names::default();
+            let mut after = None;
+            loop {
+                let mut rows = Problem::list(conn, scope, filter, after, PAGE)?;
+                let more = rows.len() as i64 > PAGE;
+                rows.truncate(PAGE as usize);
+                names.load(
+                    conn,
+                    rows.iter().map(|p| p.enterprise_id),
+                    rows.iter().map(|p| p.reporter_id),
+                    rows.iter().filter_map(|p| p.department_id),
+                )?;
+                for p in &rows {
+                    let id = p.id.to_string();
+                    let resolution = match (p.outcome.as_deref(), p.resolution.as_deref()) {
+                        (Some(outcome), Some(text)) => format!("【{}】{text}", outcome_label(outcome)),
+                        (Some(outcome), None) => outcome_label(outcome).to_owned(),
+                        (None, _) => String::new(),
+                    };
+                    let category = p.category.as_ref().and_then(|c| category_names.get(c));
+                    let created = local_date_text(p.created_at);
+                    let assigned = p.assigned_at.map(local_date_text);
+                    let due = p.due_at.map(local_date_text);
+                    let cells = [
+                        Cell::from(&id),
+                        Cell::from(names.enterprise(p.enterprise_id)),
+                        Cell::from(names.enterprise_region(p.enterprise_id)),
+                        Cell::from(category.map(String::as_str)),
+                        Cell::from(&p.description),
+                        Cell::from(names.user(p.reporter_id)),
+                        Cell::from(&created),
+                        Cell::from(names.unit(p.department_id)),
+                        Cell::from(assigned.as_ref()),
+                        Cell::from(due.as_ref()),
+                        Cell::from(status_label(&p.status)),
+                        Cell::from(&resolution),
+                        Cell::from(p.rating.as_deref().map(rating_label)),
+                        Cell::from(if overdue(p, now) { "是" } else { "否" }),
+                    ];
+                    ledger.row(all, &cells)?;
+                    if let Some(&sheet) = sheets.get(&p.category) {
+                        ledger.row(sheet, &cells)?;
+                    }
+                }
+                match rows.last() {
+                    Some(last) if more => after = Some((last.created_at, last.id)),
+                    _ => break,
+                }
+            }
+            ledger.finish()
+        })
+}

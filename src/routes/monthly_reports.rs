@@ -1,0 +1,163 @@
+//! 月报: the monthly report of officers and units, as JSON or as an Excel workbook. Frozen
+//! once the month is over (`stats::monthly`).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{get, Endpoint};
+use crate::auth::{scope, AuthUser, Caller};
+use crate::clock::local_day;
+use crate::db;
+use crate::db::models::stats::StatsScope;
+use crate::domain::metrics::Month;
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::exports::{self, XLSX_CONTENT_TYPE};
+use crate::state::AppState;
+use crate::stats::monthly::{self, MonthlyReport};
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        get("/api/v1/reports/monthly", web::get().to(get_monthly_report)),
+        get(
+            "/api/v1/reports/monthly.xlsx",
+            web::get().to(get_monthly_report_xlsx),
+        ),
+    ]
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MonthlyQuery {
+    month: Option<String>,
+    officer_id: Option<Uuid>,
+    unit_id: Option<Uuid>,
+    region_code: Option<String>,
+}
+
+/// Whose month the caller asked for and may read: an officer only their own; a unit admin their
+/// unit's officers; dispatchers and admins their region's, narrowed to a unit or an officer.
+fn monthly_scope(
+    conn: &mut diesel::PgConnection,
+    caller: &Caller,
+    query: &MonthlyQuery,
+) -> Result<(StatsScope, Option<Uuid>), AppError> {
+    let manages = caller.has(Role::Admin) || caller.has(Role::Dispatcher) || caller.has(Role::UnitAdmin);
+    if !manages && caller.has(Role::Officer) {
+        if query.officer_id.is_some_and(|id| id != caller.user_id) || query.unit_id.is_some() {
+            return Err(AppError::NotFound);
+        }
+        let scope = StatsScope {
+            region_code: caller.region_code.clone(),
+            region_path: String::new(),
+            unit_id: None,
+        };
+        return Ok((scope, Some(caller.user_id)));
+    }
+    let mut scope = scope::stats_scope(conn, caller, query.region_code.as_deref())?;
+    match (scope.unit_id, query.unit_id) {
+        (Some(own), Some(asked)) if own != asked => return Err(AppError::NotFound),
+        (None, Some(asked)) => scope.unit_id = Some(asked),
+        _ => {}
+    }
+    Ok((scope, query.officer_id))
+}
+
+/// The month asked for (this month by default); a month not begun yet has no report.
+fn month_of(query: &MonthlyQuery, state: &AppState) -> Result<Month, AppError> {
+    let this_month = Month::containing(local_day(state.clock.now()));
+    let month = match query.month.as_deref() {
+        None => this_month,
+        Some(text) => text.parse::<Month>().map_err(|()| {
+            AppError::bad_request("request.invalid_query", "month 应为 YYYY-MM，例如 2026-10")
+        })?,
+    };
+    if month > this_month {
+        return Err(AppError::unprocessable(
+            "report.month_not_started",
+            "该月尚未开始",
+        ));
+    }
+    Ok(month)
+}
+
+/// Builds the report; `all_officers` lists every officer (the workbook) rather than only a
+/// narrowed report's.
+async fn build(
+    state: &AppState,
+    caller: Caller,
+    query: MonthlyQuery,
+    all_officers: bool,
+) -> Result<MonthlyReport, AppError> {
+    let month = month_of(&query, state)?;
+    let now = state.clock.now();
+    db::run(&state.pool, move |conn| {
+        let (scope, officer_id) = monthly_scope(conn, &caller, &query)?;
+        let (figures, frozen_at) = monthly::officer_figures(conn, month, &scope, officer_id, now)?;
+        if officer_id.is_some() && figures.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        let list = all_officers || scope.unit_id.is_some() || officer_id.is_some();
+        Ok(MonthlyReport::build(
+            month, &scope, officer_id, figures, frozen_at, list,
+        ))
+    })
+    .await
+}
+
+pub fn xlsx_response(name: &str, bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(XLSX_CONTENT_TYPE)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(bytes)
+}
+
+async fn xlsx(state: &AppState, caller: Caller, query: MonthlyQuery) -> Result<HttpResponse, AppError> {
+    let report = build(state, caller, query, true).await?;
+    let name = format!("monthly-{}.xlsx", report.month);
+    let bytes = web::block(move || exports::officers_monthly::export(&report))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
+    Ok(xlsx_response(&name, bytes))
+}
+
+/// 月报 as JSON, or as a workbook when the client accepts only Excel.
+async fn get_monthly_report(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    req: HttpRequest,
+    query: web::Query<MonthlyQuery>,
+) -> Result<HttpResponse, AppError> {
+    let wants_xlsx = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains(XLSX_CONTENT_TYPE) && !accept.contains("application/json"));
+    if wants_xlsx {
+        return xlsx(&state, caller, query.into_inner()).await;
+    }
+    let report = build(&state, caller, query.into_inner(), false).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// 月报 as a workbook: a sheet of units and a sheet of officers.
+async fn get_monthly_report_xlsx(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: web::Query<MonthlyQuery>,
+) -> Result<HttpResponse, AppError> {
+    xlsx(&state, caller, query.into_inner()).await
+}
+
+/// For the officers' monthly ledger export.
+pub(crate) async fn officers_monthly_xlsx(
+    state: &AppState,
+    caller: Caller,
+    query: MonthlyQuery,
+) -> Result<HttpResponse, AppError> {
+    xlsx(state, caller, query).await
+}

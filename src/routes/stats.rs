@@ -1,0 +1,182 @@
+//! 统计: the dashboards. Each handler works out whose figures the caller may see and asks
+//! `stats::answer`, which serves them from Redis or computes them from PostgreSQL.
+
+use actix_web::{web, HttpResponse};
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+
+use super::{get, Endpoint, PageParams};
+use crate::auth::scope;
+use crate::auth::AuthUser;
+use crate::db;
+use crate::db::models::stats::StatsScope;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::stats::figures::{DepartmentStats, OfficerStats};
+use crate::stats::{self, StatsQuery};
+
+/// The longest period one question may cover.
+const MAX_PERIOD_DAYS: i64 = 366;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        get("/api/v1/stats/overview", web::get().to(stats_overview)),
+        get("/api/v1/stats/problems", web::get().to(stats_problems)),
+        get("/api/v1/stats/departments", web::get().to(stats_departments)),
+        get("/api/v1/stats/officers", web::get().to(stats_officers)),
+    ]
+}
+
+#[derive(Deserialize)]
+struct OverviewQuery {
+    region_code: Option<String>,
+    day: Option<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+struct PeriodQuery {
+    region_code: Option<String>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+/// `from..=to`, by default the month so far.
+fn period(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    if from > to {
+        return Err(AppError::bad_request("request.invalid_query", "from 不能晚于 to"));
+    }
+    if (to - from).num_days() >= MAX_PERIOD_DAYS {
+        return Err(AppError::bad_request(
+            "request.invalid_query",
+            format!("统计区间不能超过 {MAX_PERIOD_DAYS} 天"),
+        ));
+    }
+    Ok((from, to))
+}
+
+async fn caller_scope(
+    state: &AppState,
+    caller: crate::auth::Caller,
+    region_code: Option<String>,
+) -> Result<StatsScope, AppError> {
+    db::run(&state.pool, move |conn| {
+        scope::stats_scope(conn, &caller, region_code.as_deref())
+    })
+    .await
+}
+
+/// The day at a glance: officers on assignment, signed in and reported; problems new, open and
+/// overdue; resolution and on-time rates.
+async fn stats_overview(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: web::Query<OverviewQuery>,
+) -> Result<HttpResponse, AppError> {
+    let OverviewQuery { region_code, day } = query.into_inner();
+    let day = day.unwrap_or_else(|| state.clock.today());
+    let scope = caller_scope(&state, caller, region_code).await?;
+    let answer = stats::answer(&state, StatsQuery::Overview { scope, day }).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Problems raised in the period by category and status, with their rates.
+async fn stats_problems(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, AppError> {
+    let PeriodQuery {
+        region_code,
+        from,
+        to,
+    } = query.into_inner();
+    let (from, to) = period(from, to, state.clock.today())?;
+    let scope = caller_scope(&state, caller, region_code).await?;
+    let answer = stats::answer(&state, StatsQuery::Problems { scope, from, to }).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Departments by the problems assigned to them in the period, slowest first.
+async fn stats_departments(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: web::Query<PeriodQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let PeriodQuery {
+        region_code,
+        from,
+        to,
+    } = query.into_inner();
+    let (from, to) = period(from, to, state.clock.today())?;
+    let scope = caller_scope(&state, caller, region_code).await?;
+    let answer = stats::answer(&state, StatsQuery::Departments { scope, from, to }).await?;
+    let rows: Vec<DepartmentStats> =
+        serde_json::from_value(answer).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(HttpResponse::Ok().json(page.slice(rows)?))
+}
+
+#[derive(Deserialize)]
+struct OfficersQuery {
+    region_code: Option<String>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    sort: Option<OfficerSort>,
+}
+
+/// What officers are ranked by, best first.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OfficerSort {
+    #[default]
+    ReportRate,
+    SignInRate,
+    ProblemsRaised,
+    ProblemsSolved,
+    SatisfactionRate,
+    Name,
+}
+
+fn rank(officers: &mut [OfficerStats], sort: OfficerSort) {
+    let rate = |r: Option<f64>| r.unwrap_or(-1.0);
+    officers.sort_by(|a, b| {
+        let order = match sort {
+            OfficerSort::ReportRate => rate(b.report_rate).total_cmp(&rate(a.report_rate)),
+            OfficerSort::SignInRate => rate(b.sign_in_rate).total_cmp(&rate(a.sign_in_rate)),
+            OfficerSort::ProblemsRaised => b.problems_raised.cmp(&a.problems_raised),
+            OfficerSort::ProblemsSolved => b.problems_solved.cmp(&a.problems_solved),
+            OfficerSort::SatisfactionRate => rate(b.satisfaction_rate).total_cmp(&rate(a.satisfaction_rate)),
+            OfficerSort::Name => a.name.cmp(&b.name),
+        };
+        order.then_with(|| a.officer_id.cmp(&b.officer_id))
+    });
+}
+
+/// Officers ranked by their record in the period (sign-in and report rates, problems raised
+/// and solved, the enterprises' ratings).
+async fn stats_officers(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: web::Query<OfficersQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let OfficersQuery {
+        region_code,
+        from,
+        to,
+        sort,
+    } = query.into_inner();
+    let (from, to) = period(from, to, state.clock.today())?;
+    let scope = caller_scope(&state, caller, region_code).await?;
+    let answer = stats::answer(&state, StatsQuery::Officers { scope, from, to }).await?;
+    let mut rows: Vec<OfficerStats> =
+        serde_json::from_value(answer).map_err(|e| AppError::Internal(e.into()))?;
+    rank(&mut rows, sort.unwrap_or_default());
+    Ok(HttpResponse::Ok().json(page.slice(rows)?))
+}

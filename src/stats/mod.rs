@@ -1,0 +1,211 @@
+//! Dashboards (统计): the figures of `docs/metrics.md`, computed from PostgreSQL and served from
+//! Redis while nothing they depend on has changed. A query names everything its answer
+//! depends on, so the same query gives the same answer from the cache or from the database;
+//! `reconcile` proves it for every cached answer.
+
+pub mod figures;
+pub mod monthly;
+pub mod reconcile;
+
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::web;
+use chrono::{DateTime, Duration as Days, NaiveDate, Timelike, Utc};
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::cache::stats::{self as cached, Dependencies, Envelope};
+use crate::cache::Cache;
+use crate::clock::local_day;
+use crate::db;
+use crate::db::models::stats::{AsOf, StatsScope};
+use crate::domain::metrics::{cutoff, start_of_day};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Past periods change only through rare corrections; their answers are kept this long.
+const PAST_TTL: Duration = Duration::from_secs(3600);
+
+/// One dashboard question. Serialised into the cached answer so that the answer can be
+/// recomputed and compared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StatsQuery {
+    Overview {
+        scope: StatsScope,
+        day: NaiveDate,
+    },
+    Problems {
+        scope: StatsScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    Departments {
+        scope: StatsScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    Officers {
+        scope: StatsScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+}
+
+impl StatsQuery {
+    fn kind(&self) -> &'static str {
+        match self {
+            StatsQuery::Overview { .. } => "overview",
+            StatsQuery::Problems { .. } => "problems",
+            StatsQuery::Departments { .. } => "departments",
+            StatsQuery::Officers { .. } => "officers",
+        }
+    }
+
+    fn scope(&self) -> &StatsScope {
+        match self {
+            StatsQuery::Overview { scope, .. }
+            | StatsQuery::Problems { scope, .. }
+            | StatsQuery::Departments { scope, .. }
+            | StatsQuery::Officers { scope, .. } => scope,
+        }
+    }
+
+    /// The local days the answer covers.
+    fn period(&self) -> (NaiveDate, NaiveDate) {
+        match *self {
+            StatsQuery::Overview { day, .. } => (day, day),
+            StatsQuery::Problems { from, to, .. }
+            | StatsQuery::Departments { from, to, .. }
+            | StatsQuery::Officers { from, to, .. } => (from, to),
+        }
+    }
+
+    /// The cache key: one per question.
+    fn key(&self) -> String {
+        let scope = self.scope();
+        let unit = scope
+            .unit_id
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| "-".to_owned());
+        let (from, to) = self.period();
+        format!(
+            "stats:fig:{}:{}:{unit}:{from}:{to}",
+            self.kind(),
+            scope.region_code
+        )
+    }
+
+    /// The generations the answer depends on: problems and assignments always; the sign-ins
+    /// and reports of the days that can still change (today's, and yesterday's until its
+    /// reports close), when the question reads them.
+    fn dependencies(&self, today: NaiveDate) -> Dependencies {
+        let deps = Dependencies::figures();
+        if matches!(self, StatsQuery::Problems { .. } | StatsQuery::Departments { .. }) {
+            return deps;
+        }
+        let (from, to) = self.period();
+        deps.with_activity_of(
+            [today - Days::days(1), today]
+                .into_iter()
+                .filter(|d| (from..=to).contains(d)),
+        )
+    }
+
+    /// The instants the answer is taken at (see `AsOf`): the end of the period, or the current
+    /// minute while the period lasts.
+    pub fn as_of(&self, at: DateTime<Utc>) -> AsOf {
+        let (_, to) = self.period();
+        AsOf {
+            rows_before: start_of_day(to + Days::days(1)),
+            deadlines_before: cutoff(to, at),
+        }
+    }
+
+    /// Answers computed at `a` and at `b` agree when nothing changed in between.
+    fn same_instant(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
+        self.as_of(a).deadlines_before == self.as_of(b).deadlines_before
+    }
+
+    /// How long a fresh answer may be kept: to the end of the minute while the period lasts
+    /// (its overdue counts move with the clock), an hour once it is over.
+    fn ttl(&self, at: DateTime<Utc>) -> Duration {
+        let (_, to) = self.period();
+        if start_of_day(to + Days::days(1)) <= at {
+            return PAST_TTL;
+        }
+        Duration::from_secs(u64::from(60 - at.second()).max(1))
+    }
+
+    /// The answer, from PostgreSQL.
+    pub fn compute(&self, conn: &mut PgConnection, at: DateTime<Utc>) -> Result<Value, AppError> {
+        let as_of = self.as_of(at);
+        let value = match self {
+            StatsQuery::Overview { scope, day } => to_value(&figures::overview(conn, scope, *day, as_of)?),
+            StatsQuery::Problems { scope, from, to } => {
+                to_value(&figures::problems(conn, scope, *from, *to, as_of)?)
+            }
+            StatsQuery::Departments { scope, from, to } => {
+                to_value(&figures::departments(conn, scope, *from, *to, as_of)?)
+            }
+            StatsQuery::Officers { scope, from, to } => {
+                to_value(&figures::officers(conn, scope, *from, *to, as_of)?)
+            }
+        };
+        Ok(value?)
+    }
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<Value, AppError> {
+    serde_json::to_value(value).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The answer to a question: the cached one when it is still current, else computed (and
+/// cached for the next caller). Without Redis, always computed; never an error because of it.
+pub async fn answer(state: &AppState, query: StatsQuery) -> Result<Value, AppError> {
+    let now = state.clock.now();
+    let key = query.key();
+    let deps = query.dependencies(local_day(now));
+    let (hit, generations) = cached::lookup::<StatsQuery, Value>(&state.cache, &key, &deps).await;
+    if let Some(envelope) = hit.filter(|e| e.query == query && query.same_instant(e.at, now)) {
+        return Ok(envelope.value);
+    }
+    let computed_query = query.clone();
+    let value = db::run(&state.pool, move |conn| computed_query.compute(conn, now)).await?;
+    if let Some(generations) = generations {
+        let ttl = query.ttl(now);
+        let envelope = Envelope {
+            query,
+            at: now,
+            generations,
+            value,
+        };
+        cached::store(&state.cache, &key, &envelope, ttl).await;
+        return Ok(envelope.value);
+    }
+    Ok(value)
+}
+
+/// Middleware: administrative writes (the roster, assignments, the calendar) change the
+/// figures; once one has succeeded, cached answers computed before it are retired.
+pub async fn retire_after_admin_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path();
+    let changes_figures = req.method() != Method::GET
+        && (path.starts_with("/api/v1/admin/") || path.starts_with("/api/v1/calendar/"));
+    let cache: Option<Cache> = changes_figures
+        .then(|| req.app_data::<web::Data<AppState>>().map(|s| s.cache.clone()))
+        .flatten();
+    let res = next.call(req).await?;
+    if let Some(cache) = cache.filter(|_| res.status().is_success()) {
+        cached::figures_changed(&cache).await;
+    }
+    Ok(res)
+}

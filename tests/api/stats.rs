@@ -1,0 +1,552 @@
+//! Dashboards, monthly reports and Excel ledgers: figures checked against hand-computed ones,
+//! identical with and without Redis, repaired after drift, frozen once a month is over.
+
+use std::io::Cursor;
+use std::process::{Child, Command, Stdio};
+
+use calamine::{Reader, Xlsx};
+use chrono::{Duration, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use serde_json::{json, Value};
+
+use crate::helpers::{database_url, redis_url, spawn_app, spawn_app_with, Options, TestApp, CRRC};
+
+fn at_crrc(enterprise: &str) -> Value {
+    json!({"enterprise_id": enterprise, "lat": CRRC.0, "lng": CRRC.1, "accuracy_m": 15})
+}
+
+fn report() -> Value {
+    json!({
+        "work_done": "走访车间，了解用工情况",
+        "production": {"status": "normal", "capacity_pct": 90, "staff_on_duty": 1200, "staff_total": 1300, "staff_shortage": 10},
+    })
+}
+
+async fn file(app: &TestApp, token: &str, enterprise: &str, description: &str) -> String {
+    let filed = app
+        .post(
+            "/api/v1/problems",
+            Some(token),
+            json!({"enterprise_id": enterprise, "description": description}),
+        )
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.text);
+    filed.body["id"].as_str().expect("id").to_owned()
+}
+
+async fn triage_and_assign(app: &TestApp, dispatcher: &str, id: &str) {
+    let triaged = app
+        .post(
+            &format!("/api/v1/problems/{id}/triage"),
+            Some(dispatcher),
+            json!({"category": "utilities"}),
+        )
+        .await;
+    assert_eq!(triaged.status, 200, "{}", triaged.text);
+    let gdgs = app.unit_id("ZZ-GDGS").await;
+    let assigned = app
+        .post(
+            &format!("/api/v1/problems/{id}/assign"),
+            Some(dispatcher),
+            json!({"department_id": gdgs, "due_working_days": 5}),
+        )
+        .await;
+    assert_eq!(assigned.status, 200, "{}", assigned.text);
+}
+
+fn set_china_time(apps: &[&TestApp], y: i32, m: u32, d: u32, h: u32) {
+    let at = Shanghai
+        .with_ymd_and_hms(y, m, d, h, 0, 0)
+        .single()
+        .expect("valid")
+        .with_timezone(&Utc);
+    for app in apps {
+        app.clock.set(at);
+    }
+}
+
+#[tokio::test]
+async fn the_overview_matches_figures_computed_by_hand() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let (zhang, dispatcher) = (
+        app.token("officer.zhang").await,
+        app.token("hub.dispatcher").await,
+    );
+    let crrc = app.crrc().await;
+    assert_eq!(
+        app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&crrc))
+            .await
+            .status,
+        201
+    );
+    let put = app
+        .put(
+            &format!("/api/v1/daily-reports/{crrc}/2026-11-20"),
+            Some(&zhang),
+            report(),
+        )
+        .await;
+    assert_eq!(put.status, 201, "{}", put.text);
+    let assigned = file(&app, &zhang, &crrc, "厂区变压器容量不足，急需增容").await;
+    file(&app, &zhang, &crrc, "焊工招聘困难，缺口三十人").await;
+    triage_and_assign(&app, &dispatcher, &assigned).await;
+
+    // Four demo officers are on assignment; one signed in and reported; two problems came in.
+    let overview = app.get("/api/v1/stats/overview", Some(&dispatcher)).await;
+    assert_eq!(overview.status, 200, "{}", overview.text);
+    let want = json!({
+        "region_code": "430200", "unit_id": null, "day": "2026-11-20",
+        "officers_total": 4, "officers_signed_in": 1, "sign_in_rate": 0.25,
+        "officers_reported": 1, "report_rate": 0.25,
+        "problems_new": 2, "problems_open": 2, "problems_overdue": 0,
+        "resolution_rate": 0.0, "on_time_rate": null,
+    });
+    assert_eq!(overview.body, want);
+
+    // The unit admin of ZZ-CZJ sees its two officers only.
+    let czj = app.token("czj.admin").await;
+    let unit = app.get("/api/v1/stats/overview", Some(&czj)).await;
+    assert_eq!(unit.body["officers_total"], 2);
+    assert_eq!(unit.body["sign_in_rate"], 0.5);
+
+    // A month later the assigned problem is overdue; the earlier day keeps its figures.
+    app.clock.advance(Duration::days(30));
+    let dispatcher = app.token("hub.dispatcher").await;
+    let later = app.get("/api/v1/stats/overview", Some(&dispatcher)).await;
+    assert_eq!(later.body["problems_new"], 0);
+    assert_eq!(later.body["problems_open"], 2);
+    assert_eq!(later.body["problems_overdue"], 1);
+    assert_eq!(later.body["officers_signed_in"], 0);
+    let then = app
+        .get("/api/v1/stats/overview?day=2026-11-20", Some(&dispatcher))
+        .await;
+    assert_eq!(then.body, want);
+
+    let problems = app
+        .get(
+            "/api/v1/stats/problems?from=2026-11-01&to=2026-11-30",
+            Some(&dispatcher),
+        )
+        .await;
+    assert_eq!(problems.status, 200, "{}", problems.text);
+    assert_eq!(problems.body["total"], 2);
+    assert_eq!(problems.body["by_status"], json!({"assigned": 1, "submitted": 1}));
+    assert_eq!(problems.body["overdue_open"], 1);
+    let departments = app
+        .get(
+            "/api/v1/stats/departments?from=2026-11-01&to=2026-11-30",
+            Some(&dispatcher),
+        )
+        .await;
+    assert_eq!(departments.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        departments.body["items"][0]["department_name"],
+        "国网株洲供电公司"
+    );
+    assert_eq!(departments.body["items"][0]["assigned"], 1);
+    assert_eq!(departments.body["items"][0]["overdue_open"], 1);
+}
+
+#[tokio::test]
+async fn stats_are_for_managers_and_stay_inside_their_region() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    app.create_admin("cs.admin", "430100", "长沙市");
+    let zhang = app.token("officer.zhang").await;
+    let denied = app.get("/api/v1/stats/overview", Some(&zhang)).await;
+    assert_eq!((denied.status, denied.code()), (403, "stats.forbidden"));
+    let changsha = app.token("cs.admin").await;
+    let elsewhere = app
+        .get("/api/v1/stats/overview?region_code=430200", Some(&changsha))
+        .await;
+    assert_eq!(elsewhere.status, 404);
+    let dispatcher = app.token("hub.dispatcher").await;
+    let backwards = app
+        .get(
+            "/api/v1/stats/problems?from=2026-11-10&to=2026-11-01",
+            Some(&dispatcher),
+        )
+        .await;
+    assert_eq!(
+        (backwards.status, backwards.code()),
+        (400, "request.invalid_query")
+    );
+    let future = app
+        .get("/api/v1/reports/monthly?month=2027-01", Some(&dispatcher))
+        .await;
+    assert_eq!((future.status, future.code()), (422, "report.month_not_started"));
+    // An officer reads their own month, never another's.
+    let own = app
+        .get("/api/v1/reports/monthly?month=2026-11", Some(&zhang))
+        .await;
+    assert_eq!(own.status, 200, "{}", own.text);
+    assert_eq!(own.body["officers"].as_array().map(Vec::len), Some(1));
+    let li: String = {
+        let li_token = app.token("officer.li").await;
+        let me = app.get("/api/v1/me", Some(&li_token)).await;
+        me.body["id"].as_str().expect("id").to_owned()
+    };
+    let other = app
+        .get(
+            &format!("/api/v1/reports/monthly?month=2026-11&officer_id={li}"),
+            Some(&zhang),
+        )
+        .await;
+    assert_eq!(other.status, 404);
+}
+
+/// The four dashboard answers as the caller sees them.
+async fn dashboards(app: &TestApp, token: &str) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for path in [
+        "/api/v1/stats/overview",
+        "/api/v1/stats/overview?day=2026-11-19",
+        "/api/v1/stats/problems",
+        "/api/v1/stats/departments",
+        "/api/v1/stats/officers?sort=problems_raised",
+    ] {
+        let reply = app.get(path, Some(token)).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text);
+        answers.push(reply.body);
+    }
+    answers
+}
+
+#[tokio::test]
+async fn cached_and_uncached_answers_agree_after_a_mixed_workload() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    let uncached = spawn_app_with(Options {
+        redis_url: "redis://127.0.0.1:1/0".to_owned(),
+        database_url: Some(database_url(&app.db_name)),
+        ..Options::default()
+    })
+    .await;
+    let (zhang, dispatcher) = (
+        app.token("officer.zhang").await,
+        app.token("hub.dispatcher").await,
+    );
+    let crrc = app.crrc().await;
+    assert_eq!(
+        dashboards(&app, &dispatcher).await,
+        dashboards(&uncached, &dispatcher).await
+    );
+    // Served from Redis the second time: the answers are stored.
+    let client = redis::Client::open(redis_url()).expect("client");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}stats:fig:*", app.redis_prefix))
+        .query_async(&mut conn)
+        .await
+        .expect("keys");
+    assert_eq!(keys.len(), 5, "{keys:?}");
+
+    // Sign-ins, a report, new problems and lifecycle actions, each compared at once.
+    app.post("/api/v1/sign-ins", Some(&zhang), at_crrc(&crrc)).await;
+    assert_eq!(
+        dashboards(&app, &dispatcher).await,
+        dashboards(&uncached, &dispatcher).await
+    );
+    app.put(
+        &format!("/api/v1/daily-reports/{crrc}/2026-11-20"),
+        Some(&zhang),
+        report(),
+    )
+    .await;
+    let id = file(&app, &zhang, &crrc, "厂区变压器容量不足，急需增容").await;
+    assert_eq!(
+        dashboards(&app, &dispatcher).await,
+        dashboards(&uncached, &dispatcher).await
+    );
+    triage_and_assign(&app, &dispatcher, &id).await;
+    assert_eq!(
+        dashboards(&app, &dispatcher).await,
+        dashboards(&uncached, &dispatcher).await
+    );
+    set_china_time(&[&app, &uncached], 2026, 11, 20, 17);
+    let dispatcher = app.token("hub.dispatcher").await;
+    assert_eq!(
+        dashboards(&app, &dispatcher).await,
+        dashboards(&uncached, &dispatcher).await
+    );
+}
+
+fn start_redis(port: u16) -> Child {
+    Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server on PATH (make test installs it)")
+}
+
+#[tokio::test]
+async fn figures_stay_identical_with_redis_stopped_mid_run() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let mut redis = start_redis(port);
+    let app = spawn_app_with(Options {
+        redis_url: format!("redis://127.0.0.1:{port}/0"),
+        ..Options::default()
+    })
+    .await;
+    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    let dispatcher = app.token("hub.dispatcher").await;
+    // Let the background connection come up, then fill the cache.
+    for _ in 0..50 {
+        if app.get("/readyz", None).await.body["redis"] == "up" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let with_redis = dashboards(&app, &dispatcher).await;
+    assert_eq!(dashboards(&app, &dispatcher).await, with_redis, "from the cache");
+    redis.kill().expect("stop redis");
+    redis.wait().expect("stopped");
+    assert_eq!(dashboards(&app, &dispatcher).await, with_redis, "from PostgreSQL");
+}
+
+#[tokio::test]
+async fn reconciliation_repairs_a_drifted_counter_and_a_tampered_answer() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    let dispatcher = app.token("hub.dispatcher").await;
+    let past = app
+        .get("/api/v1/stats/overview?day=2026-11-19", Some(&dispatcher))
+        .await;
+    let client = redis::Client::open(redis_url()).expect("client");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
+    // Yesterday's city counter lost its bumps, and the cached answer was garbled.
+    let counter = format!("{}stats:430200:2026-11-19:sign_ins", app.redis_prefix);
+    let _: () = redis::cmd("SET")
+        .arg(&counter)
+        .arg(1)
+        .query_async(&mut conn)
+        .await
+        .expect("set");
+    let key = format!(
+        "{}stats:fig:overview:430200:-:2026-11-19:2026-11-19",
+        app.redis_prefix
+    );
+    let stored: String = redis::cmd("GET")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .expect("cached");
+    let mut envelope: Value = serde_json::from_str(&stored).expect("json");
+    envelope["value"]["problems_open"] = json!(999);
+    let _: () = redis::cmd("SET")
+        .arg(&key)
+        .arg(envelope.to_string())
+        .query_async(&mut conn)
+        .await
+        .expect("tamper");
+    assert_eq!(
+        app.get("/api/v1/stats/overview?day=2026-11-19", Some(&dispatcher))
+            .await
+            .body["problems_open"],
+        999,
+        "the tampered answer is served until reconciled"
+    );
+
+    let cache = zhuqi::cache::Cache::new(
+        &redis_url(),
+        std::time::Duration::from_millis(500),
+        &app.redis_prefix,
+    );
+    cache.connect_in_background();
+    while !cache.ping().await {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let outcome = zhuqi::stats::reconcile::run(&app.pool, &cache, app.clock.now())
+        .await
+        .expect("reconcile");
+    assert!(outcome.counters_repaired >= 1, "{outcome:?}");
+    assert_eq!(outcome.answers_repaired, 1, "{outcome:?}");
+    let signed: i64 = redis::cmd("GET")
+        .arg(&counter)
+        .query_async(&mut conn)
+        .await
+        .expect("get");
+    assert_eq!(
+        signed,
+        app.count("SELECT count(*) AS n FROM sign_ins WHERE day = '2026-11-19'")
+    );
+    assert_eq!(
+        app.get("/api/v1/stats/overview?day=2026-11-19", Some(&dispatcher))
+            .await
+            .body,
+        past.body
+    );
+    let again = zhuqi::stats::reconcile::run(&app.pool, &cache, app.clock.now())
+        .await
+        .expect("reconcile");
+    assert_eq!(
+        (again.counters_repaired, again.answers_repaired),
+        (0, 0),
+        "nothing left to repair"
+    );
+}
+
+#[tokio::test]
+async fn the_monthly_report_of_a_closed_month_does_not_change_after_a_later_edit() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    let dispatcher = app.token("hub.dispatcher").await;
+    let czj = app.unit_id("ZZ-CZJ").await;
+    let path = format!("/api/v1/reports/monthly?month=2026-11&unit_id={czj}");
+    let live = app.get(&path, Some(&dispatcher)).await;
+    assert_eq!(live.status, 200, "{}", live.text);
+    assert_eq!(live.body["frozen"], false);
+    assert!(
+        live.body["totals"]["sign_ins"].as_i64().unwrap_or(0) > 0,
+        "{}",
+        live.text
+    );
+
+    // 1 December, after the last reports closed: November is frozen on first read.
+    app.clock.set(
+        Shanghai
+            .with_ymd_and_hms(2026, 12, 1, 10, 30, 0)
+            .single()
+            .expect("t")
+            .with_timezone(&Utc),
+    );
+    let dispatcher = app.token("hub.dispatcher").await;
+    let frozen = app.get(&path, Some(&dispatcher)).await;
+    assert_eq!(frozen.body["frozen"], true);
+    assert!(frozen.body["frozen_at"]
+        .as_str()
+        .is_some_and(|t| t.ends_with("+08:00")));
+    // Overdue counts are taken at the month's end; the month's activity is as it was.
+    for figure in ["sign_ins", "reports", "days_on_site", "problems_raised"] {
+        assert_eq!(
+            frozen.body["totals"][figure], live.body["totals"][figure],
+            "{figure}"
+        );
+    }
+    // A late correction to November's data does not change the published month.
+    app.exec("DELETE FROM sign_ins WHERE day BETWEEN '2026-11-01' AND '2026-11-30'");
+    let after = app.get(&path, Some(&dispatcher)).await;
+    assert_eq!(after.body, frozen.body);
+    let stats = app
+        .get(
+            "/api/v1/stats/officers?from=2026-11-01&to=2026-11-30",
+            Some(&dispatcher),
+        )
+        .await;
+    assert!(stats.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|o| o["sign_ins"] == 0));
+}
+
+fn sheet_rows(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).expect("an xlsx file");
+    let range = book.worksheet_range(sheet).expect("sheet");
+    range
+        .rows()
+        .map(|row| row.iter().map(ToString::to_string).collect())
+        .collect()
+}
+
+async fn download(app: &TestApp, path: &str, token: &str) -> Vec<u8> {
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(response.status(), 200, "{path}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    response.bytes().await.expect("bytes").to_vec()
+}
+
+#[tokio::test]
+async fn ledgers_open_in_excel_with_their_columns_and_the_lists_filters() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    let dispatcher = app.token("hub.dispatcher").await;
+    let bytes = download(&app, "/api/v1/exports/problems.xlsx", &dispatcher).await;
+    let all = sheet_rows(&bytes, "全部");
+    assert_eq!(
+        all[0],
+        [
+            "编号",
+            "企业",
+            "区县",
+            "类别",
+            "问题描述",
+            "提出人",
+            "提出日期",
+            "承办部门",
+            "交办日期",
+            "办理时限",
+            "状态",
+            "办理结果",
+            "评价",
+            "是否超期"
+        ]
+    );
+    assert_eq!(
+        all.len() as i64 - 1,
+        app.count("SELECT count(*) AS n FROM problems")
+    );
+    let utilities = sheet_rows(&bytes, "水电气暖");
+    assert_eq!(
+        utilities.len() as i64 - 1,
+        app.count("SELECT count(*) AS n FROM problems WHERE category = 'utilities'")
+    );
+    // The list's filters apply, and an officer's ledger holds only what the officer sees.
+    let submitted = download(
+        &app,
+        "/api/v1/exports/problems.xlsx?status=submitted",
+        &dispatcher,
+    )
+    .await;
+    assert!(sheet_rows(&submitted, "全部")[1..]
+        .iter()
+        .all(|row| row[10] == "待分类"));
+    let zhang = app.token("officer.zhang").await;
+    let own = download(&app, "/api/v1/exports/problems.xlsx", &zhang).await;
+    let listed = app.get("/api/v1/problems?limit=100", Some(&zhang)).await;
+    assert_eq!(
+        sheet_rows(&own, "全部").len() - 1,
+        listed.body["items"].as_array().map_or(0, Vec::len)
+    );
+
+    let reports = download(
+        &app,
+        "/api/v1/exports/daily-reports.xlsx?from=2026-11-16",
+        &dispatcher,
+    )
+    .await;
+    let rows = sheet_rows(&reports, "日报台账");
+    assert_eq!(rows[0][0], "日期");
+    assert_eq!(
+        rows.len() as i64 - 1,
+        app.count("SELECT count(*) AS n FROM daily_reports WHERE day >= '2026-11-16'")
+    );
+    assert!(rows[1..].iter().all(|r| r[0].as_str() >= "2026-11-16"));
+
+    let monthly = download(
+        &app,
+        "/api/v1/exports/officers-monthly.xlsx?month=2026-11",
+        &dispatcher,
+    )
+    .await;
+    let officers = sheet_rows(&monthly, "联络员");
+    assert_eq!(officers[0][0], "联络员");
+    assert_eq!(officers.len() - 1, 4, "the four demo officers");
+    assert_eq!(
+        sheet_rows(&monthly, "单位").last().map(|r| r[0].clone()),
+        Some("合计".to_owned())
+    );
+}
