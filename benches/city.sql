@@ -407,6 +407,7 @@ UPDATE pt SET t_close = pg_temp.office(CASE WHEN t_ev IS NOT NULL THEN t_ev + pg
 -- the normal flow and is still open at the time of the merge; none found → normal flow.
 UPDATE pt SET t_merge = pg_temp.office(created_at + pg_temp.hours(0.5 + 20 * pg_temp.rnd(idx, 62))) WHERE kind = 'merged';
 CREATE INDEX ON pt (category, region_code, created_at) WHERE kind = 'normal';
+ANALYZE pt;  -- temp tables get no statistics otherwise, and a seq scan per merge is quadratic
 UPDATE pt SET into_id = (SELECT t.id FROM pt t WHERE t.kind = 'normal' AND t.category = pt.category
                             AND t.region_code = pt.region_code AND t.created_at < pt.created_at
                             AND (t.t_close IS NULL OR t.t_close > pt.t_merge)
