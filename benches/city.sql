@@ -204,7 +204,7 @@ SELECT s.o AS idx, gen_random_uuid() AS id, e.region_code,
   FROM p CROSS JOIN generate_series(0, p.n_off - 1) s(o)
   JOIN ent e ON e.idx = least((s.o::bigint * p.n_ent + p.n_off - 1) / p.n_off, p.n_ent - 1);
 INSERT INTO users (id, username, name, phone, roles, unit_id, region_code, created_at, updated_at)
-SELECT id, 'officer' || lpad((idx + 1)::text, 5, '0'), pg_temp.person(idx), '135' || lpad((idx + 1)::text, 8, '0'),
+SELECT id, 'officer' || lpad((idx + 1)::text, greatest(5, length(p.n_off::text)), '0'), pg_temp.person(idx), '135' || lpad((idx + 1)::text, 8, '0'),
        '{officer}', unit_id, region_code,
        (p.today - p.n_days - 7 + time '11:00')::timestamptz, (p.today - p.n_days - 7 + time '11:00')::timestamptz
   FROM off, p ORDER BY idx;
@@ -223,7 +223,7 @@ SELECT d.id, 'dispatcher.' || (k + 1), pg_temp.person(200000 + k), '137' || lpad
 -- Assignments: one current officer per enterprise since the first generated day.
 CREATE TEMP TABLE asg AS
 SELECT e.idx AS e_idx, e.id AS enterprise_id, o.id AS officer_id, o.idx AS o_idx, e.region_code, e.lat, e.lng,
-       e.geofence_m, e.staff_total, e.health,
+       e.geofence_m, e.staff_total, e.health, min(e.idx) OVER (PARTITION BY o.idx) AS first_idx,
        -- how diligent the officer is: sign-in rate 0.86–0.98, 0.92 on average
        0.86 + 0.12 * pg_temp.rnd(o.idx, 10) AS p_sign
   FROM ent e CROSS JOIN p JOIN off o ON o.idx = (e.idx::bigint * p.n_off / p.n_ent);
@@ -233,12 +233,14 @@ SELECT officer_id, enterprise_id, p.today - p.n_days, NULL,
   FROM asg, p ORDER BY e_idx;
 
 ------------------------------------------------------------------------------------------
--- Sign-ins: working days, 08:00–09:30, mostly well inside the geofence; 1% are field sign-ins
--- (外勤) outside it, which must carry a remark. One phone per officer.
+-- Sign-ins: working days, 08:00–09:00 (at an officer's second enterprise 20–30 minutes after
+-- the first), mostly well inside the geofence; 1% are field sign-ins (外勤) outside it, which
+-- must carry a remark. One phone per officer.
 INSERT INTO sign_ins (officer_id, enterprise_id, region_code, day, signed_at, lat, lng, accuracy_m,
                       distance_m, within_geofence, remark, device_id, new_device)
 SELECT a.officer_id, a.enterprise_id, a.region_code, w.day,
-       (w.day + time '08:00')::timestamptz + (pg_temp.rnd(kk.k, 12) * 5400) * interval '1 second',
+       (w.day + time '08:00')::timestamptz + interval '1 second' * (pg_temp.rnd(a.first_idx::bigint * 100000 + w.dn, 12) * 3600
+         + CASE WHEN a.e_idx > a.first_idx THEN 1200 + 600 * pg_temp.rnd(kk.k, 17) ELSE 0 END),
        fix.lat, fix.lng, round((5 + 45 * pg_temp.rnd(kk.k, 13))::numeric, 1), d.m, d.m <= a.geofence_m,
        CASE WHEN d.m > a.geofence_m THEN pg_temp.pick('{随企业负责人外出对接银行,在园区管委会参加政企座谈会,陪同企业到政务服务中心办事,企业生产基地在厂区外}', kk.k) END,
        'wx-' || substr(md5(a.officer_id::text), 1, 16), FALSE
@@ -269,7 +271,8 @@ SELECT a.officer_id, a.enterprise_id, a.region_code, w.day, 1,
        sub, sub
   FROM wd w CROSS JOIN asg a,
        LATERAL (SELECT a.e_idx::bigint * 100000 + w.dn AS k) kk,
-       LATERAL (SELECT (w.day + time '17:00')::timestamptz + (pg_temp.rnd(kk.k, 21) * 10800) * interval '1 second' AS sub,
+       LATERAL (SELECT (w.day + time '17:00')::timestamptz + interval '1 second' * (pg_temp.rnd(a.first_idx::bigint * 100000 + w.dn, 21) * 10000
+                         + CASE WHEN a.e_idx > a.first_idx THEN 180 + 420 * pg_temp.rnd(kk.k, 26) ELSE 0 END) AS sub,
                        CASE a.health WHEN 0 THEN (ARRAY[0.97, 0.997]) WHEN 1 THEN (ARRAY[0.40, 0.95]) ELSE (ARRAY[0.10, 0.50]) END AS cut,
                        pg_temp.rnd(kk.k, 22) AS u, pg_temp.rnd(kk.k, 23) AS v) r,
        LATERAL (SELECT CASE WHEN r.u < r.cut[1] THEN 'normal' WHEN r.u < r.cut[2] THEN 'partial' ELSE 'suspended' END AS status) st,
@@ -406,11 +409,12 @@ UPDATE pt SET t_close = pg_temp.office(CASE WHEN t_ev IS NOT NULL THEN t_ev + pg
 -- Merges: into the latest earlier problem of the same category and county that takes part in
 -- the normal flow and is still open at the time of the merge; none found → normal flow.
 UPDATE pt SET t_merge = pg_temp.office(created_at + pg_temp.hours(0.5 + 20 * pg_temp.rnd(idx, 62))) WHERE kind = 'merged';
-CREATE INDEX ON pt (category, region_code, created_at) WHERE kind = 'normal';
-ANALYZE pt;  -- temp tables get no statistics otherwise, and a seq scan per merge is quadratic
-UPDATE pt SET into_id = (SELECT t.id FROM pt t WHERE t.kind = 'normal' AND t.category = pt.category
-                            AND t.region_code = pt.region_code AND t.created_at < pt.created_at
-                            AND (t.t_close IS NULL OR t.t_close > pt.t_merge)
+-- (A fresh table: an index built on pt itself, after its updates, is unusable in this transaction.)
+CREATE TEMP TABLE pn AS SELECT id, category, region_code, created_at, t_close FROM pt WHERE kind = 'normal';
+CREATE INDEX ON pn (category, region_code, created_at);
+ANALYZE pn;
+UPDATE pt SET into_id = (SELECT t.id FROM pn t WHERE t.category = pt.category AND t.region_code = pt.region_code
+                            AND t.created_at < pt.created_at AND (t.t_close IS NULL OR t.t_close > pt.t_merge)
                           ORDER BY t.created_at DESC LIMIT 1)
  WHERE kind = 'merged';
 UPDATE pt SET kind = 'normal', t_merge = NULL WHERE kind = 'merged' AND into_id IS NULL;

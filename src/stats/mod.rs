@@ -145,7 +145,7 @@ impl StatsQuery {
     /// The answer, from PostgreSQL.
     pub fn compute(&self, conn: &mut PgConnection, at: DateTime<Utc>) -> Result<Value, AppError> {
         let as_of = self.as_of(at);
-        let value = match self {
+        match self {
             StatsQuery::Overview { scope, day } => to_value(&figures::overview(conn, scope, *day, as_of)?),
             StatsQuery::Problems { scope, from, to } => {
                 to_value(&figures::problems(conn, scope, *from, *to, as_of)?)
@@ -156,8 +156,7 @@ impl StatsQuery {
             StatsQuery::Officers { scope, from, to } => {
                 to_value(&figures::officers(conn, scope, *from, *to, as_of)?)
             }
-        };
-        Ok(value?)
+        }
     }
 }
 
