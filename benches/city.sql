@@ -340,7 +340,7 @@ WITH cats AS (  -- categories weighted by how often they come up
                   CASE WHEN pg_temp.rnd(i, 33) < 0.92 THEN days.a[1 + floor(pg_temp.rnd(i, 34) * cardinality(days.a))::int]
                        ELSE p.today - 1 - floor(pg_temp.rnd(i, 34) * p.n_days)::int END AS day
              FROM p, cats, days, generate_series(1, p.n_prob) i)
-SELECT g.i AS idx, gen_random_uuid() AS id, g.category, a.enterprise_id, a.officer_id AS reporter_id, a.region_code,
+SELECT g.i AS idx, gen_random_uuid() AS id, g.category, cg.name AS category_name, a.enterprise_id, a.officer_id AS reporter_id, a.region_code,
        t.title, replace(t.description, '{n}', (3 + floor(pg_temp.rnd(g.i, 36) * 60))::text) AS description,
        CASE WHEN pg_temp.rnd(g.i, 37) < 0.08 THEN 'urgent' ELSE 'normal' END AS urgency,
        -- half of them come from a daily report that day (its problems[]), at its submission
@@ -352,6 +352,7 @@ SELECT g.i AS idx, gen_random_uuid() AS id, g.category, a.enterprise_id, a.offic
   FROM g JOIN asg a ON a.e_idx = g.e_idx
   JOIN tpl t ON t.category = g.category AND t.j = (g.i % (SELECT count(*) FROM tpl WHERE category = g.category))
   JOIN catmap m ON m.code = g.category
+  JOIN categories cg ON cg.code = g.category
   -- 85% go to the usual department first; the rest to the second choice
   JOIN dept dd1 ON dd1.abbr = CASE WHEN pg_temp.rnd(g.i, 39) < 0.85 THEN m.d1 ELSE m.d2 END
   JOIN dept dd2 ON dd2.abbr = CASE WHEN pg_temp.rnd(g.i, 39) < 0.85 THEN m.d2 ELSE m.d1 END
@@ -510,12 +511,12 @@ SELECT problem_id, event_type, actor_id, actor_role, at, note, details FROM (
     (1, 'submitted', ps.reporter_id, 'officer', ps.created_at, NULL::text, NULL::jsonb),
     (2, 'resolved_on_site', ps.reporter_id, 'officer', ps.t_os, '驻企干部现场答复，企业无异议', NULL),
     (3, 'merged', ps.dispatcher, 'dispatcher', ps.t_merge, '并入同类问题', jsonb_build_object('into_id', ps.into_id)),
-    (4, 'triaged', ps.dispatcher, 'dispatcher', ps.t_tri, '类别：' || ps.category,
+    (4, 'triaged', ps.dispatcher, 'dispatcher', ps.t_tri, '类别：' || ps.category_name,
         jsonb_build_object('category', ps.category, 'urgency', ps.urgency, 'suggested_category', nullif(ps.category, 'other'))),
     (5, 'assigned', ps.dispatcher, 'dispatcher', ps.t_asg1, '交办演示大市' || ps.dept1_name || '：请按时限办理并反馈',
         jsonb_build_object('department_id', ps.dept1, 'due_working_days', ps.n, 'contact_due_at', ps.cd1, 'due_at', ps.due1)),
     (6, 'returned', ps.clerk1, 'department', ps.t_ret, '不属于本部门职责，请重新交办', jsonb_build_object('department_id', ps.dept1)),
-    (7, 'triaged', ps.dispatcher, 'dispatcher', ps.t_tri2, '类别：' || ps.category,
+    (7, 'triaged', ps.dispatcher, 'dispatcher', ps.t_tri2, '类别：' || ps.category_name,
         jsonb_build_object('category', ps.category, 'urgency', ps.urgency, 'suggested_category', nullif(ps.category, 'other'))),
     (8, 'assigned', ps.dispatcher, 'dispatcher', ps.t_asg2, '交办演示大市' || ps.dept2_name || '：请按时限办理并反馈',
         jsonb_build_object('department_id', ps.dept2, 'due_working_days', ps.n, 'contact_due_at', ps.cda, 'due_at', ps.duea)),
