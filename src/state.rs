@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::PgPool;
 use crate::hub::classifier::SharedClassifier;
+use crate::stats::in_flight::InFlight;
 use crate::telemetry::Metrics;
 use crate::wechat::WeChatClient;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub bind_failures: FailureCounter,
     /// Suggests a category for each new problem; learns from the hub's triage.
     pub classifier: SharedClassifier,
+    /// Dashboard answers being computed, shared by the callers waiting for them.
+    pub stats_in_flight: InFlight,
 }
 
 pub const FAILURE_LIMIT: i64 = 10;
@@ -55,6 +58,7 @@ impl AppState {
             bind_failures: FailureCounter::new(cache.clone(), "bind_failures", FAILURE_LIMIT, FAILURE_WINDOW),
             metrics: Metrics::new()?,
             classifier: SharedClassifier::default(),
+            stats_in_flight: InFlight::default(),
             pool,
             cache,
             wechat,

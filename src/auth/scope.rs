@@ -202,24 +202,40 @@ pub fn assigned_on(
     .get_result(conn)
 }
 
+/// Which unit's officers a caller's dashboards are limited to: none for dispatchers and admins
+/// (their whole region), their unit for unit admins. Other roles see no dashboards.
+pub fn stats_unit(caller: &Caller) -> Result<Option<Uuid>, AppError> {
+    if caller.has(Role::Admin) || caller.has(Role::Dispatcher) {
+        return Ok(None);
+    }
+    match (caller.has(Role::UnitAdmin), caller.unit_id) {
+        (true, Some(unit)) => Ok(Some(unit)),
+        _ => Err(AppError::forbidden(
+            "stats.forbidden",
+            "统计仅对驻企办、管理员和派出单位管理员开放",
+        )),
+    }
+}
+
+/// The dashboards of the caller's own region need no lookup: the region is theirs by the token,
+/// and its path is resolved only if the figures have to be computed (`StatsScope::resolve`).
+pub fn own_stats_scope(caller: &Caller) -> Result<StatsScope, AppError> {
+    Ok(StatsScope {
+        region_code: caller.region_code.clone(),
+        region_path: String::new(),
+        unit_id: stats_unit(caller)?,
+    })
+}
+
 /// Whose figures the caller may see on the dashboards: dispatchers and admins their region's
 /// subtree, unit admins their unit's officers; `region_code` narrows to a region inside that
-/// (one outside it is reported as absent). Other roles see no dashboards.
+/// (one outside it is reported as absent).
 pub fn stats_scope(
     conn: &mut PgConnection,
     caller: &Caller,
     region_code: Option<&str>,
 ) -> Result<StatsScope, AppError> {
-    let unit_id = if caller.has(Role::Admin) || caller.has(Role::Dispatcher) {
-        None
-    } else if let (true, Some(unit)) = (caller.has(Role::UnitAdmin), caller.unit_id) {
-        Some(unit)
-    } else {
-        return Err(AppError::forbidden(
-            "stats.forbidden",
-            "统计仅对驻企办、管理员和派出单位管理员开放",
-        ));
-    };
+    let unit_id = stats_unit(caller)?;
     let own = RegionScope::of(conn, caller)?;
     let region = match region_code {
         Some(code) => {

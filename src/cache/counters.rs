@@ -36,31 +36,33 @@ pub fn key(region_code: &str, day: NaiveDate, metric: Metric) -> String {
 }
 
 /// Adds `by` to the counter of every region on `region_path` (the region and its ancestors),
-/// so a city's figure is one read; one round trip.
-pub async fn bump(cache: &Cache, region_path: &str, day: NaiveDate, metric: Metric, by: i64) {
-    if by <= 0 {
-        return;
-    }
-    let keys: Vec<String> = region_path
+/// so a city's figure is one read.
+fn bumps(
+    region_path: &str,
+    day: NaiveDate,
+    metric: Metric,
+    by: i64,
+) -> impl Iterator<Item = (String, i64, Duration)> + '_ {
+    region_path
         .split('/')
-        .filter(|c| !c.is_empty())
-        .map(|code| key(code, day, metric))
-        .collect();
-    if !cache.incr_many_with_ttl(&keys, by, TTL).await {
-        tracing::warn!(region_path, %day, metric = metric.as_str(), "counter not bumped; reconciliation will repair it");
-    }
+        .filter(move |c| !c.is_empty() && by > 0)
+        .map(move |code| (key(code, day, metric), by, TTL))
 }
 
 /// Call once the write has committed: bumps the day's counters and the generations of the
-/// cached figures the write changed (`cache::stats`). Waiting for it lets the writer read its
-/// own write on the dashboard; a Redis failure is only logged (and bounded by the cache's
-/// timeout).
-pub async fn after_commit(cache: &Cache, region_path: &str, day: NaiveDate, bumps: &[(Metric, i64)]) {
-    for &(metric, by) in bumps {
-        bump(cache, region_path, day, metric, by).await;
+/// cached figures the write changed (`cache::stats`), in one round trip. Waiting for it lets
+/// the writer read its own write on the dashboard; a Redis failure is only logged (and bounded
+/// by the cache's timeout), and reconciliation repairs the counters later.
+pub async fn after_commit(cache: &Cache, region_path: &str, day: NaiveDate, counts: &[(Metric, i64)]) {
+    let problems = counts.iter().any(|&(m, by)| m == Metric::Problems && by > 0);
+    let mut increments: Vec<(String, i64, Duration)> = counts
+        .iter()
+        .flat_map(|&(metric, by)| bumps(region_path, day, metric, by))
+        .collect();
+    increments.extend(super::stats::activity_bumps(day, problems));
+    if !cache.incr_each(&increments).await {
+        tracing::warn!(region_path, %day, "counters not bumped; reconciliation will repair them");
     }
-    let problems = bumps.iter().any(|&(m, by)| m == Metric::Problems && by > 0);
-    super::stats::activity_changed(cache, day, problems).await;
 }
 
 /// Sets counters to the values PostgreSQL says they should have, where they differ; returns
@@ -78,7 +80,10 @@ pub async fn repair(cache: &Cache, expected: &[(String, i64)]) -> Option<(usize,
         let mut fixes = 0;
         for ((name, want), have) in chunk.iter().zip(stored) {
             if have.unwrap_or_default() != *want {
-                tracing::warn!(counter = name.as_str(), have, want, "counter drifted; repaired");
+                // The first few name the problem; the job logs the total.
+                if repaired + fixes < 5 {
+                    tracing::warn!(counter = name.as_str(), have, want, "counter drifted; repaired");
+                }
                 fix.set_ex(cache.key(name), want, TTL.as_secs()).ignore();
                 fixes += 1;
             }

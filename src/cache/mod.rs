@@ -155,18 +155,28 @@ impl Cache {
 
     /// Adds `by` to several counters in one round trip, starting the expiry of new ones.
     pub async fn incr_many_with_ttl(&self, names: &[String], by: i64, ttl: Duration) -> bool {
+        let increments: Vec<(String, i64, Duration)> = names.iter().map(|n| (n.clone(), by, ttl)).collect();
+        self.incr_each(&increments).await
+    }
+
+    /// Adds to each counter its own amount, in one atomic round trip, starting the expiry of
+    /// new ones.
+    pub async fn incr_each(&self, increments: &[(String, i64, Duration)]) -> bool {
+        if increments.is_empty() {
+            return true;
+        }
         let mut pipe = redis::pipe();
         pipe.atomic();
-        for name in names {
+        for (name, by, ttl) in increments {
             let key = self.key(name);
-            pipe.incr(&key, by).ignore();
+            pipe.incr(&key, *by).ignore();
             pipe.cmd("EXPIRE")
                 .arg(&key)
                 .arg(ttl.as_secs().max(1))
                 .arg("NX")
                 .ignore();
         }
-        self.query::<()>("incr_many", &pipe).await.is_some()
+        self.query::<()>("incr_each", &pipe).await.is_some()
     }
 
     /// Seconds until the key expires, if it exists and has an expiry.

@@ -148,23 +148,20 @@ pub async fn stored<Q: DeserializeOwned, V: DeserializeOwned>(
 
 /// After a write to problems, assignments or the calendar has committed.
 pub async fn figures_changed(cache: &Cache) {
-    bump(cache, &[FIGURES.to_owned()]).await;
+    if !cache
+        .incr_many_with_ttl(&[FIGURES.to_owned()], 1, GENERATION_TTL)
+        .await
+    {
+        tracing::warn!("figures generation not bumped; reconciliation will repair stale answers");
+    }
 }
 
-/// After sign-ins or reports of `day` (and possibly problems) have committed.
-pub async fn activity_changed(cache: &Cache, day: NaiveDate, problems_too: bool) {
-    let mut keys = vec![activity_key(day)];
+/// The generation bumps of sign-ins or reports of `day` (and of problems, if some were filed),
+/// to send with the write's other counters.
+pub fn activity_bumps(day: NaiveDate, problems_too: bool) -> Vec<(String, i64, Duration)> {
+    let mut bumps = vec![(activity_key(day), 1, GENERATION_TTL)];
     if problems_too {
-        keys.push(FIGURES.to_owned());
+        bumps.push((FIGURES.to_owned(), 1, GENERATION_TTL));
     }
-    bump(cache, &keys).await;
-}
-
-async fn bump(cache: &Cache, keys: &[String]) {
-    if !cache.incr_many_with_ttl(keys, 1, GENERATION_TTL).await {
-        tracing::warn!(
-            ?keys,
-            "figures generation not bumped; reconciliation will repair stale answers"
-        );
-    }
+    bumps
 }

@@ -8,8 +8,6 @@ pub mod problems;
 
 mod names;
 
-use std::io::Read;
-
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use crate::error::AppError;
@@ -129,11 +127,8 @@ impl Ledger {
     pub fn finish(mut self) -> Result<Vec<u8>, AppError> {
         let file = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.into()))?;
         self.workbook.save(file.path())?;
-        let mut bytes = Vec::new();
-        file.as_file()
-            .read_to_end(&mut bytes)
-            .map_err(|e| AppError::Internal(e.into()))?;
-        Ok(bytes)
+        // Sized from the file at once, not grown by doubling.
+        std::fs::read(file.path()).map_err(|e| AppError::Internal(e.into()))
     }
 }
 

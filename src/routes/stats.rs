@@ -60,15 +60,22 @@ fn period(
     Ok((from, to))
 }
 
+/// The caller's own region is answered without touching the database when the answer is
+/// cached; another region is first checked to lie inside theirs.
 async fn caller_scope(
     state: &AppState,
     caller: crate::auth::Caller,
     region_code: Option<String>,
 ) -> Result<StatsScope, AppError> {
-    db::run(&state.pool, move |conn| {
-        scope::stats_scope(conn, &caller, region_code.as_deref())
-    })
-    .await
+    match region_code {
+        Some(code) if code != caller.region_code => {
+            db::run(&state.pool, move |conn| {
+                scope::stats_scope(conn, &caller, Some(&code))
+            })
+            .await
+        }
+        _ => scope::own_stats_scope(&caller),
+    }
 }
 
 /// The day at a glance: officers on assignment, signed in and reported; problems new, open and

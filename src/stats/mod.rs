@@ -4,6 +4,7 @@
 //! `reconcile` proves it for every cached answer.
 
 pub mod figures;
+pub mod in_flight;
 pub mod monthly;
 pub mod reconcile;
 
@@ -76,6 +77,15 @@ impl StatsQuery {
         }
     }
 
+    fn scope_mut(&mut self) -> &mut StatsScope {
+        match self {
+            StatsQuery::Overview { scope, .. }
+            | StatsQuery::Problems { scope, .. }
+            | StatsQuery::Departments { scope, .. }
+            | StatsQuery::Officers { scope, .. } => scope,
+        }
+    }
+
     /// The local days the answer covers.
     fn period(&self) -> (NaiveDate, NaiveDate) {
         match *self {
@@ -86,7 +96,8 @@ impl StatsQuery {
         }
     }
 
-    /// The cache key: one per question.
+    /// The cache key: one per question (the scope's path is left out: the region code names
+    /// the region, and a scope built from the token has no path until it is computed).
     fn key(&self) -> String {
         let scope = self.scope();
         let unit = scope
@@ -145,7 +156,9 @@ impl StatsQuery {
     /// The answer, from PostgreSQL.
     pub fn compute(&self, conn: &mut PgConnection, at: DateTime<Utc>) -> Result<Value, AppError> {
         let as_of = self.as_of(at);
-        match self {
+        let mut query = self.clone();
+        query.scope_mut().resolve(conn)?;
+        match &query {
             StatsQuery::Overview { scope, day } => to_value(&figures::overview(conn, scope, *day, as_of)?),
             StatsQuery::Problems { scope, from, to } => {
                 to_value(&figures::problems(conn, scope, *from, *to, as_of)?)
@@ -165,29 +178,50 @@ fn to_value<T: Serialize>(value: &T) -> Result<Value, AppError> {
 }
 
 /// The answer to a question: the cached one when it is still current, else computed (and
-/// cached for the next caller). Without Redis, always computed; never an error because of it.
+/// cached for the next caller), once however many callers ask at the same moment. Without
+/// Redis, always computed; never an error because of it.
 pub async fn answer(state: &AppState, query: StatsQuery) -> Result<Value, AppError> {
     let now = state.clock.now();
     let key = query.key();
     let deps = query.dependencies(local_day(now));
+    if let (Some(envelope), _) = cached::lookup::<StatsQuery, Value>(&state.cache, &key, &deps).await {
+        if query.same_instant(envelope.at, now) {
+            return Ok(envelope.value);
+        }
+    }
+    state
+        .stats_in_flight
+        .run(&key, || compute_and_cache(state, query, key.clone(), deps))
+        .await
+}
+
+/// The miss path: looks again (another instance or caller may just have stored it), then
+/// computes from PostgreSQL and stores the answer under the generations read before computing.
+async fn compute_and_cache(
+    state: &AppState,
+    query: StatsQuery,
+    key: String,
+    deps: Dependencies,
+) -> Result<Value, AppError> {
+    let now = state.clock.now();
     let (hit, generations) = cached::lookup::<StatsQuery, Value>(&state.cache, &key, &deps).await;
-    if let Some(envelope) = hit.filter(|e| e.query == query && query.same_instant(e.at, now)) {
+    if let Some(envelope) = hit.filter(|e| query.same_instant(e.at, now)) {
         return Ok(envelope.value);
     }
     let computed_query = query.clone();
     let value = db::run(&state.pool, move |conn| computed_query.compute(conn, now)).await?;
-    if let Some(generations) = generations {
-        let ttl = query.ttl(now);
-        let envelope = Envelope {
-            query,
-            at: now,
-            generations,
-            value,
-        };
-        cached::store(&state.cache, &key, &envelope, ttl).await;
-        return Ok(envelope.value);
-    }
-    Ok(value)
+    let Some(generations) = generations else {
+        return Ok(value);
+    };
+    let ttl = query.ttl(now);
+    let envelope = Envelope {
+        query,
+        at: now,
+        generations,
+        value,
+    };
+    cached::store(&state.cache, &key, &envelope, ttl).await;
+    Ok(envelope.value)
 }
 
 /// Middleware: administrative writes (the roster, assignments, the calendar) change the

@@ -10,6 +10,8 @@ use diesel::sql_types::{Date, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::schema::regions;
+
 /// Whose figures: a region subtree, optionally only one unit's officers (a unit admin's view).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StatsScope {
@@ -19,6 +21,17 @@ pub struct StatsScope {
 }
 
 impl StatsScope {
+    /// Looks up the region's path when the scope was built without it.
+    pub fn resolve(&mut self, conn: &mut PgConnection) -> QueryResult<()> {
+        if self.region_path.is_empty() {
+            self.region_path = regions::table
+                .find(&self.region_code)
+                .select(regions::path)
+                .first(conn)?;
+        }
+        Ok(())
+    }
+
     fn path_pattern(&self) -> String {
         format!("{}%", self.region_path)
     }
