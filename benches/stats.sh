@@ -59,8 +59,10 @@ timed "/reports/monthly?month=$last_month"
 timed "/reports/monthly?month=$last_month"
 timed "/exports/officers-monthly.xlsx?month=$last_month"
 
-echo "== restarting the server, so the export's memory is measured from a fresh process"
+echo "== restarting the server (and emptying its cache, which start-up reconciliation would
+== recompute), so the export's memory is measured from a fresh process"
 kill $server; wait $server 2>/dev/null || true
+redis-cli -p "$redis_port" --scan --pattern "${prefix}*" | xargs -r redis-cli -p "$redis_port" del >/dev/null
 start_server
 echo "== full problem ledger (问题台账), all $(psql -tA "$pg/$db" -c 'SELECT count(*) FROM problems') problems"
 before=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")

@@ -143,11 +143,16 @@ impl StatsQuery {
         self.as_of(a).deadlines_before == self.as_of(b).deadlines_before
     }
 
+    /// Whether the period has ended (its answer can then be kept for long).
+    pub fn is_over(&self, at: DateTime<Utc>) -> bool {
+        let (_, to) = self.period();
+        start_of_day(to + Days::days(1)) <= at
+    }
+
     /// How long a fresh answer may be kept: to the end of the minute while the period lasts
     /// (its overdue counts move with the clock), an hour once it is over.
     fn ttl(&self, at: DateTime<Utc>) -> Duration {
-        let (_, to) = self.period();
-        if start_of_day(to + Days::days(1)) <= at {
+        if self.is_over(at) {
             return PAST_TTL;
         }
         Duration::from_secs(u64::from(60 - at.second()).max(1))

@@ -108,6 +108,11 @@ async fn reconcile_answer(
     let Some((envelope, true)) = cached::stored::<StatsQuery, Value>(cache, key, deps_of).await else {
         return Ok(None);
     };
+    // An answer about a period still running lives until the end of its minute: recomputing
+    // it would cost more than the drift it could show.
+    if !envelope.query.is_over(now) {
+        return Ok(None);
+    }
     let Envelope {
         query,
         at,
