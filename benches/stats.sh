@@ -55,6 +55,8 @@ for path in /stats/problems /stats/departments "/stats/officers?limit=20" "/stat
 done
 echo "== monthly report of last month: the first read freezes it, later reads come from the snapshot"
 last_month=$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m)
+# The freeze job may have frozen it at start-up: thaw it so the first read below freezes it.
+psql -q "$pg/$db" -c "DELETE FROM monthly_freezes WHERE month = '$last_month-01'"
 timed "/reports/monthly?month=$last_month"
 timed "/reports/monthly?month=$last_month"
 timed "/exports/officers-monthly.xlsx?month=$last_month"
