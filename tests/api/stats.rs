@@ -146,6 +146,56 @@ async fn the_overview_matches_figures_computed_by_hand() {
     );
     assert_eq!(departments.body["items"][0]["assigned"], 1);
     assert_eq!(departments.body["items"][0]["overdue_open"], 1);
+
+    // On 20 November (a working day) 张伟 signed in, reported and raised both problems; 李娜
+    // was on assignment and did nothing.
+    let officers = app
+        .get(
+            "/api/v1/stats/officers?from=2026-11-20&to=2026-11-20",
+            Some(&dispatcher),
+        )
+        .await;
+    assert_eq!(officers.status, 200, "{}", officers.text);
+    let items = officers.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 4, "the four demo officers");
+    assert_eq!(items[0]["name"], "张伟", "ranked first by report rate");
+    let figures = |o: &Value| {
+        [
+            "working_days",
+            "days_on_site",
+            "signed_in_days",
+            "sign_in_rate",
+            "reported_days",
+            "report_rate",
+            "sign_ins",
+            "reports",
+            "problems_raised",
+            "problems_solved",
+            "problems_overdue",
+        ]
+        .map(|k| o[k].clone())
+    };
+    assert_eq!(
+        figures(&items[0]),
+        [
+            json!(1),
+            json!(1),
+            json!(1),
+            json!(1.0),
+            json!(1),
+            json!(1.0),
+            json!(1),
+            json!(1),
+            json!(2),
+            json!(0),
+            json!(0)
+        ]
+    );
+    let li = items.iter().find(|o| o["name"] == "李娜").expect("李娜");
+    assert_eq!(
+        (li["working_days"].clone(), li["sign_in_rate"].clone()),
+        (json!(1), json!(0.0))
+    );
 }
 
 #[tokio::test]

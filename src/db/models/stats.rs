@@ -246,7 +246,8 @@ pub struct OfficerPeriod<'a> {
 
 /// Every officer of the scope with an assignment overlapping the period, in one query: the
 /// period's working days (by the official calendar, `is_working_day`) crossed with each
-/// officer's assignments give the days they were due on site.
+/// officer's assignments give the days they were due on site, matched with the days they
+/// signed in and reported by hash joins over the period's rows (no per-day lookups).
 const OFFICER_FIGURES: &str = "
 WITH working AS MATERIALIZED (
     SELECT d::date AS day FROM generate_series($3::date, $4::date, interval '1 day') d
@@ -266,21 +267,25 @@ duty AS MATERIALIZED (
       FROM assignments a
       JOIN officers o ON o.id = a.officer_id
       JOIN working w ON w.day >= a.start_day AND (a.end_day IS NULL OR w.day <= a.end_day)),
+signed AS MATERIALIZED (
+    SELECT s.officer_id, s.day, count(*) AS n
+      FROM sign_ins s JOIN officers o ON o.id = s.officer_id
+     WHERE s.day BETWEEN $3 AND $4 GROUP BY s.officer_id, s.day),
+reported AS MATERIALIZED (
+    SELECT r.officer_id, r.day, count(*) AS n
+      FROM daily_reports r JOIN officers o ON o.id = r.officer_id
+     WHERE r.day BETWEEN $3 AND $4 GROUP BY r.officer_id, r.day),
 duty_kept AS (
     SELECT d.officer_id, count(*) AS working_days,
-           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM sign_ins s
-                                           WHERE s.officer_id = d.officer_id AND s.day = d.day)) AS signed_in_days,
-           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM daily_reports r
-                                           WHERE r.officer_id = d.officer_id AND r.day = d.day)) AS reported_days
-      FROM duty d GROUP BY d.officer_id),
+           count(sd.day) AS signed_in_days, count(rd.day) AS reported_days
+      FROM duty d
+      LEFT JOIN signed sd ON sd.officer_id = d.officer_id AND sd.day = d.day
+      LEFT JOIN reported rd ON rd.officer_id = d.officer_id AND rd.day = d.day
+     GROUP BY d.officer_id),
 signs AS (
-    SELECT s.officer_id, count(*) AS sign_ins, count(DISTINCT s.day) AS days_on_site
-      FROM sign_ins s JOIN officers o ON o.id = s.officer_id
-     WHERE s.day BETWEEN $3 AND $4 GROUP BY s.officer_id),
+    SELECT officer_id, sum(n) AS sign_ins, count(*) AS days_on_site FROM signed GROUP BY officer_id),
 reports AS (
-    SELECT r.officer_id, count(*) AS reports
-      FROM daily_reports r JOIN officers o ON o.id = r.officer_id
-     WHERE r.day BETWEEN $3 AND $4 GROUP BY r.officer_id),
+    SELECT officer_id, sum(n) AS reports FROM reported GROUP BY officer_id),
 raised AS (
     SELECT p.reporter_id AS officer_id,
            count(*) FILTER (WHERE p.created_at >= $5 AND p.created_at < $6) AS problems_raised,
@@ -299,8 +304,8 @@ SELECT o.id AS officer_id, o.name AS officer_name, o.unit_id, o.unit_name, o.reg
        coalesce(s.days_on_site, 0) AS days_on_site,
        coalesce(k.signed_in_days, 0) AS signed_in_days,
        coalesce(k.reported_days, 0) AS reported_days,
-       coalesce(s.sign_ins, 0) AS sign_ins,
-       coalesce(r.reports, 0) AS reports,
+       coalesce(s.sign_ins, 0)::int8 AS sign_ins,
+       coalesce(r.reports, 0)::int8 AS reports,
        coalesce(p.problems_raised, 0) AS problems_raised,
        coalesce(p.problems_solved, 0) AS problems_solved,
        coalesce(p.problems_overdue, 0) AS problems_overdue,
