@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::names::Names;
-use super::{Cell, Ledger, PAGE};
+use super::{Cell, Ledger, XlsxFile, PAGE};
 use crate::clock::wire_time;
 use crate::db::models::daily_report::{DailyReport, ReportFilter};
 use crate::db::models::scoped::RecordScope;
@@ -39,7 +39,7 @@ pub fn export(
     conn: &mut PgConnection,
     scope: &RecordScope,
     filter: &ReportFilter,
-) -> Result<Vec<u8>, AppError> {
+) -> Result<XlsxFile, AppError> {
     conn.build_transaction()
         .read_only()
         .repeatable_read()

@@ -1,6 +1,7 @@
 //! Excel ledgers (台账). Rows are read from PostgreSQL a page at a time inside one read-only
-//! snapshot and written straight to disk by a constant-memory workbook, so an export of the
-//! whole city needs the memory of one page, not of the ledger; the finished file is sent.
+//! snapshot and written straight to disk by a constant-memory workbook, and the finished file
+//! is streamed from disk, so an export of the whole city needs the memory of one page, not of
+//! the ledger.
 
 pub mod daily_reports;
 pub mod officers_monthly;
@@ -21,6 +22,13 @@ impl From<XlsxError> for AppError {
     fn from(e: XlsxError) -> Self {
         AppError::Internal(anyhow::anyhow!("writing the Excel file: {e}"))
     }
+}
+
+/// A finished workbook on disk and its size.
+#[derive(Debug)]
+pub struct XlsxFile {
+    pub file: std::fs::File,
+    pub len: u64,
 }
 
 /// A workbook being written, sheet by sheet, row by row.
@@ -123,12 +131,15 @@ impl Ledger {
         Ok(())
     }
 
-    /// The finished file's bytes.
-    pub fn finish(mut self) -> Result<Vec<u8>, AppError> {
-        let file = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.into()))?;
-        self.workbook.save(file.path())?;
-        // Sized from the file at once, not grown by doubling.
-        std::fs::read(file.path()).map_err(|e| AppError::Internal(e.into()))
+    /// The finished file, open for reading; it has no name on disk any more, so it disappears
+    /// once sent (or dropped).
+    pub fn finish(mut self) -> Result<XlsxFile, AppError> {
+        let io = |e: std::io::Error| AppError::Internal(e.into());
+        let named = tempfile::NamedTempFile::new().map_err(io)?;
+        self.workbook.save(named.path())?;
+        let file = named.reopen().map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        Ok(XlsxFile { file, len })
     }
 }
 

@@ -1,6 +1,6 @@
 //! 联络员月报表: a month's figures (`stats::monthly`), one sheet by unit and one by officer.
 
-use super::{Cell, Ledger};
+use super::{Cell, Ledger, XlsxFile};
 use crate::error::AppError;
 use crate::stats::figures::OfficerStats;
 use crate::stats::monthly::{MonthlyReport, UnitMonth};
@@ -90,7 +90,7 @@ fn officer_row(o: &OfficerStats) -> Vec<Cell<'_>> {
 }
 
 /// The workbook of a monthly report whose `officers` are all listed.
-pub fn export(report: &MonthlyReport) -> Result<Vec<u8>, AppError> {
+pub fn export(report: &MonthlyReport) -> Result<XlsxFile, AppError> {
     let mut ledger = Ledger::new();
     let units = ledger.sheet("单位", &UNIT_HEADER)?;
     for unit in &report.units {

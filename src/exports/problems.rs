@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::names::Names;
-use super::{local_date_text, Cell, Ledger, PAGE};
+use super::{local_date_text, Cell, Ledger, XlsxFile, PAGE};
 use crate::db::models::category::Category;
 use crate::db::models::problem::{Problem, ProblemFilter};
 use crate::db::models::scoped::RecordScope;
@@ -94,7 +94,7 @@ pub fn export(
     scope: &RecordScope,
     filter: &ProblemFilter,
     now: DateTime<Utc>,
-) -> Result<Vec<u8>, AppError> {
+) -> Result<XlsxFile, AppError> {
     conn.build_transaction()
         .read_only()
         .repeatable_read()

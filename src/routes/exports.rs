@@ -1,17 +1,33 @@
 //! Excel ledgers (台账) with the same filters and the same visibility as the lists.
 
+use actix_web::http::header;
 use actix_web::{web, HttpResponse};
+use chrono::{Datelike, NaiveDate};
+use tokio_util::io::ReaderStream;
 
 use super::daily_reports::ReportListQuery;
-use super::monthly_reports::{officers_monthly_xlsx, xlsx_response, MonthlyQuery};
+use super::monthly_reports::{officers_monthly_xlsx, MonthlyQuery};
 use super::problems::ProblemQuery;
 use super::{get, Endpoint};
 use crate::auth::{scope, AuthUser};
 use crate::db;
 use crate::db::models::daily_report::ReportFilter;
 use crate::error::AppError;
-use crate::exports;
+use crate::exports::{self, XlsxFile, XLSX_CONTENT_TYPE};
 use crate::state::AppState;
+
+/// Sends a finished workbook from disk in chunks, with its length, as a download.
+pub(crate) fn xlsx_response(name: &str, workbook: XlsxFile) -> HttpResponse {
+    let body = ReaderStream::new(tokio::fs::File::from_std(workbook.file));
+    HttpResponse::Ok()
+        .content_type(XLSX_CONTENT_TYPE)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .no_chunking(workbook.len)
+        .streaming(body)
+}
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -34,7 +50,7 @@ async fn export_problems(
     query: web::Query<ProblemQuery>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let bytes = db::run(&state.pool, move |conn| {
+    let workbook = db::run(&state.pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
         let filter = query.into_inner().into_filter(conn, now)?;
         exports::problems::export(conn, &scope, &filter, now)
@@ -42,25 +58,46 @@ async fn export_problems(
     .await?;
     Ok(xlsx_response(
         &format!("problems-{}.xlsx", state.clock.today()),
-        bytes,
+        workbook,
     ))
 }
 
-/// 日报台账.
+/// The most days of reports one ledger holds (a city files about 27,000 a day).
+const MAX_REPORT_DAYS: i64 = 93;
+
+/// The report ledger covers `from..=to`, by default this month so far, at most a quarter.
+fn export_period(mut filter: ReportFilter, today: NaiveDate) -> Result<ReportFilter, AppError> {
+    let to = filter.to.unwrap_or(today);
+    let from = filter.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    if from > to {
+        return Err(AppError::bad_request("request.invalid_query", "from 不能晚于 to"));
+    }
+    if (to - from).num_days() >= MAX_REPORT_DAYS {
+        return Err(AppError::bad_request(
+            "request.invalid_query",
+            format!("一次最多导出 {MAX_REPORT_DAYS} 天的日报"),
+        ));
+    }
+    filter.from = Some(from);
+    filter.to = Some(to);
+    Ok(filter)
+}
+
+/// 日报台账: this month's reports unless `from`/`to` say otherwise (at most 93 days).
 async fn export_daily_reports(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     query: web::Query<ReportListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let filter = ReportFilter::from(query.into_inner());
-    let bytes = db::run(&state.pool, move |conn| {
+    let filter = export_period(ReportFilter::from(query.into_inner()), state.clock.today())?;
+    let workbook = db::run(&state.pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
         exports::daily_reports::export(conn, &scope, &filter)
     })
     .await?;
     Ok(xlsx_response(
         &format!("daily-reports-{}.xlsx", state.clock.today()),
-        bytes,
+        workbook,
     ))
 }
 

@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::exports::xlsx_response;
 use super::{get, Endpoint};
 use crate::auth::{scope, AuthUser, Caller};
 use crate::clock::local_day;
@@ -106,23 +107,13 @@ async fn build(
     .await
 }
 
-pub fn xlsx_response(name: &str, bytes: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(XLSX_CONTENT_TYPE)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .body(bytes)
-}
-
 async fn xlsx(state: &AppState, caller: Caller, query: MonthlyQuery) -> Result<HttpResponse, AppError> {
     let report = build(state, caller, query, true).await?;
     let name = format!("monthly-{}.xlsx", report.month);
-    let bytes = web::block(move || exports::officers_monthly::export(&report))
+    let workbook = web::block(move || exports::officers_monthly::export(&report))
         .await
         .map_err(|e| AppError::Internal(e.into()))??;
-    Ok(xlsx_response(&name, bytes))
+    Ok(xlsx_response(&name, workbook))
 }
 
 /// 月报 as JSON, or as a workbook when the client accepts only Excel.

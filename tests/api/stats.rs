@@ -586,6 +586,14 @@ async fn ledgers_open_in_excel_with_their_columns_and_the_lists_filters() {
     );
     assert!(rows[1..].iter().all(|r| r[0].as_str() >= "2026-11-16"));
 
+    let too_long = app
+        .get(
+            "/api/v1/exports/daily-reports.xlsx?from=2026-01-01&to=2026-11-20",
+            Some(&dispatcher),
+        )
+        .await;
+    assert_eq!((too_long.status, too_long.code()), (400, "request.invalid_query"));
+
     let monthly = download(
         &app,
         "/api/v1/exports/officers-monthly.xlsx?month=2026-11",
