@@ -79,6 +79,7 @@ pub async fn repair(cache: &Cache, expected: &[(String, i64)]) -> Option<(usize,
         let mut fix = redis::pipe();
         let mut fixes = 0;
         for ((name, want), have) in chunk.iter().zip(stored) {
+            // A missing counter reads as 0: no need to create one that says so.
             if have.unwrap_or_default() != *want {
                 // The first few name the problem; the job logs the total.
                 if repaired + fixes < 5 {

@@ -72,7 +72,18 @@ fn expected_counters(
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
+    // Every counter of every region and settled day, 0 where PostgreSQL has nothing, so that a
+    // counter that drifted up from nothing is found too.
     let mut expected: HashMap<String, i64> = HashMap::new();
+    for code in paths.keys() {
+        for day in from.iter_days().take_while(|d| *d <= to) {
+            for metric in Metric::ALL {
+                if !(metric == Metric::Reports && daily_report::is_open(now, day)) {
+                    expected.insert(counters::key(code, day, metric), 0);
+                }
+            }
+        }
+    }
     for count in counts {
         let Some(metric) = Metric::ALL.into_iter().find(|m| m.as_str() == count.metric) else {
             continue;

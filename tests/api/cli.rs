@@ -24,7 +24,7 @@ fn serve_without_jwt_secret_stops_with_one_line_naming_it() {
 fn help_lists_every_subcommand() {
     let output = Command::new(BIN).arg("--help").output().expect("runs");
     let help = String::from_utf8_lossy(&output.stdout);
-    for command in ["serve", "migrate", "seed-demo", "create-admin"] {
+    for command in ["serve", "migrate", "seed-demo", "reconcile-stats", "create-admin"] {
         assert!(help.contains(command), "{help}");
     }
 }
@@ -98,4 +98,50 @@ async fn the_demo_city_comes_with_a_week_of_history() {
     let dispatcher = app.token("hub.dispatcher").await;
     let problems = app.get("/api/v1/problems", Some(&dispatcher)).await;
     assert!(!problems.body["items"].as_array().expect("items").is_empty());
+}
+
+#[tokio::test]
+async fn reconcile_stats_repairs_a_drifted_counter_and_says_so() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    let client = redis::Client::open(crate::helpers::redis_url()).expect("client");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
+    // The command runs on the real clock: yesterday's counters are settled.
+    let yesterday = zhuqi::clock::local_day(chrono::Utc::now()) - chrono::Duration::days(1);
+    let counter = format!("{}stats:430200:{yesterday}:sign_ins", app.redis_prefix);
+    let _: () = redis::cmd("SET")
+        .arg(&counter)
+        .arg(9999)
+        .query_async(&mut conn)
+        .await
+        .expect("set");
+    let output = Command::new(BIN)
+        .arg("reconcile-stats")
+        .env("DATABASE_URL", crate::helpers::database_url(&app.db_name))
+        .env("REDIS_URL", crate::helpers::redis_url())
+        .env("REDIS_KEY_PREFIX", &app.redis_prefix)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let outcome: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    assert_eq!(outcome["redis_available"], true);
+    assert!(
+        outcome["counters_repaired"].as_i64().unwrap_or(0) >= 1,
+        "{outcome}"
+    );
+    let repaired: i64 = redis::cmd("GET")
+        .arg(&counter)
+        .query_async(&mut conn)
+        .await
+        .expect("get");
+    assert_eq!(
+        repaired,
+        app.count(&format!(
+            "SELECT count(*) AS n FROM sign_ins WHERE day = '{yesterday}'"
+        ))
+    );
 }
