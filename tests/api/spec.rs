@@ -74,3 +74,126 @@ fn the_error_schema_matches_the_server() {
         .collect();
     assert_eq!(required, ["code", "message", "details"]);
 }
+
+/// Where `body` breaks the schema the spec gives for the JSON 200 answer of `GET path` (a
+/// path template as in the spec): missing required fields, fields the spec does not declare,
+/// values of the wrong type. Empty when they agree.
+pub fn disagreements(path: &str, body: &serde_json::Value) -> Vec<String> {
+    let spec: serde_json::Value = serde_json::to_value(spec()).expect("the spec as JSON");
+    let schema = &spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    assert!(!schema.is_null(), "no JSON 200 answer for GET {path} in the spec");
+    let mut found = Vec::new();
+    check(&spec, schema, body, "$", &mut found);
+    found
+}
+
+fn resolve<'a>(spec: &'a serde_json::Value, schema: &'a serde_json::Value) -> &'a serde_json::Value {
+    match schema["$ref"].as_str() {
+        Some(reference) => {
+            let pointer = reference.trim_start_matches('#');
+            resolve(spec, spec.pointer(pointer).expect("a $ref that resolves"))
+        }
+        None => schema,
+    }
+}
+
+fn type_matches(kind: &str, value: &serde_json::Value) -> bool {
+    match kind {
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "null" => value.is_null(),
+        _ => true,
+    }
+}
+
+fn check(
+    spec: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    at: &str,
+    found: &mut Vec<String>,
+) {
+    let schema = resolve(spec, schema);
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema[key].as_array() {
+            let fits = options.iter().any(|option| {
+                let mut inner = Vec::new();
+                check(spec, option, value, at, &mut inner);
+                inner.is_empty()
+            });
+            if !fits {
+                found.push(format!("{at}: fits none of {key}"));
+            }
+            return;
+        }
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        for part in all {
+            check(spec, part, value, at, found);
+        }
+        return;
+    }
+    let kinds: Vec<&str> = match &schema["type"] {
+        serde_json::Value::String(kind) => vec![kind.as_str()],
+        serde_json::Value::Array(kinds) => kinds.iter().filter_map(|k| k.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    if !kinds.is_empty() && !kinds.iter().any(|k| type_matches(k, value)) {
+        found.push(format!("{at}: {value} is not {kinds:?}"));
+        return;
+    }
+    if let Some(object) = value.as_object() {
+        let properties = schema["properties"].as_object();
+        for required in schema["required"].as_array().into_iter().flatten() {
+            let name = required.as_str().unwrap_or_default();
+            if !object.contains_key(name) {
+                found.push(format!("{at}.{name}: required by the spec, missing"));
+            }
+        }
+        for (name, field) in object {
+            match properties.and_then(|p| p.get(name)) {
+                Some(field_schema) => check(spec, field_schema, field, &format!("{at}.{name}"), found),
+                None if schema["additionalProperties"].is_object() => {
+                    check(
+                        spec,
+                        &schema["additionalProperties"],
+                        field,
+                        &format!("{at}.{name}"),
+                        found,
+                    );
+                }
+                None if properties.is_some() => found.push(format!("{at}.{name}: not in the spec")),
+                None => {}
+            }
+        }
+    }
+    if let (Some(items), Some(schema_items)) = (value.as_array(), schema.get("items")) {
+        for (i, item) in items.iter().enumerate() {
+            check(spec, schema_items, item, &format!("{at}[{i}]"), found);
+        }
+    }
+}
+
+#[test]
+fn the_shape_check_finds_missing_extra_and_mistyped_fields() {
+    let good = serde_json::json!({
+        "region_code": "430200", "unit_id": null, "day": "2026-11-20",
+        "officers_total": 4, "officers_signed_in": 1, "sign_in_rate": 0.25,
+        "officers_reported": 1, "report_rate": 0.25, "problems_new": 2, "problems_open": 2,
+        "problems_overdue": 0, "resolution_rate": 0.0, "on_time_rate": null,
+    });
+    assert_eq!(
+        disagreements("/api/v1/stats/overview", &good),
+        Vec::<String>::new()
+    );
+    let mut bad = good.clone();
+    bad.as_object_mut().map(|o| o.remove("day"));
+    bad["surprise"] = serde_json::json!(1);
+    bad["officers_total"] = serde_json::json!("four");
+    let found = disagreements("/api/v1/stats/overview", &bad);
+    assert_eq!(found.len(), 3, "{found:#?}");
+}

@@ -608,3 +608,49 @@ async fn ledgers_open_in_excel_with_their_columns_and_the_lists_filters() {
         Some("合计".to_owned())
     );
 }
+
+#[tokio::test]
+async fn every_dashboard_answer_has_the_shape_the_spec_gives() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    let dispatcher = app.token("hub.dispatcher").await;
+    let czj = app.unit_id("ZZ-CZJ").await;
+    let zhang = app.token("officer.zhang").await;
+    for (template, path, token) in [
+        (
+            "/api/v1/stats/overview",
+            "/api/v1/stats/overview".to_owned(),
+            &dispatcher,
+        ),
+        (
+            "/api/v1/stats/problems",
+            "/api/v1/stats/problems".to_owned(),
+            &dispatcher,
+        ),
+        (
+            "/api/v1/stats/departments",
+            "/api/v1/stats/departments".to_owned(),
+            &dispatcher,
+        ),
+        (
+            "/api/v1/stats/officers",
+            "/api/v1/stats/officers".to_owned(),
+            &dispatcher,
+        ),
+        (
+            "/api/v1/reports/monthly",
+            format!("/api/v1/reports/monthly?month=2026-11&unit_id={czj}"),
+            &dispatcher,
+        ),
+        (
+            "/api/v1/reports/monthly",
+            "/api/v1/reports/monthly".to_owned(),
+            &zhang,
+        ),
+    ] {
+        let reply = app.get(&path, Some(token)).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text);
+        let disagreements = crate::spec::disagreements(template, &reply.body);
+        assert!(disagreements.is_empty(), "{path}: {disagreements:#?}");
+    }
+}
