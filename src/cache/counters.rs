@@ -83,7 +83,7 @@ pub async fn repair(cache: &Cache, expected: &[(String, i64)]) -> Option<(usize,
             if have.unwrap_or_default() != *want {
                 // The first few name the problem; the job logs the total.
                 if repaired + fixes < 5 {
-                    tracing::warn!(counter = name.as_str(), have, want, "counter drifted; repaired");
+                    tracing::warn!(counter = name.as_str(), have, want, "counter differed from PostgreSQL (lost bumps, a flush, or rows loaded outside the API); repaired");
                 }
                 fix.set_ex(cache.key(name), want, TTL.as_secs()).ignore();
                 fixes += 1;
