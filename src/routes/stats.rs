@@ -12,7 +12,7 @@ use crate::db;
 use crate::db::models::stats::StatsScope;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::stats::figures::{DepartmentStats, OfficerStats};
+use crate::stats::figures::{DepartmentStats, OfficerStats, Overview, ProblemStats};
 use crate::stats::{self, StatsQuery};
 
 /// The longest period one question may cover.
@@ -88,7 +88,7 @@ async fn stats_overview(
     let OverviewQuery { region_code, day } = query.into_inner();
     let day = day.unwrap_or_else(|| state.clock.today());
     let scope = caller_scope(&state, caller, region_code).await?;
-    let answer = stats::answer(&state, StatsQuery::Overview { scope, day }).await?;
+    let answer: Overview = stats::answer(&state, StatsQuery::Overview { scope, day }).await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
@@ -105,7 +105,7 @@ async fn stats_problems(
     } = query.into_inner();
     let (from, to) = period(from, to, state.clock.today())?;
     let scope = caller_scope(&state, caller, region_code).await?;
-    let answer = stats::answer(&state, StatsQuery::Problems { scope, from, to }).await?;
+    let answer: ProblemStats = stats::answer(&state, StatsQuery::Problems { scope, from, to }).await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
@@ -123,9 +123,8 @@ async fn stats_departments(
     } = query.into_inner();
     let (from, to) = period(from, to, state.clock.today())?;
     let scope = caller_scope(&state, caller, region_code).await?;
-    let answer = stats::answer(&state, StatsQuery::Departments { scope, from, to }).await?;
     let rows: Vec<DepartmentStats> =
-        serde_json::from_value(answer).map_err(|e| AppError::Internal(e.into()))?;
+        stats::answer(&state, StatsQuery::Departments { scope, from, to }).await?;
     Ok(HttpResponse::Ok().json(page.slice(rows)?))
 }
 
@@ -181,9 +180,7 @@ async fn stats_officers(
     } = query.into_inner();
     let (from, to) = period(from, to, state.clock.today())?;
     let scope = caller_scope(&state, caller, region_code).await?;
-    let answer = stats::answer(&state, StatsQuery::Officers { scope, from, to }).await?;
-    let mut rows: Vec<OfficerStats> =
-        serde_json::from_value(answer).map_err(|e| AppError::Internal(e.into()))?;
+    let mut rows: Vec<OfficerStats> = stats::answer(&state, StatsQuery::Officers { scope, from, to }).await?;
     rank(&mut rows, sort.unwrap_or_default());
     Ok(HttpResponse::Ok().json(page.slice(rows)?))
 }

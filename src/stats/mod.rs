@@ -17,6 +17,7 @@ use actix_web::middleware::Next;
 use actix_web::web;
 use chrono::{DateTime, Duration as Days, NaiveDate, Timelike, Utc};
 use diesel::PgConnection;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -185,19 +186,23 @@ fn to_value<T: Serialize>(value: &T) -> Result<Value, AppError> {
 /// The answer to a question: the cached one when it is still current, else computed (and
 /// cached for the next caller), once however many callers ask at the same moment. Without
 /// Redis, always computed; never an error because of it.
-pub async fn answer(state: &AppState, query: StatsQuery) -> Result<Value, AppError> {
+///
+/// `T` is the answer's shape; a cached answer is read straight into it (the officers' list of a
+/// city is 10 MB of JSON: parsed once, not once into a `Value` and again into rows).
+pub async fn answer<T: DeserializeOwned>(state: &AppState, query: StatsQuery) -> Result<T, AppError> {
     let now = state.clock.now();
     let key = query.key();
     let deps = query.dependencies(local_day(now));
-    if let (Some(envelope), _) = cached::lookup::<StatsQuery, Value>(&state.cache, &key, &deps).await {
+    if let (Some(envelope), _) = cached::lookup::<StatsQuery, T>(&state.cache, &key, &deps).await {
         if query.same_instant(envelope.at, now) {
             return Ok(envelope.value);
         }
     }
-    state
+    let value = state
         .stats_in_flight
         .run(&key, || compute_and_cache(state, query, key.clone(), deps))
-        .await
+        .await?;
+    serde_json::from_value(value).map_err(|e| AppError::Internal(e.into()))
 }
 
 /// The miss path: looks again (another instance or caller may just have stored it), then
