@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::names::Names;
-use super::{Cell, Ledger, XlsxFile, PAGE};
+use super::{in_pages, Cell, Ledger, XlsxFile, PAGE};
 use crate::clock::wire_time;
 use crate::db::models::daily_report::{DailyReport, ReportFilter};
 use crate::db::models::scoped::RecordScope;
@@ -47,48 +47,46 @@ pub fn export(
             let mut ledger = Ledger::new();
             let sheet = ledger.sheet("日报台账", &HEADER)?;
             let mut names = Names::default();
-            let mut after = None;
-            loop {
-                let mut rows = DailyReport::list(conn, scope, filter, after, PAGE)?;
-                let more = rows.len() as i64 > PAGE;
-                rows.truncate(PAGE as usize);
-                names.load(
-                    conn,
-                    rows.iter().map(|r| r.enterprise_id),
-                    rows.iter().map(|r| r.officer_id),
-                    [],
-                )?;
-                for r in &rows {
-                    let day = r.day.to_string();
-                    let (submitted, updated) = (
-                        wire_time(r.submitted_at).to_rfc3339(),
-                        wire_time(r.updated_at).to_rfc3339(),
-                    );
-                    ledger.row(
-                        sheet,
-                        &[
-                            Cell::from(&day),
-                            Cell::from(names.enterprise(r.enterprise_id)),
-                            Cell::from(names.enterprise_region(r.enterprise_id)),
-                            Cell::from(names.user(r.officer_id)),
-                            Cell::from(production_label(&r.production_status)),
-                            Cell::from(i64::from(r.capacity_pct)),
-                            Cell::from(i64::from(r.staff_on_duty)),
-                            Cell::from(i64::from(r.staff_total)),
-                            Cell::from(i64::from(r.staff_shortage)),
-                            Cell::from(&r.work_done),
-                            Cell::from(r.difficulties.as_ref()),
-                            Cell::from(i64::from(r.revision)),
-                            Cell::from(&submitted),
-                            Cell::from(&updated),
-                        ],
+            in_pages(
+                conn,
+                |conn, after| DailyReport::list(conn, scope, filter, after, PAGE),
+                |r| (r.day, r.id),
+                |conn, rows| {
+                    names.load(
+                        conn,
+                        rows.iter().map(|r| r.enterprise_id),
+                        rows.iter().map(|r| r.officer_id),
+                        [],
                     )?;
-                }
-                match rows.last() {
-                    Some(last) if more => after = Some((last.day, last.id)),
-                    _ => break,
-                }
-            }
+                    for r in rows {
+                        let day = r.day.to_string();
+                        let (submitted, updated) = (
+                            wire_time(r.submitted_at).to_rfc3339(),
+                            wire_time(r.updated_at).to_rfc3339(),
+                        );
+                        ledger.row(
+                            sheet,
+                            &[
+                                Cell::from(&day),
+                                Cell::from(names.enterprise(r.enterprise_id)),
+                                Cell::from(names.enterprise_region(r.enterprise_id)),
+                                Cell::from(names.user(r.officer_id)),
+                                Cell::from(production_label(&r.production_status)),
+                                Cell::from(i64::from(r.capacity_pct)),
+                                Cell::from(i64::from(r.staff_on_duty)),
+                                Cell::from(i64::from(r.staff_total)),
+                                Cell::from(i64::from(r.staff_shortage)),
+                                Cell::from(&r.work_done),
+                                Cell::from(r.difficulties.as_ref()),
+                                Cell::from(i64::from(r.revision)),
+                                Cell::from(&submitted),
+                                Cell::from(&updated),
+                            ],
+                        )?;
+                    }
+                    Ok(())
+                },
+            )?;
             ledger.finish()
         })
 }

@@ -9,6 +9,7 @@ pub mod problems;
 
 mod names;
 
+use diesel::{PgConnection, QueryResult};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use crate::error::AppError;
@@ -21,6 +22,27 @@ const PAGE: i64 = 1000;
 impl From<XlsxError> for AppError {
     fn from(e: XlsxError) -> Self {
         AppError::Internal(anyhow::anyhow!("writing the Excel file: {e}"))
+    }
+}
+
+/// Reads a list a page at a time (the list functions fetch one row more than asked, to say
+/// that more follow) and hands each page to `write`, until the list is exhausted.
+fn in_pages<R, C>(
+    conn: &mut PgConnection,
+    mut fetch: impl FnMut(&mut PgConnection, Option<C>) -> QueryResult<Vec<R>>,
+    cursor_of: impl Fn(&R) -> C,
+    mut write: impl FnMut(&mut PgConnection, &[R]) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let mut after = None;
+    loop {
+        let mut rows = fetch(conn, after)?;
+        let more = rows.len() as i64 > PAGE;
+        rows.truncate(PAGE as usize);
+        write(conn, &rows)?;
+        match rows.last() {
+            Some(last) if more => after = Some(cursor_of(last)),
+            _ => return Ok(()),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::names::Names;
-use super::{local_date_text, Cell, Ledger, XlsxFile, PAGE};
+use super::{in_pages, local_date_text, Cell, Ledger, XlsxFile, PAGE};
 use crate::db::models::category::Category;
 use crate::db::models::problem::{Problem, ProblemFilter};
 use crate::db::models::scoped::RecordScope;
@@ -111,54 +111,52 @@ pub fn export(
             }
             sheets.insert(None, ledger.sheet("未分类", &HEADER)?);
             let mut names = Names::default();
-            let mut after = None;
-            loop {
-                let mut rows = Problem::list(conn, scope, filter, after, PAGE)?;
-                let more = rows.len() as i64 > PAGE;
-                rows.truncate(PAGE as usize);
-                names.load(
-                    conn,
-                    rows.iter().map(|p| p.enterprise_id),
-                    rows.iter().map(|p| p.reporter_id),
-                    rows.iter().filter_map(|p| p.department_id),
-                )?;
-                for p in &rows {
-                    let id = p.id.to_string();
-                    let resolution = match (p.outcome.as_deref(), p.resolution.as_deref()) {
-                        (Some(outcome), Some(text)) => format!("【{}】{text}", outcome_label(outcome)),
-                        (Some(outcome), None) => outcome_label(outcome).to_owned(),
-                        (None, _) => String::new(),
-                    };
-                    let category = p.category.as_ref().and_then(|c| category_names.get(c));
-                    let created = local_date_text(p.created_at);
-                    let assigned = p.assigned_at.map(local_date_text);
-                    let due = p.due_at.map(local_date_text);
-                    let cells = [
-                        Cell::from(&id),
-                        Cell::from(names.enterprise(p.enterprise_id)),
-                        Cell::from(names.enterprise_region(p.enterprise_id)),
-                        Cell::from(category.map(String::as_str)),
-                        Cell::from(&p.description),
-                        Cell::from(names.user(p.reporter_id)),
-                        Cell::from(&created),
-                        Cell::from(names.unit(p.department_id)),
-                        Cell::from(assigned.as_ref()),
-                        Cell::from(due.as_ref()),
-                        Cell::from(status_label(&p.status)),
-                        Cell::from(&resolution),
-                        Cell::from(p.rating.as_deref().map(rating_label)),
-                        Cell::from(if overdue(p, now) { "是" } else { "否" }),
-                    ];
-                    ledger.row(all, &cells)?;
-                    if let Some(&sheet) = sheets.get(&p.category) {
-                        ledger.row(sheet, &cells)?;
+            in_pages(
+                conn,
+                |conn, after| Problem::list(conn, scope, filter, after, PAGE),
+                |p| (p.created_at, p.id),
+                |conn, rows| {
+                    names.load(
+                        conn,
+                        rows.iter().map(|p| p.enterprise_id),
+                        rows.iter().map(|p| p.reporter_id),
+                        rows.iter().filter_map(|p| p.department_id),
+                    )?;
+                    for p in rows {
+                        let id = p.id.to_string();
+                        let resolution = match (p.outcome.as_deref(), p.resolution.as_deref()) {
+                            (Some(outcome), Some(text)) => format!("【{}】{text}", outcome_label(outcome)),
+                            (Some(outcome), None) => outcome_label(outcome).to_owned(),
+                            (None, _) => String::new(),
+                        };
+                        let category = p.category.as_ref().and_then(|c| category_names.get(c));
+                        let created = local_date_text(p.created_at);
+                        let assigned = p.assigned_at.map(local_date_text);
+                        let due = p.due_at.map(local_date_text);
+                        let cells = [
+                            Cell::from(&id),
+                            Cell::from(names.enterprise(p.enterprise_id)),
+                            Cell::from(names.enterprise_region(p.enterprise_id)),
+                            Cell::from(category.map(String::as_str)),
+                            Cell::from(&p.description),
+                            Cell::from(names.user(p.reporter_id)),
+                            Cell::from(&created),
+                            Cell::from(names.unit(p.department_id)),
+                            Cell::from(assigned.as_ref()),
+                            Cell::from(due.as_ref()),
+                            Cell::from(status_label(&p.status)),
+                            Cell::from(&resolution),
+                            Cell::from(p.rating.as_deref().map(rating_label)),
+                            Cell::from(if overdue(p, now) { "是" } else { "否" }),
+                        ];
+                        ledger.row(all, &cells)?;
+                        if let Some(&sheet) = sheets.get(&p.category) {
+                            ledger.row(sheet, &cells)?;
+                        }
                     }
-                }
-                match rows.last() {
-                    Some(last) if more => after = Some((last.created_at, last.id)),
-                    _ => break,
-                }
-            }
+                    Ok(())
+                },
+            )?;
             ledger.finish()
         })
 }

@@ -586,6 +586,21 @@ async fn ledgers_open_in_excel_with_their_columns_and_the_lists_filters() {
     );
     assert!(rows[1..].iter().all(|r| r[0].as_str() >= "2026-11-16"));
 
+    // More than one page of rows (1,000 per query), all on the 全部 sheet, none twice.
+    app.exec(
+        "INSERT INTO problems (id, enterprise_id, region_code, reporter_id, reporter_role, description_hash,
+                               title, description, urgency, departments_requested, status, created_at, updated_at)
+         SELECT gen_random_uuid(), p.enterprise_id, p.region_code, p.reporter_id, p.reporter_role, md5(g::text),
+                p.title, p.description || g, p.urgency, p.departments_requested, 'submitted',
+                p.created_at - g * interval '1 second', p.updated_at
+           FROM (SELECT * FROM problems LIMIT 1) p, generate_series(1, 2100) g",
+    );
+    let big = download(&app, "/api/v1/exports/problems.xlsx", &dispatcher).await;
+    let rows = sheet_rows(&big, "全部");
+    let ids: std::collections::HashSet<&String> = rows[1..].iter().map(|r| &r[0]).collect();
+    assert_eq!(ids.len() as i64, app.count("SELECT count(*) AS n FROM problems"));
+    assert_eq!(ids.len(), rows.len() - 1);
+
     let too_long = app
         .get(
             "/api/v1/exports/daily-reports.xlsx?from=2026-01-01&to=2026-11-20",
