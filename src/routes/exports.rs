@@ -2,11 +2,11 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use tokio_util::io::ReaderStream;
 
 use super::daily_reports::ReportListQuery;
-use super::monthly_reports::{officers_monthly_xlsx, MonthlyQuery};
+use super::monthly_reports::{monthly_xlsx, MonthlyQuery};
 use super::problems::ProblemQuery;
 use super::{get, Endpoint};
 use crate::auth::{scope, AuthUser};
@@ -67,17 +67,7 @@ const MAX_REPORT_DAYS: i64 = 93;
 
 /// The report ledger covers `from..=to`, by default this month so far, at most a quarter.
 fn export_period(mut filter: ReportFilter, today: NaiveDate) -> Result<ReportFilter, AppError> {
-    let to = filter.to.unwrap_or(today);
-    let from = filter.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
-    if from > to {
-        return Err(AppError::bad_request("request.invalid_query", "from 不能晚于 to"));
-    }
-    if (to - from).num_days() >= MAX_REPORT_DAYS {
-        return Err(AppError::bad_request(
-            "request.invalid_query",
-            format!("一次最多导出 {MAX_REPORT_DAYS} 天的日报"),
-        ));
-    }
+    let (from, to) = super::period(filter.from, filter.to, today, MAX_REPORT_DAYS, "一次导出的日报")?;
     filter.from = Some(from);
     filter.to = Some(to);
     Ok(filter)
@@ -107,5 +97,5 @@ async fn export_officers_monthly(
     AuthUser(caller): AuthUser,
     query: web::Query<MonthlyQuery>,
 ) -> Result<HttpResponse, AppError> {
-    officers_monthly_xlsx(&state, caller, query.into_inner()).await
+    monthly_xlsx(&state, caller, query.into_inner()).await
 }

@@ -18,7 +18,7 @@ pub mod stats;
 
 use actix_web::http::Method;
 use actix_web::{error, web, HttpRequest, Route};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -203,6 +203,29 @@ impl PageParams {
         let items = items.into_iter().skip(offset).collect();
         Ok(ListResponse { items, next_cursor })
     }
+}
+
+/// `from..=to` of a query, by default the month of `to` so far (`to` defaults to today), and at
+/// most `max_days` long; `what` names the period in the error.
+pub fn period(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    today: NaiveDate,
+    max_days: i64,
+    what: &str,
+) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    if from > to {
+        return Err(AppError::bad_request("request.invalid_query", "from 不能晚于 to"));
+    }
+    if (to - from).num_days() >= max_days {
+        return Err(AppError::bad_request(
+            "request.invalid_query",
+            format!("{what}不能超过 {max_days} 天"),
+        ));
+    }
+    Ok((from, to))
 }
 
 pub fn time_cursor(at: DateTime<Utc>, id: Uuid) -> String {

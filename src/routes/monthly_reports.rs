@@ -107,7 +107,12 @@ async fn build(
     .await
 }
 
-async fn xlsx(state: &AppState, caller: Caller, query: MonthlyQuery) -> Result<HttpResponse, AppError> {
+/// The monthly report as a workbook (also the officers' monthly ledger export).
+pub(crate) async fn monthly_xlsx(
+    state: &AppState,
+    caller: Caller,
+    query: MonthlyQuery,
+) -> Result<HttpResponse, AppError> {
     let report = build(state, caller, query, true).await?;
     let name = format!("monthly-{}.xlsx", report.month);
     let workbook = web::block(move || exports::officers_monthly::export(&report))
@@ -129,7 +134,7 @@ async fn get_monthly_report(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains(XLSX_CONTENT_TYPE) && !accept.contains("application/json"));
     if wants_xlsx {
-        return xlsx(&state, caller, query.into_inner()).await;
+        return monthly_xlsx(&state, caller, query.into_inner()).await;
     }
     let report = build(&state, caller, query.into_inner(), false).await?;
     Ok(HttpResponse::Ok().json(report))
@@ -141,14 +146,5 @@ async fn get_monthly_report_xlsx(
     AuthUser(caller): AuthUser,
     query: web::Query<MonthlyQuery>,
 ) -> Result<HttpResponse, AppError> {
-    xlsx(&state, caller, query.into_inner()).await
-}
-
-/// For the officers' monthly ledger export.
-pub(crate) async fn officers_monthly_xlsx(
-    state: &AppState,
-    caller: Caller,
-    query: MonthlyQuery,
-) -> Result<HttpResponse, AppError> {
-    xlsx(state, caller, query).await
+    monthly_xlsx(&state, caller, query.into_inner()).await
 }

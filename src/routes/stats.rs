@@ -2,7 +2,7 @@
 //! `stats::answer`, which serves them from Redis or computes them from PostgreSQL.
 
 use actix_web::{web, HttpResponse};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{get, Endpoint, PageParams};
@@ -17,6 +17,14 @@ use crate::stats::{self, StatsQuery};
 
 /// The longest period one question may cover.
 const MAX_PERIOD_DAYS: i64 = 366;
+
+fn period(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), AppError> {
+    super::period(from, to, today, MAX_PERIOD_DAYS, "统计区间")
+}
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -38,26 +46,6 @@ struct PeriodQuery {
     region_code: Option<String>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-}
-
-/// `from..=to`, by default the month so far.
-fn period(
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    today: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), AppError> {
-    let to = to.unwrap_or(today);
-    let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
-    if from > to {
-        return Err(AppError::bad_request("request.invalid_query", "from 不能晚于 to"));
-    }
-    if (to - from).num_days() >= MAX_PERIOD_DAYS {
-        return Err(AppError::bad_request(
-            "request.invalid_query",
-            format!("统计区间不能超过 {MAX_PERIOD_DAYS} 天"),
-        ));
-    }
-    Ok((from, to))
 }
 
 /// The caller's own region is answered without touching the database when the answer is

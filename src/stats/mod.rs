@@ -26,7 +26,7 @@ use crate::cache::Cache;
 use crate::clock::local_day;
 use crate::db;
 use crate::db::models::stats::{AsOf, StatsScope};
-use crate::domain::metrics::{cutoff, start_of_day};
+use crate::domain::metrics::start_of_day;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -133,10 +133,7 @@ impl StatsQuery {
     /// minute while the period lasts.
     pub fn as_of(&self, at: DateTime<Utc>) -> AsOf {
         let (_, to) = self.period();
-        AsOf {
-            rows_before: start_of_day(to + Days::days(1)),
-            deadlines_before: cutoff(to, at),
-        }
+        AsOf::end_of(to, at)
     }
 
     /// Answers computed at `a` and at `b` agree when nothing changed in between.

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use super::figures::{OfficerStats, Ratings};
 use crate::clock::wire_time;
 use crate::db::models::monthly::MonthlyFreeze;
 use crate::db::models::stats::{AsOf, OfficerFigures, OfficerPeriod, StatsScope};
-use crate::domain::metrics::{cutoff, rate, start_of_day, Month};
+use crate::domain::metrics::{rate, start_of_day, Month};
 use crate::error::AppError;
 
 /// The figures of every officer, whatever the region: what a freeze stores.
@@ -38,10 +38,7 @@ fn period<'a>(
         from: month.first_day(),
         to: last,
         from_start: start_of_day(month.first_day()),
-        as_of: AsOf {
-            rows_before: start_of_day(last + Duration::days(1)),
-            deadlines_before: cutoff(last, now),
-        },
+        as_of: AsOf::end_of(last, now),
     }
 }
 

@@ -8,16 +8,17 @@ use uuid::Uuid;
 use super::stats::{OfficerFigures, StatsScope};
 use crate::schema::{monthly_freezes, monthly_officer_figures};
 
-#[derive(Insertable)]
+/// A frozen month's row as stored: written from an officer's figures, read back into them.
+#[derive(Insertable, Queryable, Selectable)]
 #[diesel(table_name = monthly_officer_figures)]
-struct NewFrozenFigures<'a> {
+struct FrozenRow {
     month: NaiveDate,
     officer_id: Uuid,
-    officer_name: &'a str,
+    officer_name: String,
     unit_id: Option<Uuid>,
-    unit_name: Option<&'a str>,
-    region_code: &'a str,
-    region_path: &'a str,
+    unit_name: Option<String>,
+    region_code: String,
+    region_path: String,
     working_days: i32,
     days_on_site: i32,
     signed_in_days: i32,
@@ -36,16 +37,16 @@ fn small(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-impl<'a> NewFrozenFigures<'a> {
-    fn of(month: NaiveDate, f: &'a OfficerFigures) -> Self {
+impl FrozenRow {
+    fn of(month: NaiveDate, f: &OfficerFigures) -> Self {
         Self {
             month,
             officer_id: f.officer_id,
-            officer_name: &f.officer_name,
+            officer_name: f.officer_name.clone(),
             unit_id: f.unit_id,
-            unit_name: f.unit_name.as_deref(),
-            region_code: &f.region_code,
-            region_path: &f.region_path,
+            unit_name: f.unit_name.clone(),
+            region_code: f.region_code.clone(),
+            region_path: f.region_path.clone(),
             working_days: small(f.working_days),
             days_on_site: small(f.days_on_site),
             signed_in_days: small(f.signed_in_days),
@@ -58,6 +59,29 @@ impl<'a> NewFrozenFigures<'a> {
             rated_satisfied: small(f.rated_satisfied),
             rated_basically_satisfied: small(f.rated_basically_satisfied),
             rated_dissatisfied: small(f.rated_dissatisfied),
+        }
+    }
+
+    fn into_figures(self) -> OfficerFigures {
+        OfficerFigures {
+            officer_id: self.officer_id,
+            officer_name: self.officer_name,
+            unit_id: self.unit_id,
+            unit_name: self.unit_name,
+            region_code: self.region_code,
+            region_path: self.region_path,
+            working_days: self.working_days.into(),
+            days_on_site: self.days_on_site.into(),
+            signed_in_days: self.signed_in_days.into(),
+            reported_days: self.reported_days.into(),
+            sign_ins: self.sign_ins.into(),
+            reports: self.reports.into(),
+            problems_raised: self.problems_raised.into(),
+            problems_solved: self.problems_solved.into(),
+            problems_overdue: self.problems_overdue.into(),
+            rated_satisfied: self.rated_satisfied.into(),
+            rated_basically_satisfied: self.rated_basically_satisfied.into(),
+            rated_dissatisfied: self.rated_dissatisfied.into(),
         }
     }
 }
@@ -93,8 +117,7 @@ impl MonthlyFreeze {
     /// Stores a claimed month's figures (call in the claim's transaction).
     pub fn store(conn: &mut PgConnection, month: NaiveDate, figures: &[OfficerFigures]) -> QueryResult<()> {
         for chunk in figures.chunks(CHUNK) {
-            let rows: Vec<NewFrozenFigures<'_>> =
-                chunk.iter().map(|f| NewFrozenFigures::of(month, f)).collect();
+            let rows: Vec<FrozenRow> = chunk.iter().map(|f| FrozenRow::of(month, f)).collect();
             diesel::insert_into(monthly_officer_figures::table)
                 .values(&rows)
                 .execute(conn)?;
@@ -125,53 +148,5 @@ impl MonthlyFreeze {
             .order(m::officer_id)
             .load(conn)?;
         Ok(rows.into_iter().map(FrozenRow::into_figures).collect())
-    }
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = monthly_officer_figures)]
-struct FrozenRow {
-    officer_id: Uuid,
-    officer_name: String,
-    unit_id: Option<Uuid>,
-    unit_name: Option<String>,
-    region_code: String,
-    region_path: String,
-    working_days: i32,
-    days_on_site: i32,
-    signed_in_days: i32,
-    reported_days: i32,
-    sign_ins: i32,
-    reports: i32,
-    problems_raised: i32,
-    problems_solved: i32,
-    problems_overdue: i32,
-    rated_satisfied: i32,
-    rated_basically_satisfied: i32,
-    rated_dissatisfied: i32,
-}
-
-impl FrozenRow {
-    fn into_figures(self) -> OfficerFigures {
-        OfficerFigures {
-            officer_id: self.officer_id,
-            officer_name: self.officer_name,
-            unit_id: self.unit_id,
-            unit_name: self.unit_name,
-            region_code: self.region_code,
-            region_path: self.region_path,
-            working_days: self.working_days.into(),
-            days_on_site: self.days_on_site.into(),
-            signed_in_days: self.signed_in_days.into(),
-            reported_days: self.reported_days.into(),
-            sign_ins: self.sign_ins.into(),
-            reports: self.reports.into(),
-            problems_raised: self.problems_raised.into(),
-            problems_solved: self.problems_solved.into(),
-            problems_overdue: self.problems_overdue.into(),
-            rated_satisfied: self.rated_satisfied.into(),
-            rated_basically_satisfied: self.rated_basically_satisfied.into(),
-            rated_dissatisfied: self.rated_dissatisfied.into(),
-        }
     }
 }

@@ -10,7 +10,8 @@ use diesel::sql_types::{Date, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::schema::regions;
+use super::region::Region;
+use crate::domain::metrics::{cutoff, start_of_day};
 
 /// Whose figures: a region subtree, optionally only one unit's officers (a unit admin's view).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -24,10 +25,8 @@ impl StatsScope {
     /// Looks up the region's path when the scope was built without it.
     pub fn resolve(&mut self, conn: &mut PgConnection) -> QueryResult<()> {
         if self.region_path.is_empty() {
-            self.region_path = regions::table
-                .find(&self.region_code)
-                .select(regions::path)
-                .first(conn)?;
+            let region = Region::find(conn, &self.region_code)?.ok_or(diesel::result::Error::NotFound)?;
+            self.region_path = region.path;
         }
         Ok(())
     }
@@ -44,6 +43,16 @@ impl StatsScope {
 pub struct AsOf {
     pub rows_before: DateTime<Utc>,
     pub deadlines_before: DateTime<Utc>,
+}
+
+impl AsOf {
+    /// The figures of a period ending on local day `to`, taken at `at`.
+    pub fn end_of(to: NaiveDate, at: DateTime<Utc>) -> AsOf {
+        AsOf {
+            rows_before: start_of_day(to + chrono::Duration::days(1)),
+            deadlines_before: cutoff(to, at),
+        }
+    }
 }
 
 /// The day's raw counts; rates are derived from them (`stats::Overview`).
