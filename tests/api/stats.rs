@@ -669,3 +669,81 @@ async fn every_dashboard_answer_has_the_shape_the_spec_gives() {
         assert!(disagreements.is_empty(), "{path}: {disagreements:#?}");
     }
 }
+
+#[tokio::test]
+async fn rankings_page_with_limit_and_cursor_like_every_list() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    let dispatcher = app.token("hub.dispatcher").await;
+    let all = app
+        .get("/api/v1/stats/officers?sort=name&limit=100", Some(&dispatcher))
+        .await;
+    assert_eq!(all.body["next_cursor"], Value::Null);
+    let names: Vec<Value> = all.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|o| o["name"].clone())
+        .collect();
+    assert_eq!(names.len(), 4);
+
+    let first = app
+        .get("/api/v1/stats/officers?sort=name&limit=3", Some(&dispatcher))
+        .await;
+    assert_eq!(first.body["items"].as_array().map(Vec::len), Some(3));
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let second = app
+        .get(
+            &format!("/api/v1/stats/officers?sort=name&limit=3&cursor={cursor}"),
+            Some(&dispatcher),
+        )
+        .await;
+    assert_eq!(second.body["next_cursor"], Value::Null);
+    let paged: Vec<Value> = first.body["items"]
+        .as_array()
+        .into_iter()
+        .chain(second.body["items"].as_array())
+        .flatten()
+        .map(|o| o["name"].clone())
+        .collect();
+    assert_eq!(paged, names, "the pages together are the whole list, in order");
+
+    let bad = app
+        .get("/api/v1/stats/departments?cursor=abc", Some(&dispatcher))
+        .await;
+    assert_eq!((bad.status, bad.code()), (400, "request.invalid_cursor"));
+    let too_many = app
+        .get("/api/v1/stats/officers?limit=101", Some(&dispatcher))
+        .await;
+    assert_eq!((too_many.status, too_many.code()), (400, "request.invalid_limit"));
+}
+
+#[tokio::test]
+async fn the_monthly_report_comes_as_excel_by_accept_header_or_by_path() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    let dispatcher = app.token("hub.dispatcher").await;
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let by_accept = app
+        .client
+        .get(app.url("/api/v1/reports/monthly?month=2026-11"))
+        .bearer_auth(&dispatcher)
+        .header("accept", xlsx)
+        .send()
+        .await
+        .expect("report");
+    assert_eq!(by_accept.status(), 200);
+    assert_eq!(by_accept.headers()["content-type"], xlsx);
+    let by_accept = by_accept.bytes().await.expect("bytes");
+    assert_eq!(sheet_rows(&by_accept, "联络员").len() - 1, 4);
+    let by_path = download(&app, "/api/v1/reports/monthly.xlsx?month=2026-11", &dispatcher).await;
+    assert_eq!(sheet_rows(&by_path, "单位"), sheet_rows(&by_accept, "单位"));
+    // JSON stays the answer for everyone else.
+    let json = app
+        .get("/api/v1/reports/monthly?month=2026-11", Some(&dispatcher))
+        .await;
+    assert_eq!(json.body["month"], "2026-11");
+}
