@@ -14,7 +14,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use serde::Serialize;
@@ -120,6 +120,9 @@ pub struct Stored {
     pub status: StatusCode,
     pub body: Vec<u8>,
     pub replayed: bool,
+    /// On the replay of a record that names the row it answered instead of holding a body
+    /// (sign-ins, see `IdempotencyRecord::response_row`): that row, for the endpoint to render.
+    pub row: Option<Uuid>,
 }
 
 impl Stored {
@@ -129,6 +132,7 @@ impl Stored {
             status,
             body,
             replayed: false,
+            row: None,
         })
     }
 
@@ -138,10 +142,17 @@ impl Stored {
             status,
             body: Vec::new(),
             replayed: false,
+            row: None,
         }
     }
 
     pub fn into_response(self) -> HttpResponse {
+        if let Some(row) = self.row {
+            // Only the endpoint that stored a row reference can render it (the fingerprint
+            // covers the path, so no other endpoint replays its records).
+            tracing::error!(%row, "a replay naming a row reached the response unrendered");
+            return AppError::Internal(anyhow::anyhow!("unrendered replay")).error_response();
+        }
         let mut response = HttpResponse::build(self.status);
         if self.replayed {
             response.insert_header((REPLAYED_HEADER, HeaderValue::from_static("true")));
@@ -156,25 +167,22 @@ impl Stored {
 
 /// The stored response of a key used before, or 409 when this request differs from the one
 /// that used it.
-fn replay(
-    keyed: &Keyed,
-    request_hash: &str,
-    status: Option<i16>,
-    body: Option<Vec<u8>>,
-) -> Result<Stored, AppError> {
-    if request_hash != keyed.fingerprint {
+fn replay(keyed: &Keyed, record: IdempotencyRecord) -> Result<Stored, AppError> {
+    if record.request_hash != keyed.fingerprint {
         return Err(AppError::conflict(
             "idempotency.key_reused",
             "该 Idempotency-Key 已用于另一个请求 (key reused with a different request)",
         ));
     }
-    let status = status
+    let status = record
+        .status_code
         .and_then(|s| StatusCode::from_u16(s as u16).ok())
         .unwrap_or(StatusCode::OK);
     Ok(Stored {
         status,
-        body: body.unwrap_or_default(),
+        body: record.response_body.unwrap_or_default(),
         replayed: true,
+        row: record.response_row,
     })
 }
 
@@ -197,15 +205,8 @@ impl Idempotency {
 
     /// For a record found under this request's key (read outside [`within`]): the replay, or
     /// 409 when the request differs. `None` when the request carried no key.
-    pub fn replay_of(
-        &self,
-        request_hash: &str,
-        status: Option<i16>,
-        body: Option<Vec<u8>>,
-    ) -> Option<Result<Stored, AppError>> {
-        self.0
-            .as_ref()
-            .map(|keyed| replay(keyed, request_hash, status, body))
+    pub fn replay_of(&self, record: IdempotencyRecord) -> Option<Result<Stored, AppError>> {
+        self.0.as_ref().map(|keyed| replay(keyed, record))
     }
 }
 
@@ -231,12 +232,7 @@ where
             ));
         }
         if let Claim::Stored(record) = claim {
-            return replay(
-                keyed,
-                &record.request_hash,
-                record.status_code,
-                record.response_body,
-            );
+            return replay(keyed, record);
         }
         let stored = work(conn)?;
         IdempotencyRecord::insert(

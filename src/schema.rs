@@ -115,6 +115,7 @@ diesel::table! {
         status_code -> Nullable<Int2>,
         response_body -> Nullable<Bytea>,
         created_at -> Timestamptz,
+        response_row -> Nullable<Uuid>,
     }
 }
 

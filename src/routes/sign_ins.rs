@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound};
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use crate::cache::counters::{self, Metric};
 use crate::clock::{local_day, wire_time};
 use crate::db;
 use crate::db::models::enterprise::Enterprise;
-use crate::db::models::sign_in::{note_device, KeyRecord, NewSignIn, NotWritten, SignIn, SignInFilter};
+use crate::db::models::sign_in::{note_device, NewSignIn, SignIn, SignInAttempt, SignInFilter, SignInOnce};
 use crate::db::models::Page;
 use crate::domain::geo::{Datum, GeoPoint};
 use crate::error::AppError;
@@ -142,7 +142,8 @@ async fn create_sign_in(
     }
     // The database keeps microseconds: the first answer must equal every later read.
     let now = state.clock.now().trunc_subsecs(6);
-    let attempt = Attempt {
+    let attempt = SignInAttempt {
+        id: Uuid::new_v4(),
         officer_id: officer.caller.user_id,
         enterprise_id: request.enterprise_id,
         point,
@@ -154,10 +155,11 @@ async fn create_sign_in(
     };
     let day = attempt.day;
     let (stored, created_in) = db::run(&state.pool, move |conn| {
-        match sign_in_at_once(conn, &idempotency, &attempt)? {
-            Some(done) => Ok(done),
-            None => sign_in_carefully(conn, &idempotency, &attempt),
-        }
+        let (stored, created_in) = match sign_in_at_once(conn, &idempotency, &attempt)? {
+            Some(done) => done,
+            None => sign_in_carefully(conn, &idempotency, &attempt)?,
+        };
+        Ok((rendered(conn, stored)?, created_in))
     })
     .await?;
     if let Some(path) = created_in {
@@ -166,99 +168,52 @@ async fn create_sign_in(
     Ok(stored.into_response())
 }
 
-/// One sign-in request, checked and with the server's time.
-struct Attempt {
-    officer_id: Uuid,
-    enterprise_id: Uuid,
-    point: GeoPoint,
-    accuracy_m: Option<f64>,
-    remark: Option<String>,
-    device_id: Option<String>,
-    now: DateTime<Utc>,
-    day: NaiveDate,
-}
-
-impl Attempt {
-    fn record<'a>(
-        &'a self,
-        region_code: &'a str,
-        enterprise: GeoPoint,
-        geofence_m: i32,
-        new_device: bool,
-    ) -> NewSignIn<'a> {
-        let distance_m = self.point.distance_m(enterprise);
-        NewSignIn {
-            officer_id: self.officer_id,
-            enterprise_id: self.enterprise_id,
-            region_code,
-            day: self.day,
-            signed_at: self.now,
-            lat: self.point.lat,
-            lng: self.point.lng,
-            accuracy_m: self.accuracy_m,
-            distance_m,
-            within_geofence: distance_m <= f64::from(geofence_m),
-            remark: self.remark.as_deref(),
-            device_id: self.device_id.as_deref(),
-            new_device,
-        }
-    }
-}
-
 fn not_assigned() -> AppError {
     AppError::forbidden("signin.not_assigned", "您今天未包联该企业，不能在此签到")
 }
 
-/// The morning peak's path: one read (enterprise, assignment, the key's record, the device)
-/// and, for a first sign-in inside the geofence (or a field sign-in with its remark), one
-/// statement that writes the sign-in with its idempotency record. Two round trips, no
-/// explicit transaction. `None` hands everything else (a second sign-in of the day, a key
-/// another request holds, a position outside the geofence) to [`sign_in_carefully`].
+/// The morning peak's path, one round trip (`SignIn::sign_in_once`): a first sign-in inside
+/// the geofence (or a field sign-in with its remark) is written with its key's record, and a
+/// resend replays the key's record. `None` hands everything else (a second sign-in of the
+/// day, a key another request holds, a position outside the geofence) to
+/// [`sign_in_carefully`].
 fn sign_in_at_once(
     conn: &mut PgConnection,
     idempotency: &Idempotency,
-    attempt: &Attempt,
+    attempt: &SignInAttempt,
 ) -> Result<Option<(Stored, Option<String>)>, AppError> {
-    let key = idempotency.key();
-    let context = SignIn::context(
-        conn,
-        attempt.enterprise_id,
-        attempt.officer_id,
-        attempt.day,
-        key.map(|k| k.key),
-        attempt.device_id.as_deref(),
-    )?
-    .ok_or(AppError::NotFound)?;
-    if let Some(hash) = &context.key_hash {
-        let replay = idempotency.replay_of(hash, context.key_status, context.key_body);
-        return replay.transpose().map(|stored| stored.map(|s| (s, None)));
+    let key = idempotency.key().map(|k| (k.key, k.fingerprint));
+    match SignIn::sign_in_once(conn, attempt, key)? {
+        SignInOnce::NoEnterprise => Err(AppError::NotFound),
+        SignInOnce::Stored(record) => match idempotency.replay_of(record) {
+            Some(replay) => Ok(Some((replay?, None))),
+            None => Err(AppError::Internal(anyhow::anyhow!(
+                "a key's record without a key"
+            ))),
+        },
+        SignInOnce::NotAssigned => Err(not_assigned()),
+        SignInOnce::Written(sign_in, region_path) => {
+            let stored = Stored::json(StatusCode::CREATED, &SignInDto::from(sign_in))?;
+            Ok(Some((stored, Some(region_path))))
+        }
+        SignInOnce::Declined => Ok(None),
     }
-    if !context.assigned {
-        return Err(not_assigned());
-    }
-    let enterprise = GeoPoint {
-        lat: context.lat,
-        lng: context.lng,
+}
+
+/// A replay whose record names the sign-in it answered (written by `sign_in_once`) is that
+/// sign-in rendered again, by the same code as the first answer, so the same bytes.
+fn rendered(conn: &mut PgConnection, stored: Stored) -> Result<Stored, AppError> {
+    let Some(id) = stored.row else {
+        return Ok(stored);
     };
-    let record = attempt.record(
-        &context.region_code,
-        enterprise,
-        context.geofence_m,
-        context.new_device,
-    );
-    if !record.within_geofence && record.remark.is_none() {
-        return Ok(None);
-    }
-    let id = Uuid::new_v4();
-    let stored = Stored::json(StatusCode::CREATED, &SignInDto::from(record.to_sign_in(id)))?;
-    let key_record = key.map(|k| KeyRecord {
-        key: k.key,
-        fingerprint: k.fingerprint,
-        response: &stored.body,
-    });
-    Ok(match SignIn::insert_at_once(conn, id, &record, key_record)? {
-        Ok(()) => Some((stored, Some(context.region_path))),
-        Err(NotWritten::KeyTaken | NotWritten::AlreadySignedIn) => None,
+    let sign_in = SignIn::find(conn, id)?.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "idempotency record names sign-in {id}, which is gone"
+        ))
+    })?;
+    Ok(Stored {
+        replayed: true,
+        ..Stored::json(stored.status, &SignInDto::from(sign_in))?
     })
 }
 
@@ -267,7 +222,7 @@ fn sign_in_at_once(
 fn sign_in_carefully(
     conn: &mut PgConnection,
     idempotency: &Idempotency,
-    attempt: &Attempt,
+    attempt: &SignInAttempt,
 ) -> Result<(Stored, Option<String>), AppError> {
     let (officer_id, enterprise_id, day) = (attempt.officer_id, attempt.enterprise_id, attempt.day);
     let mut created_in = None;

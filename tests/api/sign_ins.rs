@@ -226,3 +226,112 @@ async fn a_committed_sign_in_bumps_the_region_and_city_counters() {
         assert_eq!(value, Some(1), "{key}: a repeat does not count twice");
     }
 }
+
+/// The morning peak's path measures in SQL (`sign_in_once`), the transactional path in Rust
+/// (`GeoPoint::distance_m`): the same operations in the same order, so the same metres to the
+/// last bit, and the same side of the geofence.
+#[tokio::test]
+async fn the_database_and_the_rust_measure_the_same_distance() {
+    use diesel::sql_types::{Bool, Date, Double, Integer, Text, Uuid as SqlUuid};
+    use diesel::{QueryableByName, RunQueryDsl};
+    use zhuqi::domain::geo::GeoPoint;
+
+    #[derive(QueryableByName)]
+    struct Site {
+        #[diesel(sql_type = SqlUuid)]
+        officer: uuid::Uuid,
+        #[diesel(sql_type = SqlUuid)]
+        enterprise: uuid::Uuid,
+        #[diesel(sql_type = Double)]
+        lat: f64,
+        #[diesel(sql_type = Double)]
+        lng: f64,
+        #[diesel(sql_type = Integer)]
+        geofence_m: i32,
+    }
+    #[derive(QueryableByName)]
+    struct Measured {
+        #[diesel(sql_type = Text)]
+        outcome: String,
+        #[diesel(sql_type = Double)]
+        distance: f64,
+        #[diesel(sql_type = Bool)]
+        inside: bool,
+    }
+
+    let app = spawn_app().await;
+    app.seed_demo();
+    let mut conn = app.pool.get().expect("conn");
+    let site: Site = diesel::sql_query(
+        "SELECT u.id AS officer, e.id AS enterprise, e.lat, e.lng, e.geofence_m
+           FROM users u JOIN assignments a ON a.officer_id = u.id JOIN enterprises e ON e.id = a.enterprise_id
+          WHERE u.username = 'officer.zhang' AND e.name = '中车株洲电力机车有限公司'",
+    )
+    .get_result(&mut conn)
+    .expect("officer.zhang at CRRC");
+    let enterprise = GeoPoint {
+        lat: site.lat,
+        lng: site.lng,
+    };
+    let first_day = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("day");
+    for i in 0..300_u32 {
+        // From on the spot to ~25 km away, in every direction, a new day each (one per day).
+        let (angle, reach) = (f64::from(i) * 2.399_963, f64::from(i * i % 997) / 997.0);
+        let phone = GeoPoint {
+            lat: site.lat + reach.powi(3) * 0.22 * angle.sin(),
+            lng: site.lng + reach.powi(3) * 0.25 * angle.cos(),
+        };
+        let measured: Measured = diesel::sql_query(
+            "SELECT outcome, distance, inside FROM sign_in_once(gen_random_uuid(), $1, $2, $3, now(),
+                    $4, $5, NULL, '外勤', NULL, NULL, NULL)",
+        )
+        .bind::<SqlUuid, _>(site.officer)
+        .bind::<SqlUuid, _>(site.enterprise)
+        .bind::<Date, _>(first_day + chrono::Days::new(u64::from(i)))
+        .bind::<Double, _>(phone.lat)
+        .bind::<Double, _>(phone.lng)
+        .get_result(&mut conn)
+        .expect("sign_in_once");
+        let expected = phone.distance_m(enterprise);
+        assert_eq!(measured.outcome, "written");
+        assert_eq!(
+            measured.distance.to_bits(),
+            expected.to_bits(),
+            "{i}: SQL {} m, Rust {expected} m",
+            measured.distance
+        );
+        assert_eq!(measured.inside, expected <= f64::from(site.geofence_m), "{i}");
+    }
+    assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 300);
+}
+
+/// A first sign-in's key record names the sign-in instead of copying its JSON; a resend gets
+/// that row rendered again, the same bytes as the first answer.
+#[tokio::test]
+async fn a_resent_sign_in_gets_the_first_answer_byte_for_byte() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let enterprise = app.crrc().await;
+    let zhang = app.token("officer.zhang").await;
+    let body = json!({"enterprise_id": enterprise, "lat": CRRC.0 + 0.001, "lng": CRRC.1,
+                      "accuracy_m": 12.5, "remark": "上午在车间", "device_id": "phone-7"});
+    let send = || app.keyed(reqwest::Method::POST, "/api/v1/sign-ins", &zhang, "dawn-1", &body);
+    let first = send().await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    app.clock.advance(Duration::minutes(3));
+    let again = send().await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.text, first.text, "the same bytes");
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    let id = first.body["id"].as_str().expect("id");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM idempotency_records
+              WHERE key = 'dawn-1' AND response_body IS NULL AND response_row = '{id}'"
+        )),
+        1
+    );
+    assert_eq!(first.body["remark"], "上午在车间");
+    assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 1);
+}

@@ -17,17 +17,19 @@ diesel::define_sql_function! {
         diesel::sql_types::Nullable<diesel::sql_types::Text>,
         diesel::sql_types::Nullable<diesel::sql_types::SmallInt>,
         diesel::sql_types::Nullable<diesel::sql_types::Binary>,
+        diesel::sql_types::Nullable<diesel::sql_types::Uuid>,
     )>;
 }
 
-/// A stored first response.
+/// What is stored under a key: the request's fingerprint and its first response.
 #[derive(Debug, Clone)]
 pub struct IdempotencyRecord {
-    pub user_id: Uuid,
-    pub key: String,
     pub request_hash: String,
     pub status_code: Option<i16>,
     pub response_body: Option<Vec<u8>>,
+    /// Instead of a body: the row whose rendering is the response (a sign-in written by
+    /// `sign_in_once`), rendered again by the endpoint that stored it.
+    pub response_row: Option<Uuid>,
 }
 
 /// What claiming a key found.
@@ -41,7 +43,7 @@ pub enum Claim {
     Busy,
 }
 
-type ClaimRow = (bool, Option<String>, Option<i16>, Option<Vec<u8>>);
+type ClaimRow = (bool, Option<String>, Option<i16>, Option<Vec<u8>>, Option<Uuid>);
 
 impl IdempotencyRecord {
     /// Claims the key for this transaction and returns its stored record, if any, in one
@@ -51,13 +53,14 @@ impl IdempotencyRecord {
         let row: ClaimRow = diesel::select(idempotency_claim(user_id, key)).get_result(conn)?;
         Ok(match row {
             (false, ..) => Claim::Busy,
-            (true, Some(request_hash), status_code, response_body) => Claim::Stored(IdempotencyRecord {
-                user_id,
-                key: key.to_owned(),
-                request_hash,
-                status_code,
-                response_body,
-            }),
+            (true, Some(request_hash), status_code, response_body, response_row) => {
+                Claim::Stored(IdempotencyRecord {
+                    request_hash,
+                    status_code,
+                    response_body,
+                    response_row,
+                })
+            }
             (true, None, ..) => Claim::New,
         })
     }

@@ -6,7 +6,9 @@ use diesel::result::DatabaseErrorKind;
 use diesel::sql_types as sql;
 use uuid::Uuid;
 
+use super::idempotency::IdempotencyRecord;
 use super::scoped::RecordScope;
+use crate::domain::geo::GeoPoint;
 use crate::schema::{officer_devices, sign_ins};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -44,28 +46,6 @@ pub struct NewSignIn<'a> {
     pub remark: Option<&'a str>,
     pub device_id: Option<&'a str>,
     pub new_device: bool,
-}
-
-impl NewSignIn<'_> {
-    /// The row this becomes under `id` (what the one-statement write answers with).
-    pub fn to_sign_in(&self, id: Uuid) -> SignIn {
-        SignIn {
-            id,
-            officer_id: self.officer_id,
-            enterprise_id: self.enterprise_id,
-            region_code: self.region_code.to_owned(),
-            day: self.day,
-            signed_at: self.signed_at,
-            lat: self.lat,
-            lng: self.lng,
-            accuracy_m: self.accuracy_m,
-            distance_m: self.distance_m,
-            within_geofence: self.within_geofence,
-            remark: self.remark.map(str::to_owned),
-            device_id: self.device_id.map(str::to_owned),
-            new_device: self.new_device,
-        }
-    }
 }
 
 #[derive(Debug, Default)]
@@ -173,181 +153,180 @@ pub fn note_device(
     Ok(known > 1)
 }
 
-/// What a sign-in needs to know, read in one round trip: where the enterprise is, whether the
-/// officer is assigned there that day, what is stored under the request's idempotency key, and
-/// whether the device is new to the officer.
+/// One sign-in request, checked, with the server's time and the id its record will have.
 #[derive(Debug)]
-pub struct SignInContext {
-    pub lat: f64,
-    pub lng: f64,
-    pub geofence_m: i32,
-    pub region_code: String,
-    pub region_path: String,
-    pub assigned: bool,
-    pub key_hash: Option<String>,
-    pub key_status: Option<i16>,
-    pub key_body: Option<Vec<u8>>,
-    /// Signed in from other devices before, never from this one.
-    pub new_device: bool,
+pub struct SignInAttempt {
+    pub id: Uuid,
+    pub officer_id: Uuid,
+    pub enterprise_id: Uuid,
+    /// GCJ-02, converted already when the phone sent WGS-84.
+    pub point: GeoPoint,
+    pub accuracy_m: Option<f64>,
+    pub remark: Option<String>,
+    pub device_id: Option<String>,
+    pub now: DateTime<Utc>,
+    pub day: NaiveDate,
 }
 
-/// The idempotency record written with a sign-in: the request's key and the 201 response.
-pub struct KeyRecord<'a> {
-    pub key: &'a str,
-    pub fingerprint: &'a str,
-    pub response: &'a [u8],
+impl SignInAttempt {
+    /// The record this attempt makes at an enterprise, measured here (the transactional path).
+    pub fn record<'a>(
+        &'a self,
+        region_code: &'a str,
+        enterprise: GeoPoint,
+        geofence_m: i32,
+        new_device: bool,
+    ) -> NewSignIn<'a> {
+        let distance_m = self.point.distance_m(enterprise);
+        NewSignIn {
+            officer_id: self.officer_id,
+            enterprise_id: self.enterprise_id,
+            region_code,
+            day: self.day,
+            signed_at: self.now,
+            lat: self.point.lat,
+            lng: self.point.lng,
+            accuracy_m: self.accuracy_m,
+            distance_m,
+            within_geofence: distance_m <= f64::from(geofence_m),
+            remark: self.remark.as_deref(),
+            device_id: self.device_id.as_deref(),
+            new_device,
+        }
+    }
+
+    /// The row `sign_in_once` wrote for this attempt, with what it measured.
+    fn written(
+        &self,
+        region_code: String,
+        distance_m: f64,
+        within_geofence: bool,
+        new_device: bool,
+    ) -> SignIn {
+        SignIn {
+            id: self.id,
+            officer_id: self.officer_id,
+            enterprise_id: self.enterprise_id,
+            region_code,
+            day: self.day,
+            signed_at: self.now,
+            lat: self.point.lat,
+            lng: self.point.lng,
+            accuracy_m: self.accuracy_m,
+            distance_m,
+            within_geofence,
+            remark: self.remark.clone(),
+            device_id: self.device_id.clone(),
+            new_device,
+        }
+    }
 }
 
-/// Why the one-call write did not happen; the caller then takes the transactional path.
-#[derive(Debug, PartialEq, Eq)]
-pub enum NotWritten {
-    /// A request with the same key got there first.
-    KeyTaken,
-    /// The officer already signed in there that day.
-    AlreadySignedIn,
+/// What [`SignIn::sign_in_once`] did.
+#[derive(Debug)]
+pub enum SignInOnce {
+    NoEnterprise,
+    /// The request's key was used before: what is stored under it.
+    Stored(IdempotencyRecord),
+    NotAssigned,
+    /// The sign-in as written, and its region's path (for the counters).
+    Written(SignIn, String),
+    /// Nothing written, for the transactional path to answer: outside the geofence without
+    /// a remark, the key held by another request, or already signed in there today.
+    Declined,
 }
 
 diesel::define_sql_function! {
-    /// See migration 000006.
+    /// See migration 000009.
     #[allow(clippy::too_many_arguments)]
-    fn sign_in_first(
-        id: sql::Uuid, officer: sql::Uuid, enterprise: sql::Uuid, region: sql::Text, day: sql::Date,
-        at: sql::Timestamptz, lat: sql::Double, lng: sql::Double, accuracy: sql::Nullable<sql::Double>,
-        distance: sql::Double, within: sql::Bool, remark: sql::Nullable<sql::Text>,
-        device: sql::Nullable<sql::Text>, new_device: sql::Bool, key: sql::Nullable<sql::Text>,
-        hash: sql::Nullable<sql::Text>, response: sql::Nullable<sql::Binary>
-    ) -> sql::Bool;
+    fn sign_in_once(
+        id: sql::Uuid, officer: sql::Uuid, enterprise: sql::Uuid, day: sql::Date, at: sql::Timestamptz,
+        lat: sql::Double, lng: sql::Double, accuracy: sql::Nullable<sql::Double>,
+        remark: sql::Nullable<sql::Text>, device: sql::Nullable<sql::Text>,
+        key: sql::Nullable<sql::Text>, hash: sql::Nullable<sql::Text>
+    ) -> sql::Record<(
+        sql::Text, sql::Nullable<sql::Text>, sql::Nullable<sql::Text>, sql::Nullable<sql::Double>,
+        sql::Nullable<sql::Bool>, sql::Nullable<sql::Bool>, sql::Nullable<sql::Text>,
+        sql::Nullable<sql::SmallInt>, sql::Nullable<sql::Binary>, sql::Nullable<sql::Uuid>
+    )>;
 }
 
-impl SignIn {
-    /// Built with the query builder, so diesel keeps it as a prepared statement per connection
-    /// (text queries are planned anew on every call).
-    pub fn context(
-        conn: &mut PgConnection,
-        enterprise_id: Uuid,
-        officer_id: Uuid,
-        day: NaiveDate,
-        key: Option<&str>,
-        device_id: Option<&str>,
-    ) -> QueryResult<Option<SignInContext>> {
-        use crate::schema::{assignments, enterprises, idempotency_records, regions};
-        let assigned = diesel::dsl::exists(
-            assignments::table
-                .filter(assignments::officer_id.eq(officer_id))
-                .filter(assignments::enterprise_id.eq(enterprise_id))
-                .filter(assignments::start_day.le(day))
-                .filter(assignments::end_day.is_null().or(assignments::end_day.ge(day))),
-        );
-        // A missing device never matches (`device_id = NULL`), so one statement serves both.
-        let device_known = diesel::dsl::exists(
-            officer_devices::table
-                .filter(officer_devices::officer_id.eq(officer_id))
-                .filter(officer_devices::device_id.nullable().eq(device_id)),
-        );
-        let has_devices =
-            diesel::dsl::exists(officer_devices::table.filter(officer_devices::officer_id.eq(officer_id)));
-        let row = enterprises::table
-            .inner_join(regions::table)
-            .left_join(
-                idempotency_records::table.on(idempotency_records::user_id
-                    .eq(officer_id)
-                    .and(idempotency_records::key.nullable().eq(key))),
-            )
-            .filter(enterprises::id.eq(enterprise_id))
-            .select((
-                enterprises::lat,
-                enterprises::lng,
-                enterprises::geofence_m,
-                enterprises::region_code,
-                regions::path,
-                assigned,
-                idempotency_records::request_hash.nullable(),
-                idempotency_records::status_code.nullable(),
-                idempotency_records::response_body.nullable(),
-                device_known,
-                has_devices,
-            ))
-            .first::<(
-                f64,
-                f64,
-                i32,
-                String,
-                String,
-                bool,
-                Option<String>,
-                Option<i16>,
-                Option<Vec<u8>>,
-                bool,
-                bool,
-            )>(conn)
-            .optional()?;
-        Ok(row.map(
-            |(
-                lat,
-                lng,
-                geofence_m,
-                region_code,
-                region_path,
-                assigned,
-                key_hash,
-                key_status,
-                key_body,
-                known,
-                any,
-            )| {
-                SignInContext {
-                    lat,
-                    lng,
-                    geofence_m,
-                    region_code,
-                    region_path,
-                    assigned,
-                    key_hash,
-                    key_status,
-                    key_body,
-                    new_device: device_id.is_some() && !known && any,
-                }
-            },
-        ))
-    }
+type OnceRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+    Option<bool>,
+    Option<bool>,
+    Option<String>,
+    Option<i16>,
+    Option<Vec<u8>>,
+    Option<Uuid>,
+);
 
-    /// Writes a first sign-in of the day, the device and the idempotency record in one call
-    /// (`sign_in_first`, migration 000006): one round trip at the morning peak instead of five.
-    pub fn insert_at_once(
+impl SignIn {
+    /// The morning peak's sign-in in one round trip: `sign_in_once` (migration 000009) reads
+    /// the enterprise, the key's record and the assignment, measures the distance and, for a
+    /// plain first sign-in of the day, writes it with the device and the key's record (which
+    /// names the sign-in instead of holding its JSON). `key` is the request's
+    /// `Idempotency-Key` and fingerprint.
+    pub fn sign_in_once(
         conn: &mut PgConnection,
-        id: Uuid,
-        new: &NewSignIn,
-        key: Option<KeyRecord>,
-    ) -> QueryResult<Result<(), NotWritten>> {
-        let written = diesel::select(sign_in_first(
-            id,
-            new.officer_id,
-            new.enterprise_id,
-            new.region_code,
-            new.day,
-            new.signed_at,
-            new.lat,
-            new.lng,
-            new.accuracy_m,
-            new.distance_m,
-            new.within_geofence,
-            new.remark,
-            new.device_id,
-            new.new_device,
-            key.as_ref().map(|k| k.key),
-            key.as_ref().map(|k| k.fingerprint),
-            key.as_ref().map(|k| k.response),
+        attempt: &SignInAttempt,
+        key: Option<(&str, &str)>,
+    ) -> QueryResult<SignInOnce> {
+        let row = diesel::select(sign_in_once(
+            attempt.id,
+            attempt.officer_id,
+            attempt.enterprise_id,
+            attempt.day,
+            attempt.now,
+            attempt.point.lat,
+            attempt.point.lng,
+            attempt.accuracy_m,
+            attempt.remark.as_deref(),
+            attempt.device_id.as_deref(),
+            key.map(|(key, _)| key),
+            key.map(|(_, fingerprint)| fingerprint),
         ))
-        .get_result::<bool>(conn);
-        match written {
-            Ok(true) => Ok(Ok(())),
-            Ok(false) => Ok(Err(NotWritten::KeyTaken)),
+        .get_result::<OnceRow>(conn);
+        let (outcome, region, path, distance, inside, new_device, hash, status, body, row) = match row {
+            Ok(row) => row,
             Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
                 if info.constraint_name() == Some("sign_ins_one_per_day") =>
             {
-                Ok(Err(NotWritten::AlreadySignedIn))
+                return Ok(SignInOnce::Declined);
             }
-            Err(e) => Err(e),
-        }
+            Err(e) => return Err(e),
+        };
+        Ok(
+            match (outcome.as_str(), region, path, distance, inside, new_device, hash) {
+                ("written", Some(region), Some(path), Some(distance), Some(inside), Some(new_device), _) => {
+                    SignInOnce::Written(attempt.written(region, distance, inside, new_device), path)
+                }
+                ("stored", .., Some(request_hash)) => SignInOnce::Stored(IdempotencyRecord {
+                    request_hash,
+                    status_code: status,
+                    response_body: body,
+                    response_row: row,
+                }),
+                ("no_enterprise", ..) => SignInOnce::NoEnterprise,
+                ("not_assigned", ..) => SignInOnce::NotAssigned,
+                ("out_of_range" | "key_taken", ..) => SignInOnce::Declined,
+                (other, ..) => {
+                    return Err(diesel::result::Error::DeserializationError(
+                        format!("sign_in_once answered {other:?} without its fields").into(),
+                    ))
+                }
+            },
+        )
+    }
+
+    pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<SignIn>> {
+        sign_ins::table
+            .find(id)
+            .select(SignIn::as_select())
+            .first(conn)
+            .optional()
     }
 }
