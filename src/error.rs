@@ -300,6 +300,10 @@ impl From<DieselError> for AppError {
                         };
                     }
                 }
+                // PostgreSQL text cannot hold U+0000, which JSON can carry ("\u0000").
+                if info.message().starts_with("invalid byte sequence for encoding") {
+                    return Self::unprocessable("validation.failed", "文本不能包含空字符 (U+0000)");
+                }
                 match kind {
                     DatabaseErrorKind::ForeignKeyViolation => {
                         return Self::unprocessable("reference.not_found", "引用的对象不存在");

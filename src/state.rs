@@ -8,6 +8,7 @@ use crate::cache::failures::FailureCounter;
 use crate::cache::Cache;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::sign_in_queue::SignInQueue;
 use crate::db::PgPool;
 use crate::hub::classifier::SharedClassifier;
 use crate::stats::in_flight::InFlight;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub classifier: SharedClassifier,
     /// Dashboard answers being computed, shared by the callers waiting for them.
     pub stats_in_flight: InFlight,
+    /// The morning peak's sign-ins, written a batch at a time.
+    pub sign_ins: SignInQueue,
 }
 
 pub const FAILURE_LIMIT: i64 = 10;
@@ -59,6 +62,7 @@ impl AppState {
             metrics: Metrics::new()?,
             classifier: SharedClassifier::default(),
             stats_in_flight: InFlight::default(),
+            sign_ins: SignInQueue::start(pool.clone())?,
             pool,
             cache,
             wechat,

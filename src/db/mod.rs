@@ -2,6 +2,7 @@
 //! database: blocking diesel work on actix's blocking thread pool, never on a worker thread.
 
 pub mod models;
+pub mod sign_in_queue;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,8 +1,10 @@
 //! 签到: an officer signs in at an assigned enterprise, on site, once a day.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound};
+use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -107,7 +109,49 @@ async fn create_sign_in(
     idempotency: Idempotency,
     body: web::Json<NewSignInRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let request = body.into_inner();
+    // The database keeps microseconds: the first answer must equal every later read.
+    let now = state.clock.now().trunc_subsecs(6);
+    let attempt = Arc::new(checked(body.into_inner(), officer.caller.user_id, now)?);
+    let key = idempotency
+        .key()
+        .map(|k| (k.key.to_owned(), k.fingerprint.to_owned()));
+    let (stored, created_in) = match state.sign_ins.sign_in(Arc::clone(&attempt), key).await? {
+        SignInOnce::NoEnterprise => return Err(AppError::NotFound),
+        SignInOnce::NotAssigned => return Err(not_assigned()),
+        SignInOnce::Written(sign_in, region_path) => (
+            Stored::json(StatusCode::CREATED, &SignInDto::from(sign_in))?,
+            Some(region_path),
+        ),
+        SignInOnce::Stored(record, named) => {
+            let replay = idempotency.replay_of(record).ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("a key's record for a request without a key"))
+            })??;
+            (rendered(replay, named)?, None)
+        }
+        // A second sign-in of the day, a key another request holds, a position outside the
+        // geofence: one transaction under the key.
+        SignInOnce::Declined => {
+            let attempt = Arc::clone(&attempt);
+            db::run(&state.pool, move |conn| {
+                let (stored, created_in) = sign_in_carefully(conn, &idempotency, &attempt)?;
+                let named = stored.row.map(|id| SignIn::find(conn, id)).transpose()?.flatten();
+                Ok((rendered(stored, named)?, created_in))
+            })
+            .await?
+        }
+    };
+    if let Some(path) = created_in {
+        counters::after_commit(&state.cache, &path, attempt.day, &[(Metric::SignIns, 1)]).await;
+    }
+    Ok(stored.into_response())
+}
+
+/// The request as an attempt, or the first rule it breaks.
+fn checked(
+    request: NewSignInRequest,
+    officer_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<SignInAttempt, AppError> {
     let datum = match request.coord {
         Coord::Gcj02 => Datum::Gcj02,
         Coord::Wgs84 => Datum::Wgs84,
@@ -140,11 +184,9 @@ async fn create_sign_in(
     if device_id.as_ref().is_some_and(|d| d.len() > MAX_DEVICE_ID) {
         return Err(field_invalid("device_id", "device_id 不能超过128个字符"));
     }
-    // The database keeps microseconds: the first answer must equal every later read.
-    let now = state.clock.now().trunc_subsecs(6);
-    let attempt = SignInAttempt {
+    Ok(SignInAttempt {
         id: Uuid::new_v4(),
-        officer_id: officer.caller.user_id,
+        officer_id,
         enterprise_id: request.enterprise_id,
         point,
         accuracy_m: request.accuracy_m,
@@ -152,69 +194,26 @@ async fn create_sign_in(
         device_id,
         now,
         day: local_day(now),
-    };
-    let day = attempt.day;
-    let (stored, created_in) = db::run(&state.pool, move |conn| {
-        let (stored, created_in) = match sign_in_at_once(conn, &idempotency, &attempt)? {
-            Some(done) => done,
-            None => sign_in_carefully(conn, &idempotency, &attempt)?,
-        };
-        Ok((rendered(conn, stored)?, created_in))
     })
-    .await?;
-    if let Some(path) = created_in {
-        counters::after_commit(&state.cache, &path, day, &[(Metric::SignIns, 1)]).await;
-    }
-    Ok(stored.into_response())
 }
 
 fn not_assigned() -> AppError {
     AppError::forbidden("signin.not_assigned", "您今天未包联该企业，不能在此签到")
 }
 
-/// The morning peak's path, one round trip (`SignIn::sign_in_once`): a first sign-in inside
-/// the geofence (or a field sign-in with its remark) is written with its key's record, and a
-/// resend replays the key's record. `None` hands everything else (a second sign-in of the
-/// day, a key another request holds, a position outside the geofence) to
-/// [`sign_in_carefully`].
-fn sign_in_at_once(
-    conn: &mut PgConnection,
-    idempotency: &Idempotency,
-    attempt: &SignInAttempt,
-) -> Result<Option<(Stored, Option<String>)>, AppError> {
-    let key = idempotency.key().map(|k| (k.key, k.fingerprint));
-    match SignIn::sign_in_once(conn, attempt, key)? {
-        SignInOnce::NoEnterprise => Err(AppError::NotFound),
-        SignInOnce::Stored(record) => match idempotency.replay_of(record) {
-            Some(replay) => Ok(Some((replay?, None))),
-            None => Err(AppError::Internal(anyhow::anyhow!(
-                "a key's record without a key"
-            ))),
-        },
-        SignInOnce::NotAssigned => Err(not_assigned()),
-        SignInOnce::Written(sign_in, region_path) => {
-            let stored = Stored::json(StatusCode::CREATED, &SignInDto::from(sign_in))?;
-            Ok(Some((stored, Some(region_path))))
-        }
-        SignInOnce::Declined => Ok(None),
-    }
-}
-
-/// A replay whose record names the sign-in it answered (written by `sign_in_once`) is that
-/// sign-in rendered again, by the same code as the first answer, so the same bytes.
-fn rendered(conn: &mut PgConnection, stored: Stored) -> Result<Stored, AppError> {
-    let Some(id) = stored.row else {
-        return Ok(stored);
-    };
-    let sign_in = SignIn::find(conn, id)?.ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!(
+/// A replay whose record names the sign-in it answered (written by a batch) is that sign-in
+/// rendered again, by the same code as the first answer, so the same bytes.
+fn rendered(replay: Stored, named: Option<SignIn>) -> Result<Stored, AppError> {
+    match (replay.row, named) {
+        (None, _) => Ok(replay),
+        (Some(_), Some(sign_in)) => Ok(Stored {
+            replayed: true,
+            ..Stored::json(replay.status, &SignInDto::from(sign_in))?
+        }),
+        (Some(id), None) => Err(AppError::Internal(anyhow::anyhow!(
             "idempotency record names sign-in {id}, which is gone"
-        ))
-    })?;
-    Ok(Stored {
-        replayed: true,
-        ..Stored::json(stored.status, &SignInDto::from(sign_in))?
-    })
+        ))),
+    }
 }
 
 /// Every other case, in one transaction under the key: a repeat gets the day's first record

@@ -33,6 +33,46 @@ async fn malformed_json_is_a_400() {
     assert_eq!(reply.code(), "request.malformed_json");
 }
 
+/// JSON can carry U+0000, PostgreSQL text cannot: a clear 422, and nothing written.
+#[tokio::test]
+async fn a_nul_character_in_text_is_a_422_and_nothing_is_written() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let enterprise = app.crrc().await;
+    let zhang = app.token("officer.zhang").await;
+    let written =
+        || app.count("SELECT (SELECT count(*) FROM problems) + (SELECT count(*) FROM sign_ins) AS n");
+    let before = written();
+    let problem = app
+        .post(
+            "/api/v1/problems",
+            Some(&zhang),
+            json!({"enterprise_id": enterprise, "description": "园区\u{0}道路"}),
+        )
+        .await;
+    assert_eq!(
+        (problem.status, problem.code()),
+        (422, "validation.failed"),
+        "{}",
+        problem.text
+    );
+    let sign_in = app
+        .post(
+            "/api/v1/sign-ins",
+            Some(&zhang),
+            json!({"enterprise_id": enterprise, "lat": crate::helpers::CRRC.0, "lng": crate::helpers::CRRC.1,
+                   "remark": "车间\u{0}"}),
+        )
+        .await;
+    assert_eq!(
+        (sign_in.status, sign_in.code()),
+        (422, "validation.failed"),
+        "{}",
+        sign_in.text
+    );
+    assert_eq!(written(), before);
+}
+
 #[tokio::test]
 async fn a_wrong_type_or_a_missing_field_is_a_400_invalid_body() {
     let app = spawn_app().await;

@@ -1,5 +1,10 @@
-use chrono::{Duration, TimeZone, Utc};
+use std::sync::Arc;
+
+use chrono::{Duration, SubsecRound, TimeZone, Utc};
 use serde_json::{json, Value};
+use zhuqi::db::models::sign_in::{KeyedAttempt, SignIn, SignInAttempt, SignInOnce};
+use zhuqi::db::sign_in_queue::SignInQueue;
+use zhuqi::domain::geo::GeoPoint;
 
 use crate::helpers::{spawn_app, CRRC};
 
@@ -227,15 +232,10 @@ async fn a_committed_sign_in_bumps_the_region_and_city_counters() {
     }
 }
 
-/// The morning peak's path measures in SQL (`sign_in_once`), the transactional path in Rust
-/// (`GeoPoint::distance_m`): the same operations in the same order, so the same metres to the
-/// last bit, and the same side of the geofence.
-#[tokio::test]
-async fn the_database_and_the_rust_measure_the_same_distance() {
-    use diesel::sql_types::{Bool, Date, Double, Integer, Text, Uuid as SqlUuid};
+/// officer.zhang's id and 中车株洲's id, position and geofence.
+fn zhang_at_crrc(app: &crate::helpers::TestApp) -> (uuid::Uuid, uuid::Uuid, GeoPoint, i32) {
+    use diesel::sql_types::{Double, Integer, Uuid as SqlUuid};
     use diesel::{QueryableByName, RunQueryDsl};
-    use zhuqi::domain::geo::GeoPoint;
-
     #[derive(QueryableByName)]
     struct Site {
         #[diesel(sql_type = SqlUuid)]
@@ -249,18 +249,6 @@ async fn the_database_and_the_rust_measure_the_same_distance() {
         #[diesel(sql_type = Integer)]
         geofence_m: i32,
     }
-    #[derive(QueryableByName)]
-    struct Measured {
-        #[diesel(sql_type = Text)]
-        outcome: String,
-        #[diesel(sql_type = Double)]
-        distance: f64,
-        #[diesel(sql_type = Bool)]
-        inside: bool,
-    }
-
-    let app = spawn_app().await;
-    app.seed_demo();
     let mut conn = app.pool.get().expect("conn");
     let site: Site = diesel::sql_query(
         "SELECT u.id AS officer, e.id AS enterprise, e.lat, e.lng, e.geofence_m
@@ -269,40 +257,192 @@ async fn the_database_and_the_rust_measure_the_same_distance() {
     )
     .get_result(&mut conn)
     .expect("officer.zhang at CRRC");
-    let enterprise = GeoPoint {
+    let location = GeoPoint {
         lat: site.lat,
         lng: site.lng,
     };
+    (site.officer, site.enterprise, location, site.geofence_m)
+}
+
+fn attempt(
+    officer: uuid::Uuid,
+    enterprise: uuid::Uuid,
+    point: GeoPoint,
+    day: chrono::NaiveDate,
+    remark: Option<&str>,
+) -> Arc<SignInAttempt> {
+    let now = Utc::now().trunc_subsecs(6);
+    Arc::new(SignInAttempt {
+        id: uuid::Uuid::new_v4(),
+        officer_id: officer,
+        enterprise_id: enterprise,
+        point,
+        accuracy_m: Some(10.0),
+        remark: remark.map(str::to_owned),
+        device_id: None,
+        now,
+        day,
+    })
+}
+
+/// The batch measures in SQL, the transactional path in Rust (`GeoPoint::distance_m`): the
+/// same operations in the same order, so the same metres to the last bit, and the same side
+/// of the geofence. 300 field sign-ins on 300 days, written in one batch.
+#[tokio::test]
+async fn the_database_and_the_rust_measure_the_same_distance() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let (officer, enterprise, crrc, geofence_m) = zhang_at_crrc(&app);
     let first_day = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("day");
-    for i in 0..300_u32 {
-        // From on the spot to ~25 km away, in every direction, a new day each (one per day).
-        let (angle, reach) = (f64::from(i) * 2.399_963, f64::from(i * i % 997) / 997.0);
-        let phone = GeoPoint {
-            lat: site.lat + reach.powi(3) * 0.22 * angle.sin(),
-            lng: site.lng + reach.powi(3) * 0.25 * angle.cos(),
+    let batch: Vec<KeyedAttempt> = (0..300_u32)
+        .map(|i| {
+            // From on the spot to ~25 km away, in every direction.
+            let (angle, reach) = (f64::from(i) * 2.399_963, f64::from(i * i % 997) / 997.0);
+            let phone = GeoPoint {
+                lat: crrc.lat + reach.powi(3) * 0.22 * angle.sin(),
+                lng: crrc.lng + reach.powi(3) * 0.25 * angle.cos(),
+            };
+            let day = first_day + chrono::Days::new(u64::from(i));
+            (attempt(officer, enterprise, phone, day, Some("外勤")), None)
+        })
+        .collect();
+    let mut conn = app.pool.get().expect("conn");
+    let answers = SignIn::write_batch(&mut conn, &batch).expect("one batch");
+    assert_eq!(answers.len(), 300);
+    let mut inside = 0;
+    for (i, ((attempt, _), answer)) in batch.iter().zip(&answers).enumerate() {
+        let SignInOnce::Written(written, _) = answer else {
+            panic!("{i}: {answer:?}");
         };
-        let measured: Measured = diesel::sql_query(
-            "SELECT outcome, distance, inside FROM sign_in_once(gen_random_uuid(), $1, $2, $3, now(),
-                    $4, $5, NULL, '外勤', NULL, NULL, NULL)",
-        )
-        .bind::<SqlUuid, _>(site.officer)
-        .bind::<SqlUuid, _>(site.enterprise)
-        .bind::<Date, _>(first_day + chrono::Days::new(u64::from(i)))
-        .bind::<Double, _>(phone.lat)
-        .bind::<Double, _>(phone.lng)
-        .get_result(&mut conn)
-        .expect("sign_in_once");
-        let expected = phone.distance_m(enterprise);
-        assert_eq!(measured.outcome, "written");
+        let expected = attempt.point.distance_m(crrc);
         assert_eq!(
-            measured.distance.to_bits(),
+            written.distance_m.to_bits(),
             expected.to_bits(),
             "{i}: SQL {} m, Rust {expected} m",
-            measured.distance
+            written.distance_m
         );
-        assert_eq!(measured.inside, expected <= f64::from(site.geofence_m), "{i}");
+        assert_eq!(written.within_geofence, expected <= f64::from(geofence_m), "{i}");
+        let stored = SignIn::find(&mut conn, attempt.id)
+            .expect("read")
+            .expect("written");
+        assert_eq!(stored.distance_m.to_bits(), expected.to_bits(), "{i}");
+        inside += usize::from(written.within_geofence);
     }
-    assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 300);
+    assert!(
+        inside > 10 && inside < 290,
+        "both sides of the geofence: {inside}"
+    );
+}
+
+/// One batch, every outcome: each attempt is answered on its own, and only the plain first
+/// sign-in leaves rows behind.
+#[tokio::test]
+async fn a_batch_answers_each_sign_in_on_its_own() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let (officer, enterprise, crrc, _) = zhang_at_crrc(&app);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("day");
+    let key = |k: &str| Some((k.to_owned(), format!("fingerprint-{k}")));
+    let far = GeoPoint {
+        lat: crrc.lat + 0.05,
+        lng: crrc.lng,
+    };
+    let other = diesel::RunQueryDsl::get_result::<EnterpriseId>(
+        diesel::sql_query(format!(
+            "SELECT id FROM enterprises e WHERE NOT EXISTS
+               (SELECT 1 FROM assignments a WHERE a.enterprise_id = e.id AND a.officer_id = '{officer}') LIMIT 1"
+        )),
+        &mut app.pool.get().expect("conn"),
+    )
+    .expect("another enterprise")
+    .id;
+    let first = attempt(officer, enterprise, crrc, today, None);
+    let batch: Vec<KeyedAttempt> = vec![
+        (Arc::clone(&first), key("k1")),
+        // Tapped again under a new key: already signed in (its key's record is not kept).
+        (attempt(officer, enterprise, crrc, today, None), key("k2")),
+        // The first one resent: the key's record names the first sign-in.
+        (attempt(officer, enterprise, crrc, today, None), key("k1")),
+        (attempt(officer, other, crrc, today, None), key("k3")),
+        (
+            attempt(officer, uuid::Uuid::new_v4(), crrc, today, None),
+            key("k4"),
+        ),
+        // Tomorrow, 5.5 km away, no remark: out of range.
+        (
+            attempt(officer, enterprise, far, today.succ_opt().expect("day"), None),
+            key("k5"),
+        ),
+    ];
+    let answers = SignIn::write_batch(&mut app.pool.get().expect("conn"), &batch).expect("batch");
+    assert!(
+        matches!(&answers[0], SignInOnce::Written(s, _) if s.id == first.id),
+        "{:?}",
+        answers[0]
+    );
+    assert!(matches!(answers[1], SignInOnce::Declined), "{:?}", answers[1]);
+    match &answers[2] {
+        SignInOnce::Stored(record, Some(named)) => {
+            assert_eq!(record.response_row, Some(first.id));
+            assert_eq!(record.request_hash, "fingerprint-k1");
+            assert_eq!(named.id, first.id);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(answers[3], SignInOnce::NotAssigned), "{:?}", answers[3]);
+    assert!(matches!(answers[4], SignInOnce::NoEnterprise), "{:?}", answers[4]);
+    assert!(matches!(answers[5], SignInOnce::Declined), "{:?}", answers[5]);
+    assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM idempotency_records WHERE key LIKE 'k%'"),
+        1,
+        "only the written sign-in's key is kept"
+    );
+}
+
+/// A batch that fails (here: one remark PostgreSQL cannot store) is written again one sign-in
+/// at a time: the bad one gets its error, the others are written.
+#[tokio::test]
+async fn one_bad_sign_in_does_not_fail_the_others_of_its_batch() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let (officer, enterprise, crrc, _) = zhang_at_crrc(&app);
+    let queue = SignInQueue::start(app.pool.clone()).expect("writer");
+    let day = |n| chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("day") + chrono::Days::new(n);
+    let (good, bad, also_good) = (
+        attempt(officer, enterprise, crrc, day(0), None),
+        attempt(officer, enterprise, crrc, day(1), Some("车间\u{0}")),
+        attempt(officer, enterprise, crrc, day(2), None),
+    );
+    // Queued together, so they share a batch unless the writer is quicker than the queue.
+    let answers = futures_util::future::join_all([
+        queue.sign_in(Arc::clone(&good), None),
+        queue.sign_in(bad, None),
+        queue.sign_in(Arc::clone(&also_good), None),
+    ])
+    .await;
+    assert!(
+        matches!(&answers[0], Ok(SignInOnce::Written(s, _)) if s.id == good.id),
+        "{:?}",
+        answers[0]
+    );
+    assert!(
+        matches!(&answers[1], Err(e) if e.code() == "validation.failed"),
+        "{:?}",
+        answers[1]
+    );
+    assert!(
+        matches!(&answers[2], Ok(SignInOnce::Written(s, _)) if s.id == also_good.id),
+        "{:?}",
+        answers[2]
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 2);
+}
+
+#[derive(diesel::QueryableByName)]
+struct EnterpriseId {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: uuid::Uuid,
 }
 
 /// A first sign-in's key record names the sign-in instead of copying its JSON; a resend gets

@@ -1,8 +1,10 @@
 //! `sign_ins` (签到) and `officer_devices`.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::result::DatabaseErrorKind;
 use diesel::sql_types as sql;
 use uuid::Uuid;
 
@@ -222,12 +224,13 @@ impl SignInAttempt {
     }
 }
 
-/// What [`SignIn::sign_in_once`] did.
+/// What became of one attempt of a batch ([`SignIn::write_batch`]).
 #[derive(Debug)]
 pub enum SignInOnce {
     NoEnterprise,
-    /// The request's key was used before: what is stored under it.
-    Stored(IdempotencyRecord),
+    /// The request's key was used before: what is stored under it, and the sign-in it names
+    /// (if it names one rather than holding a response).
+    Stored(IdempotencyRecord, Option<SignIn>),
     NotAssigned,
     /// The sign-in as written, and its region's path (for the counters).
     Written(SignIn, String),
@@ -236,22 +239,27 @@ pub enum SignInOnce {
     Declined,
 }
 
+/// An attempt and the request's `Idempotency-Key` and fingerprint, if it sent one.
+pub type KeyedAttempt = (Arc<SignInAttempt>, Option<(String, String)>);
+
 diesel::define_sql_function! {
     /// See migration 000009.
     #[allow(clippy::too_many_arguments)]
-    fn sign_in_once(
-        id: sql::Uuid, officer: sql::Uuid, enterprise: sql::Uuid, day: sql::Date, at: sql::Timestamptz,
-        lat: sql::Double, lng: sql::Double, accuracy: sql::Nullable<sql::Double>,
-        remark: sql::Nullable<sql::Text>, device: sql::Nullable<sql::Text>,
-        key: sql::Nullable<sql::Text>, hash: sql::Nullable<sql::Text>
+    fn sign_ins_at_once(
+        ids: sql::Array<sql::Uuid>, officers: sql::Array<sql::Uuid>, enterprises: sql::Array<sql::Uuid>,
+        days: sql::Array<sql::Date>, ats: sql::Array<sql::Timestamptz>, lats: sql::Array<sql::Double>,
+        lngs: sql::Array<sql::Double>, accuracies: sql::Array<sql::Nullable<sql::Double>>,
+        remarks: sql::Array<sql::Nullable<sql::Text>>, devices: sql::Array<sql::Nullable<sql::Text>>,
+        keys: sql::Array<sql::Nullable<sql::Text>>, hashes: sql::Array<sql::Nullable<sql::Text>>
     ) -> sql::Record<(
-        sql::Text, sql::Nullable<sql::Text>, sql::Nullable<sql::Text>, sql::Nullable<sql::Double>,
+        sql::Integer, sql::Text, sql::Nullable<sql::Text>, sql::Nullable<sql::Text>, sql::Nullable<sql::Double>,
         sql::Nullable<sql::Bool>, sql::Nullable<sql::Bool>, sql::Nullable<sql::Text>,
         sql::Nullable<sql::SmallInt>, sql::Nullable<sql::Binary>, sql::Nullable<sql::Uuid>
     )>;
 }
 
-type OnceRow = (
+type BatchRow = (
+    i32,
     String,
     Option<String>,
     Option<String>,
@@ -265,61 +273,109 @@ type OnceRow = (
 );
 
 impl SignIn {
-    /// The morning peak's sign-in in one round trip: `sign_in_once` (migration 000009) reads
-    /// the enterprise, the key's record and the assignment, measures the distance and, for a
-    /// plain first sign-in of the day, writes it with the device and the key's record (which
-    /// names the sign-in instead of holding its JSON). `key` is the request's
-    /// `Idempotency-Key` and fingerprint.
-    pub fn sign_in_once(
-        conn: &mut PgConnection,
-        attempt: &SignInAttempt,
-        key: Option<(&str, &str)>,
-    ) -> QueryResult<SignInOnce> {
-        let row = diesel::select(sign_in_once(
-            attempt.id,
-            attempt.officer_id,
-            attempt.enterprise_id,
-            attempt.day,
-            attempt.now,
-            attempt.point.lat,
-            attempt.point.lng,
-            attempt.accuracy_m,
-            attempt.remark.as_deref(),
-            attempt.device_id.as_deref(),
-            key.map(|(key, _)| key),
-            key.map(|(_, fingerprint)| fingerprint),
+    /// Checks and writes a batch of sign-ins in one call, one transaction and one WAL flush
+    /// (`sign_ins_at_once`, migration 000009): the enterprise, the key's record and the
+    /// assignment are read, the distance measured and, for plain first sign-ins of the day,
+    /// the sign-in written with the device and the key's record (which names the sign-in
+    /// instead of holding its JSON). One answer per attempt, in order. Replays that name a
+    /// sign-in come with it, read in one more query for the whole batch.
+    pub fn write_batch(conn: &mut PgConnection, batch: &[KeyedAttempt]) -> QueryResult<Vec<SignInOnce>> {
+        let ids: Vec<Uuid> = batch.iter().map(|(a, _)| a.id).collect();
+        let officers: Vec<Uuid> = batch.iter().map(|(a, _)| a.officer_id).collect();
+        let enterprises: Vec<Uuid> = batch.iter().map(|(a, _)| a.enterprise_id).collect();
+        let days: Vec<NaiveDate> = batch.iter().map(|(a, _)| a.day).collect();
+        let ats: Vec<DateTime<Utc>> = batch.iter().map(|(a, _)| a.now).collect();
+        let lats: Vec<f64> = batch.iter().map(|(a, _)| a.point.lat).collect();
+        let lngs: Vec<f64> = batch.iter().map(|(a, _)| a.point.lng).collect();
+        let accuracies: Vec<Option<f64>> = batch.iter().map(|(a, _)| a.accuracy_m).collect();
+        let remarks: Vec<Option<&str>> = batch.iter().map(|(a, _)| a.remark.as_deref()).collect();
+        let devices: Vec<Option<&str>> = batch.iter().map(|(a, _)| a.device_id.as_deref()).collect();
+        let keys: Vec<Option<&str>> = batch
+            .iter()
+            .map(|(_, k)| k.as_ref().map(|k| k.0.as_str()))
+            .collect();
+        let hashes: Vec<Option<&str>> = batch
+            .iter()
+            .map(|(_, k)| k.as_ref().map(|k| k.1.as_str()))
+            .collect();
+        let rows: Vec<BatchRow> = diesel::select(sign_ins_at_once(
+            ids,
+            officers,
+            enterprises,
+            days,
+            ats,
+            lats,
+            lngs,
+            accuracies,
+            remarks,
+            devices,
+            keys,
+            hashes,
         ))
-        .get_result::<OnceRow>(conn);
-        let (outcome, region, path, distance, inside, new_device, hash, status, body, row) = match row {
-            Ok(row) => row,
-            Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
-                if info.constraint_name() == Some("sign_ins_one_per_day") =>
-            {
-                return Ok(SignInOnce::Declined);
-            }
-            Err(e) => return Err(e),
+        .load(conn)?;
+        if rows.len() != batch.len() || rows.iter().zip(1..).any(|(row, i)| row.0 != i) {
+            return Err(diesel::result::Error::DeserializationError(
+                format!(
+                    "sign_ins_at_once answered {} rows for {} attempts",
+                    rows.len(),
+                    batch.len()
+                )
+                .into(),
+            ));
+        }
+        let named: Vec<Uuid> = rows
+            .iter()
+            .filter(|r| r.1 == "stored")
+            .filter_map(|r| r.10)
+            .collect();
+        let replayed: HashMap<Uuid, SignIn> = if named.is_empty() {
+            HashMap::new()
+        } else {
+            sign_ins::table
+                .filter(sign_ins::id.eq_any(&named))
+                .select(SignIn::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(|s| (s.id, s))
+                .collect()
         };
-        Ok(
-            match (outcome.as_str(), region, path, distance, inside, new_device, hash) {
-                ("written", Some(region), Some(path), Some(distance), Some(inside), Some(new_device), _) => {
-                    SignInOnce::Written(attempt.written(region, distance, inside, new_device), path)
-                }
-                ("stored", .., Some(request_hash)) => SignInOnce::Stored(IdempotencyRecord {
-                    request_hash,
-                    status_code: status,
-                    response_body: body,
-                    response_row: row,
-                }),
-                ("no_enterprise", ..) => SignInOnce::NoEnterprise,
-                ("not_assigned", ..) => SignInOnce::NotAssigned,
-                ("out_of_range" | "key_taken", ..) => SignInOnce::Declined,
-                (other, ..) => {
-                    return Err(diesel::result::Error::DeserializationError(
-                        format!("sign_in_once answered {other:?} without its fields").into(),
-                    ))
-                }
-            },
-        )
+        rows.into_iter()
+            .zip(batch)
+            .map(|(row, (attempt, _))| {
+                let (_, outcome, region, path, distance, inside, new_device, hash, status, body, named) = row;
+                Ok(
+                    match (outcome.as_str(), region, path, distance, inside, new_device, hash) {
+                        (
+                            "written",
+                            Some(region),
+                            Some(path),
+                            Some(distance),
+                            Some(inside),
+                            Some(new_device),
+                            _,
+                        ) => SignInOnce::Written(attempt.written(region, distance, inside, new_device), path),
+                        ("stored", .., Some(request_hash)) => SignInOnce::Stored(
+                            IdempotencyRecord {
+                                request_hash,
+                                status_code: status,
+                                response_body: body,
+                                response_row: named,
+                            },
+                            // Several resends of one request in a batch name the same sign-in.
+                            named.and_then(|id| replayed.get(&id).cloned()),
+                        ),
+                        ("no_enterprise", ..) => SignInOnce::NoEnterprise,
+                        ("not_assigned", ..) => SignInOnce::NotAssigned,
+                        ("out_of_range" | "key_taken" | "signed_in_before", ..) => SignInOnce::Declined,
+                        (other, ..) => {
+                            return Err(diesel::result::Error::DeserializationError(
+                                format!("sign_ins_at_once answered {other:?} without its fields").into(),
+                            ))
+                        }
+                    },
+                )
+            })
+            .collect()
     }
 
     pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<SignIn>> {

@@ -1,4 +1,4 @@
-DROP FUNCTION sign_in_once(UUID, UUID, UUID, DATE, TIMESTAMPTZ, DOUBLE PRECISION, DOUBLE PRECISION, DOUBLE PRECISION, TEXT, TEXT, TEXT, TEXT);
+DROP FUNCTION sign_ins_at_once(UUID[], UUID[], UUID[], DATE[], TIMESTAMPTZ[], DOUBLE PRECISION[], DOUBLE PRECISION[], DOUBLE PRECISION[], TEXT[], TEXT[], TEXT[], TEXT[]);
 DROP FUNCTION idempotency_claim(UUID, TEXT);
 -- Records that name their sign-in have no body to fall back to: a replay would be empty.
 DELETE FROM idempotency_records WHERE response_row IS NOT NULL;

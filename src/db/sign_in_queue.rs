@@ -1,0 +1,144 @@
+//! The morning peak's sign-ins, written a batch at a time.
+//!
+//! Tens of thousands of officers sign in within the same minutes. A durable commit waits for
+//! its WAL flush, and PostgreSQL flushes one at a time, so one commit per sign-in from a pool
+//! of a few connections spends most of its time queueing for the disk (docs/performance.md).
+//! Here a request puts its sign-in on a queue; one writer thread takes whatever has gathered,
+//! checks and writes it in one call (`SignIn::write_batch`: one round trip, one transaction,
+//! one flush) and answers each request. While it writes, the next batch gathers, so batches
+//! grow with the load and are of one when it is quiet: no timer, no added wait.
+//!
+//! An error of the call rolls the whole batch back; each sign-in is then written alone, so one
+//! bad attempt costs the others nothing.
+//!
+//! The writer takes a pooled connection per batch, outside the permits of [`super::run`]: at
+//! worst a request holding a permit waits the few milliseconds of a batch for its connection.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::models::sign_in::{KeyedAttempt, SignIn, SignInAttempt, SignInOnce};
+use super::PgPool;
+use crate::error::AppError;
+
+/// The most sign-ins one call writes (one transaction; the function loops over them).
+const MAX_BATCH: usize = 128;
+
+/// The longest a request waits for its answer before a 503, should the database stall (the
+/// sign-in may still be written then; a resend with the same key gets its answer).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+struct Job {
+    attempt: KeyedAttempt,
+    reply: oneshot::Sender<Result<SignInOnce, AppError>>,
+}
+
+impl Job {
+    fn answer(self, result: Result<SignInOnce, AppError>) {
+        // The request may have gone (the phone hung up); its sign-in stands.
+        let _ = self.reply.send(result);
+    }
+}
+
+pub struct SignInQueue {
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+impl SignInQueue {
+    /// Starts the writer thread; it stops when the queue is dropped.
+    pub fn start(pool: PgPool) -> std::io::Result<Self> {
+        let (jobs, mut queued) = mpsc::unbounded_channel::<Job>();
+        thread::Builder::new()
+            .name("sign-in-writer".into())
+            .spawn(move || {
+                while let Some(first) = queued.blocking_recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match queued.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    // A panic must not stop the writer: its batch's requests get an error (their
+                    // answers are dropped) and the next batch is written as usual.
+                    if panic::catch_unwind(AssertUnwindSafe(|| write(&pool, batch))).is_err() {
+                        tracing::error!("the sign-in writer panicked; its batch was answered with errors");
+                    }
+                }
+            })?;
+        Ok(Self { jobs })
+    }
+
+    /// Checks and, when it is a plain first sign-in of the day, writes the attempt;
+    /// `key` is the request's `Idempotency-Key` and fingerprint.
+    pub async fn sign_in(
+        &self,
+        attempt: Arc<SignInAttempt>,
+        key: Option<(String, String)>,
+    ) -> Result<SignInOnce, AppError> {
+        let (reply, answered) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                attempt: (attempt, key),
+                reply,
+            })
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the sign-in writer has stopped")))?;
+        match tokio::time::timeout(ANSWER_TIMEOUT, answered).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Err(AppError::Internal(anyhow::anyhow!(
+                "the sign-in writer dropped a sign-in"
+            ))),
+            Err(_) => {
+                tracing::warn!("no answer from the sign-in writer in time");
+                Err(AppError::Unavailable {
+                    code: "database.unavailable",
+                })
+            }
+        }
+    }
+}
+
+fn write(pool: &PgPool, batch: Vec<Job>) {
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::warn!(error = %e, sign_ins = batch.len(), "no database connection for a batch of sign-ins");
+            for job in batch {
+                job.answer(Err(AppError::Unavailable {
+                    code: "database.unavailable",
+                }));
+            }
+            return;
+        }
+    };
+    let attempts: Vec<KeyedAttempt> = batch.iter().map(|job| job.attempt.clone()).collect();
+    match SignIn::write_batch(&mut conn, &attempts) {
+        Ok(answers) => {
+            for (job, answer) in batch.into_iter().zip(answers) {
+                job.answer(Ok(answer));
+            }
+        }
+        Err(e) if batch.len() == 1 => {
+            if let Some(job) = batch.into_iter().next() {
+                job.answer(Err(e.into()));
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, sign_ins = batch.len(), "a batch of sign-ins failed; writing each alone");
+            for job in batch {
+                let alone = SignIn::write_batch(&mut conn, std::slice::from_ref(&job.attempt));
+                let first = alone.map_err(AppError::from).and_then(|answers| {
+                    answers
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no answer for a sign-in")))
+                });
+                job.answer(first);
+            }
+        }
+    }
+}
