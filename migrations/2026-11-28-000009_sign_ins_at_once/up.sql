@@ -12,7 +12,7 @@ ALTER TABLE idempotency_records ADD COLUMN response_row UUID;
 ALTER TABLE idempotency_records ADD CONSTRAINT idempotency_records_one_response
     CHECK (response_row IS NULL OR response_body IS NULL);
 COMMENT ON COLUMN idempotency_records.response_row IS
-    'The row whose rendering is the response (a sign-in written by sign_in_once); the endpoint that stored it renders it on replay. NULL when response_body holds the response.';
+    'The row whose rendering is the response (a sign-in written by sign_ins_at_once); the endpoint that stored it renders it on replay. NULL when response_body holds the response.';
 
 -- The claim returns the row reference as well.
 DROP FUNCTION idempotency_claim(UUID, TEXT);

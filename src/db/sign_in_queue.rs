@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::models::sign_in::{KeyedAttempt, SignIn, SignInAttempt, SignInOnce};
+use super::models::sign_in::{KeyedAttempt, SignIn, SignInAttempt, SignInOutcome};
 use super::PgPool;
 use crate::error::AppError;
 
@@ -34,11 +34,11 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 struct Job {
     attempt: KeyedAttempt,
-    reply: oneshot::Sender<Result<SignInOnce, AppError>>,
+    reply: oneshot::Sender<Result<SignInOutcome, AppError>>,
 }
 
 impl Job {
-    fn answer(self, result: Result<SignInOnce, AppError>) {
+    fn answer(self, result: Result<SignInOutcome, AppError>) {
         // The request may have gone (the phone hung up); its sign-in stands.
         let _ = self.reply.send(result);
     }
@@ -79,7 +79,7 @@ impl SignInQueue {
         &self,
         attempt: Arc<SignInAttempt>,
         key: Option<(String, String)>,
-    ) -> Result<SignInOnce, AppError> {
+    ) -> Result<SignInOutcome, AppError> {
         let (reply, answered) = oneshot::channel();
         self.jobs
             .send(Job {

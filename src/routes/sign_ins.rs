@@ -16,7 +16,9 @@ use crate::cache::counters::{self, Metric};
 use crate::clock::{local_day, wire_time};
 use crate::db;
 use crate::db::models::enterprise::Enterprise;
-use crate::db::models::sign_in::{note_device, NewSignIn, SignIn, SignInAttempt, SignInFilter, SignInOnce};
+use crate::db::models::sign_in::{
+    note_device, NewSignIn, SignIn, SignInAttempt, SignInFilter, SignInOutcome,
+};
 use crate::db::models::Page;
 use crate::domain::geo::{Datum, GeoPoint};
 use crate::error::AppError;
@@ -116,13 +118,13 @@ async fn create_sign_in(
         .key()
         .map(|k| (k.key.to_owned(), k.fingerprint.to_owned()));
     let (stored, created_in) = match state.sign_ins.sign_in(Arc::clone(&attempt), key).await? {
-        SignInOnce::NoEnterprise => return Err(AppError::NotFound),
-        SignInOnce::NotAssigned => return Err(not_assigned()),
-        SignInOnce::Written(sign_in, region_path) => (
+        SignInOutcome::NoEnterprise => return Err(AppError::NotFound),
+        SignInOutcome::NotAssigned => return Err(not_assigned()),
+        SignInOutcome::Written(sign_in, region_path) => (
             Stored::json(StatusCode::CREATED, &SignInDto::from(sign_in))?,
             Some(region_path),
         ),
-        SignInOnce::Stored(record, named) => {
+        SignInOutcome::Stored(record, named) => {
             let replay = idempotency.replay_of(record).ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!("a key's record for a request without a key"))
             })??;
@@ -130,7 +132,7 @@ async fn create_sign_in(
         }
         // A second sign-in of the day, a key another request holds, a position outside the
         // geofence: one transaction under the key.
-        SignInOnce::Declined => {
+        SignInOutcome::Declined => {
             let attempt = Arc::clone(&attempt);
             db::run(&state.pool, move |conn| {
                 let (stored, created_in) = sign_in_carefully(conn, &idempotency, &attempt)?;

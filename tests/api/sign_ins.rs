@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, SubsecRound, TimeZone, Utc};
 use serde_json::{json, Value};
-use zhuqi::db::models::sign_in::{KeyedAttempt, SignIn, SignInAttempt, SignInOnce};
+use zhuqi::db::models::sign_in::{KeyedAttempt, SignIn, SignInAttempt, SignInOutcome};
 use zhuqi::db::sign_in_queue::SignInQueue;
 use zhuqi::domain::geo::GeoPoint;
 
@@ -311,7 +311,7 @@ async fn the_database_and_the_rust_measure_the_same_distance() {
     assert_eq!(answers.len(), 300);
     let mut inside = 0;
     for (i, ((attempt, _), answer)) in batch.iter().zip(&answers).enumerate() {
-        let SignInOnce::Written(written, _) = answer else {
+        let SignInOutcome::Written(written, _) = answer else {
             panic!("{i}: {answer:?}");
         };
         let expected = attempt.point.distance_m(crrc);
@@ -376,22 +376,30 @@ async fn a_batch_answers_each_sign_in_on_its_own() {
     ];
     let answers = SignIn::write_batch(&mut app.pool.get().expect("conn"), &batch).expect("batch");
     assert!(
-        matches!(&answers[0], SignInOnce::Written(s, _) if s.id == first.id),
+        matches!(&answers[0], SignInOutcome::Written(s, _) if s.id == first.id),
         "{:?}",
         answers[0]
     );
-    assert!(matches!(answers[1], SignInOnce::Declined), "{:?}", answers[1]);
+    assert!(matches!(answers[1], SignInOutcome::Declined), "{:?}", answers[1]);
     match &answers[2] {
-        SignInOnce::Stored(record, Some(named)) => {
+        SignInOutcome::Stored(record, Some(named)) => {
             assert_eq!(record.response_row, Some(first.id));
             assert_eq!(record.request_hash, "fingerprint-k1");
             assert_eq!(named.id, first.id);
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(answers[3], SignInOnce::NotAssigned), "{:?}", answers[3]);
-    assert!(matches!(answers[4], SignInOnce::NoEnterprise), "{:?}", answers[4]);
-    assert!(matches!(answers[5], SignInOnce::Declined), "{:?}", answers[5]);
+    assert!(
+        matches!(answers[3], SignInOutcome::NotAssigned),
+        "{:?}",
+        answers[3]
+    );
+    assert!(
+        matches!(answers[4], SignInOutcome::NoEnterprise),
+        "{:?}",
+        answers[4]
+    );
+    assert!(matches!(answers[5], SignInOutcome::Declined), "{:?}", answers[5]);
     assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 1);
     assert_eq!(
         app.count("SELECT count(*) AS n FROM idempotency_records WHERE key LIKE 'k%'"),
@@ -422,7 +430,7 @@ async fn one_bad_sign_in_does_not_fail_the_others_of_its_batch() {
     ])
     .await;
     assert!(
-        matches!(&answers[0], Ok(SignInOnce::Written(s, _)) if s.id == good.id),
+        matches!(&answers[0], Ok(SignInOutcome::Written(s, _)) if s.id == good.id),
         "{:?}",
         answers[0]
     );
@@ -432,7 +440,7 @@ async fn one_bad_sign_in_does_not_fail_the_others_of_its_batch() {
         answers[1]
     );
     assert!(
-        matches!(&answers[2], Ok(SignInOnce::Written(s, _)) if s.id == also_good.id),
+        matches!(&answers[2], Ok(SignInOutcome::Written(s, _)) if s.id == also_good.id),
         "{:?}",
         answers[2]
     );

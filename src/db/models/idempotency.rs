@@ -28,7 +28,7 @@ pub struct IdempotencyRecord {
     pub status_code: Option<i16>,
     pub response_body: Option<Vec<u8>>,
     /// Instead of a body: the row whose rendering is the response (a sign-in written by
-    /// `sign_in_once`), rendered again by the endpoint that stored it.
+    /// `sign_ins_at_once`), rendered again by the endpoint that stored it.
     pub response_row: Option<Uuid>,
 }
 

@@ -197,7 +197,7 @@ impl SignInAttempt {
         }
     }
 
-    /// The row `sign_in_once` wrote for this attempt, with what it measured.
+    /// The row `sign_ins_at_once` wrote for this attempt, with what it measured.
     fn written(
         &self,
         region_code: String,
@@ -226,7 +226,7 @@ impl SignInAttempt {
 
 /// What became of one attempt of a batch ([`SignIn::write_batch`]).
 #[derive(Debug)]
-pub enum SignInOnce {
+pub enum SignInOutcome {
     NoEnterprise,
     /// The request's key was used before: what is stored under it, and the sign-in it names
     /// (if it names one rather than holding a response).
@@ -279,7 +279,7 @@ impl SignIn {
     /// the sign-in written with the device and the key's record (which names the sign-in
     /// instead of holding its JSON). One answer per attempt, in order. Replays that name a
     /// sign-in come with it, read in one more query for the whole batch.
-    pub fn write_batch(conn: &mut PgConnection, batch: &[KeyedAttempt]) -> QueryResult<Vec<SignInOnce>> {
+    pub fn write_batch(conn: &mut PgConnection, batch: &[KeyedAttempt]) -> QueryResult<Vec<SignInOutcome>> {
         let ids: Vec<Uuid> = batch.iter().map(|(a, _)| a.id).collect();
         let officers: Vec<Uuid> = batch.iter().map(|(a, _)| a.officer_id).collect();
         let enterprises: Vec<Uuid> = batch.iter().map(|(a, _)| a.enterprise_id).collect();
@@ -353,8 +353,11 @@ impl SignIn {
                             Some(inside),
                             Some(new_device),
                             _,
-                        ) => SignInOnce::Written(attempt.written(region, distance, inside, new_device), path),
-                        ("stored", .., Some(request_hash)) => SignInOnce::Stored(
+                        ) => SignInOutcome::Written(
+                            attempt.written(region, distance, inside, new_device),
+                            path,
+                        ),
+                        ("stored", .., Some(request_hash)) => SignInOutcome::Stored(
                             IdempotencyRecord {
                                 request_hash,
                                 status_code: status,
@@ -364,9 +367,9 @@ impl SignIn {
                             // Several resends of one request in a batch name the same sign-in.
                             named.and_then(|id| replayed.get(&id).cloned()),
                         ),
-                        ("no_enterprise", ..) => SignInOnce::NoEnterprise,
-                        ("not_assigned", ..) => SignInOnce::NotAssigned,
-                        ("out_of_range" | "key_taken" | "signed_in_before", ..) => SignInOnce::Declined,
+                        ("no_enterprise", ..) => SignInOutcome::NoEnterprise,
+                        ("not_assigned", ..) => SignInOutcome::NotAssigned,
+                        ("out_of_range" | "key_taken" | "signed_in_before", ..) => SignInOutcome::Declined,
                         (other, ..) => {
                             return Err(diesel::result::Error::DeserializationError(
                                 format!("sign_ins_at_once answered {other:?} without its fields").into(),
