@@ -50,7 +50,10 @@ impl AppState {
             &settings.wechat_appid,
             settings.wechat_secret.clone(),
         )?;
+        let metrics = Metrics::new()?;
         Ok(Self {
+            sign_ins: SignInQueue::start(pool.clone(), metrics.sign_in_batch_size.clone())?,
+            metrics,
             jwt: JwtKeys::new(&settings.jwt_secret),
             login_failures: FailureCounter::new(
                 cache.clone(),
@@ -59,10 +62,8 @@ impl AppState {
                 FAILURE_WINDOW,
             ),
             bind_failures: FailureCounter::new(cache.clone(), "bind_failures", FAILURE_LIMIT, FAILURE_WINDOW),
-            metrics: Metrics::new()?,
             classifier: SharedClassifier::default(),
             stats_in_flight: InFlight::default(),
-            sign_ins: SignInQueue::start(pool.clone())?,
             pool,
             cache,
             wechat,

@@ -9,7 +9,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 use tracing::Instrument;
 use tracing_subscriber::{fmt, EnvFilter};
@@ -104,6 +104,8 @@ pub struct Metrics {
     pool_idle: IntGauge,
     pool_max: IntGauge,
     redis_up: IntGauge,
+    /// Sign-ins per call of the sign-in writer (`db::sign_in_queue`): 1 when quiet, more at a peak.
+    pub sign_in_batch_size: Histogram,
 }
 
 impl Metrics {
@@ -125,12 +127,20 @@ impl Metrics {
         let pool_idle = IntGauge::new("db_pool_idle_connections", "PostgreSQL pool connections idle")?;
         let pool_max = IntGauge::new("db_pool_max_size", "PostgreSQL pool size limit")?;
         let redis_up = IntGauge::new("redis_up", "1 when Redis answered the last probe")?;
+        let sign_in_batch_size = Histogram::with_opts(
+            HistogramOpts::new(
+                "sign_in_batch_size",
+                "Sign-ins written per call of the sign-in writer",
+            )
+            .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]),
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
         registry.register(Box::new(redis_up.clone()))?;
+        registry.register(Box::new(sign_in_batch_size.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -139,6 +149,7 @@ impl Metrics {
             pool_idle,
             pool_max,
             redis_up,
+            sign_in_batch_size,
         })
     }
 

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use prometheus::Histogram;
 use tokio::sync::{mpsc, oneshot};
 
 use super::models::sign_in::{KeyedAttempt, SignIn, SignInAttempt, SignInOutcome};
@@ -49,8 +50,9 @@ pub struct SignInQueue {
 }
 
 impl SignInQueue {
-    /// Starts the writer thread; it stops when the queue is dropped.
-    pub fn start(pool: PgPool) -> std::io::Result<Self> {
+    /// Starts the writer thread; it stops when the queue is dropped. Each batch's size goes
+    /// to `batch_sizes`.
+    pub fn start(pool: PgPool, batch_sizes: Histogram) -> std::io::Result<Self> {
         let (jobs, mut queued) = mpsc::unbounded_channel::<Job>();
         thread::Builder::new()
             .name("sign-in-writer".into())
@@ -63,6 +65,7 @@ impl SignInQueue {
                             Err(_) => break,
                         }
                     }
+                    batch_sizes.observe(batch.len() as f64);
                     // A panic must not stop the writer: its batch's requests get an error (their
                     // answers are dropped) and the next batch is written as usual.
                     if panic::catch_unwind(AssertUnwindSafe(|| write(&pool, batch))).is_err() {

@@ -40,6 +40,11 @@ async fn metrics_count_requests_per_route_and_show_the_pool() {
     );
     assert!(reply.text.contains("zhuqi_http_request_duration_seconds_bucket"));
     assert!(reply.text.contains("zhuqi_db_pool_max_size 4"));
+    assert!(
+        reply.text.contains("zhuqi_sign_in_batch_size_count 0"),
+        "{}",
+        reply.text
+    );
 }
 
 #[tokio::test]

@@ -415,7 +415,12 @@ async fn one_bad_sign_in_does_not_fail_the_others_of_its_batch() {
     let app = spawn_app().await;
     app.seed_demo();
     let (officer, enterprise, crrc, _) = zhang_at_crrc(&app);
-    let queue = SignInQueue::start(app.pool.clone()).expect("writer");
+    let queue = SignInQueue::start(
+        app.pool.clone(),
+        prometheus::Histogram::with_opts(prometheus::HistogramOpts::new("batches", "test"))
+            .expect("histogram"),
+    )
+    .expect("writer");
     let day = |n| chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("day") + chrono::Days::new(n);
     let (good, bad, also_good) = (
         attempt(officer, enterprise, crrc, day(0), None),
@@ -482,4 +487,8 @@ async fn a_resent_sign_in_gets_the_first_answer_byte_for_byte() {
     );
     assert_eq!(first.body["remark"], "上午在车间");
     assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 1);
+    // Both went through the sign-in writer, one batch each.
+    let metrics = app.get("/metrics", None).await.text;
+    assert!(metrics.contains("zhuqi_sign_in_batch_size_count 2"), "{metrics}");
+    assert!(metrics.contains("zhuqi_sign_in_batch_size_sum 2"), "{metrics}");
 }
