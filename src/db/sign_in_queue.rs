@@ -33,16 +33,17 @@ const MAX_BATCH: usize = 128;
 /// sign-in may still be written then; a resend with the same key gets its answer).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Where a sign-in's answer goes.
+type Reply = oneshot::Sender<Result<SignInOutcome, AppError>>;
+
 struct Job {
     attempt: KeyedAttempt,
-    reply: oneshot::Sender<Result<SignInOutcome, AppError>>,
+    reply: Reply,
 }
 
-impl Job {
-    fn answer(self, result: Result<SignInOutcome, AppError>) {
-        // The request may have gone (the phone hung up); its sign-in stands.
-        let _ = self.reply.send(result);
-    }
+fn answer(reply: Reply, result: Result<SignInOutcome, AppError>) {
+    // The request may have gone (the phone hung up); its sign-in stands.
+    let _ = reply.send(result);
 }
 
 pub struct SignInQueue {
@@ -106,41 +107,41 @@ impl SignInQueue {
 }
 
 fn write(pool: &PgPool, batch: Vec<Job>) {
+    let (attempts, replies): (Vec<KeyedAttempt>, Vec<Reply>) =
+        batch.into_iter().map(|job| (job.attempt, job.reply)).unzip();
     let mut conn = match pool.get() {
         Ok(conn) => conn,
         Err(e) => {
-            tracing::warn!(error = %e, sign_ins = batch.len(), "no database connection for a batch of sign-ins");
-            for job in batch {
-                job.answer(Err(AppError::Unavailable {
-                    code: "database.unavailable",
-                }));
+            tracing::warn!(error = %e, sign_ins = attempts.len(), "no database connection for a batch of sign-ins");
+            for reply in replies {
+                let code = "database.unavailable";
+                answer(reply, Err(AppError::Unavailable { code }));
             }
             return;
         }
     };
-    let attempts: Vec<KeyedAttempt> = batch.iter().map(|job| job.attempt.clone()).collect();
     match SignIn::write_batch(&mut conn, &attempts) {
         Ok(answers) => {
-            for (job, answer) in batch.into_iter().zip(answers) {
-                job.answer(Ok(answer));
+            for (reply, outcome) in replies.into_iter().zip(answers) {
+                answer(reply, Ok(outcome));
             }
         }
-        Err(e) if batch.len() == 1 => {
-            if let Some(job) = batch.into_iter().next() {
-                job.answer(Err(e.into()));
+        Err(e) if attempts.len() == 1 => {
+            if let Some(reply) = replies.into_iter().next() {
+                answer(reply, Err(e.into()));
             }
         }
         Err(e) => {
-            tracing::warn!(error = %e, sign_ins = batch.len(), "a batch of sign-ins failed; writing each alone");
-            for job in batch {
-                let alone = SignIn::write_batch(&mut conn, std::slice::from_ref(&job.attempt));
-                let first = alone.map_err(AppError::from).and_then(|answers| {
+            tracing::warn!(error = %e, sign_ins = attempts.len(), "a batch of sign-ins failed; writing each alone");
+            for (attempt, reply) in attempts.iter().zip(replies) {
+                let alone = SignIn::write_batch(&mut conn, std::slice::from_ref(attempt));
+                let outcome = alone.map_err(AppError::from).and_then(|answers| {
                     answers
                         .into_iter()
                         .next()
                         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no answer for a sign-in")))
                 });
-                job.answer(first);
+                answer(reply, outcome);
             }
         }
     }

@@ -152,4 +152,31 @@ async fn with_postgres_down_readiness_fails_and_requests_get_503_not_a_hang() {
         )
         .await;
     assert_eq!((login.status, login.code()), (503, "database.unavailable"));
+    // A sign-in goes through the sign-in writer, which answers the same way.
+    let keys = zhuqi::auth::jwt::JwtKeys::new(&zhuqi::config::Secret::new(
+        "test-secret-test-secret-test-secret!".to_owned(),
+    ));
+    let officer = keys.issue_access(
+        &app.clock,
+        zhuqi::auth::jwt::AccessClaims::for_subject(
+            uuid::Uuid::new_v4(),
+            vec![zhuqi::domain::role::Role::Officer],
+            "430200".into(),
+            None,
+            None,
+        ),
+    );
+    let sign_in = app
+        .post(
+            "/api/v1/sign-ins",
+            Some(&officer),
+            json!({"enterprise_id": uuid::Uuid::new_v4(), "lat": 27.8885, "lng": 113.1655}),
+        )
+        .await;
+    assert_eq!(
+        (sign_in.status, sign_in.code()),
+        (503, "database.unavailable"),
+        "{}",
+        sign_in.text
+    );
 }
