@@ -1,7 +1,7 @@
 //! Settings read once from the environment at start-up and passed down; never global.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// A value that must never reach a log line: `Debug` and `Display` print a placeholder.
@@ -41,6 +41,9 @@ pub enum LogFormat {
 pub struct Settings {
     pub database_url: Secret<String>,
     pub database_pool_size: u32,
+    /// Connections for long work (exports, imports, dashboard computations), apart from the
+    /// pool that serves the officers' requests, so a long export never takes their share.
+    pub database_bulk_pool_size: u32,
     pub redis_url: Secret<String>,
     /// How long any single Redis call may take before the caller falls back to Postgres.
     pub redis_timeout: Duration,
@@ -52,6 +55,29 @@ pub struct Settings {
     pub wechat_secret: Secret<String>,
     pub wechat_api_base: String,
     pub log_format: LogFormat,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (none by default: the socket's
+    /// address is the client's).
+    pub trusted_proxies: Vec<IpNet>,
+    /// Client networks that may read `/metrics` without a token.
+    pub metrics_allow: Vec<IpNet>,
+    /// A bearer token that opens `/metrics` from anywhere (for a scraper off the host).
+    pub metrics_token: Option<Secret<String>>,
+}
+
+/// An IP network in CIDR notation; a bare address is a network of one.
+pub type IpNet = ipnet::IpNet;
+
+/// Parses a comma-separated list of CIDRs or addresses (`10.0.0.0/8, ::1`).
+pub fn parse_networks(list: &str) -> Result<Vec<IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{item} is not an address or a CIDR network"))
+        })
+        .collect()
 }
 
 /// A configuration problem, phrased as the one line an operator sees before the process exits.
@@ -119,6 +145,23 @@ impl Settings {
                 .map(Duration::from_millis)
                 .ok_or_else(|| malformed("REDIS_TIMEOUT_MS", "expected milliseconds from 1 to 10000"))?,
         };
+        let database_bulk_pool_size = match get("DATABASE_BULK_POOL_SIZE") {
+            None => 2,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=50).contains(n))
+                .ok_or_else(|| malformed("DATABASE_BULK_POOL_SIZE", "expected a number from 1 to 50"))?,
+        };
+        let networks = |name: &'static str, default: &str| {
+            parse_networks(&get(name).unwrap_or_else(|| default.to_owned())).map_err(|why| malformed(name, &why))
+        };
+        let trusted_proxies = networks("TRUSTED_PROXIES", "")?;
+        let metrics_allow = networks("METRICS_ALLOW", "127.0.0.0/8, ::1")?;
+        let metrics_token = get("METRICS_TOKEN").map(Secret::new);
+        if metrics_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+            return Err(malformed("METRICS_TOKEN", "must be at least 16 characters"));
+        }
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("text") => LogFormat::Text,
@@ -127,6 +170,7 @@ impl Settings {
         Ok(Self {
             database_url: Secret::new(database_url),
             database_pool_size,
+            database_bulk_pool_size,
             redis_url: Secret::new(redis_url),
             redis_timeout,
             redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "zhuqi:".to_owned()),
@@ -136,6 +180,9 @@ impl Settings {
             wechat_secret: Secret::new(wechat_secret),
             wechat_api_base,
             log_format,
+            trusted_proxies,
+            metrics_allow,
+            metrics_token,
         })
     }
 }
@@ -168,6 +215,19 @@ mod tests {
         assert_eq!(settings.wechat_api_base, "https://api.weixin.qq.com");
         assert_eq!(settings.database_pool_size, 4);
         assert_eq!(settings.log_format, LogFormat::Json);
+        assert!(settings.trusted_proxies.is_empty(), "no proxy is believed unless named");
+        assert_eq!(settings.metrics_allow, parse_networks("127.0.0.0/8,::1").expect("valid"));
+        assert!(settings.metrics_token.is_none());
+    }
+
+    #[test]
+    fn networks_are_cidrs_or_bare_addresses() {
+        let nets = parse_networks(" 10.0.0.0/8, 192.168.1.7 ,::1").expect("valid");
+        assert_eq!(nets.len(), 3);
+        assert!(nets[1].contains(&"192.168.1.7".parse::<IpAddr>().expect("ip")));
+        assert!(!nets[1].contains(&"192.168.1.8".parse::<IpAddr>().expect("ip")));
+        assert!(parse_networks("10.0.0.0/33").is_err());
+        assert!(parse_networks("proxy.local").is_err());
     }
 
     #[test]
@@ -188,6 +248,10 @@ mod tests {
             ("REDIS_URL", "127.0.0.1:6379"),
             ("DATABASE_POOL_SIZE", "0"),
             ("LOG_FORMAT", "xml"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8,nonsense"),
+            ("METRICS_ALLOW", "300.1.1.1"),
+            ("METRICS_TOKEN", "short"),
+            ("DATABASE_BULK_POOL_SIZE", "0"),
         ] {
             let mut pairs: Vec<_> = COMPLETE.iter().copied().filter(|(k, _)| *k != name).collect();
             pairs.push((name, bad));

@@ -144,6 +144,9 @@ impl AppError {
     }
 }
 
+/// The `Retry-After` of a 503: long enough for a pool to reconnect, short enough for a phone.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: ErrorPayload<'a>,
@@ -193,6 +196,10 @@ impl ResponseError for AppError {
         match self {
             Self::RateLimited { retry_after_secs, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            // A dependency that is down usually comes back within seconds (a restart, a failover).
+            Self::Unavailable { .. } | Self::WeChat(WeChatError::Unavailable(_)) => {
+                response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS.to_string()));
             }
             // WeChat's 45011 is a per-minute quota: a minute later is worth another try.
             Self::WeChat(WeChatError::RateLimited) => {

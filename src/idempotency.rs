@@ -3,9 +3,15 @@
 //! A phone on a weak network resends. With a key, the first response is stored in PostgreSQL
 //! in the same transaction as the write it answers, and a repeat gets that response again
 //! (same status, same body) instead of a second write. Keys are scoped to the caller; the
-//! same key with a different body is a 409 `idempotency.key_reused`; a repeat that arrives
-//! while the first is still running is a 409 `idempotency.in_progress` (a transaction-scoped
-//! advisory lock tells). Records are kept at least 24 hours (see `jobs::prune_idempotency`).
+//! same key with a different body is a 422 `idempotency.key_reused` (as the IETF
+//! Idempotency-Key draft has it); a repeat that arrives while the first is still running is a
+//! 409 `idempotency.in_progress` (a transaction-scoped advisory lock tells). Records are kept
+//! at least 24 hours (see `jobs::prune_idempotency`).
+//!
+//! A response that carries a secret (a token pair, an invite code) is never stored: its record
+//! keeps only that the key was used, and a repeat is a 409 `idempotency.not_replayable`.
+//! Fingerprints are keyed hashes (HMAC with a key derived from `JWT_SECRET`), so a stored
+//! fingerprint of a body holding a password cannot be checked against guesses.
 
 use std::future::{ready, Ready};
 
@@ -17,11 +23,13 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
+use crate::state::AppState;
 use crate::db::models::idempotency::{Claim, IdempotencyRecord};
 use crate::error::AppError;
 
@@ -31,9 +39,34 @@ const MAX_KEY_LENGTH: usize = 255;
 /// JSON bodies are at most 64 KiB (`routes::json_config`); a little slack for the fingerprint.
 const MAX_FINGERPRINTED_BODY: usize = 128 * 1024;
 
-/// SHA-256 of the method, path, query and body of a request that carries a key.
+/// HMAC-SHA-256 of the method, path, query and body of a request that carries a key.
 #[derive(Debug, Clone)]
 struct Fingerprint(String);
+
+/// The key of the fingerprints' HMAC: derived from `JWT_SECRET`, which every instance shares,
+/// so a resend that reaches another instance matches.
+pub fn fingerprint_key(jwt_secret: &str) -> Vec<u8> {
+    Sha256::digest(format!("zhuqi idempotency fingerprint\n{jwt_secret}")).to_vec()
+}
+
+fn fingerprint_of(key: &[u8], method: &Method, uri: &str, body: &[u8]) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        // HMAC takes keys of any length; this cannot happen.
+        return hex::encode(Sha256::digest(body));
+    };
+    mac.update(method.as_str().as_bytes());
+    mac.update(b" ");
+    mac.update(uri.as_bytes());
+    mac.update(b"\n");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// `application/json` and the `application/…+json` types the JSON extractor also reads.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
 
 /// Middleware: reads the body of keyed POST/PUT/PATCH requests once, fingerprints it and puts
 /// it back for the handler.
@@ -47,7 +80,7 @@ pub async fn fingerprint(
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(is_json);
     if writes && json && req.headers().contains_key(&KEY_HEADER) {
         let body = req
             .extract::<web::Bytes>()
@@ -56,14 +89,12 @@ pub async fn fingerprint(
         if body.len() > MAX_FINGERPRINTED_BODY {
             return Err(AppError::PayloadTooLarge.into());
         }
-        let mut hasher = Sha256::new();
-        hasher.update(req.method().as_str().as_bytes());
-        hasher.update(b" ");
-        hasher.update(req.uri().to_string().as_bytes());
-        hasher.update(b"\n");
-        hasher.update(&body);
-        req.extensions_mut()
-            .insert(Fingerprint(hex::encode(hasher.finalize())));
+        let key = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.fingerprint_key.clone())
+            .unwrap_or_default();
+        let fingerprint = fingerprint_of(&key, req.method(), &req.uri().to_string(), &body);
+        req.extensions_mut().insert(Fingerprint(fingerprint));
         req.set_payload(Payload::from(body));
     }
     next.call(req).await
@@ -105,7 +136,13 @@ impl FromRequest for Idempotency {
             .extensions()
             .get::<Fingerprint>()
             .map(|f| f.0.clone())
-            .unwrap_or_else(|| hex::encode(Sha256::digest(format!("{} {}", req.method(), req.uri()))));
+            .unwrap_or_else(|| {
+                let key = req
+                    .app_data::<web::Data<AppState>>()
+                    .map(|state| state.fingerprint_key.clone())
+                    .unwrap_or_default();
+                fingerprint_of(&key, req.method(), &req.uri().to_string(), b"")
+            });
         ready(Ok(Self(Some(Keyed {
             user_id: caller.user_id,
             key,
@@ -119,6 +156,8 @@ impl FromRequest for Idempotency {
 pub struct Stored {
     pub status: StatusCode,
     pub body: Vec<u8>,
+    /// `false` for a response that carries a secret: its record keeps no body.
+    pub replayable: bool,
     pub replayed: bool,
     /// On the replay of a record that names the row it answered instead of holding a body
     /// (sign-ins, see `IdempotencyRecord::response_row`): that row, for the endpoint to render.
@@ -131,8 +170,18 @@ impl Stored {
         Ok(Self {
             status,
             body,
+            replayable: true,
             replayed: false,
             row: None,
+        })
+    }
+
+    /// A response that carries a secret (tokens, an invite code): sent once, never stored, so
+    /// a repeat of its request is a 409 `idempotency.not_replayable`.
+    pub fn secret_json<T: Serialize>(status: StatusCode, body: &T) -> Result<Self, AppError> {
+        Ok(Self {
+            replayable: false,
+            ..Self::json(status, body)?
         })
     }
 
@@ -141,6 +190,7 @@ impl Stored {
         Self {
             status,
             body: Vec::new(),
+            replayable: true,
             replayed: false,
             row: None,
         }
@@ -165,13 +215,19 @@ impl Stored {
     }
 }
 
-/// The stored response of a key used before, or 409 when this request differs from the one
-/// that used it.
+/// The stored response of a key used before; 422 when this request differs from the one that
+/// used it, 409 when that one's response was a secret and was not kept.
 fn replay(keyed: &Keyed, record: IdempotencyRecord) -> Result<Stored, AppError> {
     if record.request_hash != keyed.fingerprint {
-        return Err(AppError::conflict(
+        return Err(AppError::unprocessable(
             "idempotency.key_reused",
             "该 Idempotency-Key 已用于另一个请求 (key reused with a different request)",
+        ));
+    }
+    if record.response_body.is_none() && record.response_row.is_none() {
+        return Err(AppError::conflict(
+            "idempotency.not_replayable",
+            "该请求已完成，其结果含凭证不能重发；请重新登录或重新发起 (the first response carried a secret and is not kept)",
         ));
     }
     let status = record
@@ -181,6 +237,7 @@ fn replay(keyed: &Keyed, record: IdempotencyRecord) -> Result<Stored, AppError> 
     Ok(Stored {
         status,
         body: record.response_body.unwrap_or_default(),
+        replayable: true,
         replayed: true,
         row: record.response_row,
     })
@@ -208,6 +265,18 @@ impl Idempotency {
     pub fn replay_of(&self, record: IdempotencyRecord) -> Option<Result<Stored, AppError>> {
         self.0.as_ref().map(|keyed| replay(keyed, record))
     }
+}
+
+/// The answer already given under this request's key, read without claiming the key: for a
+/// handler that must do work outside the transaction (hashing a password) before [`within`],
+/// and should not do it for a repeat.
+pub fn earlier_answer(conn: &mut PgConnection, idempotency: &Idempotency) -> Result<Option<Stored>, AppError> {
+    let Some(keyed) = &idempotency.0 else {
+        return Ok(None);
+    };
+    IdempotencyRecord::find(conn, keyed.user_id, &keyed.key)?
+        .map(|record| replay(keyed, record))
+        .transpose()
 }
 
 /// Runs `work` in one transaction, exactly once per key: a repeat replays the stored response.
@@ -241,7 +310,7 @@ where
             &keyed.key,
             &keyed.fingerprint,
             stored.status.as_u16(),
-            &stored.body,
+            stored.replayable.then_some(stored.body.as_slice()),
             now,
         )?;
         Ok(stored)

@@ -112,8 +112,8 @@ fn reconcile_stats(database_url: &str) -> anyhow::Result<()> {
 async fn serve() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     telemetry::init(settings.log_format);
-    let pool = db::pool(settings.database_url.expose(), settings.database_pool_size);
-    let migrate_pool = pool.clone();
+    let state = actix_web::web::Data::new(AppState::new(settings, Clock::system())?);
+    let migrate_pool = state.pool.clone();
     let applied = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
         let mut conn = migrate_pool
             .get()
@@ -122,7 +122,6 @@ async fn serve() -> anyhow::Result<()> {
     })
     .await??;
     tracing::info!(applied = applied.len(), "migrations up to date");
-    let state = actix_web::web::Data::new(AppState::new(settings, pool, Clock::system())?);
     let learner = state.clone();
     let learned = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<usize> {
         let mut conn = learner

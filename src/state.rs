@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use crate::auth::jwt::JwtKeys;
-use crate::cache::failures::FailureCounter;
+use crate::auth::password::Hasher;
+use crate::cache::limiter::{AttemptLimiter, OnSuccess};
 use crate::cache::Cache;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -16,17 +17,26 @@ use crate::telemetry::Metrics;
 use crate::wechat::WeChatClient;
 
 pub struct AppState {
+    /// Connections for requests and the sign-in writer.
     pub pool: PgPool,
+    /// Connections for long work: exports, imports, dashboard computations, reconciliation.
+    pub bulk_pool: PgPool,
     pub cache: Cache,
     pub wechat: WeChatClient,
     pub jwt: JwtKeys,
     pub clock: Clock,
     pub settings: Settings,
     pub metrics: Metrics,
+    /// Failed sign-ins of any kind per client address (50 in 15 minutes): bounds the password
+    /// hashing and invite-code guessing one client can cause, whatever names it tries.
+    pub ip_failures: AttemptLimiter,
     /// Wrong passwords per username and client address (10 in 15 minutes).
-    pub login_failures: FailureCounter,
+    pub login_failures: AttemptLimiter,
     /// Wrong invite codes per phone number (10 in 15 minutes).
-    pub bind_failures: FailureCounter,
+    pub bind_failures: AttemptLimiter,
+    pub hasher: Hasher,
+    /// The HMAC key of `Idempotency-Key` fingerprints (see `idempotency`).
+    pub fingerprint_key: Vec<u8>,
     /// Suggests a category for each new problem; learns from the hub's triage.
     pub classifier: SharedClassifier,
     /// Dashboard answers being computed, shared by the callers waiting for them.
@@ -36,10 +46,14 @@ pub struct AppState {
 }
 
 pub const FAILURE_LIMIT: i64 = 10;
+pub const IP_FAILURE_LIMIT: i64 = 50;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 impl AppState {
-    pub fn new(settings: Settings, pool: PgPool, clock: Clock) -> anyhow::Result<Self> {
+    /// Builds the state; the pools are made from the settings without connecting.
+    pub fn new(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let pool = crate::db::pool(settings.database_url.expose(), settings.database_pool_size);
+        let bulk_pool = crate::db::pool(settings.database_url.expose(), settings.database_bulk_pool_size);
         let cache = Cache::new(
             settings.redis_url.expose(),
             settings.redis_timeout,
@@ -55,16 +69,33 @@ impl AppState {
             sign_ins: SignInQueue::start(pool.clone(), metrics.sign_in_batch_size.clone())?,
             metrics,
             jwt: JwtKeys::new(&settings.jwt_secret),
-            login_failures: FailureCounter::new(
+            ip_failures: AttemptLimiter::new(
+                cache.clone(),
+                "ip_failures",
+                IP_FAILURE_LIMIT,
+                FAILURE_WINDOW,
+                OnSuccess::Keep,
+            ),
+            login_failures: AttemptLimiter::new(
                 cache.clone(),
                 "login_failures",
                 FAILURE_LIMIT,
                 FAILURE_WINDOW,
+                OnSuccess::Forget,
             ),
-            bind_failures: FailureCounter::new(cache.clone(), "bind_failures", FAILURE_LIMIT, FAILURE_WINDOW),
+            bind_failures: AttemptLimiter::new(
+                cache.clone(),
+                "bind_failures",
+                FAILURE_LIMIT,
+                FAILURE_WINDOW,
+                OnSuccess::Forget,
+            ),
+            hasher: Hasher::default(),
+            fingerprint_key: crate::idempotency::fingerprint_key(settings.jwt_secret.expose()),
             classifier: SharedClassifier::default(),
             stats_in_flight: InFlight::default(),
             pool,
+            bulk_pool,
             cache,
             wechat,
             clock,

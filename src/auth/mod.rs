@@ -1,6 +1,7 @@
 //! Who is calling and what they may see: tokens, passwords, the role extractors and the one
 //! scoping module every handler goes through.
 
+pub mod client_ip;
 pub mod extractors;
 pub mod jwt;
 pub mod password;

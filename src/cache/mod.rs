@@ -3,7 +3,7 @@
 //! request, and when it comes back it is used again without a restart.
 
 pub mod counters;
-pub mod failures;
+pub mod limiter;
 pub mod stats;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -177,6 +177,17 @@ impl Cache {
                 .ignore();
         }
         self.query::<()>("incr_each", &pipe).await.is_some()
+    }
+
+    /// Runs a Lua script on one key (with this deployment's prefix) and integer arguments;
+    /// scripts run atomically, so a check and a count in one script cannot be interleaved.
+    pub async fn eval(&self, script: &str, name: &str, args: &[i64]) -> Option<i64> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("EVAL").arg(script).arg(1).arg(self.key(name));
+        for arg in args {
+            pipe.arg(*arg);
+        }
+        self.query::<(i64,)>("eval", &pipe).await.map(|(v,)| v)
     }
 
     /// Seconds until the key expires, if it exists and has an expiry.

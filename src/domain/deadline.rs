@@ -1,6 +1,6 @@
 //! Deadlines in working days (限期办理) and when a late problem escalates (督办).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 
 use super::calendar::Calendar;
@@ -54,6 +54,16 @@ pub fn on_assignment(calendar: &Calendar, at: DateTime<Utc>, due_working_days: u
         provisional: contact_provisional || due_provisional,
         calendar_version: calendar.version,
     }
+}
+
+/// The first instant of a China-local day.
+pub fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(NaiveTime::MIN);
+    Shanghai
+        .from_local_datetime(&midnight)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| midnight.and_utc())
 }
 
 /// Whether a response given at `responded_at` has waited long enough without a rating for
@@ -112,6 +122,24 @@ pub fn missed_windows(calendar: &Calendar, waiting: &Waiting, now: DateTime<Utc>
         }
     }
     missed
+}
+
+/// The instant such that, at `now`, a problem due at `due_at` has also missed the "still
+/// overdue" window exactly when `due_at` lies before it. Lets the escalation job ask the
+/// database for the problems that need it, and nothing else.
+pub fn still_overdue_before(calendar: &Calendar, now: DateTime<Utc>) -> DateTime<Utc> {
+    // `add_working_days` never moves back when its start does, so the due days whose window has
+    // closed are every day up to a last one. Four days before today the window (five working
+    // days, each a later date) cannot have closed yet; walk back from there to the last one.
+    let mut day = local_date(now) - Duration::days(4);
+    for _ in 0..366 {
+        let (last, _) = calendar.add_working_days(day, STILL_OVERDUE_WORKING_DAYS);
+        if now > end_of_day(last) {
+            break;
+        }
+        day -= Duration::days(1);
+    }
+    start_of_day(day + Duration::days(1))
 }
 
 #[cfg(test)]
@@ -193,6 +221,34 @@ mod tests {
             missed_windows(calendar, &contacted_in_time, at("2026-12-05T09:00:00+08:00")),
             vec![ResponseOverdue]
         );
+    }
+
+    #[test]
+    fn still_overdue_before_agrees_with_missed_windows_for_every_due_day() {
+        let calendar = Calendar::shipped();
+        // Around National Day and the Spring Festival, where five working days span the most.
+        for now in [
+            at("2026-10-12T09:00:00+08:00"),
+            at("2026-10-09T23:59:59.500+08:00"),
+            at("2026-02-24T00:00:00+08:00"),
+            at("2026-11-28T16:00:00+08:00"),
+        ] {
+            let before = still_overdue_before(calendar, now);
+            for back in 0..40 {
+                let due_at = end_of_day(local_date(now) - Duration::days(back));
+                let waiting = Waiting {
+                    contact_due_at: due_at,
+                    due_at,
+                    contacted_at: Some(due_at),
+                };
+                let missed = missed_windows(calendar, &waiting, now);
+                assert_eq!(
+                    due_at < before,
+                    missed.contains(&EscalationReason::StillOverdue),
+                    "due {due_at} at {now}"
+                );
+            }
+        }
     }
 
     #[test]

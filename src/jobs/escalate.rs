@@ -22,13 +22,14 @@ use crate::db::models::escalation::Escalation;
 use crate::db::models::outbox::{NewMessage, OutboxMessage};
 use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent};
 use crate::db::models::unit::Unit;
-use crate::domain::deadline::{missed_windows, Waiting, TOP_ESCALATION_LEVEL};
+use crate::domain::calendar::Calendar;
+use crate::domain::deadline::{missed_windows, still_overdue_before, Waiting, TOP_ESCALATION_LEVEL};
 use crate::state::AppState;
 
 /// The advisory lock key of this job ("zhuqi esc" in ASCII).
 const LOCK_KEY: i64 = 0x7a68_7571_6965_7363;
 const EVERY: Duration = Duration::from_secs(60);
-/// Problems handled per pass; the rest wait a minute.
+/// Problems read and locked at a time; a pass goes on until none is left.
 const BATCH: i64 = 500;
 
 diesel::define_sql_function! {
@@ -53,75 +54,101 @@ pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Pass> {
             });
         }
         let calendar = CalendarYear::load(conn)?;
+        let still_before = still_overdue_before(&calendar, now);
         let mut escalations = 0;
-        for problem in Problem::overdue_candidates(conn, now, BATCH)? {
-            let (Some(contact_due_at), Some(due_at)) = (problem.contact_due_at, problem.due_at) else {
-                continue;
-            };
-            let waiting = Waiting {
-                contact_due_at,
-                due_at,
-                contacted_at: problem.contacted_at,
-            };
-            let missed = missed_windows(&calendar, &waiting, now);
-            let target = (missed.len() as i16).min(TOP_ESCALATION_LEVEL);
-            if target <= problem.escalation_level {
-                continue;
-            }
-            for level in problem.escalation_level + 1..=target {
-                let reason = missed[level as usize - 1];
-                if !Escalation::record(conn, problem.id, problem.deadline_round, level, reason, now)? {
+        loop {
+            let batch = Problem::due_for_escalation(conn, now, still_before, BATCH)?;
+            let mut raised = 0;
+            for problem in &batch {
+                let Some(levels) = escalate(conn, &calendar, problem, now)? else {
                     continue;
-                }
-                let details =
-                    json!({ "level": level, "reason": reason.as_str(), "round": problem.deadline_round });
-                ProblemEvent::append(
-                    conn,
-                    &NewEvent {
-                        problem_id: problem.id,
-                        event_type: "escalated",
-                        actor_id: None,
-                        actor_role: Some("system"),
-                        at: now,
-                        note: Some(note(level)),
-                        details: Some(details.clone()),
-                    },
-                )?;
-                let messages = recipients(conn, &problem, level)?
-                    .into_iter()
-                    .map(|(unit, audience)| NewMessage {
-                        kind: "problem.escalated",
-                        problem_id: Some(problem.id),
-                        recipient_unit_id: unit,
-                        audience,
-                        payload: json!({
-                            "problem_id": problem.id,
-                            "title": problem.title,
-                            "level": level,
-                            "reason": reason.as_str(),
-                            "contact_due_at": wire_time(contact_due_at),
-                            "due_at": wire_time(due_at),
-                        }),
-                        at: now,
-                    })
-                    .collect::<Vec<_>>();
-                OutboxMessage::enqueue(conn, &messages)?;
-                escalations += 1;
+                };
+                raised += 1;
+                escalations += levels;
             }
-            Problem::apply(
-                conn,
-                problem.id,
-                &ProblemChange {
-                    escalation_level: Some(target),
-                    ..ProblemChange::default()
-                },
-            )?;
+            // Each raised problem leaves the candidates, so the next batch is new work; a
+            // batch that raised nothing (the query and the rules disagree) must not spin.
+            if batch.len() < BATCH as usize || raised == 0 {
+                break;
+            }
         }
         Ok(Pass {
             skipped: false,
             escalations,
         })
     })
+}
+
+/// Raises one problem to the level its missed windows call for: the levels reached (each on
+/// the timeline and in the outbox), or `None` when it is already there.
+fn escalate(
+    conn: &mut PgConnection,
+    calendar: &Calendar,
+    problem: &Problem,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<usize>> {
+    let (Some(contact_due_at), Some(due_at)) = (problem.contact_due_at, problem.due_at) else {
+        return Ok(None);
+    };
+    let waiting = Waiting {
+        contact_due_at,
+        due_at,
+        contacted_at: problem.contacted_at,
+    };
+    let missed = missed_windows(calendar, &waiting, now);
+    let target = (missed.len() as i16).min(TOP_ESCALATION_LEVEL);
+    if target <= problem.escalation_level {
+        return Ok(None);
+    }
+    let mut escalations = 0;
+    for level in problem.escalation_level + 1..=target {
+        let reason = missed[level as usize - 1];
+        if !Escalation::record(conn, problem.id, problem.deadline_round, level, reason, now)? {
+            continue;
+        }
+        let details = json!({ "level": level, "reason": reason.as_str(), "round": problem.deadline_round });
+        ProblemEvent::append(
+            conn,
+            &NewEvent {
+                problem_id: problem.id,
+                event_type: "escalated",
+                actor_id: None,
+                actor_role: Some("system"),
+                at: now,
+                note: Some(note(level)),
+                details: Some(details),
+            },
+        )?;
+        let messages = recipients(conn, problem, level)?
+            .into_iter()
+            .map(|(unit, audience)| NewMessage {
+                kind: "problem.escalated",
+                problem_id: Some(problem.id),
+                recipient_unit_id: unit,
+                audience,
+                payload: json!({
+                    "problem_id": problem.id,
+                    "title": problem.title,
+                    "level": level,
+                    "reason": reason.as_str(),
+                    "contact_due_at": wire_time(contact_due_at),
+                    "due_at": wire_time(due_at),
+                }),
+                at: now,
+            })
+            .collect::<Vec<_>>();
+        OutboxMessage::enqueue(conn, &messages)?;
+        escalations += 1;
+    }
+    Problem::apply(
+        conn,
+        problem.id,
+        &ProblemChange {
+            escalation_level: Some(target),
+            ..ProblemChange::default()
+        },
+    )?;
+    Ok(Some(escalations))
 }
 
 fn note(level: i16) -> &'static str {

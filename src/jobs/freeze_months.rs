@@ -26,7 +26,7 @@ pub async fn run_until_stopped(state: actix_web::web::Data<AppState>) {
     loop {
         interval.tick().await;
         let now = state.clock.now();
-        if let Err(e) = db::run(&state.pool, move |conn| tick(conn, now)).await {
+        if let Err(e) = db::run(&state.bulk_pool, move |conn| tick(conn, now)).await {
             tracing::warn!(error = %e, "freezing last month failed; will retry");
         }
     }

@@ -12,7 +12,7 @@ pub async fn run_until_stopped(state: actix_web::web::Data<AppState>) {
     let mut interval = tokio::time::interval(EVERY);
     loop {
         interval.tick().await;
-        match reconcile::run(&state.pool, &state.cache, state.clock.now()).await {
+        match reconcile::run(&state.bulk_pool, &state.cache, state.clock.now()).await {
             Ok(outcome) if outcome.counters_repaired + outcome.answers_repaired > 0 => {
                 tracing::warn!(?outcome, "stats reconciled: Redis had drifted");
             }

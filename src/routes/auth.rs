@@ -1,15 +1,17 @@
 //! Sign-in: WeChat login and the one-time bind, console password login, refresh rotation and
 //! logout.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 
 use super::me::UserSummary;
 use super::{post, Endpoint};
+use crate::auth::client_ip::ClientIp;
 use crate::auth::jwt::{TokenError, BIND_TTL};
 use crate::auth::session::{self, TokenPair};
-use crate::auth::{password, secrets};
+use crate::auth::secrets;
+use crate::cache::limiter::within_budgets;
 use crate::db;
 use crate::db::models::audit;
 use crate::db::models::user::User;
@@ -96,12 +98,20 @@ fn inactive() -> AppError {
 }
 
 /// `wx.login` code → tokens for a bound user, or a short-lived bind token for a new one.
+/// Codes WeChat refuses spend the client address's budget of failed sign-ins.
 async fn wechat_login(
     state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
     body: web::Json<WeChatLoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let code = required("code", &body.code, 128)?;
-    let session = state.wechat.code2session(code).await?;
+    let ip = ip.to_string();
+    let session = within_budgets(
+        &[(&state.ip_failures, &ip)],
+        "wechat.code_invalid",
+        async { Ok(state.wechat.code2session(code).await?) },
+    )
+    .await?;
     let openid = session.openid.clone();
     let app = state.clone();
     let bound = db::run(&state.pool, move |conn| {
@@ -133,8 +143,10 @@ struct BindRequest {
 /// Binds the WeChat identity of a bind token to the rostered user with this phone and invite
 /// code, consuming the code. A retry after success signs in again instead of failing. A user
 /// who was bound before is re-bound: the admin's fresh invite code is the authority for that.
+/// Wrong codes spend the phone's budget and the client address's.
 async fn wechat_bind(
     state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
     body: web::Json<BindRequest>,
 ) -> Result<HttpResponse, AppError> {
     let BindRequest {
@@ -161,27 +173,25 @@ async fn wechat_bind(
             serde_json::json!({ "field": "phone" }),
         )
     })?;
-    let limiter_key = phone.to_string();
-    if let Some(retry_after_secs) = state.bind_failures.blocked(&limiter_key).await {
-        return Err(AppError::RateLimited {
-            code: "auth.too_many_attempts",
-            retry_after_secs,
-        });
-    }
+    let (ip, phone_key) = (ip.to_string(), phone.to_string());
     let app = state.clone();
     let digest = secrets::invite_digest(&invite_code);
-    let outcome = db::run(&state.pool, move |conn| {
+    let bind = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            let Some(user) = User::find_by_phone(conn, phone.as_str())? else {
-                return Ok(None);
+            let wrong = || {
+                AppError::unprocessable(
+                    "bind.invite_invalid",
+                    "手机号或邀请码不正确 (phone or invite code does not match)",
+                )
             };
+            let user = User::find_by_phone(conn, phone.as_str())?.ok_or_else(wrong)?;
             if user.wechat_openid.as_deref() == Some(openid.as_str()) {
                 // Already bound to this very WeChat user: a retried request.
                 let tokens = open_session(conn, &app, &user, "auth.wechat_login")?;
-                return Ok(Some((user, tokens)));
+                return Ok((user, tokens));
             }
             if user.invite_code_hash.as_deref() != Some(digest.as_str()) {
-                return Ok(None);
+                return Err(wrong());
             }
             if user.invite_expires_at.is_some_and(|at| at <= app.clock.now()) {
                 return Err(AppError::unprocessable(
@@ -194,23 +204,12 @@ async fn wechat_bind(
             }
             let bound = User::bind_openid(conn, user.id, &openid)?;
             let tokens = open_session(conn, &app, &bound, "auth.wechat_bind")?;
-            Ok(Some((bound, tokens)))
+            Ok((bound, tokens))
         })
-    })
-    .await?;
-    match outcome {
-        Some((user, tokens)) => {
-            state.bind_failures.clear(&limiter_key).await;
-            Ok(signed_in(&user, tokens))
-        }
-        None => {
-            state.bind_failures.record(&limiter_key).await;
-            Err(AppError::unprocessable(
-                "bind.invite_invalid",
-                "手机号或邀请码不正确 (phone or invite code does not match)",
-            ))
-        }
-    }
+    });
+    let budgets = [(&state.ip_failures, ip.as_str()), (&state.bind_failures, phone_key.as_str())];
+    let (user, tokens) = within_budgets(&budgets, "bind.invite_invalid", bind).await?;
+    Ok(signed_in(&user, tokens))
 }
 
 #[derive(Deserialize)]
@@ -221,49 +220,47 @@ struct PasswordLoginRequest {
 }
 
 /// Console login with username and password; 10 failures per username and address within
-/// 15 minutes lock further attempts until the window passes.
+/// 15 minutes lock further attempts until the window passes, and so do 50 per address
+/// whatever the usernames.
 async fn password_login(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    ClientIp(ip): ClientIp,
     body: web::Json<PasswordLoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let PasswordLoginRequest { username, password } = body.into_inner();
     let username = required("username", &username, 64)?.to_owned();
-    // The socket address, not X-Forwarded-For, which any client can write.
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    let limiter_key = format!("{username}|{ip}");
-    if let Some(retry_after_secs) = state.login_failures.blocked(&limiter_key).await {
-        return Err(AppError::RateLimited {
-            code: "auth.too_many_attempts",
-            retry_after_secs,
-        });
-    }
-    let app = state.clone();
-    let outcome = db::run(&state.pool, move |conn| {
-        let user = User::find_by_username(conn, &username)?;
-        if !password::verify(&password, user.as_ref().and_then(|u| u.password_hash.as_deref())) {
-            return Ok(None);
-        }
-        let Some(user) = user else {
-            return Ok(None);
-        };
-        let tokens = open_session(conn, &app, &user, "auth.password_login")?;
-        Ok(Some((user, tokens)))
-    })
+    let (ip, account) = (ip.to_string(), format!("{username}|{ip}"));
+    let budgets = [(&state.ip_failures, ip.as_str()), (&state.login_failures, account.as_str())];
+    let (user, tokens) = within_budgets(
+        &budgets,
+        "auth.invalid_credentials",
+        check_password(&state, username, password),
+    )
     .await?;
-    match outcome {
-        Some((user, tokens)) => {
-            state.login_failures.clear(&limiter_key).await;
-            Ok(signed_in(&user, tokens))
-        }
-        None => {
-            state.login_failures.record(&limiter_key).await;
-            Err(AppError::unauthorized(
-                "auth.invalid_credentials",
-                "用户名或密码错误 (wrong username or password)",
-            ))
-        }
-    }
+    Ok(signed_in(&user, tokens))
+}
+
+/// The user and a new session when the password is right. The hash is compared between two
+/// database hops, holding no connection.
+async fn check_password(
+    state: &web::Data<AppState>,
+    username: String,
+    password: String,
+) -> Result<(User, TokenPair), AppError> {
+    let user = db::run(&state.pool, move |conn| Ok(User::find_by_username(conn, &username)?)).await?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let (true, Some(user)) = (state.hasher.verify(password, stored).await?, user) else {
+        return Err(AppError::unauthorized(
+            "auth.invalid_credentials",
+            "用户名或密码错误 (wrong username or password)",
+        ));
+    };
+    let app = state.clone();
+    db::run(&state.pool, move |conn| {
+        let tokens = open_session(conn, &app, &user, "auth.password_login")?;
+        Ok((user, tokens))
+    })
+    .await
 }
 
 #[derive(Deserialize)]

@@ -50,7 +50,7 @@ async fn export_problems(
     query: web::Query<ProblemQuery>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let workbook = db::run(&state.pool, move |conn| {
+    let workbook = db::run(&state.bulk_pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
         let filter = query.into_inner().into_filter(conn, now)?;
         exports::problems::export(conn, &scope, &filter, now)
@@ -80,7 +80,7 @@ async fn export_daily_reports(
     query: web::Query<ReportListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let filter = export_period(ReportFilter::from(query.into_inner()), state.clock.today())?;
-    let workbook = db::run(&state.pool, move |conn| {
+    let workbook = db::run(&state.bulk_pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
         exports::daily_reports::export(conn, &scope, &filter)
     })

@@ -10,7 +10,8 @@ use super::enterprises::EnterpriseDto;
 use super::{get, put, Endpoint};
 use crate::auth::extractors::AuthOfficer;
 use crate::auth::session;
-use crate::auth::{password, AuthUser};
+use crate::auth::AuthUser;
+use crate::cache::limiter::within_budgets;
 use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::audit;
@@ -139,7 +140,8 @@ struct ChangePasswordRequest {
 }
 
 /// Sets or changes the caller's console password. The old one is required when there is
-/// one. Every other session ends; the response is a fresh token pair for this one.
+/// one; wrong ones spend the same budget as wrong logins. Every other session ends; the
+/// response is a fresh token pair for this one (never stored for a replay: it is a secret).
 async fn change_password(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
@@ -150,34 +152,56 @@ async fn change_password(
         old_password,
         new_password,
     } = body.into_inner();
-    let limiter_key = format!("password_change|{}", caller.user_id);
-    if let Some(retry_after_secs) = state.login_failures.blocked(&limiter_key).await {
-        return Err(AppError::RateLimited {
-            code: "auth.too_many_attempts",
-            retry_after_secs,
-        });
+    let account = format!("password_change|{}", caller.user_id);
+    let change = replace_password(&state, caller.user_id, idempotency, old_password, new_password);
+    let stored = within_budgets(&[(&state.login_failures, &account)], "password.old_mismatch", change).await?;
+    Ok(stored.into_response())
+}
+
+/// Checks the old password and hashes the new one between two database hops, holding no
+/// connection while argon2 runs; the second hop writes only if the hash it checked is still
+/// the stored one.
+async fn replace_password(
+    state: &web::Data<AppState>,
+    user_id: Uuid,
+    idempotency: Idempotency,
+    old_password: Option<String>,
+    new_password: String,
+) -> Result<Stored, AppError> {
+    let key = idempotency.clone();
+    let (user, earlier) = db::run(&state.pool, move |conn| {
+        let user = User::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+        Ok((user, idempotency::earlier_answer(conn, &key)?))
+    })
+    .await?;
+    if let Some(earlier) = earlier {
+        return Ok(earlier);
     }
+    if !user.active {
+        return Err(AppError::forbidden(
+            "auth.user_disabled",
+            "账号已停用，请联系管理员 (account disabled)",
+        ));
+    }
+    if let Some(stored) = user.password_hash.clone() {
+        if !state.hasher.verify(old_password.unwrap_or_default(), Some(stored)).await? {
+            return Err(AppError::forbidden(
+                "password.old_mismatch",
+                "原密码不正确 (old password does not match)",
+            ));
+        }
+    }
+    let hash = state.hasher.hash(new_password).await?;
     let app = state.clone();
     let now = state.clock.now();
-    let result = db::run(&state.pool, move |conn| {
+    db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
-            let user = User::find(conn, caller.user_id)?.ok_or(AppError::NotFound)?;
-            if !user.active {
-                return Err(AppError::forbidden(
-                    "auth.user_disabled",
-                    "账号已停用，请联系管理员 (account disabled)",
+            if !User::replace_password_hash(conn, user.id, user.password_hash.as_deref(), &hash)? {
+                return Err(AppError::conflict(
+                    "password.changed_meanwhile",
+                    "密码刚被修改过，请重新输入原密码 (the password changed meanwhile)",
                 ));
             }
-            if let Some(stored) = user.password_hash.as_deref() {
-                if !password::verify(old_password.as_deref().unwrap_or_default(), Some(stored)) {
-                    return Err(AppError::forbidden(
-                        "password.old_mismatch",
-                        "原密码不正确 (old password does not match)",
-                    ));
-                }
-            }
-            let hash = password::hash(&new_password)?;
-            User::set_password_hash(conn, user.id, &hash)?;
             RefreshToken::revoke_all_of_user(conn, user.id, now)?;
             audit::record::<(), ()>(
                 conn,
@@ -188,25 +212,13 @@ async fn change_password(
                 None,
                 None,
             )?;
-            Stored::json(
+            Stored::secret_json(
                 StatusCode::OK,
                 &session::start(conn, &app.jwt, &app.clock, &user)?,
             )
         })
     })
-    .await;
-    match result {
-        Ok(stored) => {
-            state.login_failures.clear(&limiter_key).await;
-            Ok(stored.into_response())
-        }
-        Err(e) => {
-            if e.code() == "password.old_mismatch" {
-                state.login_failures.record(&limiter_key).await;
-            }
-            Err(e)
-        }
-    }
+    .await
 }
 
 #[derive(Serialize)]

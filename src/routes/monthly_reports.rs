@@ -93,7 +93,7 @@ async fn build(
 ) -> Result<MonthlyReport, AppError> {
     let month = month_of(&query, state)?;
     let now = state.clock.now();
-    db::run(&state.pool, move |conn| {
+    db::run(&state.bulk_pool, move |conn| {
         let (scope, officer_id) = monthly_scope(conn, &caller, &query)?;
         let (figures, frozen_at) = monthly::officer_figures(conn, month, &scope, officer_id, now)?;
         if officer_id.is_some() && figures.is_empty() {

@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::RunQueryDsl;
 use serde::Serialize;
 
 use super::{get, Endpoint};
+use crate::auth::client_ip::ClientIp;
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -71,16 +73,35 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics, for scrapers on the same host only (ops put a proxy in front).
-async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let local = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
-    if !local {
+/// Prometheus metrics, for clients in `METRICS_ALLOW` (the host itself by default) or with the
+/// `METRICS_TOKEN` bearer token; to anyone else the route does not exist.
+async fn metrics(
+    state: web::Data<AppState>,
+    ClientIp(client): ClientIp,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let allowed = state.settings.metrics_allow.iter().any(|net| net.contains(&client));
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let token_ok = match (&state.settings.metrics_token, bearer) {
+        (Some(token), Some(given)) => constant_time_eq(token.expose().as_bytes(), given.trim().as_bytes()),
+        _ => false,
+    };
+    if !(allowed || token_ok) {
         return Err(AppError::RouteNotFound);
     }
     let redis_up = state.cache.ping().await;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(&state.pool, redis_up)))
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing of the token.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The API contract.

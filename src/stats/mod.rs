@@ -216,7 +216,7 @@ async fn compute_and_cache(
         return Ok(envelope.value);
     }
     let computed_query = query.clone();
-    let value = db::run(&state.pool, move |conn| computed_query.compute(conn, now)).await?;
+    let value = db::run(&state.bulk_pool, move |conn| computed_query.compute(conn, now)).await?;
     let Some(generations) = generations else {
         return Ok(value);
     };

@@ -207,6 +207,44 @@ async fn bad_files_get_clear_errors() {
 }
 
 #[tokio::test]
+async fn a_sheet_with_cells_at_a1_and_xfd1048576_is_refused_without_harm() {
+    let app = spawn_app().await;
+    let token = admin(&app).await;
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.write_string(0, 0, "code").expect("write");
+    sheet.write_string(1_048_575, 16_383, "x").expect("write");
+    let bomb = workbook.save_to_buffer().expect("xlsx");
+    assert!(bomb.len() < 10_000, "two cells: a small file");
+
+    let reply = app
+        .import(
+            "regions",
+            &token,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            bomb,
+            false,
+        )
+        .await;
+
+    assert_eq!((reply.status, reply.code()), (422, "import.too_large"), "{}", reply.text);
+    assert_eq!(reply.body["error"]["details"]["max_columns"], 64);
+    assert_eq!(app.get("/healthz", None).await.status, 200, "the server lives on");
+}
+
+#[tokio::test]
+async fn a_csv_past_the_row_limit_is_refused_as_too_large() {
+    let app = spawn_app().await;
+    let token = admin(&app).await;
+    let mut file = String::from("code,name,parent_code\n");
+    for i in 0..=100_000 {
+        file.push_str(&format!("{i},区{i},430200\n"));
+    }
+    let reply = app.import_csv("regions", &token, &file).await;
+    assert_eq!((reply.status, reply.code()), (422, "import.too_large"), "{}", reply.text);
+}
+
+#[tokio::test]
 async fn rows_outside_the_admins_region_are_refused() {
     let app = spawn_app().await;
     let token = admin(&app).await;

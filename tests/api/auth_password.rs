@@ -1,6 +1,8 @@
 use serde_json::json;
+use sha2::Digest;
+use uuid::Uuid;
 
-use crate::helpers::{spawn_app, spawn_app_with, Options, PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with, Options, CRRC, PASSWORD};
 
 #[tokio::test]
 async fn an_admin_logs_in_with_a_password_and_reads_me() {
@@ -179,4 +181,106 @@ async fn an_admin_sets_a_password_for_a_user_of_the_region() {
         .await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     app.login("rsj.clerk", "人社局新密码2026").await;
+}
+
+#[tokio::test]
+async fn a_flood_of_logins_under_random_usernames_is_cut_off_while_sign_ins_go_on() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    // Every demo officer at each of their enterprises: twelve first sign-ins of the day.
+    let mut visits = Vec::new();
+    for officer in ["officer.zhang", "officer.li", "officer.wang", "officer.liu"] {
+        let token = app.token(officer).await;
+        let mine = app.get("/api/v1/me/enterprises", Some(&token)).await;
+        for enterprise in mine.body["items"].as_array().expect("items") {
+            visits.push((token.clone(), enterprise["id"].as_str().expect("id").to_owned()));
+        }
+    }
+    assert_eq!(visits.len(), 12);
+
+    let storm = futures_util::future::join_all((0..64).map(|i| {
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": format!("guess-{i}-{}", Uuid::new_v4()), "password": "123456"}),
+        )
+    }));
+    let sign_ins = futures_util::future::join_all(visits.iter().map(|(token, enterprise)| {
+        // A remark makes it a field sign-in (外勤), accepted wherever the phone is.
+        app.post(
+            "/api/v1/sign-ins",
+            Some(token),
+            json!({"enterprise_id": enterprise, "lat": CRRC.0, "lng": CRRC.1, "remark": "外出走访"}),
+        )
+    }));
+    let (storm, sign_ins) = tokio::join!(storm, sign_ins);
+
+    let statuses: Vec<u16> = sign_ins.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![201; 12], "{:?}", sign_ins.iter().map(|r| &r.text).collect::<Vec<_>>());
+    let checked = storm.iter().filter(|r| r.status == 401).count();
+    let refused = storm.iter().filter(|r| r.status == 429).count();
+    assert_eq!(
+        (checked, refused),
+        (50, 14),
+        "one address gets 50 failed logins per window, whatever the usernames"
+    );
+    assert!(storm
+        .iter()
+        .filter(|r| r.status == 429)
+        .all(|r| r.code() == "auth.too_many_attempts" && r.headers.contains_key("retry-after")));
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_budget() {
+    let app = spawn_app_with(Options {
+        env: vec![("TRUSTED_PROXIES", "127.0.0.1".to_owned())],
+        ..Options::default()
+    })
+    .await;
+    app.seed_demo();
+    let login_from = |client: &'static str, password: &'static str| {
+        app.send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", client)
+                .json(&json!({"username": "demo.admin", "password": password})),
+        )
+    };
+    for _ in 0..10 {
+        assert_eq!(login_from("198.51.100.7", "wrong-guess").await.status, 401);
+    }
+    assert_eq!(login_from("198.51.100.7", PASSWORD).await.status, 429);
+    let elsewhere = login_from("203.0.113.20", PASSWORD).await;
+    assert_eq!(elsewhere.status, 200, "the admin at another address is not locked out: {}", elsewhere.text);
+}
+
+#[tokio::test]
+async fn a_password_change_is_not_replayed_because_its_answer_holds_tokens() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let token = app.token("hub.dispatcher").await;
+    let body = json!({"old_password": PASSWORD, "new_password": "新的密码-2026"});
+    let first = app
+        .keyed(reqwest::Method::PUT, "/api/v1/me/password", &token, "change-1", &body)
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let again = app
+        .keyed(reqwest::Method::PUT, "/api/v1/me/password", &token, "change-1", &body)
+        .await;
+    assert_eq!((again.status, again.code()), (409, "idempotency.not_replayable"));
+    assert_eq!(
+        app.count(
+            "SELECT count(*) AS n FROM idempotency_records WHERE key = 'change-1' AND response_body IS NULL"
+        ),
+        1,
+        "the record says the key was used and keeps no tokens"
+    );
+    // The fingerprint of a body holding passwords is keyed: not the plain SHA-256 anyone could
+    // check guesses against.
+    let stored = app.text("SELECT request_hash AS t FROM idempotency_records WHERE key = 'change-1'");
+    let plain = hex::encode(sha2::Sha256::digest(
+        format!("PUT /api/v1/me/password\n{body}").as_bytes(),
+    ));
+    assert_eq!(stored.len(), 64);
+    assert_ne!(stored, plain);
 }

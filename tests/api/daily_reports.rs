@@ -226,7 +226,7 @@ async fn the_same_report_replayed_with_the_same_key_gives_one_report_and_the_sam
     let mut other = body.clone();
     other["work_done"] = json!("另一份内容");
     let reused = app.keyed(reqwest::Method::PUT, &path, &zhang, &key, &other).await;
-    assert_eq!((reused.status, reused.code()), (409, "idempotency.key_reused"));
+    assert_eq!((reused.status, reused.code()), (422, "idempotency.key_reused"));
 
     // A retry that arrives after the filing window closed still gets its stored answer.
     set_china_time(&app, 2026, 11, 21, 11, 0);

@@ -152,6 +152,7 @@ async fn with_postgres_down_readiness_fails_and_requests_get_503_not_a_hang() {
         )
         .await;
     assert_eq!((login.status, login.code()), (503, "database.unavailable"));
+    assert_eq!(login.headers["retry-after"], "2", "a 503 says when to try again");
     // A sign-in goes through the sign-in writer, which answers the same way.
     let keys = zhuqi::auth::jwt::JwtKeys::new(&zhuqi::config::Secret::new(
         "test-secret-test-secret-test-secret!".to_owned(),
@@ -179,4 +180,5 @@ async fn with_postgres_down_readiness_fails_and_requests_get_503_not_a_hang() {
         "{}",
         sign_in.text
     );
+    assert_eq!(sign_in.headers["retry-after"], "2");
 }

@@ -143,6 +143,8 @@ pub struct Options {
     pub wechat_base: Option<String>,
     /// A database URL instead of this test's own database (to simulate an outage).
     pub database_url: Option<String>,
+    /// More environment for the server (`TRUSTED_PROXIES`, `METRICS_TOKEN` …).
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -151,6 +153,7 @@ impl Default for Options {
             redis_url: redis_url(),
             wechat_base: None,
             database_url: None,
+            env: Vec::new(),
         }
     }
 }
@@ -174,7 +177,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
     let wechat = start_fake_wechat();
     let redis_prefix = format!("test:{}:", Uuid::new_v4().simple());
-    let env: HashMap<&str, String> = HashMap::from([
+    let mut env: HashMap<&str, String> = HashMap::from([
         (
             "DATABASE_URL",
             options
@@ -195,10 +198,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ),
         ("LOG_FORMAT", "text".to_owned()),
     ]);
+    env.extend(options.env);
     let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
-    let pool = db::pool(settings.database_url.expose(), 4);
     let clock = Clock::fixed(default_now());
-    let state = web::Data::new(AppState::new(settings, pool.clone(), clock.clone()).expect("state"));
+    let state = web::Data::new(AppState::new(settings, clock.clone()).expect("state"));
+    let pool = state.pool.clone();
     let app = Application::build(state).expect("build");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
@@ -390,6 +394,20 @@ impl TestApp {
             .get_result::<Count>(&mut conn)
             .expect("count")
             .n
+    }
+
+    /// The one text value a query returns (as column `t`).
+    pub fn text(&self, sql: &str) -> String {
+        #[derive(diesel::QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        let mut conn = self.pool.get().expect("conn");
+        diesel::sql_query(sql)
+            .get_result::<Text>(&mut conn)
+            .expect("text")
+            .t
     }
 
     /// The id of an enterprise of the demo city by credit-code body (see bootstrap).

@@ -287,6 +287,37 @@ async fn missed_deadlines_escalate_one_level_each_once() {
 }
 
 #[tokio::test]
+async fn a_newly_overdue_problem_escalates_behind_five_hundred_already_at_their_level() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let id = file_many(&app, 1, 0).await.remove(0);
+    assign(&app, &id).await;
+    // 500 copies whose contact deadline passed a day earlier and that already escalated for it:
+    // older than the new one, and with nothing more to do until their answer is late.
+    app.exec(&format!(
+        "INSERT INTO problems SELECT (jsonb_populate_record(p, jsonb_build_object( \
+           'id', gen_random_uuid(), 'contact_due_at', p.contact_due_at - interval '1 day', \
+           'escalation_level', 1))).* \
+         FROM problems p, generate_series(1, 500) WHERE p.id = '{id}'"
+    ));
+
+    let pass = tick(&app, at("2026-11-26T08:00:00+08:00"));
+
+    assert_eq!(pass.escalations, 1, "{pass:?}");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT escalation_level::bigint AS n FROM problems WHERE id = '{id}'"
+        )),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM problems WHERE escalation_level = 1"),
+        501,
+        "the copies are left as they were"
+    );
+}
+
+#[tokio::test]
 async fn two_instances_escalating_at_once_escalate_each_problem_once() {
     let app = spawn_app().await;
     app.seed_demo();

@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with, Options};
 
 #[tokio::test]
 async fn healthz_answers_ok() {
@@ -45,6 +45,32 @@ async fn metrics_count_requests_per_route_and_show_the_pool() {
         "{}",
         reply.text
     );
+}
+
+#[tokio::test]
+async fn metrics_are_for_allowed_networks_or_the_token_even_behind_a_proxy() {
+    let token = "metrics-token-0123456789";
+    let app = spawn_app_with(Options {
+        env: vec![
+            ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+            ("METRICS_ALLOW", "10.0.0.0/8".to_owned()),
+            ("METRICS_TOKEN", token.to_owned()),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let from = |client: &str| {
+        app.client
+            .get(app.url("/metrics"))
+            .header("x-forwarded-for", client.to_owned())
+    };
+    // Through the proxy every connection is from 127.0.0.1; the client is who counts.
+    let public = app.send(from("198.51.100.7")).await;
+    assert_eq!((public.status, public.code()), (404, "route.not_found"));
+    let wrong = app.send(from("198.51.100.7").bearer_auth("metrics-token-wrong-0000")).await;
+    assert_eq!(wrong.status, 404);
+    assert_eq!(app.send(from("10.1.2.3")).await.status, 200);
+    assert_eq!(app.send(from("198.51.100.7").bearer_auth(token)).await.status, 200);
 }
 
 #[tokio::test]

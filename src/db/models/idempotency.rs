@@ -71,7 +71,7 @@ impl IdempotencyRecord {
         key: &str,
         request_hash: &str,
         status: u16,
-        body: &[u8],
+        body: Option<&[u8]>,
         at: DateTime<Utc>,
     ) -> QueryResult<()> {
         diesel::insert_into(idempotency_records::table)
@@ -85,6 +85,28 @@ impl IdempotencyRecord {
             ))
             .execute(conn)?;
         Ok(())
+    }
+
+    /// The record under a key, read without claiming it.
+    pub fn find(conn: &mut PgConnection, user_id: Uuid, key: &str) -> QueryResult<Option<IdempotencyRecord>> {
+        idempotency_records::table
+            .find((user_id, key))
+            .select((
+                idempotency_records::request_hash,
+                idempotency_records::status_code,
+                idempotency_records::response_body,
+                idempotency_records::response_row,
+            ))
+            .first::<(String, Option<i16>, Option<Vec<u8>>, Option<Uuid>)>(conn)
+            .optional()
+            .map(|row| {
+                row.map(|(request_hash, status_code, response_body, response_row)| IdempotencyRecord {
+                    request_hash,
+                    status_code,
+                    response_body,
+                    response_row,
+                })
+            })
     }
 
     /// Deletes records created before `cutoff`; returns how many.

@@ -215,16 +215,34 @@ impl Problem {
 
     /// Problems with a department whose contact or due date has passed and that can still
     /// escalate, locked for this pass; rows a transition holds are left for the next pass.
-    pub fn overdue_candidates(
+    /// The waiting problems whose missed deadline windows (see `domain::deadline`) outnumber
+    /// their escalation level, oldest contact deadline first, locked. Exactly the problems the
+    /// escalation job has work for: one already at its level is never read again, so however
+    /// many of those there are, a newly overdue problem is always among the first.
+    pub fn due_for_escalation(
         conn: &mut PgConnection,
         now: DateTime<Utc>,
+        still_overdue_before: DateTime<Utc>,
         limit: i64,
     ) -> QueryResult<Vec<Problem>> {
+        use diesel::dsl::sql;
+        use diesel::sql_types::{Bool, Timestamptz};
+        // One term per window, as `missed_windows` counts them.
+        let missed_windows_exceed_level = sql::<Bool>(
+            "(CASE WHEN COALESCE(contacted_at > contact_due_at, contact_due_at < ",
+        )
+        .bind::<Timestamptz, _>(now)
+        .sql(") THEN 1 ELSE 0 END + CASE WHEN due_at < ")
+        .bind::<Timestamptz, _>(now)
+        .sql(" THEN 1 ELSE 0 END + CASE WHEN due_at < ")
+        .bind::<Timestamptz, _>(still_overdue_before)
+        .sql(" THEN 1 ELSE 0 END) > escalation_level");
         problems::table
             .filter(problems::status.eq_any(["assigned", "in_progress", "reopened"]))
             .filter(problems::escalation_level.lt(crate::domain::deadline::TOP_ESCALATION_LEVEL))
-            .filter(problems::contact_due_at.lt(now).or(problems::due_at.lt(now)))
-            .order(problems::contact_due_at)
+            .filter(problems::contact_due_at.is_not_null().and(problems::due_at.is_not_null()))
+            .filter(missed_windows_exceed_level)
+            .order((problems::contact_due_at, problems::id))
             .limit(limit)
             .select(Problem::as_select())
             .for_update()

@@ -184,6 +184,25 @@ impl User {
             .get_result(conn)
     }
 
+    /// Replaces the password hash only if it is still `expected` (the one a check was made
+    /// against); `false` when it changed meanwhile.
+    pub fn replace_password_hash(
+        conn: &mut PgConnection,
+        id: Uuid,
+        expected: Option<&str>,
+        hash: &str,
+    ) -> QueryResult<bool> {
+        use diesel::PgExpressionMethods;
+        let updated = diesel::update(
+            users::table
+                .find(id)
+                .filter(users::password_hash.is_not_distinct_from(expected)),
+        )
+        .set(users::password_hash.eq(hash))
+        .execute(conn)?;
+        Ok(updated == 1)
+    }
+
     pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
             .set(users::password_hash.eq(hash))

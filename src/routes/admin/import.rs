@@ -40,7 +40,11 @@ async fn import_roster(
 ) -> Result<HttpResponse, AppError> {
     let kind = Kind::parse(&kind).ok_or(AppError::RouteNotFound)?;
     let bytes = read_upload(&req, payload).await?;
-    let rows = reader::read(&bytes, kind.columns(), kind.required_columns()).map_err(|e| match e {
+    // Parsing a large file is CPU work: on the blocking pool, holding no connection.
+    let rows = web::block(move || reader::read(&bytes, kind.columns(), kind.required_columns()))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("reading an upload failed: {e}")))?
+        .map_err(|e| match e {
         ReadError::MissingColumns(missing) => AppError::BadRequest {
             code: "import.missing_columns",
             message: format!("缺少必需的列：{}", missing.join(", ")),
@@ -53,11 +57,20 @@ async fn import_roster(
                 kind.columns().join(",")
             ),
         },
-        other => AppError::bad_request("import.unreadable", other.to_string()),
+        ReadError::TooLarge(why) => AppError::unprocessable_with(
+            "import.too_large",
+            why,
+            serde_json::json!({
+                "max_rows": reader::MAX_ROWS,
+                "max_columns": reader::MAX_COLUMNS,
+                "max_uncompressed_bytes": reader::MAX_XLSX_BYTES,
+            }),
+        ),
+        ReadError::Unreadable(why) => AppError::bad_request("import.unreadable", why),
     })?;
     let dry_run = query.dry_run;
     let now = state.clock.now();
-    let report = db::run(&state.pool, move |conn| {
+    let report = db::run(&state.bulk_pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
         let writer = Writer {
             actor: admin.caller.user_id,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{json_fields, patched, text_fields};
 use crate::auth::scope::RegionScope;
-use crate::auth::{password, AuthAdmin};
+use crate::auth::AuthAdmin;
 use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::audit;
@@ -195,7 +195,8 @@ async fn create_user(
                     invite_code,
                 })
             })?;
-            Stored::json(StatusCode::CREATED, &created)
+            // The invite code is a secret: shown once, never kept for a replay.
+            Stored::secret_json(StatusCode::CREATED, &created)
         })
     })
     .await?;
@@ -304,13 +305,13 @@ async fn set_user_password(
     body: web::Json<SetPasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let new_password = body.into_inner().new_password;
+    // Hashed before the database hop: argon2 never runs while a connection is held.
+    let hash = state.hasher.hash(body.into_inner().new_password).await?;
     let now = state.clock.now();
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
             let scope = RegionScope::of(conn, &admin.caller)?;
             let user = visible(conn, &scope, id)?;
-            let hash = password::hash(&new_password)?;
             User::set_password_hash(conn, user.id, &hash)?;
             RefreshToken::revoke_all_of_user(conn, user.id, now)?;
             audit::record::<(), ()>(
@@ -362,7 +363,7 @@ async fn reissue_invite(
                     expires_at: wire_time(expires_at),
                 })
             })?;
-            Stored::json(StatusCode::OK, &invite)
+            Stored::secret_json(StatusCode::OK, &invite)
         })
     })
     .await?;

@@ -1,0 +1,177 @@
+//! Budgets of failed attempts (wrong passwords, wrong invite codes, bad WeChat codes) per key
+//! and window.
+//!
+//! An attempt is taken from the budget before the work it guards, in one atomic step with the
+//! check (a Lua script in Redis, a mutex in memory), so parallel attempts cannot all pass a
+//! check before any of them is counted. An attempt that succeeds is given back, and one that
+//! could not be judged (a dependency failed) too; only failures spend the budget.
+//!
+//! Redis holds the counts so that every instance sees them; while Redis is unreachable each
+//! instance keeps its own counts in memory, so the limit still holds (per instance) and the
+//! sign-in itself keeps working.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::Cache;
+use crate::error::AppError;
+
+/// INCR and, for a new key, PEXPIRE, in one step; the milliseconds left when over the limit,
+/// else 0.
+const TAKE: &str = "local n = redis.call('INCR', KEYS[1]) \
+    if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
+    if n > tonumber(ARGV[2]) then return math.max(redis.call('PTTL', KEYS[1]), 1) end \
+    return 0";
+
+/// DECR of a key that still exists (a vanished key is not brought back without an expiry).
+const GIVE_BACK: &str = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end return 0";
+
+/// In-memory keys kept before expired ones are swept.
+const LOCAL_SWEEP_AT: usize = 10_000;
+
+/// What a success does to the key's earlier failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnSuccess {
+    /// They are forgotten (an account's owner got their password right).
+    Forget,
+    /// They stay (an address shared by many: one right password says nothing of the others).
+    Keep,
+}
+
+#[derive(Clone)]
+pub struct AttemptLimiter {
+    cache: Cache,
+    namespace: &'static str,
+    limit: i64,
+    window: Duration,
+    on_success: OnSuccess,
+    local: Arc<Mutex<HashMap<String, (i64, Instant)>>>,
+}
+
+impl AttemptLimiter {
+    pub fn new(
+        cache: Cache,
+        namespace: &'static str,
+        limit: i64,
+        window: Duration,
+        on_success: OnSuccess,
+    ) -> Self {
+        Self {
+            cache,
+            namespace,
+            limit,
+            window,
+            on_success,
+            local: Arc::default(),
+        }
+    }
+
+    fn name(&self, key: &str) -> String {
+        format!("{}:{}", self.namespace, key)
+    }
+
+    /// Takes one attempt from `key`'s budget; 429 `auth.too_many_attempts` once it is spent.
+    pub async fn take(&self, key: &str) -> Result<(), AppError> {
+        let name = self.name(key);
+        let window_ms = self.window.as_millis() as i64;
+        let wait_ms = match self.cache.eval(TAKE, &name, &[window_ms, self.limit]).await {
+            Some(wait_ms) => wait_ms,
+            None => self.take_locally(name),
+        };
+        if wait_ms <= 0 {
+            return Ok(());
+        }
+        Err(AppError::RateLimited {
+            code: "auth.too_many_attempts",
+            retry_after_secs: (wait_ms as u64).div_ceil(1000).max(1),
+        })
+    }
+
+    /// Settles an attempt taken with [`take`](Self::take): a failure keeps it spent, a success
+    /// or an attempt that could not be judged gives it back.
+    pub async fn settle(&self, key: &str, outcome: Outcome) {
+        let name = self.name(key);
+        match (outcome, self.on_success) {
+            (Outcome::Failed, _) => {}
+            (Outcome::Succeeded, OnSuccess::Forget) => {
+                self.cache.del(&name).await;
+                self.local().remove(&name);
+            }
+            (Outcome::Succeeded, OnSuccess::Keep) | (Outcome::Void, _) => {
+                self.cache.eval(GIVE_BACK, &name, &[]).await;
+                if let Some((count, _)) = self.local().get_mut(&name) {
+                    *count -= 1;
+                }
+            }
+        }
+    }
+
+    fn local(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, Instant)>> {
+        self.local.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// [`TAKE`] in memory, while Redis cannot be reached.
+    fn take_locally(&self, name: String) -> i64 {
+        let now = Instant::now();
+        let mut local = self.local();
+        if local.len() >= LOCAL_SWEEP_AT {
+            local.retain(|_, (_, since)| now.duration_since(*since) < self.window);
+        }
+        let entry = local.entry(name).or_insert((0, now));
+        if now.duration_since(entry.1) >= self.window {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        if entry.0 > self.limit {
+            (self.window - now.duration_since(entry.1)).as_millis().max(1) as i64
+        } else {
+            0
+        }
+    }
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    /// Wrong credentials: the attempt counts.
+    Failed,
+    /// Not judged (a dependency failed, a malformed request): the attempt does not count.
+    Void,
+}
+
+impl Outcome {
+    /// The outcome of a sign-in step: `Ok` succeeded, `failure_code` failed, anything else void.
+    pub fn of<T>(result: &Result<T, AppError>, failure_code: &str) -> Self {
+        match result {
+            Ok(_) => Outcome::Succeeded,
+            Err(e) if e.code() == failure_code => Outcome::Failed,
+            Err(_) => Outcome::Void,
+        }
+    }
+}
+
+/// Runs `attempt` against `budgets` (limiter, key): each gives one attempt first, or the
+/// request is refused with 429 before any work; then an answer with `failure_code` spends the
+/// attempts, and any other answer gives them back.
+pub async fn within_budgets<T>(
+    budgets: &[(&AttemptLimiter, &str)],
+    failure_code: &str,
+    attempt: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    for (taken, (limiter, key)) in budgets.iter().enumerate() {
+        if let Err(refused) = limiter.take(key).await {
+            for (limiter, key) in &budgets[..taken] {
+                limiter.settle(key, Outcome::Void).await;
+            }
+            return Err(refused);
+        }
+    }
+    let result = attempt.await;
+    let outcome = Outcome::of(&result, failure_code);
+    for (limiter, key) in budgets {
+        limiter.settle(key, outcome).await;
+    }
+    result
+}
