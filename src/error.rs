@@ -108,6 +108,16 @@ impl AppError {
         }
     }
 
+    /// The database connection failed, not the request: the connection should be replaced.
+    pub fn is_database_lost(&self) -> bool {
+        matches!(
+            self,
+            Self::Unavailable {
+                code: "database.unavailable"
+            }
+        )
+    }
+
     /// The stable code clients switch on.
     pub fn code(&self) -> &'static str {
         match self {
@@ -307,6 +317,14 @@ impl From<DieselError> for AppError {
                         };
                     }
                 }
+                // A backend terminated by a shutdown or by an operator (SQLSTATE class 57, which
+                // diesel does not classify), or a server not yet accepting queries.
+                let message = info.message();
+                if message.starts_with("terminating connection") || message.starts_with("the database system is") {
+                    return Self::Unavailable {
+                        code: "database.unavailable",
+                    };
+                }
                 // PostgreSQL text cannot hold U+0000, which JSON can carry ("\u0000").
                 if info.message().starts_with("invalid byte sequence for encoding") {
                     return Self::unprocessable("validation.failed", "文本不能包含空字符 (U+0000)");
@@ -325,7 +343,8 @@ impl From<DieselError> for AppError {
                     DatabaseErrorKind::UniqueViolation => {
                         return Self::conflict("conflict.duplicate", "对象已存在");
                     }
-                    DatabaseErrorKind::ClosedConnection => {
+                    // The server went away (restart, failover, a killed backend): 503, retry.
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                         return Self::Unavailable {
                             code: "database.unavailable",
                         };

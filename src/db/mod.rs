@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use anyhow::Context;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -46,8 +47,9 @@ pub fn pool(database_url: &str, max_size: u32) -> PgPool {
     let pool = Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
-        // Checking a connection on every checkout costs a round trip per request; a dead
-        // connection surfaces as an error instead and is replaced.
+        // Checking a connection on every checkout costs a round trip per request. Instead a
+        // connection found dead by the work it was given is discarded (`discard_if_lost`), and
+        // the request gets a 503 to retry.
         .test_on_check_out(false)
         .connection_timeout(CHECKOUT_TIMEOUT)
         .max_lifetime(Some(Duration::from_secs(30 * 60)))
@@ -69,6 +71,17 @@ pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
         models::calendar::CalendarYear::install_shipped(conn).context("installing the shipped calendar")?;
     done.extend(installed.iter().map(|year| format!("calendar {year}")));
     Ok(done)
+}
+
+/// After `error` from work on `conn`: when the error says the connection to PostgreSQL is gone
+/// (a restart, a failover, a killed backend), the connection is marked so the pool drops it on
+/// return instead of handing the dead socket to the next request. Diesel only knows that a
+/// transaction broke, not that the socket died; this is the check the pool does not make.
+pub fn discard_if_lost(conn: &mut PgConnection, error: &AppError) {
+    if error.is_database_lost() {
+        tracing::warn!("a database connection was lost; the pool replaces it");
+        AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
+    }
 }
 
 /// Runs `work` with a pooled connection on the blocking thread pool, inside the caller's
@@ -93,7 +106,11 @@ where
         let _permit = permit;
         models::audit::with_request_id(request_id, || {
             let mut conn = pool.get()?;
-            work(&mut conn)
+            let result = work(&mut conn);
+            if let Err(e) = &result {
+                discard_if_lost(&mut conn, e);
+            }
+            result
         })
     })
     .await

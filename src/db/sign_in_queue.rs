@@ -120,7 +120,19 @@ fn write(pool: &PgPool, batch: Vec<Job>) {
             return;
         }
     };
-    match SignIn::write_batch(&mut conn, &attempts) {
+    let first = SignIn::write_batch(&mut conn, &attempts).map_err(AppError::from);
+    if let Err(e) = &first {
+        super::discard_if_lost(&mut conn, e);
+        if e.is_database_lost() {
+            // The connection is gone: writing each alone on it would only fail again.
+            for reply in replies {
+                let code = "database.unavailable";
+                answer(reply, Err(AppError::Unavailable { code }));
+            }
+            return;
+        }
+    }
+    match first {
         Ok(answers) => {
             for (reply, outcome) in replies.into_iter().zip(answers) {
                 answer(reply, Ok(outcome));
@@ -128,14 +140,17 @@ fn write(pool: &PgPool, batch: Vec<Job>) {
         }
         Err(e) if attempts.len() == 1 => {
             if let Some(reply) = replies.into_iter().next() {
-                answer(reply, Err(e.into()));
+                answer(reply, Err(e));
             }
         }
         Err(e) => {
             tracing::warn!(error = %e, sign_ins = attempts.len(), "a batch of sign-ins failed; writing each alone");
             for (attempt, reply) in attempts.iter().zip(replies) {
-                let alone = SignIn::write_batch(&mut conn, std::slice::from_ref(attempt));
-                let outcome = alone.map_err(AppError::from).and_then(|answers| {
+                let alone = SignIn::write_batch(&mut conn, std::slice::from_ref(attempt)).map_err(AppError::from);
+                if let Err(e) = &alone {
+                    super::discard_if_lost(&mut conn, e);
+                }
+                let outcome = alone.and_then(|answers| {
                     answers
                         .into_iter()
                         .next()

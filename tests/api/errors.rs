@@ -1,6 +1,7 @@
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with, Options};
+use crate::helpers::{database_url, spawn_app, spawn_app_with, Options};
 
 #[tokio::test]
 async fn an_unknown_route_is_a_json_404() {
@@ -181,4 +182,44 @@ async fn with_postgres_down_readiness_fails_and_requests_get_503_not_a_hang() {
         sign_in.text
     );
     assert_eq!(sign_in.headers["retry-after"], "2");
+}
+
+#[tokio::test]
+async fn connections_killed_under_the_server_are_replaced_and_meanwhile_answered_503() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let token = app.token("hub.dispatcher").await;
+    // Every pooled connection in use once, so the pool holds several live ones.
+    let warm = futures_util::future::join_all((0..8).map(|_| app.get("/api/v1/me", Some(&token)))).await;
+    assert!(warm.iter().all(|r| r.status == 200));
+
+    // What a PostgreSQL restart does to the pool: every backend goes away.
+    let mut killer = PgConnection::establish(&database_url("postgres")).expect("server");
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+        app.db_name
+    ))
+    .execute(&mut killer)
+    .expect("terminate");
+
+    let mut answers = Vec::new();
+    for _ in 0..16 {
+        answers.push(app.get("/api/v1/me", Some(&token)).await);
+    }
+    for reply in &answers {
+        assert!(
+            reply.status == 200 || (reply.status == 503 && reply.code() == "database.unavailable"),
+            "{} {}",
+            reply.status,
+            reply.text
+        );
+        if reply.status == 503 {
+            assert_eq!(reply.headers["retry-after"], "2");
+        }
+    }
+    assert!(
+        answers[8..].iter().all(|r| r.status == 200),
+        "dead connections are dropped, not handed out again: {:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
 }
