@@ -63,6 +63,20 @@ impl RegionScope {
     }
 }
 
+/// Settings the whole deployment shares (problem categories, the working-day calendar) may be
+/// changed only by an admin of a top region (one without a parent): a district admin's change
+/// would reach every other district too.
+pub fn require_top_region_admin(conn: &mut PgConnection, caller: &Caller) -> Result<(), AppError> {
+    let top = Region::find(conn, &caller.region_code)?.is_some_and(|r| r.parent_code.is_none());
+    if top && caller.has(Role::Admin) {
+        return Ok(());
+    }
+    Err(AppError::forbidden(
+        "admin.top_region_required",
+        "全市共用的设置只能由市级（顶级区划）管理员修改 (only an admin of the top region may change this)",
+    ))
+}
+
 /// Whether any of the caller's roles lets them read `enterprise`.
 pub fn can_see_enterprise(
     conn: &mut PgConnection,

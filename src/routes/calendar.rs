@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::{get, put, Endpoint};
+use crate::auth::scope;
 use crate::auth::{AuthAdmin, AuthUser};
 use crate::clock::wire_time;
 use crate::db;
@@ -113,6 +114,7 @@ async fn put_year(
     let admin_id = admin.caller.user_id;
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
+            scope::require_top_region_admin(conn, &admin.caller)?;
             let before = CalendarYear::find(conn, year)?.map(|s| YearDto::of(year, Some(s)));
             CalendarYear::replace(conn, &schedule, admin_id, now)?;
             let after = CalendarYear::find(conn, year)?;

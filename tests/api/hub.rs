@@ -757,6 +757,62 @@ async fn the_classifier_suggests_and_learns_from_the_hubs_triage() {
 }
 
 #[tokio::test]
+async fn only_an_admin_of_the_top_region_changes_the_city_wide_categories_and_calendar() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let city = app.token("demo.admin").await;
+    let district = app
+        .post(
+            "/api/v1/admin/regions",
+            Some(&city),
+            json!({"code": "430211", "name": "天元区", "parent_code": "430200"}),
+        )
+        .await;
+    assert!(matches!(district.status, 201 | 409), "{}", district.text);
+    app.create_admin("tianyuan.admin", "430211", "天元区");
+    let district_admin = app.token("tianyuan.admin").await;
+    let categories = app.get("/api/v1/admin/categories", Some(&city)).await;
+    let mut items = categories.body["items"].clone();
+    for item in items.as_array_mut().expect("items") {
+        item.as_object_mut().map(|o| o.remove("updated_at"));
+    }
+
+    let refused = app
+        .put("/api/v1/admin/categories", Some(&district_admin), json!({"items": items}))
+        .await;
+    assert_eq!((refused.status, refused.code()), (403, "admin.top_region_required"));
+    let calendar = app
+        .put(
+            "/api/v1/calendar/2027",
+            Some(&district_admin),
+            json!({"notice": "国办发明电〔2026〕测试号", "days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}]}),
+        )
+        .await;
+    assert_eq!((calendar.status, calendar.code()), (403, "admin.top_region_required"));
+    let empty = app
+        .put("/api/v1/admin/categories", Some(&city), json!({"items": []}))
+        .await;
+    assert_eq!((empty.status, empty.code()), (422, "validation.failed"), "no list leaves no category");
+    let other_retired = app
+        .put(
+            "/api/v1/admin/categories",
+            Some(&city),
+            json!({"items": [{"code": "other", "name": "其他", "due_working_days": 15, "urgent_due_working_days": 5, "active": false}]}),
+        )
+        .await;
+    assert_eq!(other_retired.status, 422, "{}", other_retired.text);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM categories WHERE active"),
+        13,
+        "nothing was retired"
+    );
+    let kept = app
+        .put("/api/v1/admin/categories", Some(&city), json!({"items": items}))
+        .await;
+    assert_eq!(kept.status, 200, "{}", kept.text);
+}
+
+#[tokio::test]
 async fn categories_are_read_by_dispatchers_and_replaced_by_admins() {
     let app = spawn_app().await;
     app.seed_demo();

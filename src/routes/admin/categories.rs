@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::scope::RegionScope;
+use crate::auth::scope::{self, RegionScope};
 use crate::auth::{AuthAdmin, AuthUser};
 use crate::clock::wire_time;
 use crate::db;
@@ -88,8 +88,8 @@ struct CategoryUpload {
 }
 
 /// Replaces the list: listed categories are created or updated in that order, the others
-/// retired (problems keep their codes). A default department must be a department in the
-/// admin's region.
+/// retired (problems keep their codes); `other` stays, active. A default department must be a
+/// department in the admin's region. Only an admin of the top region may do this.
 async fn replace_categories(
     state: web::Data<AppState>,
     admin: AuthAdmin,
@@ -101,6 +101,7 @@ async fn replace_categories(
     let caller = admin.caller;
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
+            scope::require_top_region_admin(conn, &caller)?;
             let scope = RegionScope::of(conn, &caller)?;
             let mut errors = Vec::new();
             for (i, item) in items.iter().enumerate() {
