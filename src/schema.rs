@@ -267,6 +267,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
+        family_started_at -> Timestamptz,
     }
 }
 
@@ -329,6 +330,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        session_generation -> Int8,
     }
 }
 

@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, App, HttpServer, ResponseError};
 
+use crate::auth::sessions;
 use crate::error::AppError;
 use crate::idempotency;
 use crate::routes;
@@ -33,6 +34,7 @@ impl Application {
                 .app_data(routes::path_config())
                 .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
                 .wrap(from_fn(stats::retire_after_admin_writes))
+                .wrap(from_fn(sessions::check))
                 .wrap(from_fn(idempotency::fingerprint))
                 .wrap(from_fn(request_context))
                 .configure(routes::configure)

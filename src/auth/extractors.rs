@@ -8,6 +8,7 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpR
 use uuid::Uuid;
 
 use super::jwt::{AccessClaims, TokenError};
+use super::sessions::Verdict;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -44,27 +45,46 @@ impl From<AccessClaims> for Caller {
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub Caller);
 
-/// The caller of this request, verified once and remembered for the other extractors.
+/// The caller of this request, as the session check (`sessions::check`) found them.
 fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
-    if let Some(caller) = req.extensions().get::<Caller>() {
-        return Ok(caller.clone());
+    match req.extensions().get::<Verdict>() {
+        Some(Verdict::Current(caller)) => return Ok(caller.clone()),
+        Some(Verdict::Ended) => {
+            return Err(AppError::unauthorized(
+                "auth.session_ended",
+                "登录已结束（已退出、改密或账号变更），请重新登录 (session ended)",
+            ))
+        }
+        Some(Verdict::Unknown) => {
+            return Err(AppError::Unavailable {
+                code: "database.unavailable",
+            })
+        }
+        None => {}
     }
-    let caller = verify(req)?;
-    req.extensions_mut().insert(caller.clone());
-    Ok(caller)
+    // No verdict: the token is missing or does not verify; say which.
+    verify(req).and_then(|_| {
+        Err(AppError::Internal(anyhow::anyhow!(
+            "a valid token reached an extractor without a session check"
+        )))
+    })
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(headers: &header::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 fn verify(req: &HttpRequest) -> Result<Caller, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+    let token = bearer_token(req.headers())
         .ok_or_else(|| AppError::unauthorized("auth.token_missing", "请先登录 (missing bearer token)"))?;
     state
         .jwt

@@ -2,8 +2,10 @@
 //! expiry. Expiry is checked against the service [`Clock`], so tests can age a token.
 
 use chrono::Duration;
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -27,6 +29,9 @@ pub struct AccessClaims {
     pub unit: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enterprise: Option<Uuid>,
+    /// The user's session generation when the token was issued (see `auth::sessions`).
+    #[serde(default)]
+    pub gen: i64,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -48,6 +53,7 @@ impl AccessClaims {
             region,
             unit,
             enterprise,
+            gen: 0,
             iss: String::new(),
             aud: String::new(),
             iat: 0,
@@ -78,6 +84,8 @@ pub enum TokenError {
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Keys the derivation of a refresh token's successor (see `session::rotate`).
+    refresh: Vec<u8>,
 }
 
 impl JwtKeys {
@@ -86,7 +94,19 @@ impl JwtKeys {
         Self {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
+            refresh: Sha256::digest([b"zhuqi refresh successor\n".as_slice(), bytes].concat()).to_vec(),
         }
+    }
+
+    /// The refresh token that replaces `presented`: HMAC-SHA-256 under the server's key, so
+    /// only the holder of `presented` and the server can name it.
+    pub fn successor_refresh_token(&self, presented: &str) -> String {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.refresh) else {
+            // HMAC takes keys of any length; this cannot happen.
+            return super::secrets::new_refresh_token();
+        };
+        mac.update(presented.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// The subject's identity and scope; `roles` etc. come from the user row.

@@ -8,5 +8,6 @@ pub mod password;
 pub mod scope;
 pub mod secrets;
 pub mod session;
+pub mod sessions;
 
 pub use extractors::{AuthAdmin, AuthUser, Authed, Caller};

@@ -4,6 +4,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use diesel::{Connection, PgConnection};
 use serde::Serialize;
+use uuid::Uuid;
 
 use super::reader::Row;
 use super::save::{SaveError, Saved, Writer};
@@ -79,6 +80,9 @@ pub struct ImportReport {
     pub unchanged: usize,
     /// One-time invite codes of the users this import created; shown once, stored hashed.
     pub invite_codes: Vec<InviteCode>,
+    /// The session generations of the users it changed, for `sessions::publish`.
+    #[serde(skip)]
+    pub sessions: Vec<(Uuid, i64)>,
 }
 
 #[derive(Debug, Serialize)]
@@ -144,6 +148,7 @@ pub fn run(
             updated: 0,
             unchanged: 0,
             invite_codes: Vec::new(),
+            sessions: Vec::new(),
         };
         let mut errors = Vec::new();
         for row in &rows {
@@ -167,7 +172,12 @@ pub fn run(
                         });
                     }
                 }
-                Ok(Saved::Updated(_)) => report.updated += 1,
+                Ok(Saved::Updated(updated)) => {
+                    report.updated += 1;
+                    if let Created::User(user) = updated {
+                        report.sessions.push((user.id, user.session_generation));
+                    }
+                }
                 Ok(Saved::Unchanged(_)) => report.unchanged += 1,
                 Err(SaveError::Fields(fields)) => errors.extend(fields.into_iter().map(|f| RowError {
                     row: row.line,
@@ -280,7 +290,7 @@ fn save_row(
             }
             Ok(match writer.save_user(conn, existing, &rec)? {
                 Saved::Created(user) => Saved::Created(Created::User(Box::new(user))),
-                Saved::Updated(_) => Saved::Updated(Created::Other),
+                Saved::Updated(user) => Saved::Updated(Created::User(Box::new(user))),
                 Saved::Unchanged(_) => Saved::Unchanged(Created::Other),
             })
         }

@@ -13,6 +13,7 @@ use crate::auth::secrets;
 use crate::db::models::assignment::{Assignment, NewAssignment};
 use crate::db::models::audit;
 use crate::db::models::enterprise::{Enterprise, EnterpriseFields};
+use crate::db::models::refresh_token::RefreshToken;
 use crate::db::models::region::{NewRegion, Region};
 use crate::db::models::unit::{Unit, UnitFields};
 use crate::db::models::user::{User, UserFields};
@@ -375,7 +376,8 @@ impl Writer<'_> {
     }
 
     /// Gives the user a new one-time invite code (the previous one stops working) and returns
-    /// it with its expiry; only its digest is stored.
+    /// it with its expiry; only its digest is stored. The user's sessions end: whoever binds
+    /// with the new code starts afresh.
     pub fn issue_invite(
         &self,
         conn: &mut PgConnection,
@@ -385,6 +387,7 @@ impl Writer<'_> {
         let code = secrets::new_invite_code();
         let expires_at = now + INVITE_TTL;
         User::set_invite(conn, user.id, &secrets::invite_digest(&code), expires_at)?;
+        RefreshToken::revoke_all_of_user(conn, user.id, now)?;
         self.audit::<(), ()>(
             conn,
             "user.invite_issued",

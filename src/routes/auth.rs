@@ -10,10 +10,12 @@ use super::{post, Endpoint};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::jwt::{TokenError, BIND_TTL};
 use crate::auth::session::{self, TokenPair};
+use crate::auth::sessions;
 use crate::auth::secrets;
 use crate::cache::limiter::within_budgets;
 use crate::db;
 use crate::db::models::audit;
+use crate::db::models::refresh_token::RefreshToken;
 use crate::db::models::user::User;
 use crate::domain::phone::Phone;
 use crate::error::AppError;
@@ -64,8 +66,10 @@ fn required<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a s
     Ok(value)
 }
 
-/// The 200 of every successful sign-in.
-fn signed_in(user: &User, tokens: TokenPair) -> HttpResponse {
+/// The 200 of every successful sign-in, once Redis knows the session generation its token
+/// carries (a rebind may just have ended the user's other sessions).
+async fn signed_in(state: &AppState, user: &User, tokens: TokenPair) -> HttpResponse {
+    sessions::publish(&state.cache, tokens.user_id, tokens.generation).await;
     HttpResponse::Ok().json(SessionResponse {
         bind_required: false,
         tokens,
@@ -123,7 +127,7 @@ async fn wechat_login(
     })
     .await?;
     Ok(match bound {
-        Some((user, tokens)) => signed_in(&user, tokens),
+        Some((user, tokens)) => signed_in(&state, &user, tokens).await,
         None => HttpResponse::Ok().json(BindRequiredResponse {
             bind_required: true,
             bind_token: state.jwt.issue_bind(&state.clock, &session.openid),
@@ -202,6 +206,10 @@ async fn wechat_bind(
             if !user.active {
                 return Err(inactive());
             }
+            if user.wechat_openid.is_some() {
+                // A rebind (a new phone, a new WeChat account): the old one's sessions end.
+                RefreshToken::revoke_all_of_user(conn, user.id, app.clock.now())?;
+            }
             let bound = User::bind_openid(conn, user.id, &openid)?;
             let tokens = open_session(conn, &app, &bound, "auth.wechat_bind")?;
             Ok((bound, tokens))
@@ -209,7 +217,7 @@ async fn wechat_bind(
     });
     let budgets = [(&state.ip_failures, ip.as_str()), (&state.bind_failures, phone_key.as_str())];
     let (user, tokens) = within_budgets(&budgets, "bind.invite_invalid", bind).await?;
-    Ok(signed_in(&user, tokens))
+    Ok(signed_in(&state, &user, tokens).await)
 }
 
 #[derive(Deserialize)]
@@ -237,7 +245,7 @@ async fn password_login(
         check_password(&state, username, password),
     )
     .await?;
-    Ok(signed_in(&user, tokens))
+    Ok(signed_in(&state, &user, tokens).await)
 }
 
 /// The user and a new session when the password is right. The hash is compared between two
@@ -280,32 +288,40 @@ async fn refresh(
         conn.transaction(|conn| session::rotate(conn, &app.jwt, &app.clock, presented.trim()))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(rotation.into_result()?))
+    let tokens = rotation.into_result()?;
+    sessions::publish(&state.cache, tokens.user_id, tokens.generation).await;
+    Ok(HttpResponse::Ok().json(tokens))
 }
 
-/// Ends the session the refresh token belongs to (on every device sharing it).
+/// Ends the session the refresh token belongs to; every access token of the user stops
+/// working at once (other devices refresh theirs, which still works).
 async fn logout(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, AppError> {
     let presented = body.into_inner().refresh_token;
     let app = state.clone();
-    db::run(&state.pool, move |conn| {
+    let ended = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            if let Some(user_id) = session::end(conn, &app.clock, presented.trim())? {
-                audit::record::<(), ()>(
-                    conn,
-                    Some(user_id),
-                    "auth.logout",
-                    "user",
-                    &user_id.to_string(),
-                    None,
-                    None,
-                )?;
-            }
-            Ok(())
+            let Some(user_id) = session::end(conn, &app.clock, presented.trim())? else {
+                return Ok(None);
+            };
+            let generation = User::end_sessions(conn, user_id)?;
+            audit::record::<(), ()>(
+                conn,
+                Some(user_id),
+                "auth.logout",
+                "user",
+                &user_id.to_string(),
+                None,
+                None,
+            )?;
+            Ok(Some((user_id, generation)))
         })
     })
     .await?;
+    if let Some((user, generation)) = ended {
+        sessions::publish(&state.cache, user, generation).await;
+    }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::enterprises::EnterpriseDto;
 use super::{get, put, Endpoint};
 use crate::auth::extractors::AuthOfficer;
-use crate::auth::session;
+use crate::auth::{session, sessions};
 use crate::auth::AuthUser;
 use crate::cache::limiter::within_budgets;
 use crate::clock::wire_time;
@@ -194,14 +194,16 @@ async fn replace_password(
     let hash = state.hasher.hash(new_password).await?;
     let app = state.clone();
     let now = state.clock.now();
-    db::run(&state.pool, move |conn| {
-        idempotency::within(conn, &idempotency, now, |conn| {
-            if !User::replace_password_hash(conn, user.id, user.password_hash.as_deref(), &hash)? {
+    let (stored, issued) = db::run(&state.pool, move |conn| {
+        let mut issued = None;
+        let stored = idempotency::within(conn, &idempotency, now, |conn| {
+            let Some(user) = User::replace_password_hash(conn, user.id, user.password_hash.as_deref(), &hash)?
+            else {
                 return Err(AppError::conflict(
                     "password.changed_meanwhile",
                     "密码刚被修改过，请重新输入原密码 (the password changed meanwhile)",
                 ));
-            }
+            };
             RefreshToken::revoke_all_of_user(conn, user.id, now)?;
             audit::record::<(), ()>(
                 conn,
@@ -212,13 +214,18 @@ async fn replace_password(
                 None,
                 None,
             )?;
-            Stored::secret_json(
-                StatusCode::OK,
-                &session::start(conn, &app.jwt, &app.clock, &user)?,
-            )
-        })
+            let tokens = session::start(conn, &app.jwt, &app.clock, &user)?;
+            issued = Some((tokens.user_id, tokens.generation));
+            Stored::secret_json(StatusCode::OK, &tokens)
+        })?;
+        Ok((stored, issued))
     })
-    .await
+    .await?;
+    // The new generation ends every earlier session of the user at once.
+    if let Some((user, generation)) = issued {
+        sessions::publish(&state.cache, user, generation).await;
+    }
+    Ok(stored)
 }
 
 #[derive(Serialize)]

@@ -230,7 +230,7 @@ async fn lists_page_with_a_cursor_and_refuse_bad_limits() {
 }
 
 #[tokio::test]
-async fn a_retried_create_with_the_same_key_creates_once_and_answers_the_same() {
+async fn a_retried_create_with_the_same_key_creates_once_and_keeps_no_invite_code() {
     let app = spawn_app().await;
     app.seed_demo();
     let admin = app.token("demo.admin").await;
@@ -246,8 +246,11 @@ async fn a_retried_create_with_the_same_key_creates_once_and_answers_the_same() 
     };
     let first = send().await;
     let second = send().await;
-    assert_eq!((first.status, second.status), (201, 201), "{}", second.text);
-    assert_eq!(first.body["invite_code"], second.body["invite_code"]);
+    assert_eq!(first.status, 201, "{}", first.text);
+    // The answer held an invite code: shown once, never stored for a replay.
+    assert_eq!((second.status, second.code()), (409, "idempotency.not_replayable"));
+    let code = first.body["invite_code"].as_str().expect("invite code");
+    assert!(!second.text.contains(code));
     assert_eq!(
         app.count("SELECT count(*) AS n FROM users WHERE username = 'officer.retry'"),
         1

@@ -264,8 +264,10 @@ async fn a_password_change_is_not_replayed_because_its_answer_holds_tokens() {
         .keyed(reqwest::Method::PUT, "/api/v1/me/password", &token, "change-1", &body)
         .await;
     assert_eq!(first.status, 200, "{}", first.text);
+    // The old token ended with the change; the resend comes with the new one.
+    let token = first.body["access_token"].as_str().expect("token");
     let again = app
-        .keyed(reqwest::Method::PUT, "/api/v1/me/password", &token, "change-1", &body)
+        .keyed(reqwest::Method::PUT, "/api/v1/me/password", token, "change-1", &body)
         .await;
     assert_eq!((again.status, again.code()), (409, "idempotency.not_replayable"));
     assert_eq!(

@@ -1,7 +1,7 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with, Options, TestApp, PASSWORD};
 use zhuqi::auth::jwt::{AccessClaims, JwtKeys};
 use zhuqi::config::Secret;
 use zhuqi::domain::role::Role;
@@ -99,6 +99,8 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
             json!({"refresh_token": first["refresh_token"]}),
         )
         .await;
+    // Past the grace a racing duplicate gets: a copy held by someone else.
+    app.clock.advance(Duration::seconds(31));
     let reuse = app
         .post(
             "/api/v1/auth/refresh",
@@ -194,4 +196,152 @@ async fn a_deactivated_user_cannot_refresh_or_log_in() {
         )
         .await;
     assert_eq!((login.status, login.code()), (403, "auth.user_disabled"));
+}
+
+/// The user id and a session (access and refresh token) of `username`.
+async fn session(app: &TestApp, username: &str) -> (String, String, String) {
+    let login = app.login(username, PASSWORD).await;
+    let text = |v: &serde_json::Value| v.as_str().expect("string").to_owned();
+    (
+        text(&login["user"]["id"]),
+        text(&login["access_token"]),
+        text(&login["refresh_token"]),
+    )
+}
+
+async fn me_code(app: &TestApp, token: &str) -> (u16, String) {
+    let reply = app.get("/api/v1/me", Some(token)).await;
+    (reply.status, reply.code().to_owned())
+}
+
+fn ended() -> (u16, String) {
+    (401, "auth.session_ended".to_owned())
+}
+
+#[tokio::test]
+async fn deactivation_and_new_roles_end_access_tokens_at_once() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.token("demo.admin").await;
+    let (li, li_token, _) = session(&app, "officer.li").await;
+    let (wang, wang_token, wang_refresh) = session(&app, "officer.wang").await;
+    assert_eq!(me_code(&app, &li_token).await.0, 200);
+
+    let off = app
+        .patch(&format!("/api/v1/admin/users/{li}"), Some(&admin), json!({"active": false}))
+        .await;
+    assert_eq!(off.status, 200, "{}", off.text);
+    assert_eq!(me_code(&app, &li_token).await, ended());
+
+    let promoted = app
+        .patch(
+            &format!("/api/v1/admin/users/{wang}"),
+            Some(&admin),
+            json!({"roles": "officer;unit_admin"}),
+        )
+        .await;
+    assert_eq!(promoted.status, 200, "{}", promoted.text);
+    assert_eq!(me_code(&app, &wang_token).await, ended(), "the old token names the old roles");
+    // The session itself goes on: a refresh gives a token with the new roles.
+    let refreshed = app
+        .post("/api/v1/auth/refresh", None, json!({"refresh_token": wang_refresh}))
+        .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    let me = app
+        .get("/api/v1/me", refreshed.body["access_token"].as_str())
+        .await;
+    assert_eq!(me.status, 200);
+    assert!(me.text.contains("unit_admin"), "{}", me.text);
+}
+
+#[tokio::test]
+async fn logout_a_password_change_and_a_new_invite_end_access_tokens_at_once() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let (_, phone, _) = session(&app, "hub.dispatcher").await;
+    let (_, laptop, laptop_refresh) = session(&app, "hub.dispatcher").await;
+    let logout = app
+        .post("/api/v1/auth/logout", None, json!({"refresh_token": laptop_refresh}))
+        .await;
+    assert_eq!(logout.status, 204);
+    assert_eq!(me_code(&app, &laptop).await, ended());
+    assert_eq!(me_code(&app, &phone).await, ended(), "the phone refreshes to go on");
+
+    let (_, old, _) = session(&app, "gdgs.clerk").await;
+    let (_, current, _) = session(&app, "gdgs.clerk").await;
+    let changed = app
+        .put(
+            "/api/v1/me/password",
+            Some(&current),
+            json!({"old_password": PASSWORD, "new_password": "供电公司新密码2026"}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(me_code(&app, &old).await, ended());
+    let fresh = changed.body["access_token"].as_str().expect("token");
+    assert_eq!(me_code(&app, fresh).await.0, 200, "the answer's own token works");
+
+    let admin = app.token("demo.admin").await;
+    let (liu, liu_token, liu_refresh) = session(&app, "officer.liu").await;
+    let invite = app
+        .post(&format!("/api/v1/admin/users/{liu}/invite"), Some(&admin), json!({}))
+        .await;
+    assert_eq!(invite.status, 200, "{}", invite.text);
+    assert_eq!(me_code(&app, &liu_token).await, ended());
+    let refresh = app
+        .post("/api/v1/auth/refresh", None, json!({"refresh_token": liu_refresh}))
+        .await;
+    assert_eq!(refresh.status, 401, "a new invite ends the old sessions for good");
+}
+
+#[tokio::test]
+async fn sessions_end_at_once_without_redis_too() {
+    let app = spawn_app_with(Options {
+        redis_url: "redis://127.0.0.1:1/0".to_owned(),
+        ..Options::default()
+    })
+    .await;
+    app.seed_demo();
+    let (_, token, refresh) = session(&app, "hub.dispatcher").await;
+    assert_eq!(me_code(&app, &token).await.0, 200);
+    app.post("/api/v1/auth/logout", None, json!({"refresh_token": refresh}))
+        .await;
+    assert_eq!(me_code(&app, &token).await, ended());
+}
+
+#[tokio::test]
+async fn two_refreshes_racing_with_one_token_both_get_the_new_pair() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let (_, _, refresh) = session(&app, "demo.admin").await;
+    let body = json!({"refresh_token": refresh});
+    let (a, b) = tokio::join!(
+        app.post("/api/v1/auth/refresh", None, body.clone()),
+        app.post("/api/v1/auth/refresh", None, body.clone())
+    );
+    assert_eq!((a.status, b.status), (200, 200), "{} {}", a.text, b.text);
+    assert_eq!(a.body["refresh_token"], b.body["refresh_token"]);
+    let next = app
+        .post("/api/v1/auth/refresh", None, json!({"refresh_token": a.body["refresh_token"]}))
+        .await;
+    assert_eq!(next.status, 200, "the family lives on: {}", next.text);
+}
+
+#[tokio::test]
+async fn a_session_ends_ninety_days_after_its_sign_in_however_often_it_is_refreshed() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let (_, _, mut refresh) = session(&app, "demo.admin").await;
+    for _ in 0..4 {
+        app.clock.advance(Duration::days(25));
+        let reply = app
+            .post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh}))
+            .await;
+        if reply.status != 200 {
+            assert_eq!((reply.status, reply.code()), (401, "auth.refresh_invalid"));
+            return;
+        }
+        refresh = reply.body["refresh_token"].as_str().expect("token").to_owned();
+    }
+    panic!("a session refreshed every 25 days outlived 90 days");
 }

@@ -17,6 +17,8 @@ pub struct RefreshToken {
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When the session's first token was issued (its sign-in).
+    pub family_started_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Insertable)]
@@ -27,6 +29,7 @@ pub struct NewRefreshToken<'a> {
     pub token_hash: &'a str,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    pub family_started_at: DateTime<Utc>,
 }
 
 impl RefreshToken {

@@ -14,6 +14,8 @@ pub struct User {
     pub id: Uuid,
     pub username: String,
     pub name: String,
+    /// Masked in the audit log: the log is read by many, a phone number is personal data.
+    #[serde(serialize_with = "masked_phone")]
     pub phone: Option<String>,
     pub roles: Vec<String>,
     pub unit_id: Option<Uuid>,
@@ -24,10 +26,28 @@ pub struct User {
     pub invite_expires_at: Option<DateTime<Utc>>,
     #[serde(skip)]
     pub password_hash: Option<String>,
+    /// Only whether there is one reaches the audit log.
+    #[serde(rename = "wechat_bound", serialize_with = "is_some")]
     pub wechat_openid: Option<String>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by the database whenever the user's sessions must end (migration 000010); an
+    /// access token carries the generation it was issued under.
+    pub session_generation: i64,
+}
+
+/// `13807330011` → `138****0011`.
+fn masked_phone<S: serde::Serializer>(phone: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match phone {
+        Some(p) if p.len() == 11 && p.is_ascii() => s.serialize_str(&format!("{}****{}", &p[..3], &p[7..])),
+        Some(_) => s.serialize_str("****"),
+        None => s.serialize_none(),
+    }
+}
+
+fn is_some<S: serde::Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(value.is_some())
 }
 
 /// The roster fields an admin sets (import or API).
@@ -184,23 +204,42 @@ impl User {
             .get_result(conn)
     }
 
+    /// Ends every session of the user (a logout): raises their session generation and returns
+    /// the new one.
+    pub fn end_sessions(conn: &mut PgConnection, id: Uuid) -> QueryResult<i64> {
+        diesel::update(users::table.find(id))
+            .set(users::session_generation.eq(users::session_generation + 1))
+            .returning(users::session_generation)
+            .get_result(conn)
+    }
+
+    /// The user's session generation, `None` for no such user.
+    pub fn session_generation(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<i64>> {
+        users::table
+            .find(id)
+            .select(users::session_generation)
+            .first(conn)
+            .optional()
+    }
+
     /// Replaces the password hash only if it is still `expected` (the one a check was made
-    /// against); `false` when it changed meanwhile.
+    /// against): the updated user, or `None` when it changed meanwhile.
     pub fn replace_password_hash(
         conn: &mut PgConnection,
         id: Uuid,
         expected: Option<&str>,
         hash: &str,
-    ) -> QueryResult<bool> {
+    ) -> QueryResult<Option<User>> {
         use diesel::PgExpressionMethods;
-        let updated = diesel::update(
+        diesel::update(
             users::table
                 .find(id)
                 .filter(users::password_hash.is_not_distinct_from(expected)),
         )
         .set(users::password_hash.eq(hash))
-        .execute(conn)?;
-        Ok(updated == 1)
+        .returning(User::as_returning())
+        .get_result(conn)
+        .optional()
     }
 
     pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> QueryResult<usize> {

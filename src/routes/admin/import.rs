@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use crate::auth::scope::RegionScope;
+use crate::auth::sessions;
 use crate::auth::AuthAdmin;
 use crate::db;
 use crate::error::AppError;
@@ -79,6 +80,9 @@ async fn import_roster(
         import::run(conn, &writer, kind, rows, dry_run, now)
     })
     .await?;
+    for (user, generation) in &report.sessions {
+        sessions::publish(&state.cache, *user, *generation).await;
+    }
     tracing::info!(kind = ?report.kind, rows = report.rows, created = report.created, updated = report.updated, dry_run, "roster imported");
     Ok(HttpResponse::Ok().json(report))
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::{json_fields, patched, text_fields};
 use crate::auth::scope::RegionScope;
+use crate::auth::sessions;
 use crate::auth::AuthAdmin;
 use crate::clock::wire_time;
 use crate::db;
@@ -139,11 +140,35 @@ async fn list_users(
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// The user, when both their region and their unit (if any) are in the admin's subtree: a
+/// district admin does not manage the staff of a city unit who happen to live in the district.
 fn visible(conn: &mut PgConnection, scope: &RegionScope, id: Uuid) -> Result<User, AppError> {
-    match User::find(conn, id)? {
-        Some(user) if scope.contains(conn, &user.region_code)? => Ok(user),
-        _ => Err(AppError::NotFound),
+    let user = User::find(conn, id)?.ok_or(AppError::NotFound)?;
+    scope.require(conn, &user.region_code)?;
+    if let Some(unit) = user.unit_id {
+        let unit = Unit::find(conn, unit)?.ok_or(AppError::NotFound)?;
+        scope.require(conn, &unit.region_code)?;
     }
+    Ok(user)
+}
+
+/// Runs an admin's write to user `id` and tells Redis the user's session generation after the
+/// commit, so sessions the write ended (deactivation, new roles, a password, an invite) end
+/// on every instance at once.
+async fn ending_sessions(
+    state: &AppState,
+    id: Uuid,
+    write: impl FnOnce(&mut PgConnection) -> Result<Stored, AppError> + Send + 'static,
+) -> Result<HttpResponse, AppError> {
+    let (stored, generation) = db::run(&state.pool, move |conn| {
+        let stored = write(conn)?;
+        Ok((stored, User::session_generation(conn, id)?))
+    })
+    .await?;
+    if let Some(generation) = generation {
+        sessions::publish(&state.cache, id, generation).await;
+    }
+    Ok(stored.into_response())
 }
 
 async fn get_user(
@@ -225,7 +250,7 @@ async fn update_user(
     };
     let patch = json_fields(body, USER_COLUMNS)?;
     let now = state.clock.now();
-    let stored = db::run(&state.pool, move |conn| {
+    ending_sessions(&state, id, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
             let user = conn.transaction::<_, AppError, _>(|conn| {
                 let scope = RegionScope::of(conn, &admin.caller)?;
@@ -263,8 +288,7 @@ async fn update_user(
             Stored::json(StatusCode::OK, &user)
         })
     })
-    .await?;
-    Ok(stored.into_response())
+    .await
 }
 
 /// A user's roster fields as the import columns hold them.
@@ -308,7 +332,7 @@ async fn set_user_password(
     // Hashed before the database hop: argon2 never runs while a connection is held.
     let hash = state.hasher.hash(body.into_inner().new_password).await?;
     let now = state.clock.now();
-    let stored = db::run(&state.pool, move |conn| {
+    ending_sessions(&state, id, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
             let scope = RegionScope::of(conn, &admin.caller)?;
             let user = visible(conn, &scope, id)?;
@@ -326,8 +350,7 @@ async fn set_user_password(
             Ok(Stored::empty(StatusCode::NO_CONTENT))
         })
     })
-    .await?;
-    Ok(stored.into_response())
+    .await
 }
 
 #[derive(Serialize)]
@@ -347,7 +370,7 @@ async fn reissue_invite(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let now = state.clock.now();
-    let stored = db::run(&state.pool, move |conn| {
+    ending_sessions(&state, id, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
             let invite = conn.transaction::<_, AppError, _>(|conn| {
                 let scope = RegionScope::of(conn, &admin.caller)?;
@@ -366,6 +389,5 @@ async fn reissue_invite(
             Stored::secret_json(StatusCode::OK, &invite)
         })
     })
-    .await?;
-    Ok(stored.into_response())
+    .await
 }
