@@ -13,11 +13,16 @@
 //!
 //! The writer takes a pooled connection per batch, outside the permits of [`super::run`]: at
 //! worst a request holding a permit waits the few milliseconds of a batch for its connection.
+//!
+//! The queue is bounded: when the database falls behind by more than [`CAPACITY`] sign-ins, a
+//! request is answered 503 `signin.busy` (with `Retry-After`) at once instead of waiting in a
+//! queue that only grows. A sign-in whose request has gone (timed out, or the phone hung up)
+//! is dropped unwritten: nobody was told it succeeded, and the phone's resend writes it.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use prometheus::Histogram;
 use tokio::sync::{mpsc, oneshot};
@@ -29,9 +34,13 @@ use crate::error::AppError;
 /// The most sign-ins one call writes (one transaction; the function loops over them).
 const MAX_BATCH: usize = 128;
 
-/// The longest a request waits for its answer before a 503, should the database stall (the
-/// sign-in may still be written then; a resend with the same key gets its answer).
+/// The longest a request waits for its answer before a 503, should the database stall. A job
+/// still queued by then is dropped; one already being written may still be (a resend with the
+/// same key gets its answer).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sign-ins that may wait for the writer: a fraction of a second of the peak's throughput.
+pub const CAPACITY: usize = 4096;
 
 /// Where a sign-in's answer goes.
 type Reply = oneshot::Sender<Result<SignInOutcome, AppError>>;
@@ -39,6 +48,15 @@ type Reply = oneshot::Sender<Result<SignInOutcome, AppError>>;
 struct Job {
     attempt: KeyedAttempt,
     reply: Reply,
+    /// When its request stops waiting.
+    deadline: Instant,
+}
+
+impl Job {
+    /// Whether anyone still waits for this job's answer.
+    fn awaited(&self, now: Instant) -> bool {
+        !self.reply.is_closed() && now < self.deadline
+    }
 }
 
 fn answer(reply: Reply, result: Result<SignInOutcome, AppError>) {
@@ -47,15 +65,16 @@ fn answer(reply: Reply, result: Result<SignInOutcome, AppError>) {
 }
 
 pub struct SignInQueue {
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: mpsc::Sender<Job>,
+    writer: Option<thread::JoinHandle<()>>,
 }
 
 impl SignInQueue {
     /// Starts the writer thread; it stops when the queue is dropped. Each batch's size goes
     /// to `batch_sizes`.
     pub fn start(pool: PgPool, batch_sizes: Histogram) -> std::io::Result<Self> {
-        let (jobs, mut queued) = mpsc::unbounded_channel::<Job>();
-        thread::Builder::new()
+        let (jobs, mut queued) = mpsc::channel::<Job>(CAPACITY);
+        let writer = thread::Builder::new()
             .name("sign-in-writer".into())
             .spawn(move || {
                 while let Some(first) = queued.blocking_recv() {
@@ -66,6 +85,11 @@ impl SignInQueue {
                             Err(_) => break,
                         }
                     }
+                    let now = Instant::now();
+                    batch.retain(|job| job.awaited(now));
+                    if batch.is_empty() {
+                        continue;
+                    }
                     batch_sizes.observe(batch.len() as f64);
                     // A panic must not stop the writer: its batch's requests get an error (their
                     // answers are dropped) and the next batch is written as usual.
@@ -74,7 +98,22 @@ impl SignInQueue {
                     }
                 }
             })?;
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            writer: Some(writer),
+        })
+    }
+
+    /// Stops taking sign-ins and waits until the writer has written every one queued so far
+    /// (on SIGTERM, after the HTTP server stopped: no acknowledged sign-in is lost).
+    pub fn drain(mut self) {
+        let Some(writer) = self.writer.take() else {
+            return;
+        };
+        drop(self);
+        if writer.join().is_err() {
+            tracing::error!("the sign-in writer ended with a panic while draining");
+        }
     }
 
     /// Checks and, when it is a plain first sign-in of the day, writes the attempt;
@@ -85,12 +124,20 @@ impl SignInQueue {
         key: Option<(String, String)>,
     ) -> Result<SignInOutcome, AppError> {
         let (reply, answered) = oneshot::channel();
-        self.jobs
-            .send(Job {
-                attempt: (attempt, key),
-                reply,
-            })
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("the sign-in writer has stopped")))?;
+        let job = Job {
+            attempt: (attempt, key),
+            reply,
+            deadline: Instant::now() + ANSWER_TIMEOUT,
+        };
+        self.jobs.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => {
+                tracing::warn!(capacity = CAPACITY, "sign-in queue full; answering 503");
+                AppError::Unavailable { code: "signin.busy" }
+            }
+            mpsc::error::TrySendError::Closed(_) => {
+                AppError::Internal(anyhow::anyhow!("the sign-in writer has stopped"))
+            }
+        })?;
         match tokio::time::timeout(ANSWER_TIMEOUT, answered).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(_)) => Err(AppError::Internal(anyhow::anyhow!(

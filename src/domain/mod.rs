@@ -6,6 +6,7 @@ pub mod category;
 pub mod classifier;
 pub mod credit_code;
 pub mod daily_report;
+pub mod day;
 pub mod deadline;
 pub mod geo;
 pub mod lifecycle;

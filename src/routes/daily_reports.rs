@@ -25,6 +25,7 @@ use crate::db::models::unit::Unit;
 use crate::db::models::Page;
 use crate::domain::daily_report::{self, Production, ReportInput, ValidReport};
 use crate::domain::role::Role;
+use crate::domain::day;
 use crate::error::AppError;
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::invalid_fields;
@@ -113,6 +114,10 @@ async fn put_daily_report(
     body: web::Json<ReportInput>,
 ) -> Result<HttpResponse, AppError> {
     let (enterprise_id, day) = path.into_inner();
+    // A day the service does not know names no report.
+    if !day::known(day) {
+        return Err(AppError::NotFound);
+    }
     let input = body.into_inner();
     let content = input.validate().map_err(invalid_fields)?;
     let problems: Vec<_> = input.problems.iter().filter_map(|p| p.validate().ok()).collect();
@@ -269,6 +274,10 @@ async fn get_daily_report(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (enterprise_id, day) = path.into_inner();
+    // A day the service does not know names no report.
+    if !day::known(day) {
+        return Err(AppError::NotFound);
+    }
     let officer_id = query.officer_id;
     let report = db::run(&state.pool, move |conn| {
         let report = visible_report(conn, &caller, enterprise_id, day, officer_id)?;
@@ -309,6 +318,10 @@ async fn get_daily_report_draft(
     path: web::Path<(Uuid, NaiveDate)>,
 ) -> Result<HttpResponse, AppError> {
     let (enterprise_id, day) = path.into_inner();
+    // A day the service does not know names no report.
+    if !day::known(day) {
+        return Err(AppError::NotFound);
+    }
     let officer_id = officer.caller.user_id;
     let open = daily_report::is_open(state.clock.now(), day);
     let draft = db::run(&state.pool, move |conn| {
@@ -361,7 +374,9 @@ async fn get_daily_report_draft(
 /// The filters of the report list (and of the daily-report ledger export).
 #[derive(Deserialize)]
 pub(crate) struct ReportListQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::known_day_opt")]
     from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::routes::params::known_day_opt")]
     to: Option<NaiveDate>,
     enterprise_id: Option<Uuid>,
     officer_id: Option<Uuid>,
@@ -403,6 +418,7 @@ async fn list_daily_reports(
 
 #[derive(Deserialize)]
 struct MissingQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::known_day_opt")]
     day: Option<NaiveDate>,
     unit_id: Option<Uuid>,
 }

@@ -10,6 +10,7 @@ pub mod exports;
 pub mod hub;
 pub mod me;
 pub mod monthly_reports;
+pub mod params;
 pub mod problem_actions;
 pub mod problems;
 pub mod service;

@@ -14,6 +14,7 @@ use crate::db;
 use crate::db::models::stats::StatsScope;
 use crate::domain::metrics::Month;
 use crate::domain::role::Role;
+use crate::domain::day;
 use crate::error::AppError;
 use crate::exports::{self, XLSX_CONTENT_TYPE};
 use crate::state::AppState;
@@ -31,9 +32,11 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 #[derive(Deserialize)]
 pub(crate) struct MonthlyQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     month: Option<String>,
     officer_id: Option<Uuid>,
     unit_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     region_code: Option<String>,
 }
 
@@ -78,6 +81,13 @@ fn month_of(query: &MonthlyQuery, state: &AppState) -> Result<Month, AppError> {
         return Err(AppError::unprocessable(
             "report.month_not_started",
             "该月尚未开始",
+        ));
+    }
+    // Reading an ended month freezes it: not for months before the service's first day.
+    if !day::known(month.first_day()) {
+        return Err(AppError::bad_request(
+            "request.invalid_query",
+            "month 应在 2020-01 之后",
         ));
     }
     Ok(month)

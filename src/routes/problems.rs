@@ -298,11 +298,14 @@ async fn create_problem(
 /// The filters of the problem list (and of the problem ledger export).
 #[derive(Deserialize)]
 pub(crate) struct ProblemQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     status: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     category: Option<String>,
     enterprise_id: Option<Uuid>,
     department_id: Option<Uuid>,
     overdue: Option<bool>,
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     region_code: Option<String>,
 }
 

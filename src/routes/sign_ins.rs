@@ -275,6 +275,7 @@ fn sign_in_carefully(
 
 #[derive(Deserialize)]
 struct SignInQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::known_day_opt")]
     day: Option<NaiveDate>,
     enterprise_id: Option<Uuid>,
     officer_id: Option<Uuid>,

@@ -37,14 +37,19 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 #[derive(Deserialize)]
 struct OverviewQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     region_code: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::params::known_day_opt")]
     day: Option<NaiveDate>,
 }
 
 #[derive(Deserialize)]
 struct PeriodQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     region_code: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::params::known_day_opt")]
     from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::routes::params::known_day_opt")]
     to: Option<NaiveDate>,
 }
 
@@ -118,8 +123,11 @@ async fn stats_departments(
 
 #[derive(Deserialize)]
 struct OfficersQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     region_code: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::params::known_day_opt")]
     from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::routes::params::known_day_opt")]
     to: Option<NaiveDate>,
     sort: Option<OfficerSort>,
 }

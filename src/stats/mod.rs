@@ -32,6 +32,10 @@ use crate::state::AppState;
 
 /// Past periods change only through rare corrections; their answers are kept this long.
 const PAST_TTL: Duration = Duration::from_secs(3600);
+/// Answers about periods that ended longer ago than this are computed but not cached: what
+/// leaders read daily (today, yesterday, last week, last month) is cached, and nobody can fill
+/// Redis, or the reconciliation's work, with every day of years past.
+const CACHED_PAST_DAYS: i64 = 40;
 
 /// One dashboard question. Serialised into the cached answer so that the answer can be
 /// recomputed and compared.
@@ -147,6 +151,12 @@ impl StatsQuery {
         start_of_day(to + Days::days(1)) <= at
     }
 
+    /// Whether an answer is worth keeping: its period is running or ended recently.
+    pub fn cacheable(&self, at: DateTime<Utc>) -> bool {
+        let (_, to) = self.period();
+        to + Days::days(CACHED_PAST_DAYS) >= local_day(at)
+    }
+
     /// How long a fresh answer may be kept: to the end of the minute while the period lasts
     /// (its overdue counts move with the clock), an hour once it is over.
     fn ttl(&self, at: DateTime<Utc>) -> Duration {
@@ -217,7 +227,7 @@ async fn compute_and_cache(
     }
     let computed_query = query.clone();
     let value = db::run(&state.bulk_pool, move |conn| computed_query.compute(conn, now)).await?;
-    let Some(generations) = generations else {
+    let Some(generations) = generations.filter(|_| query.cacheable(now)) else {
         return Ok(value);
     };
     let ttl = query.ttl(now);

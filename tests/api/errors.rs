@@ -223,3 +223,35 @@ async fn connections_killed_under_the_server_are_replaced_and_meanwhile_answered
         answers.iter().map(|r| r.status).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn empty_filters_and_days_outside_2020_to_2099_are_refused_at_the_edge() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.token("demo.admin").await;
+    for path in [
+        "/api/v1/stats/overview?region_code=",
+        "/api/v1/admin/regions?parent_code=",
+        "/api/v1/admin/users?username=",
+        "/api/v1/problems?region_code=",
+        "/api/v1/stats/overview?day=%2B262142-12-31",
+        "/api/v1/stats/problems?from=1900-01-01&to=1900-01-31",
+        "/api/v1/sign-ins?day=2100-01-01",
+        "/api/v1/reports/monthly?month=1900-01",
+    ] {
+        let reply = app.get(path, Some(&admin)).await;
+        assert_eq!((reply.status, reply.code()), (400, "request.invalid_query"), "{path}: {}", reply.text);
+    }
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM monthly_freezes"),
+        0,
+        "nothing frozen on the way"
+    );
+    let officer = app.token("officer.zhang").await;
+    let enterprise = app.crrc().await;
+    let absurd = app
+        .get(&format!("/api/v1/daily-reports/{enterprise}/+262142-12-31"), Some(&officer))
+        .await;
+    assert_eq!(absurd.status, 404, "{}", absurd.text);
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+}

@@ -80,6 +80,7 @@ fn dto(conn: &mut PgConnection, row: Assignment) -> Result<AssignmentDto, AppErr
 struct AssignmentQuery {
     officer_id: Option<Uuid>,
     enterprise_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "crate::routes::params::known_day_opt")]
     active_on: Option<NaiveDate>,
 }
 

@@ -59,8 +59,11 @@ impl From<Enterprise> for AdminEnterpriseDto {
 
 #[derive(Deserialize)]
 struct EnterpriseQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     credit_code: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     region_code: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     name: Option<String>,
 }
 

@@ -54,7 +54,9 @@ impl From<Region> for RegionDto {
 
 #[derive(Deserialize)]
 struct RegionQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     code: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     parent_code: Option<String>,
 }
 

@@ -59,8 +59,11 @@ impl From<Unit> for UnitDto {
 
 #[derive(Deserialize)]
 struct UnitQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     code: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     kind: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     region_code: Option<String>,
 }
 

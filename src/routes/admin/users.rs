@@ -102,7 +102,9 @@ fn dto(conn: &mut PgConnection, user: User) -> Result<AdminUserDto, AppError> {
 
 #[derive(Deserialize)]
 struct UserQuery {
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     username: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::params::text")]
     phone: Option<String>,
     role: Option<Role>,
     unit_id: Option<Uuid>,
