@@ -16,8 +16,8 @@ if [[ "${REUSE:-0}" != 1 ]]; then
   psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
   DATABASE_URL="$pg/$db" target/release/zhuqi migrate
   benches/city.sh "$pg/$db" "$@"
-  DATABASE_URL="$pg/$db" target/release/zhuqi create-admin --username bench.admin \
-    --password bench-password --region-code 439900 >/dev/null
+  DATABASE_URL="$pg/$db" ZHUQI_ADMIN_PASSWORD=bench-password target/release/zhuqi create-admin \
+    --username bench.admin --region-code 439900 >/dev/null
   psql -q "$pg/$db" -c "UPDATE users SET roles = '{admin,dispatcher}' WHERE username = 'bench.admin'"
 fi
 redis-cli -p "$redis_port" --scan --pattern "${prefix}*" | xargs -r redis-cli -p "$redis_port" del >/dev/null

@@ -31,14 +31,13 @@ pub enum Command {
     /// REDIS_URL (and REDIS_KEY_PREFIX when the server uses one).
     ReconcileStats,
     /// Bootstrap an admin of a region (creates the region when it does not exist yet). An
-    /// existing username gets the admin role and the new password.
+    /// existing username gets the admin role and the new password. The password (8–128
+    /// characters) comes from ZHUQI_ADMIN_PASSWORD or, without it, the first line of standard
+    /// input, never from the command line (which `ps` and shell histories show to others).
     CreateAdmin {
         /// Console login name.
         #[arg(long)]
         username: String,
-        /// Console password (8–128 characters).
-        #[arg(long)]
-        password: String,
         /// GB/T 2260 code of the region the admin manages, e.g. 430200.
         #[arg(long)]
         region_code: String,

@@ -13,9 +13,12 @@ use zhuqi::config::{LogFormat, Settings};
 use zhuqi::startup::Application;
 use zhuqi::state::AppState;
 use zhuqi::stats::reconcile;
-use zhuqi::{bootstrap, db, telemetry};
+use zhuqi::{bootstrap, db, jobs, telemetry};
 
 use std::time::Duration;
+
+/// How long a background job may take to finish its pass once the server is stopping.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -57,11 +60,11 @@ fn one_off(command: Command) -> anyhow::Result<()> {
         }
         Command::CreateAdmin {
             username,
-            password,
             region_code,
             region_name,
             name,
         } => {
+            let password = admin_password()?;
             let (user, created) = bootstrap::create_admin(
                 &mut conn,
                 &username,
@@ -80,6 +83,23 @@ fn one_off(command: Command) -> anyhow::Result<()> {
 }
 
 fn unreachable_serve() {}
+
+/// The new admin's password: ZHUQI_ADMIN_PASSWORD, else the first line of standard input.
+fn admin_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("ZHUQI_ADMIN_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password: set ZHUQI_ADMIN_PASSWORD or give it on standard input"
+    );
+    Ok(password)
+}
 
 /// `zhuqi reconcile-stats`: one reconciliation pass, its outcome printed as JSON.
 fn reconcile_stats(database_url: &str) -> anyhow::Result<()> {
@@ -132,12 +152,26 @@ async fn serve() -> anyhow::Result<()> {
     })
     .await??;
     tracing::info!(learned, "classifier learned the hub's past triage");
-    actix_web::rt::spawn(zhuqi::jobs::prune_idempotency::run_until_stopped(state.clone()));
-    actix_web::rt::spawn(zhuqi::jobs::escalate::run_until_stopped(state.clone()));
-    actix_web::rt::spawn(zhuqi::jobs::reconcile_stats::run_until_stopped(state.clone()));
-    actix_web::rt::spawn(zhuqi::jobs::freeze_months::run_until_stopped(state.clone()));
-    let app = Application::build(state)?;
+    let (stop_jobs, shutdown) = jobs::shutdown_signal();
+    let running = [
+        actix_web::rt::spawn(jobs::prune_idempotency::run_until_stopped(state.clone(), shutdown.clone())),
+        actix_web::rt::spawn(jobs::escalate::run_until_stopped(state.clone(), shutdown.clone())),
+        actix_web::rt::spawn(jobs::reconcile_stats::run_until_stopped(state.clone(), shutdown.clone())),
+        actix_web::rt::spawn(jobs::freeze_months::run_until_stopped(state.clone(), shutdown)),
+    ];
+    let app = Application::build(state.clone())?;
     tracing::info!(port = app.port(), "serving");
+    // SIGTERM or SIGINT: actix stops accepting and lets the requests in flight finish (each
+    // sign-in among them waits for its batch to commit).
     app.run_until_stopped().await?;
+    tracing::info!("stopped accepting; writing the sign-ins still queued and ending the jobs");
+    state.sign_ins.drain().await;
+    let _ = stop_jobs.send(true);
+    for job in running {
+        if tokio::time::timeout(SHUTDOWN_GRACE, job).await.is_err() {
+            tracing::warn!("a background job did not finish its pass in time");
+        }
+    }
+    tracing::info!("shut down");
     Ok(())
 }

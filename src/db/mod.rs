@@ -1,6 +1,7 @@
 //! The PostgreSQL pool, the embedded migrations and [`run`], the one way handlers reach the
 //! database: blocking diesel work on actix's blocking thread pool, never on a worker thread.
 
+pub mod leader;
 pub mod models;
 pub mod sign_in_queue;
 
@@ -60,8 +61,27 @@ pub fn pool(database_url: &str, max_size: u32) -> PgPool {
     }
 }
 
-/// Applies every pending embedded migration; returns the versions applied.
+/// The advisory lock key of migrations ("zhuqi mig" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7a68_7571_696d_6967;
+
+/// Applies every pending embedded migration; returns the versions applied. Instances starting
+/// at the same moment take turns (a session advisory lock): the first migrates, the others
+/// find nothing left to do.
 pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
+    use diesel::RunQueryDsl;
+    let lock = |sql: &str, conn: &mut PgConnection| {
+        diesel::sql_query(sql)
+            .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
+            .execute(conn)
+            .context("taking turns to migrate (advisory lock)")
+    };
+    lock("SELECT pg_advisory_lock($1)", conn)?;
+    let result = apply_migrations(conn);
+    lock("SELECT pg_advisory_unlock($1)", conn)?;
+    result
+}
+
+fn apply_migrations(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
     let applied = conn
         .run_pending_migrations(MIGRATIONS)
         .map_err(|e| anyhow::anyhow!("{e}"))

@@ -64,29 +64,45 @@ fn answer(reply: Reply, result: Result<SignInOutcome, AppError>) {
     let _ = reply.send(result);
 }
 
+/// What the writer is sent: a sign-in, or the order to finish.
+enum Message {
+    SignIn(Job),
+    /// Take no more sign-ins, write those queued, and stop.
+    Drain,
+}
+
 pub struct SignInQueue {
-    jobs: mpsc::Sender<Job>,
-    writer: Option<thread::JoinHandle<()>>,
+    jobs: mpsc::Sender<Message>,
+    writer: std::sync::Mutex<Option<thread::JoinHandle<()>>>,
 }
 
 impl SignInQueue {
     /// Starts the writer thread; it stops when the queue is dropped. Each batch's size goes
     /// to `batch_sizes`.
     pub fn start(pool: PgPool, batch_sizes: Histogram) -> std::io::Result<Self> {
-        let (jobs, mut queued) = mpsc::channel::<Job>(CAPACITY);
+        let (jobs, mut queued) = mpsc::channel::<Message>(CAPACITY);
         let writer = thread::Builder::new()
             .name("sign-in-writer".into())
             .spawn(move || {
                 while let Some(first) = queued.blocking_recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
+                    let mut messages = vec![first];
+                    while messages.len() < MAX_BATCH {
                         match queued.try_recv() {
-                            Ok(job) => batch.push(job),
+                            Ok(message) => messages.push(message),
                             Err(_) => break,
                         }
                     }
                     let now = Instant::now();
-                    batch.retain(|job| job.awaited(now));
+                    let mut batch = Vec::with_capacity(messages.len());
+                    for message in messages {
+                        match message {
+                            Message::SignIn(job) if job.awaited(now) => batch.push(job),
+                            Message::SignIn(_) => {}
+                            // New sign-ins are refused from now on; those queued before this
+                            // message are still received, and the loop ends after them.
+                            Message::Drain => queued.close(),
+                        }
+                    }
                     if batch.is_empty() {
                         continue;
                     }
@@ -100,19 +116,23 @@ impl SignInQueue {
             })?;
         Ok(Self {
             jobs,
-            writer: Some(writer),
+            writer: std::sync::Mutex::new(Some(writer)),
         })
     }
 
     /// Stops taking sign-ins and waits until the writer has written every one queued so far
-    /// (on SIGTERM, after the HTTP server stopped: no acknowledged sign-in is lost).
-    pub fn drain(mut self) {
-        let Some(writer) = self.writer.take() else {
+    /// (on SIGTERM, once the HTTP server has stopped: no sign-in in the queue is lost).
+    pub async fn drain(&self) {
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(writer) = writer else {
             return;
         };
-        drop(self);
-        if writer.join().is_err() {
-            tracing::error!("the sign-in writer ended with a panic while draining");
+        if self.jobs.send(Message::Drain).await.is_err() {
+            return;
+        }
+        let joined = actix_web::rt::task::spawn_blocking(move || writer.join()).await;
+        if !matches!(joined, Ok(Ok(()))) {
+            tracing::error!("the sign-in writer did not end cleanly while draining");
         }
     }
 
@@ -129,14 +149,13 @@ impl SignInQueue {
             reply,
             deadline: Instant::now() + ANSWER_TIMEOUT,
         };
-        self.jobs.try_send(job).map_err(|e| match e {
+        self.jobs.try_send(Message::SignIn(job)).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => {
                 tracing::warn!(capacity = CAPACITY, "sign-in queue full; answering 503");
                 AppError::Unavailable { code: "signin.busy" }
             }
-            mpsc::error::TrySendError::Closed(_) => {
-                AppError::Internal(anyhow::anyhow!("the sign-in writer has stopped"))
-            }
+            // The server is shutting down: another instance (or this one, restarted) takes it.
+            mpsc::error::TrySendError::Closed(_) => AppError::Unavailable { code: "signin.busy" },
         })?;
         match tokio::time::timeout(ANSWER_TIMEOUT, answered).await {
             Ok(Ok(answer)) => answer,

@@ -24,6 +24,7 @@ use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent}
 use crate::db::models::unit::Unit;
 use crate::domain::calendar::Calendar;
 use crate::domain::deadline::{missed_windows, still_overdue_before, Waiting, TOP_ESCALATION_LEVEL};
+use super::Shutdown;
 use crate::state::AppState;
 
 /// The advisory lock key of this job ("zhuqi esc" in ASCII).
@@ -189,15 +190,17 @@ fn recipients(
     })
 }
 
-pub async fn run_until_stopped(state: actix_web::web::Data<AppState>) {
-    let mut interval = tokio::time::interval(EVERY);
-    loop {
-        interval.tick().await;
-        let now = state.clock.now();
-        match db::run(&state.pool, move |conn| Ok(tick(conn, now)?)).await {
-            Ok(Pass { escalations: 0, .. }) => {}
-            Ok(pass) => tracing::info!(escalations = pass.escalations, "escalated overdue problems"),
-            Err(e) => tracing::warn!(error = %e, "escalation pass failed; will retry"),
+pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {
+    super::every(EVERY, shutdown, || {
+        let state = state.clone();
+        async move {
+            let now = state.clock.now();
+            match db::run(&state.pool, move |conn| Ok(tick(conn, now)?)).await {
+                Ok(Pass { escalations: 0, .. }) => {}
+                Ok(pass) => tracing::info!(escalations = pass.escalations, "escalated overdue problems"),
+                Err(e) => tracing::warn!(error = %e, "escalation pass failed; will retry"),
+            }
         }
-    }
+    })
+    .await;
 }

@@ -11,6 +11,7 @@ use crate::clock::local_day;
 use crate::db;
 use crate::domain::metrics::Month;
 use crate::error::AppError;
+use super::Shutdown;
 use crate::state::AppState;
 use crate::stats::monthly;
 
@@ -21,13 +22,15 @@ pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<bool, AppErro
     monthly::freeze(conn, Month::containing(local_day(now)).previous(), now)
 }
 
-pub async fn run_until_stopped(state: actix_web::web::Data<AppState>) {
-    let mut interval = tokio::time::interval(EVERY);
-    loop {
-        interval.tick().await;
-        let now = state.clock.now();
-        if let Err(e) = db::run(&state.bulk_pool, move |conn| tick(conn, now)).await {
-            tracing::warn!(error = %e, "freezing last month failed; will retry");
+pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {
+    super::every(EVERY, shutdown, || {
+        let state = state.clone();
+        async move {
+            let now = state.clock.now();
+            if let Err(e) = db::run(&state.bulk_pool, move |conn| tick(conn, now)).await {
+                tracing::warn!(error = %e, "freezing last month failed; will retry");
+            }
         }
-    }
+    })
+    .await;
 }

@@ -1,6 +1,40 @@
-//! Background jobs, one file each; every job has a `tick` that tests call directly.
+//! Background jobs, one file each; every job has a `tick` that tests call directly, and a
+//! `run_until_stopped` that repeats it on [`every`] until the server shuts down.
 
 pub mod escalate;
 pub mod freeze_months;
 pub mod prune_idempotency;
 pub mod reconcile_stats;
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+/// Tells the jobs the server is shutting down; each finishes the pass it is in and returns.
+pub fn shutdown_signal() -> (watch::Sender<bool>, Shutdown) {
+    let (stop, stopping) = watch::channel(false);
+    (stop, Shutdown(stopping))
+}
+
+#[derive(Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+/// Runs `pass` at once and then every `period` until shutdown. A pass in progress is never
+/// cut short: shutdown is looked at between passes.
+pub async fn every<F, Fut>(period: Duration, mut shutdown: Shutdown, mut pass: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut interval = tokio::time::interval(period);
+    loop {
+        if *shutdown.0.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = interval.tick() => pass().await,
+            _ = shutdown.0.changed() => return,
+        }
+    }
+}

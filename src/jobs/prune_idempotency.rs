@@ -10,6 +10,7 @@ use diesel::PgConnection;
 
 use crate::db;
 use crate::db::models::idempotency::IdempotencyRecord;
+use super::Shutdown;
 use crate::state::AppState;
 
 pub const RETENTION: chrono::Duration = chrono::Duration::hours(48);
@@ -20,15 +21,17 @@ pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> diesel::QueryResult<
     IdempotencyRecord::prune(conn, now - RETENTION)
 }
 
-pub async fn run_until_stopped(state: actix_web::web::Data<AppState>) {
-    let mut interval = tokio::time::interval(EVERY);
-    loop {
-        interval.tick().await;
-        let now = state.clock.now();
-        match db::run(&state.pool, move |conn| Ok(tick(conn, now)?)).await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "pruned idempotency records"),
-            Err(e) => tracing::warn!(error = %e, "pruning idempotency records failed; will retry"),
+pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {
+    super::every(EVERY, shutdown, || {
+        let state = state.clone();
+        async move {
+            let now = state.clock.now();
+            match db::run(&state.pool, move |conn| Ok(tick(conn, now)?)).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "pruned idempotency records"),
+                Err(e) => tracing::warn!(error = %e, "pruning idempotency records failed; will retry"),
+            }
         }
-    }
+    })
+    .await;
 }

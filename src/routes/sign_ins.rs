@@ -179,12 +179,16 @@ fn checked(
     if remark.as_ref().is_some_and(|r| r.chars().count() > MAX_REMARK) {
         return Err(field_invalid("remark", "备注不能超过200个字符"));
     }
+    // PostgreSQL text cannot hold U+0000: refused here, before it could fail a whole batch.
+    if remark.as_ref().is_some_and(|r| r.contains('\0')) {
+        return Err(field_invalid("remark", "备注不能包含空字符 (U+0000)"));
+    }
     let device_id = request
         .device_id
         .map(|d| d.trim().to_owned())
         .filter(|d| !d.is_empty());
-    if device_id.as_ref().is_some_and(|d| d.len() > MAX_DEVICE_ID) {
-        return Err(field_invalid("device_id", "device_id 不能超过128个字符"));
+    if device_id.as_ref().is_some_and(|d| d.len() > MAX_DEVICE_ID || d.contains('\0')) {
+        return Err(field_invalid("device_id", "device_id 不能超过128个字符，且不能包含空字符"));
     }
     Ok(SignInAttempt {
         id: Uuid::new_v4(),

@@ -39,21 +39,30 @@ async fn create_admin_bootstraps_a_region_and_an_admin_who_can_log_in() {
         url.rsplit_once('/').map(|(s, _)| s).unwrap_or(&url),
         app.db_name
     );
-    let output = Command::new(BIN)
+    // The password on standard input, never on the command line.
+    let mut child = Command::new(BIN)
         .args([
             "create-admin",
             "--username",
             "cs.admin",
-            "--password",
-            "长沙管理员密码123",
             "--region-code",
             "430100",
             "--region-name",
             "长沙市",
         ])
         .env("DATABASE_URL", &url)
-        .output()
+        .env_remove("ZHUQI_ADMIN_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("runs");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all("长沙管理员密码123\n".as_bytes()).expect("write");
+    }
+    let output = child.wait_with_output().expect("runs");
     assert!(
         output.status.success(),
         "{}",
@@ -64,20 +73,59 @@ async fn create_admin_bootstraps_a_region_and_an_admin_who_can_log_in() {
     assert_eq!(session["user"]["region_code"], "430100");
 
     let without_name = Command::new(BIN)
-        .args([
-            "create-admin",
-            "--username",
-            "x.admin",
-            "--password",
-            "password123",
-            "--region-code",
-            "430300",
-        ])
+        .args(["create-admin", "--username", "x.admin", "--region-code", "430300"])
         .env("DATABASE_URL", &url)
+        .env("ZHUQI_ADMIN_PASSWORD", "password123")
         .output()
         .expect("runs");
     assert!(!without_name.status.success());
     assert!(String::from_utf8_lossy(&without_name.stderr).contains("--region-name"));
+    let on_argv = Command::new(BIN)
+        .args(["create-admin", "--username", "y.admin", "--password", "password123", "--region-code", "430100"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("runs");
+    assert!(!on_argv.status.success(), "a password on the command line is refused");
+}
+
+#[test]
+fn two_instances_migrating_one_empty_database_at_once_both_succeed() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let name = format!("zhuqi_test_{}", uuid::Uuid::new_v4().simple());
+    let mut server = PgConnection::establish(&crate::helpers::database_url("postgres")).expect("server");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut server)
+        .expect("create");
+    let url = crate::helpers::database_url(&name);
+    let both: Vec<_> = (0..2)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut conn = PgConnection::establish(&url).expect("connect");
+                zhuqi::db::migrate(&mut conn).map_err(|e| format!("{e:#}"))
+            })
+        })
+        .collect();
+    let results: Vec<_> = both.into_iter().map(|t| t.join().expect("thread")).collect();
+    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut server)
+        .expect("drop");
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let applied: Vec<usize> = results.into_iter().map(|r| r.map(|v| v.len()).unwrap_or(0)).collect();
+    assert!(applied.contains(&0), "the second found nothing to do: {applied:?}");
+}
+
+#[tokio::test]
+async fn one_instance_at_a_time_holds_a_leader_lock() {
+    let app = spawn_app().await;
+    let url = crate::helpers::database_url(&app.db_name);
+    let first = zhuqi::db::leader::LeaderLock::try_acquire(&url, 42).expect("lock");
+    assert!(first.is_some());
+    let second = zhuqi::db::leader::LeaderLock::try_acquire(&url, 42).expect("lock");
+    assert!(second.is_none(), "held by the first");
+    drop(first);
+    let third = zhuqi::db::leader::LeaderLock::try_acquire(&url, 42).expect("lock");
+    assert!(third.is_some(), "released with the first");
 }
 
 #[tokio::test]

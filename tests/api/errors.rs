@@ -71,7 +71,19 @@ async fn a_nul_character_in_text_is_a_422_and_nothing_is_written() {
         "{}",
         sign_in.text
     );
+    let device = app
+        .post(
+            "/api/v1/sign-ins",
+            Some(&zhang),
+            json!({"enterprise_id": enterprise, "lat": crate::helpers::CRRC.0, "lng": crate::helpers::CRRC.1,
+                   "device_id": "iPhone\u{0}"}),
+        )
+        .await;
+    assert_eq!((device.status, device.code()), (422, "validation.failed"));
     assert_eq!(written(), before);
+    // Refused before the queue: no batch of the sign-in writer ever held them.
+    let metrics = app.get("/metrics", None).await;
+    assert!(metrics.text.contains("zhuqi_sign_in_batch_size_count 0"), "{}", metrics.text);
 }
 
 #[tokio::test]

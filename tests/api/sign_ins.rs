@@ -492,3 +492,80 @@ async fn a_resent_sign_in_gets_the_first_answer_byte_for_byte() {
     assert!(metrics.contains("zhuqi_sign_in_batch_size_count 2"), "{metrics}");
     assert!(metrics.contains("zhuqi_sign_in_batch_size_sum 2"), "{metrics}");
 }
+
+/// The sign-in writer with the database stalled under it: a full queue answers 503 at once
+/// instead of growing, and a drain writes what was queued before it stops.
+#[tokio::test]
+async fn a_full_sign_in_queue_answers_503_and_a_drain_writes_what_was_queued() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    use zhuqi::db::sign_in_queue::CAPACITY;
+
+    let app = spawn_app().await;
+    app.seed_demo();
+    let enterprise: uuid::Uuid = app.crrc().await.parse().expect("uuid");
+    let officer: uuid::Uuid = app
+        .text("SELECT id::text AS t FROM users WHERE username = 'officer.zhang'")
+        .parse()
+        .expect("uuid");
+    let queue = Arc::new(
+        SignInQueue::start(app.pool.clone(), prometheus::Histogram::with_opts(
+            prometheus::HistogramOpts::new("test_batches", "test"),
+        ).expect("histogram"))
+        .expect("writer"),
+    );
+    // Stall the writer: its first batch waits for this lock.
+    let mut holder = PgConnection::establish(&crate::helpers::database_url(&app.db_name)).expect("conn");
+    diesel::sql_query("BEGIN").execute(&mut holder).expect("begin");
+    diesel::sql_query("LOCK TABLE sign_ins IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .expect("lock");
+    let now = app.clock.now();
+    let attempt = |i: i64| {
+        Arc::new(SignInAttempt {
+            id: uuid::Uuid::new_v4(),
+            officer_id: officer,
+            enterprise_id: enterprise,
+            point: GeoPoint::from_device(CRRC.0, CRRC.1, zhuqi::domain::geo::Datum::Gcj02).expect("point"),
+            accuracy_m: None,
+            remark: None,
+            device_id: None,
+            now,
+            day: zhuqi::clock::local_day(now) + chrono::Duration::days(i),
+        })
+    };
+    let waiting: Vec<_> = (0..(CAPACITY as i64 + 200))
+        .map(|i| {
+            let queue = Arc::clone(&queue);
+            let attempt = attempt(i);
+            tokio::spawn(async move { queue.sign_in(attempt, None).await })
+        })
+        .collect();
+    // Those past the capacity (and the batch being written) are refused at once.
+    let mut refused = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        refused = waiting.iter().filter(|t| t.is_finished()).count();
+        if refused > 0 {
+            break;
+        }
+    }
+    assert!(refused > 0 && refused <= 200, "{refused} answered while the database stalls");
+    diesel::sql_query("COMMIT").execute(&mut holder).expect("unlock");
+    queue.drain().await;
+    let mut busy = 0;
+    for task in waiting {
+        match task.await.expect("task") {
+            Err(e) => {
+                assert_eq!(e.code(), "signin.busy");
+                busy += 1;
+            }
+            Ok(_) => {}
+        }
+    }
+    assert!((1..=200).contains(&busy), "{busy}");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM sign_ins"),
+        (CAPACITY as i64 + 200) - busy as i64,
+        "every sign-in that was queued is written"
+    );
+}
