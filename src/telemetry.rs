@@ -65,7 +65,11 @@ pub async fn request_context(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let request_id = request_id_from(&req);
-    let method = req.method().to_string();
+    // Any token is a valid HTTP method; only the known ones become metric labels.
+    let method = match req.method().as_str() {
+        known @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => known.to_owned(),
+        _ => "OTHER".to_owned(),
+    };
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
     let span = tracing::info_span!("request", request_id = %request_id, %method, %route);

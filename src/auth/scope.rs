@@ -158,13 +158,13 @@ pub fn record_scope(conn: &mut PgConnection, caller: &Caller) -> Result<RecordSc
 }
 
 /// The caller's roles that relate to this problem: the dispatcher of its region, its
-/// department, an officer of its enterprise (assigned, or who filed it) and its enterprise's
-/// contact. What the caller may do to the problem is decided from these alone
+/// department, an officer assigned to its enterprise today, and its enterprise's contact. What the caller may do to the problem is decided from these alone
 /// (`domain::lifecycle`); a caller with none that cannot read it either gets 404.
 pub fn roles_toward_problem(
     conn: &mut PgConnection,
     caller: &Caller,
     problem: &Problem,
+    today: NaiveDate,
 ) -> Result<Vec<Role>, AppError> {
     let mut roles = Vec::new();
     if caller.has(Role::Dispatcher) && RegionScope::of(conn, caller)?.contains(conn, &problem.region_code)? {
@@ -173,10 +173,9 @@ pub fn roles_toward_problem(
     if caller.has(Role::Department) && caller.unit_id.is_some() && problem.department_id == caller.unit_id {
         roles.push(Role::Department);
     }
-    if caller.has(Role::Officer)
-        && (problem.reporter_id == caller.user_id
-            || is_assigned(conn, caller.user_id, problem.enterprise_id)?)
-    {
+    // An officer acts for an enterprise while assigned to it, as for sign-ins: one whose
+    // assignment ended no longer resolves or rates its problems (reading them stays).
+    if caller.has(Role::Officer) && assigned_on(conn, caller.user_id, problem.enterprise_id, today)? {
         roles.push(Role::Officer);
     }
     if caller.has(Role::Enterprise) && caller.enterprise_id == Some(problem.enterprise_id) {
@@ -185,13 +184,20 @@ pub fn roles_toward_problem(
     Ok(roles)
 }
 
-/// Whether the caller may read the problem at all.
+/// Whether the caller may read the problem at all: its hub, its department, its enterprise,
+/// whoever filed it, and anyone whose records reach its enterprise (an officer who was
+/// assigned there, their unit admin).
 pub fn can_see_problem(
     conn: &mut PgConnection,
     caller: &Caller,
     problem: &Problem,
 ) -> Result<bool, AppError> {
-    if !roles_toward_problem(conn, caller, problem)?.is_empty() {
+    let direct = problem.reporter_id == caller.user_id
+        || (caller.has(Role::Department) && caller.unit_id.is_some() && problem.department_id == caller.unit_id)
+        || (caller.has(Role::Enterprise) && caller.enterprise_id == Some(problem.enterprise_id))
+        || (caller.has(Role::Dispatcher)
+            && RegionScope::of(conn, caller)?.contains(conn, &problem.region_code)?);
+    if direct {
         return Ok(true);
     }
     let scope = record_scope(conn, caller)?;

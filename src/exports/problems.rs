@@ -65,17 +65,32 @@ fn rating_label(rating: &str) -> &str {
     }
 }
 
-/// A category's sheet: its name when Excel takes it (at most 31 characters, none of
-/// `[]:*?/\\`, not one of the fixed sheets), else its code.
-fn sheet_name(name: &str, code: &str) -> String {
-    let usable = name.chars().count() <= 31
-        && !name.contains(['[', ']', ':', '*', '?', '/', '\\'])
-        && !["全部", "未分类"].contains(&name)
-        && !name.trim().is_empty();
-    if usable {
-        name.to_owned()
-    } else {
-        code.to_owned()
+/// The sheets of a ledger by name, as Excel takes them: at most 31 characters, none of
+/// `[]:*?/\\`, not starting or ending with an apostrophe, not `History`, and unique without
+/// regard to case. A category whose name breaks a rule gets its code, then its code numbered.
+#[derive(Default)]
+struct SheetNames(std::collections::HashSet<String>);
+
+impl SheetNames {
+    fn usable(&self, name: &str) -> bool {
+        name.chars().count() <= 31
+            && !name.trim().is_empty()
+            && !name.contains(['[', ']', ':', '*', '?', '/', '\\'])
+            && !name.starts_with('\'')
+            && !name.ends_with('\'')
+            && !name.eq_ignore_ascii_case("History")
+            && !self.0.contains(&name.to_lowercase())
+    }
+
+    /// Takes `name`, else `code`, else `code` with a number.
+    fn take(&mut self, name: &str, code: &str) -> String {
+        let chosen = [name.to_owned(), code.to_owned()]
+            .into_iter()
+            .chain((2..).map(|n| format!("{code}_{n}")))
+            .find(|candidate| self.usable(candidate))
+            .unwrap_or_else(|| code.to_owned());
+        self.0.insert(chosen.to_lowercase());
+        chosen
     }
 }
 
@@ -100,16 +115,18 @@ pub fn export(
         .repeatable_read()
         .run(|conn| {
             let mut ledger = Ledger::new();
-            let all = ledger.sheet("全部", &HEADER)?;
+            let mut taken = SheetNames::default();
+            let all = ledger.sheet(&taken.take("全部", "all"), &HEADER)?;
+            let unclassified = taken.take("未分类", "unclassified");
             let categories = Category::all(conn)?;
             let mut sheets: HashMap<Option<String>, usize> = HashMap::new();
             let mut category_names: HashMap<String, String> = HashMap::new();
             for category in categories {
-                let name = sheet_name(&category.name, &category.code);
+                let name = taken.take(&category.name, &category.code);
                 sheets.insert(Some(category.code.clone()), ledger.sheet(&name, &HEADER)?);
                 category_names.insert(category.code, category.name);
             }
-            sheets.insert(None, ledger.sheet("未分类", &HEADER)?);
+            sheets.insert(None, ledger.sheet(&unclassified, &HEADER)?);
             let mut names = Names::default();
             in_pages(
                 conn,
@@ -159,4 +176,23 @@ pub fn export(
             )?;
             ledger.finish()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_category_gets_a_sheet_name_excel_takes() {
+        let mut taken = SheetNames::default();
+        assert_eq!(taken.take("全部", "all"), "全部");
+        assert_eq!(taken.take("水电气暖", "utilities"), "水电气暖");
+        assert_eq!(taken.take("水电气暖", "power"), "power", "a duplicate name");
+        assert_eq!(taken.take("'引号'", "quoted"), "quoted");
+        assert_eq!(taken.take("history", "hist"), "hist");
+        assert_eq!(taken.take("融资/贷款", "financing"), "financing");
+        assert_eq!(taken.take("全部", "all"), "all");
+        assert_eq!(taken.take("全部", "all"), "all_2", "even the code may be taken");
+        assert_eq!(taken.take(&"长".repeat(32), "long"), "long");
+    }
 }

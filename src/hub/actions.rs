@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::scope::{self, RegionScope};
 use crate::auth::Caller;
-use crate::clock::wire_time;
+use crate::clock::{local_day, wire_time};
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::category::Category;
 use crate::db::models::extension::{Extension, NewExtension};
@@ -67,7 +67,7 @@ fn check(
     action: Action,
 ) -> Result<(Problem, Status, Role), AppError> {
     let problem = Problem::lock(conn, id)?.ok_or(AppError::NotFound)?;
-    let roles = scope::roles_toward_problem(conn, acting.caller, &problem)?;
+    let roles = scope::roles_toward_problem(conn, acting.caller, &problem, local_day(acting.now))?;
     if roles.is_empty() && !scope::can_see_problem(conn, acting.caller, &problem)? {
         return Err(AppError::NotFound);
     }
@@ -333,7 +333,8 @@ pub fn merge(conn: &mut PgConnection, acting: Acting, id: Uuid, into_id: Uuid) -
             ..ProblemChange::default()
         }
         .release(),
-        note: Some(format!("并入问题“{}”", target.title)),
+        // Each timeline is read by its own enterprise: neither names the other's problem.
+        note: Some("与同类问题合并，由驻企办统一交办".to_owned()),
         details: Some(json!({ "into_id": target.id })),
         ..Effect::default()
     };
@@ -346,8 +347,8 @@ pub fn merge(conn: &mut PgConnection, acting: Acting, id: Uuid, into_id: Uuid) -
             actor_id: Some(acting.caller.user_id),
             actor_role: Some(role.as_str()),
             at: acting.now,
-            note: Some(&format!("并入同类问题“{}”", problem.title)),
-            details: Some(json!({ "from_id": problem.id, "enterprise_id": problem.enterprise_id })),
+            note: Some("合并了一个同类问题"),
+            details: Some(json!({ "from_id": problem.id })),
         },
     )?;
     Ok(merged)

@@ -263,3 +263,54 @@ async fn a_retried_create_with_the_same_key_creates_once_and_keeps_no_invite_cod
         1
     );
 }
+
+#[tokio::test]
+async fn the_audit_log_keeps_no_phone_number_or_openid_in_clear() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.token("demo.admin").await;
+    let user = app.get("/api/v1/admin/users?username=officer.li", Some(&admin)).await;
+    let id = user.body["items"][0]["id"].as_str().expect("id").to_owned();
+    app.exec(&format!("UPDATE users SET wechat_openid = 'o-secret-openid' WHERE id = '{id}'"));
+    let changed = app
+        .patch(&format!("/api/v1/admin/users/{id}"), Some(&admin), json!({"phone": "13912345678"}))
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let logged = app.text(&format!(
+        "SELECT string_agg(coalesce(before::text, '') || coalesce(after::text, ''), ' ') AS t \
+         FROM audit_log WHERE object_id = '{id}'"
+    ));
+    assert!(logged.contains("139****5678"), "{logged}");
+    assert!(!logged.contains("13912345678") && !logged.contains("13807330012"), "{logged}");
+    assert!(!logged.contains("o-secret-openid"), "{logged}");
+}
+
+#[tokio::test]
+async fn a_district_admin_does_not_manage_the_staff_of_a_city_unit() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let city = app.token("demo.admin").await;
+    app.post(
+        "/api/v1/admin/regions",
+        Some(&city),
+        json!({"code": "430211", "name": "天元区", "parent_code": "430200"}),
+    )
+    .await;
+    // A clerk of a city department who lives in the district.
+    let user = app.get("/api/v1/admin/users?username=rsj.clerk", Some(&city)).await;
+    let id = user.body["items"][0]["id"].as_str().expect("id").to_owned();
+    app.exec(&format!("UPDATE users SET region_code = '430211' WHERE id = '{id}'"));
+    app.create_admin("tianyuan.admin", "430211", "天元区");
+    let district = app.token("tianyuan.admin").await;
+    let read = app.get(&format!("/api/v1/admin/users/{id}"), Some(&district)).await;
+    assert_eq!(read.status, 404, "{}", read.text);
+    let password = app
+        .put(
+            &format!("/api/v1/admin/users/{id}/password"),
+            Some(&district),
+            json!({"new_password": "区里改的密码2026"}),
+        )
+        .await;
+    assert_eq!(password.status, 404);
+    assert_eq!(app.get(&format!("/api/v1/admin/users/{id}"), Some(&city)).await.status, 200);
+}

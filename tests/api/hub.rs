@@ -686,6 +686,15 @@ async fn duplicates_of_one_systemic_problem_are_shown_together_and_merged() {
         .get(&format!("/api/v1/problems/{first}"), Some(&dispatcher))
         .await;
     assert_eq!(events(&target.body), vec!["submitted", "merged_in"]);
+    // Each enterprise reads its own timeline, which names nothing of the other's problem.
+    let theirs = app.get(&format!("/api/v1/problems/{second}"), Some(&contact)).await;
+    assert_eq!(theirs.status, 200);
+    let first_title = target.body["title"].as_str().expect("title");
+    assert!(!theirs.text.contains(first_title), "{}", theirs.text);
+    let zhang = app.token("officer.zhang").await;
+    let ours = app.get(&format!("/api/v1/problems/{first}"), Some(&zhang)).await;
+    let second_title = theirs.body["title"].as_str().expect("title");
+    assert!(!ours.text.contains(second_title) && !ours.text.contains(&qianjin), "{}", ours.text);
     // A merged problem is final.
     let again = app
         .post(
@@ -810,6 +819,31 @@ async fn only_an_admin_of_the_top_region_changes_the_city_wide_categories_and_ca
         .put("/api/v1/admin/categories", Some(&city), json!({"items": items}))
         .await;
     assert_eq!(kept.status, 200, "{}", kept.text);
+}
+
+#[tokio::test]
+async fn an_officer_whose_assignment_ended_reads_but_no_longer_resolves_or_rates() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let id = file(&app, "企业用电负荷不足，需要增容").await;
+    let zhang = app.token("officer.zhang").await;
+    let crrc = app.crrc().await;
+    app.exec(&format!(
+        "UPDATE assignments SET start_day = '2026-01-01', end_day = '2026-11-19' \
+         WHERE enterprise_id = '{crrc}' AND officer_id = (SELECT id FROM users WHERE username = 'officer.zhang')"
+    ));
+    let read = app.get(&format!("/api/v1/problems/{id}"), Some(&zhang)).await;
+    assert_eq!(read.status, 200, "an officer still reads what they filed");
+    let resolved = app
+        .post(
+            &format!("/api/v1/problems/{id}/resolve-on-site"),
+            Some(&zhang),
+            json!({"resolution": "现场协调解决"}),
+        )
+        .await;
+    assert_eq!((resolved.status, resolved.code()), (403, "problem.not_allowed"), "{}", resolved.text);
+    let status = app.get(&format!("/api/v1/problems/{id}"), Some(&zhang)).await;
+    assert_eq!(status.body["status"], "submitted");
 }
 
 #[tokio::test]

@@ -107,3 +107,14 @@ async fn every_response_carries_a_request_id_and_a_plain_incoming_one_is_kept() 
         .await;
     assert_ne!(replaced.headers["x-request-id"], "bad id with spaces");
 }
+
+#[tokio::test]
+async fn unknown_methods_are_counted_as_other_not_as_new_labels() {
+    let app = spawn_app().await;
+    let brew = reqwest::Method::from_bytes(b"BREW").expect("method");
+    let reply = app.send(app.client.request(brew, app.url("/healthz"))).await;
+    assert_eq!(reply.status, 405);
+    let metrics = app.get("/metrics", None).await;
+    assert!(!metrics.text.contains("BREW"), "{}", metrics.text);
+    assert!(metrics.text.contains(r#"method="OTHER""#), "{}", metrics.text);
+}
