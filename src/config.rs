@@ -154,7 +154,8 @@ impl Settings {
                 .ok_or_else(|| malformed("DATABASE_BULK_POOL_SIZE", "expected a number from 1 to 50"))?,
         };
         let networks = |name: &'static str, default: &str| {
-            parse_networks(&get(name).unwrap_or_else(|| default.to_owned())).map_err(|why| malformed(name, &why))
+            parse_networks(&get(name).unwrap_or_else(|| default.to_owned()))
+                .map_err(|why| malformed(name, &why))
         };
         let trusted_proxies = networks("TRUSTED_PROXIES", "")?;
         let metrics_allow = networks("METRICS_ALLOW", "127.0.0.0/8, ::1")?;
@@ -215,8 +216,14 @@ mod tests {
         assert_eq!(settings.wechat_api_base, "https://api.weixin.qq.com");
         assert_eq!(settings.database_pool_size, 4);
         assert_eq!(settings.log_format, LogFormat::Json);
-        assert!(settings.trusted_proxies.is_empty(), "no proxy is believed unless named");
-        assert_eq!(settings.metrics_allow, parse_networks("127.0.0.0/8,::1").expect("valid"));
+        assert!(
+            settings.trusted_proxies.is_empty(),
+            "no proxy is believed unless named"
+        );
+        assert_eq!(
+            settings.metrics_allow,
+            parse_networks("127.0.0.0/8,::1").expect("valid")
+        );
         assert!(settings.metrics_token.is_none());
     }
 

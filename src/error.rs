@@ -320,7 +320,9 @@ impl From<DieselError> for AppError {
                 // A backend terminated by a shutdown or by an operator (SQLSTATE class 57, which
                 // diesel does not classify), or a server not yet accepting queries.
                 let message = info.message();
-                if message.starts_with("terminating connection") || message.starts_with("the database system is") {
+                if message.starts_with("terminating connection")
+                    || message.starts_with("the database system is")
+                {
                     return Self::Unavailable {
                         code: "database.unavailable",
                     };

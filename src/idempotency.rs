@@ -29,9 +29,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::state::AppState;
 use crate::db::models::idempotency::{Claim, IdempotencyRecord};
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub const KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -64,7 +64,12 @@ fn fingerprint_of(key: &[u8], method: &Method, uri: &str, body: &[u8]) -> String
 
 /// `application/json` and the `application/…+json` types the JSON extractor also reads.
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
@@ -270,7 +275,10 @@ impl Idempotency {
 /// The answer already given under this request's key, read without claiming the key: for a
 /// handler that must do work outside the transaction (hashing a password) before [`within`],
 /// and should not do it for a repeat.
-pub fn earlier_answer(conn: &mut PgConnection, idempotency: &Idempotency) -> Result<Option<Stored>, AppError> {
+pub fn earlier_answer(
+    conn: &mut PgConnection,
+    idempotency: &Idempotency,
+) -> Result<Option<Stored>, AppError> {
     let Some(keyed) = &idempotency.0 else {
         return Ok(None);
     };

@@ -154,9 +154,15 @@ async fn serve() -> anyhow::Result<()> {
     tracing::info!(learned, "classifier learned the hub's past triage");
     let (stop_jobs, shutdown) = jobs::shutdown_signal();
     let running = [
-        actix_web::rt::spawn(jobs::prune_idempotency::run_until_stopped(state.clone(), shutdown.clone())),
+        actix_web::rt::spawn(jobs::prune_idempotency::run_until_stopped(
+            state.clone(),
+            shutdown.clone(),
+        )),
         actix_web::rt::spawn(jobs::escalate::run_until_stopped(state.clone(), shutdown.clone())),
-        actix_web::rt::spawn(jobs::reconcile_stats::run_until_stopped(state.clone(), shutdown.clone())),
+        actix_web::rt::spawn(jobs::reconcile_stats::run_until_stopped(
+            state.clone(),
+            shutdown.clone(),
+        )),
         actix_web::rt::spawn(jobs::freeze_months::run_until_stopped(state.clone(), shutdown)),
     ];
     let app = Application::build(state.clone())?;

@@ -48,9 +48,7 @@ impl Hasher {
     ) -> Result<T, AppError> {
         let _turn = tokio::time::timeout(WAIT_FOR_TURN, self.turns.acquire())
             .await
-            .map_err(|_| AppError::Unavailable {
-                code: "auth.busy",
-            })?
+            .map_err(|_| AppError::Unavailable { code: "auth.busy" })?
             .map_err(|e| AppError::Internal(anyhow::anyhow!("password turns closed: {e}")))?;
         actix_web::web::block(work)
             .await

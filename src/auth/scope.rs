@@ -193,7 +193,9 @@ pub fn can_see_problem(
     problem: &Problem,
 ) -> Result<bool, AppError> {
     let direct = problem.reporter_id == caller.user_id
-        || (caller.has(Role::Department) && caller.unit_id.is_some() && problem.department_id == caller.unit_id)
+        || (caller.has(Role::Department)
+            && caller.unit_id.is_some()
+            && problem.department_id == caller.unit_id)
         || (caller.has(Role::Enterprise) && caller.enterprise_id == Some(problem.enterprise_id))
         || (caller.has(Role::Dispatcher)
             && RegionScope::of(conn, caller)?.contains(conn, &problem.region_code)?);

@@ -103,7 +103,10 @@ async fn current(state: &AppState, user: Uuid) -> Result<Option<i64>, AppError> 
 /// Puts `generation` into Redis unless a later one is there; `false` when Redis did not answer.
 async fn remember(cache: &Cache, user: Uuid, generation: i64) -> bool {
     let ttl_ms = GENERATION_TTL.as_millis() as i64;
-    cache.eval(REMEMBER, &key(user), &[generation, ttl_ms]).await.is_some()
+    cache
+        .eval(REMEMBER, &key(user), &[generation, ttl_ms])
+        .await
+        .is_some()
 }
 
 /// After a commit that issued tokens under `generation` or ended the user's earlier sessions:

@@ -212,7 +212,8 @@ fn write(pool: &PgPool, batch: Vec<Job>) {
         Err(e) => {
             tracing::warn!(error = %e, sign_ins = attempts.len(), "a batch of sign-ins failed; writing each alone");
             for (attempt, reply) in attempts.iter().zip(replies) {
-                let alone = SignIn::write_batch(&mut conn, std::slice::from_ref(attempt)).map_err(AppError::from);
+                let alone =
+                    SignIn::write_batch(&mut conn, std::slice::from_ref(attempt)).map_err(AppError::from);
                 if let Err(e) = &alone {
                     super::discard_if_lost(&mut conn, e);
                 }

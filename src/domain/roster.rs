@@ -140,7 +140,8 @@ impl<'a> Reader<'a> {
 
     fn day(&mut self, column: &str, required: bool) -> Option<NaiveDate> {
         self.parsed(column, required, |v| {
-            let day = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| format!("“{v}”不是日期（YYYY-MM-DD）"))?;
+            let day = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| format!("“{v}”不是日期（YYYY-MM-DD）"))?;
             if !super::day::known(day) {
                 return Err(format!("“{v}”不在 2020 至 2099 年之间"));
             }

@@ -15,6 +15,7 @@ use diesel::sql_types::BigInt;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::Shutdown;
 use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::calendar::CalendarYear;
@@ -24,7 +25,6 @@ use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent}
 use crate::db::models::unit::Unit;
 use crate::domain::calendar::Calendar;
 use crate::domain::deadline::{missed_windows, still_overdue_before, Waiting, TOP_ESCALATION_LEVEL};
-use super::Shutdown;
 use crate::state::AppState;
 
 /// The advisory lock key of this job ("zhuqi esc" in ASCII).

@@ -7,11 +7,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 
+use super::Shutdown;
 use crate::clock::local_day;
 use crate::db;
 use crate::domain::metrics::Month;
 use crate::error::AppError;
-use super::Shutdown;
 use crate::state::AppState;
 use crate::stats::monthly;
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 
+use super::Shutdown;
 use crate::db;
 use crate::db::models::idempotency::IdempotencyRecord;
-use super::Shutdown;
 use crate::state::AppState;
 
 pub const RETENTION: chrono::Duration = chrono::Duration::hours(48);

@@ -126,10 +126,7 @@ fn checked_header(cells: Vec<String>, columns: &[&str], required: &[&str]) -> Re
 }
 
 /// Hands every record to `take` with its 1-based line number, counting lines as it goes.
-fn read_csv(
-    bytes: &[u8],
-    take: &mut impl FnMut(Record) -> Result<(), ReadError>,
-) -> Result<(), ReadError> {
+fn read_csv(bytes: &[u8], take: &mut impl FnMut(Record) -> Result<(), ReadError>) -> Result<(), ReadError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -195,10 +192,7 @@ fn check_archive(bytes: &[u8]) -> Result<(), ReadError> {
 }
 
 /// Hands every row of the first sheet to `take`, with the sheet's row number as its line.
-fn read_xlsx(
-    bytes: &[u8],
-    take: &mut impl FnMut(Record) -> Result<(), ReadError>,
-) -> Result<(), ReadError> {
+fn read_xlsx(bytes: &[u8], take: &mut impl FnMut(Record) -> Result<(), ReadError>) -> Result<(), ReadError> {
     check_archive(bytes)?;
     let mut workbook = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| ReadError::Unreadable(format!("无法读取 XLSX 文件：{e}")))?;

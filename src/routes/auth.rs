@@ -9,9 +9,9 @@ use super::me::UserSummary;
 use super::{post, Endpoint};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::jwt::{TokenError, BIND_TTL};
+use crate::auth::secrets;
 use crate::auth::session::{self, TokenPair};
 use crate::auth::sessions;
-use crate::auth::secrets;
 use crate::cache::limiter::within_budgets;
 use crate::db;
 use crate::db::models::audit;
@@ -110,11 +110,9 @@ async fn wechat_login(
 ) -> Result<HttpResponse, AppError> {
     let code = required("code", &body.code, 128)?;
     let ip = ip.to_string();
-    let session = within_budgets(
-        &[(&state.ip_failures, &ip)],
-        "wechat.code_invalid",
-        async { Ok(state.wechat.code2session(code).await?) },
-    )
+    let session = within_budgets(&[(&state.ip_failures, &ip)], "wechat.code_invalid", async {
+        Ok(state.wechat.code2session(code).await?)
+    })
     .await?;
     let openid = session.openid.clone();
     let app = state.clone();
@@ -215,7 +213,10 @@ async fn wechat_bind(
             Ok((bound, tokens))
         })
     });
-    let budgets = [(&state.ip_failures, ip.as_str()), (&state.bind_failures, phone_key.as_str())];
+    let budgets = [
+        (&state.ip_failures, ip.as_str()),
+        (&state.bind_failures, phone_key.as_str()),
+    ];
     let (user, tokens) = within_budgets(&budgets, "bind.invite_invalid", bind).await?;
     Ok(signed_in(&state, &user, tokens).await)
 }
@@ -238,7 +239,10 @@ async fn password_login(
     let PasswordLoginRequest { username, password } = body.into_inner();
     let username = required("username", &username, 64)?.to_owned();
     let (ip, account) = (ip.to_string(), format!("{username}|{ip}"));
-    let budgets = [(&state.ip_failures, ip.as_str()), (&state.login_failures, account.as_str())];
+    let budgets = [
+        (&state.ip_failures, ip.as_str()),
+        (&state.login_failures, account.as_str()),
+    ];
     let (user, tokens) = within_budgets(
         &budgets,
         "auth.invalid_credentials",
@@ -255,7 +259,10 @@ async fn check_password(
     username: String,
     password: String,
 ) -> Result<(User, TokenPair), AppError> {
-    let user = db::run(&state.pool, move |conn| Ok(User::find_by_username(conn, &username)?)).await?;
+    let user = db::run(&state.pool, move |conn| {
+        Ok(User::find_by_username(conn, &username)?)
+    })
+    .await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let (true, Some(user)) = (state.hasher.verify(password, stored).await?, user) else {
         return Err(AppError::unauthorized(

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::enterprises::EnterpriseDto;
 use super::{get, put, Endpoint};
 use crate::auth::extractors::AuthOfficer;
-use crate::auth::{session, sessions};
 use crate::auth::AuthUser;
+use crate::auth::{session, sessions};
 use crate::cache::limiter::within_budgets;
 use crate::clock::wire_time;
 use crate::db;
@@ -154,7 +154,12 @@ async fn change_password(
     } = body.into_inner();
     let account = format!("password_change|{}", caller.user_id);
     let change = replace_password(&state, caller.user_id, idempotency, old_password, new_password);
-    let stored = within_budgets(&[(&state.login_failures, &account)], "password.old_mismatch", change).await?;
+    let stored = within_budgets(
+        &[(&state.login_failures, &account)],
+        "password.old_mismatch",
+        change,
+    )
+    .await?;
     Ok(stored.into_response())
 }
 
@@ -184,7 +189,11 @@ async fn replace_password(
         ));
     }
     if let Some(stored) = user.password_hash.clone() {
-        if !state.hasher.verify(old_password.unwrap_or_default(), Some(stored)).await? {
+        if !state
+            .hasher
+            .verify(old_password.unwrap_or_default(), Some(stored))
+            .await?
+        {
             return Err(AppError::forbidden(
                 "password.old_mismatch",
                 "原密码不正确 (old password does not match)",
@@ -197,7 +206,8 @@ async fn replace_password(
     let (stored, issued) = db::run(&state.pool, move |conn| {
         let mut issued = None;
         let stored = idempotency::within(conn, &idempotency, now, |conn| {
-            let Some(user) = User::replace_password_hash(conn, user.id, user.password_hash.as_deref(), &hash)?
+            let Some(user) =
+                User::replace_password_hash(conn, user.id, user.password_hash.as_deref(), &hash)?
             else {
                 return Err(AppError::conflict(
                     "password.changed_meanwhile",

@@ -80,7 +80,11 @@ async fn metrics(
     ClientIp(client): ClientIp,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let allowed = state.settings.metrics_allow.iter().any(|net| net.contains(&client));
+    let allowed = state
+        .settings
+        .metrics_allow
+        .iter()
+        .any(|net| net.contains(&client));
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)

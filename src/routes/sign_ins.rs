@@ -187,8 +187,14 @@ fn checked(
         .device_id
         .map(|d| d.trim().to_owned())
         .filter(|d| !d.is_empty());
-    if device_id.as_ref().is_some_and(|d| d.len() > MAX_DEVICE_ID || d.contains('\0')) {
-        return Err(field_invalid("device_id", "device_id 不能超过128个字符，且不能包含空字符"));
+    if device_id
+        .as_ref()
+        .is_some_and(|d| d.len() > MAX_DEVICE_ID || d.contains('\0'))
+    {
+        return Err(field_invalid(
+            "device_id",
+            "device_id 不能超过128个字符，且不能包含空字符",
+        ));
     }
     Ok(SignInAttempt {
         id: Uuid::new_v4(),

@@ -248,7 +248,10 @@ async fn a_retried_create_with_the_same_key_creates_once_and_keeps_no_invite_cod
     let second = send().await;
     assert_eq!(first.status, 201, "{}", first.text);
     // The answer held an invite code: shown once, never stored for a replay.
-    assert_eq!((second.status, second.code()), (409, "idempotency.not_replayable"));
+    assert_eq!(
+        (second.status, second.code()),
+        (409, "idempotency.not_replayable")
+    );
     let code = first.body["invite_code"].as_str().expect("invite code");
     assert!(!second.text.contains(code));
     assert_eq!(
@@ -269,11 +272,19 @@ async fn the_audit_log_keeps_no_phone_number_or_openid_in_clear() {
     let app = spawn_app().await;
     app.seed_demo();
     let admin = app.token("demo.admin").await;
-    let user = app.get("/api/v1/admin/users?username=officer.li", Some(&admin)).await;
+    let user = app
+        .get("/api/v1/admin/users?username=officer.li", Some(&admin))
+        .await;
     let id = user.body["items"][0]["id"].as_str().expect("id").to_owned();
-    app.exec(&format!("UPDATE users SET wechat_openid = 'o-secret-openid' WHERE id = '{id}'"));
+    app.exec(&format!(
+        "UPDATE users SET wechat_openid = 'o-secret-openid' WHERE id = '{id}'"
+    ));
     let changed = app
-        .patch(&format!("/api/v1/admin/users/{id}"), Some(&admin), json!({"phone": "13912345678"}))
+        .patch(
+            &format!("/api/v1/admin/users/{id}"),
+            Some(&admin),
+            json!({"phone": "13912345678"}),
+        )
         .await;
     assert_eq!(changed.status, 200, "{}", changed.text);
     let logged = app.text(&format!(
@@ -281,7 +292,10 @@ async fn the_audit_log_keeps_no_phone_number_or_openid_in_clear() {
          FROM audit_log WHERE object_id = '{id}'"
     ));
     assert!(logged.contains("139****5678"), "{logged}");
-    assert!(!logged.contains("13912345678") && !logged.contains("13807330012"), "{logged}");
+    assert!(
+        !logged.contains("13912345678") && !logged.contains("13807330012"),
+        "{logged}"
+    );
     assert!(!logged.contains("o-secret-openid"), "{logged}");
 }
 
@@ -297,12 +311,18 @@ async fn a_district_admin_does_not_manage_the_staff_of_a_city_unit() {
     )
     .await;
     // A clerk of a city department who lives in the district.
-    let user = app.get("/api/v1/admin/users?username=rsj.clerk", Some(&city)).await;
+    let user = app
+        .get("/api/v1/admin/users?username=rsj.clerk", Some(&city))
+        .await;
     let id = user.body["items"][0]["id"].as_str().expect("id").to_owned();
-    app.exec(&format!("UPDATE users SET region_code = '430211' WHERE id = '{id}'"));
+    app.exec(&format!(
+        "UPDATE users SET region_code = '430211' WHERE id = '{id}'"
+    ));
     app.create_admin("tianyuan.admin", "430211", "天元区");
     let district = app.token("tianyuan.admin").await;
-    let read = app.get(&format!("/api/v1/admin/users/{id}"), Some(&district)).await;
+    let read = app
+        .get(&format!("/api/v1/admin/users/{id}"), Some(&district))
+        .await;
     assert_eq!(read.status, 404, "{}", read.text);
     let password = app
         .put(
@@ -312,5 +332,10 @@ async fn a_district_admin_does_not_manage_the_staff_of_a_city_unit() {
         )
         .await;
     assert_eq!(password.status, 404);
-    assert_eq!(app.get(&format!("/api/v1/admin/users/{id}"), Some(&city)).await.status, 200);
+    assert_eq!(
+        app.get(&format!("/api/v1/admin/users/{id}"), Some(&city))
+            .await
+            .status,
+        200
+    );
 }

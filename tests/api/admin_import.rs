@@ -227,7 +227,12 @@ async fn a_sheet_with_cells_at_a1_and_xfd1048576_is_refused_without_harm() {
         )
         .await;
 
-    assert_eq!((reply.status, reply.code()), (422, "import.too_large"), "{}", reply.text);
+    assert_eq!(
+        (reply.status, reply.code()),
+        (422, "import.too_large"),
+        "{}",
+        reply.text
+    );
     assert_eq!(reply.body["error"]["details"]["max_columns"], 64);
     assert_eq!(app.get("/healthz", None).await.status, 200, "the server lives on");
 }
@@ -241,7 +246,12 @@ async fn a_csv_past_the_row_limit_is_refused_as_too_large() {
         file.push_str(&format!("{i},区{i},430200\n"));
     }
     let reply = app.import_csv("regions", &token, &file).await;
-    assert_eq!((reply.status, reply.code()), (422, "import.too_large"), "{}", reply.text);
+    assert_eq!(
+        (reply.status, reply.code()),
+        (422, "import.too_large"),
+        "{}",
+        reply.text
+    );
 }
 
 #[tokio::test]

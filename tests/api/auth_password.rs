@@ -216,7 +216,12 @@ async fn a_flood_of_logins_under_random_usernames_is_cut_off_while_sign_ins_go_o
     let (storm, sign_ins) = tokio::join!(storm, sign_ins);
 
     let statuses: Vec<u16> = sign_ins.iter().map(|r| r.status).collect();
-    assert_eq!(statuses, vec![201; 12], "{:?}", sign_ins.iter().map(|r| &r.text).collect::<Vec<_>>());
+    assert_eq!(
+        statuses,
+        vec![201; 12],
+        "{:?}",
+        sign_ins.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
     let checked = storm.iter().filter(|r| r.status == 401).count();
     let refused = storm.iter().filter(|r| r.status == 429).count();
     assert_eq!(
@@ -251,7 +256,11 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_budget() {
     }
     assert_eq!(login_from("198.51.100.7", PASSWORD).await.status, 429);
     let elsewhere = login_from("203.0.113.20", PASSWORD).await;
-    assert_eq!(elsewhere.status, 200, "the admin at another address is not locked out: {}", elsewhere.text);
+    assert_eq!(
+        elsewhere.status, 200,
+        "the admin at another address is not locked out: {}",
+        elsewhere.text
+    );
 }
 
 #[tokio::test]
@@ -261,13 +270,25 @@ async fn a_password_change_is_not_replayed_because_its_answer_holds_tokens() {
     let token = app.token("hub.dispatcher").await;
     let body = json!({"old_password": PASSWORD, "new_password": "新的密码-2026"});
     let first = app
-        .keyed(reqwest::Method::PUT, "/api/v1/me/password", &token, "change-1", &body)
+        .keyed(
+            reqwest::Method::PUT,
+            "/api/v1/me/password",
+            &token,
+            "change-1",
+            &body,
+        )
         .await;
     assert_eq!(first.status, 200, "{}", first.text);
     // The old token ended with the change; the resend comes with the new one.
     let token = first.body["access_token"].as_str().expect("token");
     let again = app
-        .keyed(reqwest::Method::PUT, "/api/v1/me/password", token, "change-1", &body)
+        .keyed(
+            reqwest::Method::PUT,
+            "/api/v1/me/password",
+            token,
+            "change-1",
+            &body,
+        )
         .await;
     assert_eq!((again.status, again.code()), (409, "idempotency.not_replayable"));
     assert_eq!(

@@ -81,11 +81,22 @@ async fn create_admin_bootstraps_a_region_and_an_admin_who_can_log_in() {
     assert!(!without_name.status.success());
     assert!(String::from_utf8_lossy(&without_name.stderr).contains("--region-name"));
     let on_argv = Command::new(BIN)
-        .args(["create-admin", "--username", "y.admin", "--password", "password123", "--region-code", "430100"])
+        .args([
+            "create-admin",
+            "--username",
+            "y.admin",
+            "--password",
+            "password123",
+            "--region-code",
+            "430100",
+        ])
         .env("DATABASE_URL", &url)
         .output()
         .expect("runs");
-    assert!(!on_argv.status.success(), "a password on the command line is refused");
+    assert!(
+        !on_argv.status.success(),
+        "a password on the command line is refused"
+    );
 }
 
 #[test]
@@ -111,8 +122,14 @@ fn two_instances_migrating_one_empty_database_at_once_both_succeed() {
         .execute(&mut server)
         .expect("drop");
     assert!(results.iter().all(Result::is_ok), "{results:?}");
-    let applied: Vec<usize> = results.into_iter().map(|r| r.map(|v| v.len()).unwrap_or(0)).collect();
-    assert!(applied.contains(&0), "the second found nothing to do: {applied:?}");
+    let applied: Vec<usize> = results
+        .into_iter()
+        .map(|r| r.map(|v| v.len()).unwrap_or(0))
+        .collect();
+    assert!(
+        applied.contains(&0),
+        "the second found nothing to do: {applied:?}"
+    );
 }
 
 #[tokio::test]

@@ -83,7 +83,11 @@ async fn a_nul_character_in_text_is_a_422_and_nothing_is_written() {
     assert_eq!(written(), before);
     // Refused before the queue: no batch of the sign-in writer ever held them.
     let metrics = app.get("/metrics", None).await;
-    assert!(metrics.text.contains("zhuqi_sign_in_batch_size_count 0"), "{}", metrics.text);
+    assert!(
+        metrics.text.contains("zhuqi_sign_in_batch_size_count 0"),
+        "{}",
+        metrics.text
+    );
 }
 
 #[tokio::test]
@@ -252,7 +256,12 @@ async fn empty_filters_and_days_outside_2020_to_2099_are_refused_at_the_edge() {
         "/api/v1/reports/monthly?month=1900-01",
     ] {
         let reply = app.get(path, Some(&admin)).await;
-        assert_eq!((reply.status, reply.code()), (400, "request.invalid_query"), "{path}: {}", reply.text);
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "request.invalid_query"),
+            "{path}: {}",
+            reply.text
+        );
     }
     assert_eq!(
         app.count("SELECT count(*) AS n FROM monthly_freezes"),
@@ -262,7 +271,10 @@ async fn empty_filters_and_days_outside_2020_to_2099_are_refused_at_the_edge() {
     let officer = app.token("officer.zhang").await;
     let enterprise = app.crrc().await;
     let absurd = app
-        .get(&format!("/api/v1/daily-reports/{enterprise}/+262142-12-31"), Some(&officer))
+        .get(
+            &format!("/api/v1/daily-reports/{enterprise}/+262142-12-31"),
+            Some(&officer),
+        )
         .await;
     assert_eq!(absurd.status, 404, "{}", absurd.text);
     assert_eq!(app.get("/healthz", None).await.status, 200);

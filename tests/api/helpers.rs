@@ -124,6 +124,8 @@ pub struct TestApp {
     pub address: String,
     pub db_name: String,
     pub pool: PgPool,
+    /// The server's pool for long work (exports, imports, dashboard computations).
+    pub bulk_pool: PgPool,
     pub clock: Clock,
     pub client: reqwest::Client,
     pub wechat: FakeWeChat,
@@ -203,6 +205,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let clock = Clock::fixed(default_now());
     let state = web::Data::new(AppState::new(settings, clock.clone()).expect("state"));
     let pool = state.pool.clone();
+    let bulk_pool = state.bulk_pool.clone();
     let app = Application::build(state).expect("build");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
@@ -210,6 +213,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         address: format!("http://127.0.0.1:{port}"),
         db_name,
         pool,
+        bulk_pool,
         clock,
         client: reqwest::Client::new(),
         wechat,

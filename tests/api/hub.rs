@@ -687,14 +687,20 @@ async fn duplicates_of_one_systemic_problem_are_shown_together_and_merged() {
         .await;
     assert_eq!(events(&target.body), vec!["submitted", "merged_in"]);
     // Each enterprise reads its own timeline, which names nothing of the other's problem.
-    let theirs = app.get(&format!("/api/v1/problems/{second}"), Some(&contact)).await;
+    let theirs = app
+        .get(&format!("/api/v1/problems/{second}"), Some(&contact))
+        .await;
     assert_eq!(theirs.status, 200);
     let first_title = target.body["title"].as_str().expect("title");
     assert!(!theirs.text.contains(first_title), "{}", theirs.text);
     let zhang = app.token("officer.zhang").await;
     let ours = app.get(&format!("/api/v1/problems/{first}"), Some(&zhang)).await;
     let second_title = theirs.body["title"].as_str().expect("title");
-    assert!(!ours.text.contains(second_title) && !ours.text.contains(&qianjin), "{}", ours.text);
+    assert!(
+        !ours.text.contains(second_title) && !ours.text.contains(&qianjin),
+        "{}",
+        ours.text
+    );
     // A merged problem is final.
     let again = app
         .post(
@@ -787,9 +793,16 @@ async fn only_an_admin_of_the_top_region_changes_the_city_wide_categories_and_ca
     }
 
     let refused = app
-        .put("/api/v1/admin/categories", Some(&district_admin), json!({"items": items}))
+        .put(
+            "/api/v1/admin/categories",
+            Some(&district_admin),
+            json!({"items": items}),
+        )
         .await;
-    assert_eq!((refused.status, refused.code()), (403, "admin.top_region_required"));
+    assert_eq!(
+        (refused.status, refused.code()),
+        (403, "admin.top_region_required")
+    );
     let calendar = app
         .put(
             "/api/v1/calendar/2027",
@@ -797,11 +810,18 @@ async fn only_an_admin_of_the_top_region_changes_the_city_wide_categories_and_ca
             json!({"notice": "国办发明电〔2026〕测试号", "days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}]}),
         )
         .await;
-    assert_eq!((calendar.status, calendar.code()), (403, "admin.top_region_required"));
+    assert_eq!(
+        (calendar.status, calendar.code()),
+        (403, "admin.top_region_required")
+    );
     let empty = app
         .put("/api/v1/admin/categories", Some(&city), json!({"items": []}))
         .await;
-    assert_eq!((empty.status, empty.code()), (422, "validation.failed"), "no list leaves no category");
+    assert_eq!(
+        (empty.status, empty.code()),
+        (422, "validation.failed"),
+        "no list leaves no category"
+    );
     let other_retired = app
         .put(
             "/api/v1/admin/categories",
@@ -841,7 +861,12 @@ async fn an_officer_whose_assignment_ended_reads_but_no_longer_resolves_or_rates
             json!({"resolution": "现场协调解决"}),
         )
         .await;
-    assert_eq!((resolved.status, resolved.code()), (403, "problem.not_allowed"), "{}", resolved.text);
+    assert_eq!(
+        (resolved.status, resolved.code()),
+        (403, "problem.not_allowed"),
+        "{}",
+        resolved.text
+    );
     let status = app.get(&format!("/api/v1/problems/{id}"), Some(&zhang)).await;
     assert_eq!(status.body["status"], "submitted");
 }

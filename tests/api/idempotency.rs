@@ -166,7 +166,12 @@ async fn a_key_reused_with_another_body_is_422_whatever_the_json_media_type() {
     let first = send("园区道路破损影响货车通行").await;
     assert_eq!(first.status, 201, "{}", first.text);
     let other = send("厂区停电三天，生产停滞").await;
-    assert_eq!((other.status, other.code()), (422, "idempotency.key_reused"), "{}", other.text);
+    assert_eq!(
+        (other.status, other.code()),
+        (422, "idempotency.key_reused"),
+        "{}",
+        other.text
+    );
     assert_eq!(app.count("SELECT count(*) AS n FROM problems"), 1);
 }
 
@@ -175,17 +180,25 @@ async fn an_invite_code_is_shown_once_and_never_kept_for_a_replay() {
     let app = spawn_app().await;
     app.seed_demo();
     let admin = app.token("demo.admin").await;
-    let user = app.get("/api/v1/admin/users?username=officer.li", Some(&admin)).await;
+    let user = app
+        .get("/api/v1/admin/users?username=officer.li", Some(&admin))
+        .await;
     let id = user.body["items"][0]["id"].as_str().expect("id").to_owned();
     let path = format!("/api/v1/admin/users/{id}/invite");
-    let first = app.keyed(reqwest::Method::POST, &path, &admin, "invite-1", &json!({})).await;
+    let first = app
+        .keyed(reqwest::Method::POST, &path, &admin, "invite-1", &json!({}))
+        .await;
     assert_eq!(first.status, 200, "{}", first.text);
     let code = first.body["invite_code"].as_str().expect("code").to_owned();
-    let again = app.keyed(reqwest::Method::POST, &path, &admin, "invite-1", &json!({})).await;
+    let again = app
+        .keyed(reqwest::Method::POST, &path, &admin, "invite-1", &json!({}))
+        .await;
     assert_eq!((again.status, again.code()), (409, "idempotency.not_replayable"));
     assert!(!again.text.contains(&code));
     assert_eq!(
-        app.count("SELECT count(*) AS n FROM idempotency_records WHERE key = 'invite-1' AND response_body IS NULL"),
+        app.count(
+            "SELECT count(*) AS n FROM idempotency_records WHERE key = 'invite-1' AND response_body IS NULL"
+        ),
         1
     );
 }

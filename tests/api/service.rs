@@ -67,10 +67,15 @@ async fn metrics_are_for_allowed_networks_or_the_token_even_behind_a_proxy() {
     // Through the proxy every connection is from 127.0.0.1; the client is who counts.
     let public = app.send(from("198.51.100.7")).await;
     assert_eq!((public.status, public.code()), (404, "route.not_found"));
-    let wrong = app.send(from("198.51.100.7").bearer_auth("metrics-token-wrong-0000")).await;
+    let wrong = app
+        .send(from("198.51.100.7").bearer_auth("metrics-token-wrong-0000"))
+        .await;
     assert_eq!(wrong.status, 404);
     assert_eq!(app.send(from("10.1.2.3")).await.status, 200);
-    assert_eq!(app.send(from("198.51.100.7").bearer_auth(token)).await.status, 200);
+    assert_eq!(
+        app.send(from("198.51.100.7").bearer_auth(token)).await.status,
+        200
+    );
 }
 
 #[tokio::test]

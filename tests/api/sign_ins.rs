@@ -508,9 +508,11 @@ async fn a_full_sign_in_queue_answers_503_and_a_drain_writes_what_was_queued() {
         .parse()
         .expect("uuid");
     let queue = Arc::new(
-        SignInQueue::start(app.pool.clone(), prometheus::Histogram::with_opts(
-            prometheus::HistogramOpts::new("test_batches", "test"),
-        ).expect("histogram"))
+        SignInQueue::start(
+            app.pool.clone(),
+            prometheus::Histogram::with_opts(prometheus::HistogramOpts::new("test_batches", "test"))
+                .expect("histogram"),
+        )
         .expect("writer"),
     );
     // Stall the writer: its first batch waits for this lock.
@@ -549,17 +551,17 @@ async fn a_full_sign_in_queue_answers_503_and_a_drain_writes_what_was_queued() {
             break;
         }
     }
-    assert!(refused > 0 && refused <= 200, "{refused} answered while the database stalls");
+    assert!(
+        refused > 0 && refused <= 200,
+        "{refused} answered while the database stalls"
+    );
     diesel::sql_query("COMMIT").execute(&mut holder).expect("unlock");
     queue.drain().await;
     let mut busy = 0;
     for task in waiting {
-        match task.await.expect("task") {
-            Err(e) => {
-                assert_eq!(e.code(), "signin.busy");
-                busy += 1;
-            }
-            Ok(_) => {}
+        if let Err(e) = task.await.expect("task") {
+            assert_eq!(e.code(), "signin.busy");
+            busy += 1;
         }
     }
     assert!((1..=200).contains(&busy), "{busy}");

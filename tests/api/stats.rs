@@ -747,3 +747,64 @@ async fn the_monthly_report_comes_as_excel_by_accept_header_or_by_path() {
         .await;
     assert_eq!(json.body["month"], "2026-11");
 }
+
+#[tokio::test]
+async fn only_recent_periods_are_cached() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let dispatcher = app.token("hub.dispatcher").await;
+    for path in [
+        "/api/v1/stats/overview?day=2026-11-19",
+        "/api/v1/stats/overview?day=2025-03-03",
+    ] {
+        assert_eq!(app.get(path, Some(&dispatcher)).await.status, 200);
+    }
+    let client = redis::Client::open(redis_url()).expect("client");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
+    let cached = |day: &str| format!("{}stats:fig:overview:430200:-:{day}:{day}", app.redis_prefix);
+    let recent: i64 = redis::cmd("EXISTS")
+        .arg(cached("2026-11-19"))
+        .query_async(&mut conn)
+        .await
+        .expect("exists");
+    let old: i64 = redis::cmd("EXISTS")
+        .arg(cached("2025-03-03"))
+        .query_async(&mut conn)
+        .await
+        .expect("exists");
+    assert_eq!((recent, old), (1, 0), "a day long past is computed, not kept");
+}
+
+#[tokio::test]
+async fn exports_and_dashboards_never_take_the_officers_connections() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    // Every connection of the budget for long work is busy.
+    let held: Vec<_> = (0..2)
+        .map(|_| app.bulk_pool.get().expect("bulk connection"))
+        .collect();
+    let officer = app.token("officer.zhang").await;
+    let enterprise = app.crrc().await;
+    let dispatcher = app.token("hub.dispatcher").await;
+    let (export, sign_in) = tokio::join!(
+        app.get("/api/v1/exports/problems.xlsx", Some(&dispatcher)),
+        app.post(
+            "/api/v1/sign-ins",
+            Some(&officer),
+            json!({"enterprise_id": enterprise, "lat": CRRC.0, "lng": CRRC.1}),
+        )
+    );
+    assert_eq!(sign_in.status, 201, "{}", sign_in.text);
+    assert_eq!(
+        (export.status, export.code()),
+        (503, "database.unavailable"),
+        "the export waits for its own budget, then gives up"
+    );
+    drop(held);
+    assert_eq!(
+        app.get("/api/v1/exports/problems.xlsx", Some(&dispatcher))
+            .await
+            .status,
+        200
+    );
+}

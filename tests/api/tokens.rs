@@ -228,7 +228,11 @@ async fn deactivation_and_new_roles_end_access_tokens_at_once() {
     assert_eq!(me_code(&app, &li_token).await.0, 200);
 
     let off = app
-        .patch(&format!("/api/v1/admin/users/{li}"), Some(&admin), json!({"active": false}))
+        .patch(
+            &format!("/api/v1/admin/users/{li}"),
+            Some(&admin),
+            json!({"active": false}),
+        )
         .await;
     assert_eq!(off.status, 200, "{}", off.text);
     assert_eq!(me_code(&app, &li_token).await, ended());
@@ -241,10 +245,18 @@ async fn deactivation_and_new_roles_end_access_tokens_at_once() {
         )
         .await;
     assert_eq!(promoted.status, 200, "{}", promoted.text);
-    assert_eq!(me_code(&app, &wang_token).await, ended(), "the old token names the old roles");
+    assert_eq!(
+        me_code(&app, &wang_token).await,
+        ended(),
+        "the old token names the old roles"
+    );
     // The session itself goes on: a refresh gives a token with the new roles.
     let refreshed = app
-        .post("/api/v1/auth/refresh", None, json!({"refresh_token": wang_refresh}))
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": wang_refresh}),
+        )
         .await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.text);
     let me = app
@@ -261,11 +273,19 @@ async fn logout_a_password_change_and_a_new_invite_end_access_tokens_at_once() {
     let (_, phone, _) = session(&app, "hub.dispatcher").await;
     let (_, laptop, laptop_refresh) = session(&app, "hub.dispatcher").await;
     let logout = app
-        .post("/api/v1/auth/logout", None, json!({"refresh_token": laptop_refresh}))
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            json!({"refresh_token": laptop_refresh}),
+        )
         .await;
     assert_eq!(logout.status, 204);
     assert_eq!(me_code(&app, &laptop).await, ended());
-    assert_eq!(me_code(&app, &phone).await, ended(), "the phone refreshes to go on");
+    assert_eq!(
+        me_code(&app, &phone).await,
+        ended(),
+        "the phone refreshes to go on"
+    );
 
     let (_, old, _) = session(&app, "gdgs.clerk").await;
     let (_, current, _) = session(&app, "gdgs.clerk").await;
@@ -284,12 +304,20 @@ async fn logout_a_password_change_and_a_new_invite_end_access_tokens_at_once() {
     let admin = app.token("demo.admin").await;
     let (liu, liu_token, liu_refresh) = session(&app, "officer.liu").await;
     let invite = app
-        .post(&format!("/api/v1/admin/users/{liu}/invite"), Some(&admin), json!({}))
+        .post(
+            &format!("/api/v1/admin/users/{liu}/invite"),
+            Some(&admin),
+            json!({}),
+        )
         .await;
     assert_eq!(invite.status, 200, "{}", invite.text);
     assert_eq!(me_code(&app, &liu_token).await, ended());
     let refresh = app
-        .post("/api/v1/auth/refresh", None, json!({"refresh_token": liu_refresh}))
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": liu_refresh}),
+        )
         .await;
     assert_eq!(refresh.status, 401, "a new invite ends the old sessions for good");
 }
@@ -322,7 +350,11 @@ async fn two_refreshes_racing_with_one_token_both_get_the_new_pair() {
     assert_eq!((a.status, b.status), (200, 200), "{} {}", a.text, b.text);
     assert_eq!(a.body["refresh_token"], b.body["refresh_token"]);
     let next = app
-        .post("/api/v1/auth/refresh", None, json!({"refresh_token": a.body["refresh_token"]}))
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": a.body["refresh_token"]}),
+        )
         .await;
     assert_eq!(next.status, 200, "the family lives on: {}", next.text);
 }

@@ -100,12 +100,14 @@ impl IdempotencyRecord {
             .first::<(String, Option<i16>, Option<Vec<u8>>, Option<Uuid>)>(conn)
             .optional()
             .map(|row| {
-                row.map(|(request_hash, status_code, response_body, response_row)| IdempotencyRecord {
-                    request_hash,
-                    status_code,
-                    response_body,
-                    response_row,
-                })
+                row.map(
+                    |(request_hash, status_code, response_body, response_row)| IdempotencyRecord {
+                        request_hash,
+                        status_code,
+                        response_body,
+                        response_row,
+                    },
+                )
             })
     }
 

@@ -228,19 +228,22 @@ impl Problem {
         use diesel::dsl::sql;
         use diesel::sql_types::{Bool, Timestamptz};
         // One term per window, as `missed_windows` counts them.
-        let missed_windows_exceed_level = sql::<Bool>(
-            "(CASE WHEN COALESCE(contacted_at > contact_due_at, contact_due_at < ",
-        )
-        .bind::<Timestamptz, _>(now)
-        .sql(") THEN 1 ELSE 0 END + CASE WHEN due_at < ")
-        .bind::<Timestamptz, _>(now)
-        .sql(" THEN 1 ELSE 0 END + CASE WHEN due_at < ")
-        .bind::<Timestamptz, _>(still_overdue_before)
-        .sql(" THEN 1 ELSE 0 END) > escalation_level");
+        let missed_windows_exceed_level =
+            sql::<Bool>("(CASE WHEN COALESCE(contacted_at > contact_due_at, contact_due_at < ")
+                .bind::<Timestamptz, _>(now)
+                .sql(") THEN 1 ELSE 0 END + CASE WHEN due_at < ")
+                .bind::<Timestamptz, _>(now)
+                .sql(" THEN 1 ELSE 0 END + CASE WHEN due_at < ")
+                .bind::<Timestamptz, _>(still_overdue_before)
+                .sql(" THEN 1 ELSE 0 END) > escalation_level");
         problems::table
             .filter(problems::status.eq_any(["assigned", "in_progress", "reopened"]))
             .filter(problems::escalation_level.lt(crate::domain::deadline::TOP_ESCALATION_LEVEL))
-            .filter(problems::contact_due_at.is_not_null().and(problems::due_at.is_not_null()))
+            .filter(
+                problems::contact_due_at
+                    .is_not_null()
+                    .and(problems::due_at.is_not_null()),
+            )
             .filter(missed_windows_exceed_level)
             .order((problems::contact_due_at, problems::id))
             .limit(limit)

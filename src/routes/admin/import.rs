@@ -46,29 +46,29 @@ async fn import_roster(
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("reading an upload failed: {e}")))?
         .map_err(|e| match e {
-        ReadError::MissingColumns(missing) => AppError::BadRequest {
-            code: "import.missing_columns",
-            message: format!("缺少必需的列：{}", missing.join(", ")),
-        },
-        ReadError::UnknownColumns(unknown) => AppError::BadRequest {
-            code: "import.unknown_columns",
-            message: format!(
-                "无法识别的列：{}（应为 {}）",
-                unknown.join(", "),
-                kind.columns().join(",")
+            ReadError::MissingColumns(missing) => AppError::BadRequest {
+                code: "import.missing_columns",
+                message: format!("缺少必需的列：{}", missing.join(", ")),
+            },
+            ReadError::UnknownColumns(unknown) => AppError::BadRequest {
+                code: "import.unknown_columns",
+                message: format!(
+                    "无法识别的列：{}（应为 {}）",
+                    unknown.join(", "),
+                    kind.columns().join(",")
+                ),
+            },
+            ReadError::TooLarge(why) => AppError::unprocessable_with(
+                "import.too_large",
+                why,
+                serde_json::json!({
+                    "max_rows": reader::MAX_ROWS,
+                    "max_columns": reader::MAX_COLUMNS,
+                    "max_uncompressed_bytes": reader::MAX_XLSX_BYTES,
+                }),
             ),
-        },
-        ReadError::TooLarge(why) => AppError::unprocessable_with(
-            "import.too_large",
-            why,
-            serde_json::json!({
-                "max_rows": reader::MAX_ROWS,
-                "max_columns": reader::MAX_COLUMNS,
-                "max_uncompressed_bytes": reader::MAX_XLSX_BYTES,
-            }),
-        ),
-        ReadError::Unreadable(why) => AppError::bad_request("import.unreadable", why),
-    })?;
+            ReadError::Unreadable(why) => AppError::bad_request("import.unreadable", why),
+        })?;
     let dry_run = query.dry_run;
     let now = state.clock.now();
     let report = db::run(&state.bulk_pool, move |conn| {
