@@ -23,11 +23,11 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        post("/api/v1/auth/wechat/login", web::post().to(wechat_login)),
-        post("/api/v1/auth/wechat/bind", web::post().to(wechat_bind)),
-        post("/api/v1/auth/login", web::post().to(password_login)),
-        post("/api/v1/auth/refresh", web::post().to(refresh)),
-        post("/api/v1/auth/logout", web::post().to(logout)),
+        post("/api/v1/auth/wechat/login", web::post().to(auth_wechat_login)),
+        post("/api/v1/auth/wechat/bind", web::post().to(auth_wechat_bind)),
+        post("/api/v1/auth/login", web::post().to(auth_password_login)),
+        post("/api/v1/auth/refresh", web::post().to(auth_refresh)),
+        post("/api/v1/auth/logout", web::post().to(auth_logout)),
     ]
 }
 
@@ -103,7 +103,7 @@ fn inactive() -> AppError {
 
 /// `wx.login` code → tokens for a bound user, or a short-lived bind token for a new one.
 /// Codes WeChat refuses spend the client address's budget of failed sign-ins.
-async fn wechat_login(
+async fn auth_wechat_login(
     state: web::Data<AppState>,
     ClientIp(ip): ClientIp,
     body: web::Json<WeChatLoginRequest>,
@@ -146,7 +146,7 @@ struct BindRequest {
 /// code, consuming the code. A retry after success signs in again instead of failing. A user
 /// who was bound before is re-bound: the admin's fresh invite code is the authority for that.
 /// Wrong codes spend the phone's budget and the client address's.
-async fn wechat_bind(
+async fn auth_wechat_bind(
     state: web::Data<AppState>,
     ClientIp(ip): ClientIp,
     body: web::Json<BindRequest>,
@@ -231,7 +231,7 @@ struct PasswordLoginRequest {
 /// Console login with username and password; 10 failures per username and address within
 /// 15 minutes lock further attempts until the window passes, and so do 50 per address
 /// whatever the usernames.
-async fn password_login(
+async fn auth_password_login(
     state: web::Data<AppState>,
     ClientIp(ip): ClientIp,
     body: web::Json<PasswordLoginRequest>,
@@ -285,7 +285,7 @@ struct RefreshRequest {
 }
 
 /// Rotates a refresh token: the presented one dies and a new pair is returned.
-async fn refresh(
+async fn auth_refresh(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, AppError> {
@@ -302,7 +302,7 @@ async fn refresh(
 
 /// Ends the session the refresh token belongs to; every access token of the user stops
 /// working at once (other devices refresh theirs, which still works).
-async fn logout(
+async fn auth_logout(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, AppError> {

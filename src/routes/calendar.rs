@@ -28,10 +28,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         // Before `{year}`, which would otherwise take "add-working-days" for a year.
         get(
             "/api/v1/calendar/add-working-days",
-            web::get().to(add_working_days),
+            web::get().to(calendar_add_working_days),
         ),
-        get("/api/v1/calendar/{year}", web::get().to(get_year)),
-        put("/api/v1/calendar/{year}", web::put().to(put_year)),
+        get("/api/v1/calendar/{year}", web::get().to(calendar_year_get)),
+        put("/api/v1/calendar/{year}", web::put().to(calendar_year_put)),
     ]
 }
 
@@ -81,7 +81,7 @@ fn checked_year(year: i32) -> Result<i32, AppError> {
 }
 
 /// A year's holidays and make-up workdays.
-async fn get_year(
+async fn calendar_year_get(
     state: web::Data<AppState>,
     _caller: AuthUser,
     year: web::Path<i32>,
@@ -100,7 +100,7 @@ struct YearUpload {
 
 /// Stores a year's official schedule (replacing the stored one) under a new calendar version.
 /// Deadlines already set keep the version they were counted with.
-async fn put_year(
+async fn calendar_year_put(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,
@@ -152,7 +152,7 @@ struct AddResult {
 }
 
 /// The date `days` working days after `from` (`from` itself not counted).
-async fn add_working_days(
+async fn calendar_add_working_days(
     state: web::Data<AppState>,
     _caller: AuthUser,
     query: web::Query<AddQuery>,

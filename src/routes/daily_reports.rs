@@ -33,22 +33,22 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/daily-reports", web::get().to(list_daily_reports)),
+        get("/api/v1/daily-reports", web::get().to(daily_report_list)),
         get(
             "/api/v1/daily-reports/missing",
-            web::get().to(missing_daily_reports),
+            web::get().to(daily_report_missing_list),
         ),
         get(
             "/api/v1/daily-reports/{enterprise_id}/{day}",
-            web::get().to(get_daily_report),
+            web::get().to(daily_report_get),
         ),
         put(
             "/api/v1/daily-reports/{enterprise_id}/{day}",
-            web::put().to(put_daily_report),
+            web::put().to(daily_report_put),
         ),
         get(
             "/api/v1/daily-reports/{enterprise_id}/{day}/draft",
-            web::get().to(get_daily_report_draft),
+            web::get().to(daily_report_draft_get),
         ),
     ]
 }
@@ -106,7 +106,7 @@ struct Filed {
 /// Files or revises the officer's report for an enterprise and day: today's, or yesterday's
 /// until 10:00. 201 on the first filing, 200 on a revision; every revision is kept, and each
 /// new entry of `problems` enters the hub's queue once.
-async fn put_daily_report(
+async fn daily_report_put(
     state: web::Data<AppState>,
     officer: AuthOfficer,
     idempotency: Idempotency,
@@ -267,7 +267,7 @@ fn report_visible(
     })
 }
 
-async fn get_daily_report(
+async fn daily_report_get(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     path: web::Path<(Uuid, NaiveDate)>,
@@ -312,7 +312,7 @@ struct DraftDto {
 }
 
 /// A prefilled report: the day's own if filed, else yesterday's staffing numbers carried over.
-async fn get_daily_report_draft(
+async fn daily_report_draft_get(
     state: web::Data<AppState>,
     officer: AuthOfficer,
     path: web::Path<(Uuid, NaiveDate)>,
@@ -393,7 +393,7 @@ impl From<ReportListQuery> for ReportFilter {
     }
 }
 
-async fn list_daily_reports(
+async fn daily_report_list(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     query: web::Query<ReportListQuery>,
@@ -435,7 +435,7 @@ struct MissingResponse {
 
 /// 催报: officers on assignment that day with no sign-in and/or no report (unit admins: their
 /// unit; dispatchers and admins: their region, optionally one unit).
-async fn missing_daily_reports(
+async fn daily_report_missing_list(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     query: web::Query<MissingQuery>,

@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
-    vec![get("/api/v1/enterprises/{id}", web::get().to(get_enterprise))]
+    vec![get("/api/v1/enterprises/{id}", web::get().to(enterprise_get))]
 }
 
 /// An enterprise as clients see it; coordinates are GCJ-02.
@@ -46,7 +46,7 @@ impl From<Enterprise> for EnterpriseDto {
 }
 
 /// One enterprise, if the caller's scope reaches it (else 404).
-async fn get_enterprise(
+async fn enterprise_get(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     id: web::Path<Uuid>,

@@ -31,20 +31,20 @@ pub(crate) fn xlsx_response(name: &str, workbook: XlsxFile) -> HttpResponse {
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/exports/problems.xlsx", web::get().to(export_problems)),
+        get("/api/v1/exports/problems.xlsx", web::get().to(problem_export)),
         get(
             "/api/v1/exports/daily-reports.xlsx",
-            web::get().to(export_daily_reports),
+            web::get().to(daily_report_export),
         ),
         get(
             "/api/v1/exports/officers-monthly.xlsx",
-            web::get().to(export_officers_monthly),
+            web::get().to(officer_monthly_export),
         ),
     ]
 }
 
 /// 问题台账: an 全部 sheet and one sheet per category.
-async fn export_problems(
+async fn problem_export(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     query: web::Query<ProblemQuery>,
@@ -74,7 +74,7 @@ fn export_period(mut filter: ReportFilter, today: NaiveDate) -> Result<ReportFil
 }
 
 /// 日报台账: this month's reports unless `from`/`to` say otherwise (at most 93 days).
-async fn export_daily_reports(
+async fn daily_report_export(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     query: web::Query<ReportListQuery>,
@@ -92,7 +92,7 @@ async fn export_daily_reports(
 }
 
 /// 联络员月报表: the monthly report's workbook.
-async fn export_officers_monthly(
+async fn officer_monthly_export(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     query: web::Query<MonthlyQuery>,

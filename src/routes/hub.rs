@@ -23,8 +23,8 @@ const DEFAULT_LEASE_SECONDS: i64 = 300;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/hub/queue", web::get().to(list_queue)),
-        post("/api/v1/hub/queue/claim", web::post().to(claim)),
+        get("/api/v1/hub/queue", web::get().to(hub_queue_list)),
+        post("/api/v1/hub/queue/claim", web::post().to(hub_queue_claim)),
     ]
 }
 
@@ -53,7 +53,7 @@ fn parse_queue_cursor(page: &PageParams) -> Result<Option<(String, DateTime<Utc>
 /// Items in `submitted` or `returned` in the dispatcher's region, urgent first then oldest,
 /// each with the classifier's suggestion, its lease (if any) and up to three similar open
 /// problems of other enterprises.
-async fn list_queue(
+async fn hub_queue_list(
     state: web::Data<AppState>,
     dispatcher: AuthDispatcher,
     page: web::Query<PageParams>,
@@ -94,7 +94,7 @@ struct ClaimResponse {
 
 /// Leases up to `limit` free queue items to the caller for `lease_seconds`; items another
 /// dispatcher holds are skipped, never shared, and come back when their lease runs out.
-async fn claim(
+async fn hub_queue_claim(
     state: web::Data<AppState>,
     dispatcher: AuthDispatcher,
     idempotency: Idempotency,

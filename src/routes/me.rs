@@ -29,9 +29,9 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/me", web::get().to(get_me)),
-        put("/api/v1/me/password", web::put().to(change_password)),
-        get("/api/v1/me/enterprises", web::get().to(my_enterprises)),
+        get("/api/v1/me", web::get().to(me_get)),
+        put("/api/v1/me/password", web::put().to(me_password_put)),
+        get("/api/v1/me/enterprises", web::get().to(me_enterprises_list)),
     ]
 }
 
@@ -92,7 +92,7 @@ struct MeResponse {
 }
 
 /// The caller's profile, unit, region and (officers) today's enterprises.
-async fn get_me(state: web::Data<AppState>, AuthUser(caller): AuthUser) -> Result<HttpResponse, AppError> {
+async fn me_get(state: web::Data<AppState>, AuthUser(caller): AuthUser) -> Result<HttpResponse, AppError> {
     let today = state.clock.today();
     let me = db::run(&state.pool, move |conn| {
         let user = User::find(conn, caller.user_id)?.ok_or(AppError::NotFound)?;
@@ -142,7 +142,7 @@ struct ChangePasswordRequest {
 /// Sets or changes the caller's console password. The old one is required when there is
 /// one; wrong ones spend the same budget as wrong logins. Every other session ends; the
 /// response is a fresh token pair for this one (never stored for a replay: it is a secret).
-async fn change_password(
+async fn me_password_put(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -270,7 +270,7 @@ struct MyEnterprisesResponse {
 
 /// The officer's enterprises today, each with today's sign-in and report state: the phone's
 /// home screen.
-async fn my_enterprises(state: web::Data<AppState>, officer: AuthOfficer) -> Result<HttpResponse, AppError> {
+async fn me_enterprises_list(state: web::Data<AppState>, officer: AuthOfficer) -> Result<HttpResponse, AppError> {
     let today = state.clock.today();
     let officer_id = officer.caller.user_id;
     let items = db::run(&state.pool, move |conn| {

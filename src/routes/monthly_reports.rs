@@ -22,10 +22,10 @@ use crate::stats::monthly::{self, MonthlyReport};
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/reports/monthly", web::get().to(get_monthly_report)),
+        get("/api/v1/reports/monthly", web::get().to(monthly_report_get)),
         get(
             "/api/v1/reports/monthly.xlsx",
-            web::get().to(get_monthly_report_xlsx),
+            web::get().to(monthly_report_xlsx_get),
         ),
     ]
 }
@@ -132,7 +132,7 @@ pub(crate) async fn monthly_xlsx(
 }
 
 /// 月报 as JSON, or as a workbook when the client accepts only Excel.
-async fn get_monthly_report(
+async fn monthly_report_get(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     req: HttpRequest,
@@ -151,7 +151,7 @@ async fn get_monthly_report(
 }
 
 /// 月报 as a workbook: a sheet of units and a sheet of officers.
-async fn get_monthly_report_xlsx(
+async fn monthly_report_xlsx_get(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     query: web::Query<MonthlyQuery>,

@@ -26,29 +26,29 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        post("/api/v1/problems/{id}/triage", web::post().to(triage)),
-        post("/api/v1/problems/{id}/assign", web::post().to(assign)),
-        post("/api/v1/problems/{id}/merge", web::post().to(merge)),
-        post("/api/v1/problems/{id}/accept", web::post().to(accept)),
-        post("/api/v1/problems/{id}/return", web::post().to(give_back)),
-        post("/api/v1/problems/{id}/respond", web::post().to(respond)),
+        post("/api/v1/problems/{id}/triage", web::post().to(problem_triage)),
+        post("/api/v1/problems/{id}/assign", web::post().to(problem_assign)),
+        post("/api/v1/problems/{id}/merge", web::post().to(problem_merge)),
+        post("/api/v1/problems/{id}/accept", web::post().to(problem_accept)),
+        post("/api/v1/problems/{id}/return", web::post().to(problem_return)),
+        post("/api/v1/problems/{id}/respond", web::post().to(problem_respond)),
         post(
             "/api/v1/problems/{id}/resolve-on-site",
-            web::post().to(resolve_on_site),
+            web::post().to(problem_resolve_on_site),
         ),
-        post("/api/v1/problems/{id}/evaluate", web::post().to(evaluate)),
-        post("/api/v1/problems/{id}/close", web::post().to(close)),
+        post("/api/v1/problems/{id}/evaluate", web::post().to(problem_evaluate)),
+        post("/api/v1/problems/{id}/close", web::post().to(problem_close)),
         post(
             "/api/v1/problems/{id}/extension",
-            web::post().to(request_extension),
+            web::post().to(problem_extension_request),
         ),
         post(
             "/api/v1/problems/{id}/extension/approve",
-            web::post().to(approve_extension),
+            web::post().to(problem_extension_approve),
         ),
         post(
             "/api/v1/problems/{id}/extension/refuse",
-            web::post().to(refuse_extension),
+            web::post().to(problem_extension_refuse),
         ),
     ]
 }
@@ -105,7 +105,7 @@ struct TriageRequest {
 }
 
 /// 分类. The confirmed category also teaches the classifier.
-async fn triage(
+async fn problem_triage(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -134,7 +134,7 @@ struct AssignRequest {
 }
 
 /// 交办.
-async fn assign(
+async fn problem_assign(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -163,7 +163,7 @@ struct MergeRequest {
 }
 
 /// 合并 into another problem (共性问题).
-async fn merge(
+async fn problem_merge(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -185,7 +185,7 @@ struct NoteRequest {
 }
 
 /// 签收.
-async fn accept(
+async fn problem_accept(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -207,7 +207,7 @@ struct ReasonRequest {
 }
 
 /// 退回 to the hub.
-async fn give_back(
+async fn problem_return(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -230,7 +230,7 @@ struct RespondRequest {
 }
 
 /// 反馈.
-async fn respond(
+async fn problem_respond(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -252,7 +252,7 @@ struct ResolutionRequest {
 }
 
 /// 现场答复.
-async fn resolve_on_site(
+async fn problem_resolve_on_site(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -275,7 +275,7 @@ struct EvaluateRequest {
 }
 
 /// 评价.
-async fn evaluate(
+async fn problem_evaluate(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -291,7 +291,7 @@ async fn evaluate(
 }
 
 /// 销号.
-async fn close(
+async fn problem_close(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -324,7 +324,7 @@ fn due_time(text: &str) -> Result<DateTime<Utc>, AppError> {
 }
 
 /// 延期申请.
-async fn request_extension(
+async fn problem_extension_request(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -357,7 +357,7 @@ async fn decide_extension(
 }
 
 /// 延期批准: the due date moves to the requested one.
-async fn approve_extension(
+async fn problem_extension_approve(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -368,7 +368,7 @@ async fn approve_extension(
 }
 
 /// 延期不予批准.
-async fn refuse_extension(
+async fn problem_extension_refuse(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,

@@ -30,9 +30,9 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        post("/api/v1/problems", web::post().to(create_problem)),
-        get("/api/v1/problems", web::get().to(list_problems)),
-        get("/api/v1/problems/{id}", web::get().to(get_problem)),
+        post("/api/v1/problems", web::post().to(problem_create)),
+        get("/api/v1/problems", web::get().to(problem_list)),
+        get("/api/v1/problems/{id}", web::get().to(problem_get)),
     ]
 }
 
@@ -218,7 +218,7 @@ impl ProblemDto {
 
 /// Files a problem for an enterprise: officers for the enterprises they look after today,
 /// enterprise contacts for their own. 201 with the problem in state `submitted`.
-async fn create_problem(
+async fn problem_create(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     idempotency: Idempotency,
@@ -343,7 +343,7 @@ impl ProblemQuery {
 }
 
 /// Problems the caller may see, newest first.
-async fn list_problems(
+async fn problem_list(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     query: web::Query<ProblemQuery>,
@@ -364,7 +364,7 @@ async fn list_problems(
 }
 
 /// One problem with its timeline, if the caller's scope reaches it.
-async fn get_problem(
+async fn problem_get(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     id: web::Path<Uuid>,

@@ -18,10 +18,10 @@ pub const OPENAPI_YAML: &str = include_str!("../../api-spec/openapi.yaml");
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/healthz", web::get().to(healthz)),
-        get("/readyz", web::get().to(readyz)),
-        get("/metrics", web::get().to(metrics)),
-        get("/api-spec/openapi.yaml", web::get().to(openapi)),
+        get("/healthz", web::get().to(health_get)),
+        get("/readyz", web::get().to(readiness_get)),
+        get("/metrics", web::get().to(metrics_get)),
+        get("/api-spec/openapi.yaml", web::get().to(openapi_get)),
     ]
 }
 
@@ -31,7 +31,7 @@ struct Health {
 }
 
 /// Liveness: the process answers.
-async fn healthz() -> HttpResponse {
+async fn health_get() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
@@ -51,7 +51,7 @@ fn up_or_down(up: bool) -> &'static str {
 }
 
 /// Readiness: 200 while PostgreSQL answers; Redis is reported but optional.
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+async fn readiness_get(state: web::Data<AppState>) -> HttpResponse {
     let pg = db::run(&state.pool, |conn| {
         diesel::sql_query("SELECT 1").execute(conn)?;
         Ok(())
@@ -75,7 +75,7 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// Prometheus metrics, for clients in `METRICS_ALLOW` (the host itself by default) or with the
 /// `METRICS_TOKEN` bearer token; to anyone else the route does not exist.
-async fn metrics(
+async fn metrics_get(
     state: web::Data<AppState>,
     ClientIp(client): ClientIp,
     req: HttpRequest,
@@ -109,7 +109,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The API contract.
-async fn openapi() -> HttpResponse {
+async fn openapi_get() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/yaml; charset=utf-8")
         .body(OPENAPI_YAML)

@@ -32,8 +32,8 @@ const MAX_DEVICE_ID: usize = 128;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        post("/api/v1/sign-ins", web::post().to(create_sign_in)),
-        get("/api/v1/sign-ins", web::get().to(list_sign_ins)),
+        post("/api/v1/sign-ins", web::post().to(sign_in_create)),
+        get("/api/v1/sign-ins", web::get().to(sign_in_list)),
     ]
 }
 
@@ -105,7 +105,7 @@ fn field_invalid(field: &'static str, message: &str) -> AppError {
 
 /// Signs the officer in at an enterprise they are assigned to, with the server's time. The
 /// first sign-in of the China-local day is a 201; a repeat returns that first record with 200.
-async fn create_sign_in(
+async fn sign_in_create(
     state: web::Data<AppState>,
     officer: AuthOfficer,
     idempotency: Idempotency,
@@ -292,7 +292,7 @@ struct SignInQuery {
 }
 
 /// Sign-ins the caller may see, newest first.
-async fn list_sign_ins(
+async fn sign_in_list(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     query: web::Query<SignInQuery>,

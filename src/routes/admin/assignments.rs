@@ -26,12 +26,12 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/admin/assignments", web::get().to(list_assignments)),
-        post("/api/v1/admin/assignments", web::post().to(create_assignment)),
-        get("/api/v1/admin/assignments/{id}", web::get().to(get_assignment)),
+        get("/api/v1/admin/assignments", web::get().to(admin_assignment_list)),
+        post("/api/v1/admin/assignments", web::post().to(admin_assignment_create)),
+        get("/api/v1/admin/assignments/{id}", web::get().to(admin_assignment_get)),
         patch(
             "/api/v1/admin/assignments/{id}",
-            web::patch().to(update_assignment),
+            web::patch().to(admin_assignment_update),
         ),
     ]
 }
@@ -84,7 +84,7 @@ struct AssignmentQuery {
     active_on: Option<NaiveDate>,
 }
 
-async fn list_assignments(
+async fn admin_assignment_list(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     query: web::Query<AssignmentQuery>,
@@ -122,7 +122,7 @@ fn visible(conn: &mut PgConnection, scope: &RegionScope, id: Uuid) -> Result<Ass
     Ok(assignment)
 }
 
-async fn get_assignment(
+async fn admin_assignment_get(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     id: web::Path<Uuid>,
@@ -137,7 +137,7 @@ async fn get_assignment(
     Ok(HttpResponse::Ok().json(assignment))
 }
 
-async fn create_assignment(
+async fn admin_assignment_create(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,
@@ -179,7 +179,7 @@ struct UpdateAssignmentRequest {
 }
 
 /// Ends (or re-opens) an assignment.
-async fn update_assignment(
+async fn admin_assignment_update(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,

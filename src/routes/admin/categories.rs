@@ -26,8 +26,8 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/admin/categories", web::get().to(list_categories)),
-        put("/api/v1/admin/categories", web::put().to(replace_categories)),
+        get("/api/v1/admin/categories", web::get().to(admin_category_list)),
+        put("/api/v1/admin/categories", web::put().to(admin_category_put)),
     ]
 }
 
@@ -65,7 +65,7 @@ struct CategoryList {
 
 /// Every category in display order, retired ones included (`active: false`). Admins edit
 /// them; dispatchers read them to triage.
-async fn list_categories(
+async fn admin_category_list(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
 ) -> Result<HttpResponse, AppError> {
@@ -90,7 +90,7 @@ struct CategoryUpload {
 /// Replaces the list: listed categories are created or updated in that order, the others
 /// retired (problems keep their codes); `other` stays, active. A default department must be a
 /// department in the admin's region. Only an admin of the top region may do this.
-async fn replace_categories(
+async fn admin_category_put(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,

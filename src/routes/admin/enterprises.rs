@@ -25,15 +25,15 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/admin/enterprises", web::get().to(list_enterprises)),
-        post("/api/v1/admin/enterprises", web::post().to(create_enterprise)),
+        get("/api/v1/admin/enterprises", web::get().to(admin_enterprise_list)),
+        post("/api/v1/admin/enterprises", web::post().to(admin_enterprise_create)),
         get(
             "/api/v1/admin/enterprises/{id}",
-            web::get().to(get_enterprise_admin),
+            web::get().to(admin_enterprise_get),
         ),
         patch(
             "/api/v1/admin/enterprises/{id}",
-            web::patch().to(update_enterprise),
+            web::patch().to(admin_enterprise_update),
         ),
     ]
 }
@@ -67,7 +67,7 @@ struct EnterpriseQuery {
     name: Option<String>,
 }
 
-async fn list_enterprises(
+async fn admin_enterprise_list(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     query: web::Query<EnterpriseQuery>,
@@ -100,7 +100,7 @@ fn visible(conn: &mut diesel::PgConnection, scope: &RegionScope, id: Uuid) -> Re
     }
 }
 
-async fn get_enterprise_admin(
+async fn admin_enterprise_get(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     id: web::Path<Uuid>,
@@ -114,7 +114,7 @@ async fn get_enterprise_admin(
     Ok(HttpResponse::Ok().json(AdminEnterpriseDto::from(enterprise)))
 }
 
-async fn create_enterprise(
+async fn admin_enterprise_create(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,
@@ -140,7 +140,7 @@ async fn create_enterprise(
     Ok(stored.into_response())
 }
 
-async fn update_enterprise(
+async fn admin_enterprise_update(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,

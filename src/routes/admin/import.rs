@@ -21,7 +21,7 @@ use crate::state::AppState;
 pub const MAX_UPLOAD: usize = 20 * 1024 * 1024;
 
 pub fn endpoints() -> Vec<Endpoint> {
-    vec![post("/api/v1/admin/import/{kind}", web::post().to(import_roster))]
+    vec![post("/api/v1/admin/import/{kind}", web::post().to(admin_roster_import))]
 }
 
 #[derive(Deserialize)]
@@ -31,7 +31,7 @@ struct ImportQuery {
 }
 
 /// Imports one roster file, all or nothing; `?dry_run=true` only validates.
-async fn import_roster(
+async fn admin_roster_import(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     kind: web::Path<String>,

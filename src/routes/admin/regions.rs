@@ -24,10 +24,10 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/admin/regions", web::get().to(list_regions)),
-        post("/api/v1/admin/regions", web::post().to(create_region)),
-        get("/api/v1/admin/regions/{id}", web::get().to(get_region)),
-        patch("/api/v1/admin/regions/{id}", web::patch().to(update_region)),
+        get("/api/v1/admin/regions", web::get().to(admin_region_list)),
+        post("/api/v1/admin/regions", web::post().to(admin_region_create)),
+        get("/api/v1/admin/regions/{id}", web::get().to(admin_region_get)),
+        patch("/api/v1/admin/regions/{id}", web::patch().to(admin_region_update)),
     ]
 }
 
@@ -61,7 +61,7 @@ struct RegionQuery {
 }
 
 /// Regions of the admin's subtree, by code.
-async fn list_regions(
+async fn admin_region_list(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     query: web::Query<RegionQuery>,
@@ -101,7 +101,7 @@ fn visible(conn: &mut diesel::PgConnection, scope: &RegionScope, code: &str) -> 
         .ok_or(AppError::NotFound)
 }
 
-async fn get_region(
+async fn admin_region_get(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     id: web::Path<String>,
@@ -116,7 +116,7 @@ async fn get_region(
 }
 
 /// Creates a region below one the admin already has.
-async fn create_region(
+async fn admin_region_create(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,
@@ -146,7 +146,7 @@ async fn create_region(
 }
 
 /// Renames or moves a region within the admin's subtree.
-async fn update_region(
+async fn admin_region_update(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,

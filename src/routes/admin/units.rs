@@ -25,10 +25,10 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/admin/units", web::get().to(list_units)),
-        post("/api/v1/admin/units", web::post().to(create_unit)),
-        get("/api/v1/admin/units/{id}", web::get().to(get_unit)),
-        patch("/api/v1/admin/units/{id}", web::patch().to(update_unit)),
+        get("/api/v1/admin/units", web::get().to(admin_unit_list)),
+        post("/api/v1/admin/units", web::post().to(admin_unit_create)),
+        get("/api/v1/admin/units/{id}", web::get().to(admin_unit_get)),
+        patch("/api/v1/admin/units/{id}", web::patch().to(admin_unit_update)),
     ]
 }
 
@@ -67,7 +67,7 @@ struct UnitQuery {
     region_code: Option<String>,
 }
 
-async fn list_units(
+async fn admin_unit_list(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     query: web::Query<UnitQuery>,
@@ -106,7 +106,7 @@ fn visible(conn: &mut diesel::PgConnection, scope: &RegionScope, id: Uuid) -> Re
     }
 }
 
-async fn get_unit(
+async fn admin_unit_get(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     id: web::Path<Uuid>,
@@ -120,7 +120,7 @@ async fn get_unit(
     Ok(HttpResponse::Ok().json(UnitDto::from(unit)))
 }
 
-async fn create_unit(
+async fn admin_unit_create(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,
@@ -146,7 +146,7 @@ async fn create_unit(
     Ok(stored.into_response())
 }
 
-async fn update_unit(
+async fn admin_unit_update(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,

@@ -30,15 +30,15 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/admin/users", web::get().to(list_users)),
-        post("/api/v1/admin/users", web::post().to(create_user)),
-        get("/api/v1/admin/users/{id}", web::get().to(get_user)),
-        patch("/api/v1/admin/users/{id}", web::patch().to(update_user)),
+        get("/api/v1/admin/users", web::get().to(admin_user_list)),
+        post("/api/v1/admin/users", web::post().to(admin_user_create)),
+        get("/api/v1/admin/users/{id}", web::get().to(admin_user_get)),
+        patch("/api/v1/admin/users/{id}", web::patch().to(admin_user_update)),
         put(
             "/api/v1/admin/users/{id}/password",
-            web::put().to(set_user_password),
+            web::put().to(admin_user_password_put),
         ),
-        post("/api/v1/admin/users/{id}/invite", web::post().to(reissue_invite)),
+        post("/api/v1/admin/users/{id}/invite", web::post().to(admin_user_invite_reissue)),
     ]
 }
 
@@ -110,7 +110,7 @@ struct UserQuery {
     unit_id: Option<Uuid>,
 }
 
-async fn list_users(
+async fn admin_user_list(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     query: web::Query<UserQuery>,
@@ -173,7 +173,7 @@ async fn ending_sessions(
     Ok(stored.into_response())
 }
 
-async fn get_user(
+async fn admin_user_get(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     id: web::Path<Uuid>,
@@ -197,7 +197,7 @@ struct CreatedUser {
 }
 
 /// Creates a user and their one-time invite code.
-async fn create_user(
+async fn admin_user_create(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,
@@ -231,7 +231,7 @@ async fn create_user(
 }
 
 /// Edits the roster fields; `active: false` also ends every session of the user.
-async fn update_user(
+async fn admin_user_update(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,
@@ -323,7 +323,7 @@ struct SetPasswordRequest {
 }
 
 /// Sets a user's console password; their sessions end.
-async fn set_user_password(
+async fn admin_user_password_put(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,
@@ -364,7 +364,7 @@ struct InviteResponse {
 
 /// Issues a fresh invite code (the old one stops working), e.g. when it expired or the
 /// person changed phones.
-async fn reissue_invite(
+async fn admin_user_invite_reissue(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,
