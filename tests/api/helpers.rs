@@ -254,12 +254,18 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// Sends a request; an error answer must be one the spec documents for the operation.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.send().await.expect("request sent");
+        let request = request.build().expect("request builds");
+        let (method, path) = (request.method().to_string(), request.url().path().to_owned());
+        let response = self.client.execute(request).await.expect("request sent");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if let Some(code) = body["error"]["code"].as_str().filter(|_| status >= 400) {
+            crate::spec::assert_documented_error(&method, &path, status, code);
+        }
         Reply {
             status,
             headers,

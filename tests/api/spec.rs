@@ -279,3 +279,95 @@ fn every_code_the_source_can_answer_with_is_in_the_catalogue() {
     let missing: Vec<_> = found.difference(&known).collect();
     assert!(missing.is_empty(), "answered by the server, absent from api-spec/error-codes.yaml: {missing:?}");
 }
+
+/// One operation of the spec as the error check needs it.
+struct Operation {
+    method: String,
+    /// The path's segments; `None` for a `{parameter}`.
+    segments: Vec<Option<String>>,
+    codes: BTreeSet<String>,
+    statuses: BTreeSet<String>,
+}
+
+fn operations() -> &'static (Vec<Operation>, BTreeSet<String>) {
+    static OPERATIONS: std::sync::OnceLock<(Vec<Operation>, BTreeSet<String>)> = std::sync::OnceLock::new();
+    OPERATIONS.get_or_init(|| {
+        let spec = spec();
+        let mut operations = Vec::new();
+        for (path, item) in spec["paths"].as_mapping().expect("paths") {
+            let path = path.as_str().unwrap_or_default();
+            let segments: Vec<Option<String>> = path
+                .split('/')
+                .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                .collect();
+            for method in METHODS {
+                let Some(op) = item.get(*method) else { continue };
+                let strings = |v: &Value| -> BTreeSet<String> {
+                    v.as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|c| c.as_str().map(str::to_owned))
+                        .collect()
+                };
+                operations.push(Operation {
+                    method: method.to_uppercase(),
+                    segments: segments.clone(),
+                    codes: strings(&op["x-error-codes"]),
+                    statuses: op["responses"]
+                        .as_mapping()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+                        .collect(),
+                });
+            }
+        }
+        let codes: Value = serde_yaml::from_str(include_str!("../../api-spec/error-codes.yaml")).expect("YAML");
+        let global = codes
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| v["global"].as_bool() == Some(true))
+            .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+            .collect();
+        (operations, global)
+    })
+}
+
+/// Panics unless an error answer agrees with the spec: its operation documents the status and
+/// lists the code in `x-error-codes` (a path no operation has may only be `route.not_found`, a
+/// code marked `global` may come from any path). `helpers::send` calls it for every error
+/// answer of every test, so each test also proves the spec lists what it provoked.
+pub fn assert_documented_error(method: &str, path: &str, status: u16, code: &str) {
+    let (operations, global) = operations();
+    if global.contains(code) {
+        return;
+    }
+    let parts: Vec<&str> = path.split('/').collect();
+    let matches = |op: &&Operation| {
+        op.method == method
+            && op.segments.len() == parts.len()
+            && op
+                .segments
+                .iter()
+                .zip(&parts)
+                .all(|(segment, part)| segment.as_deref().map_or(!part.is_empty(), |s| s == *part))
+    };
+    // The most literal match wins: /daily-reports/missing over /daily-reports/{enterprise_id}.
+    let operation = operations
+        .iter()
+        .filter(matches)
+        .max_by_key(|op| op.segments.iter().filter(|s| s.is_some()).count());
+    let Some(operation) = operation else {
+        assert_eq!(code, "route.not_found", "{method} {path}: no operation, yet {status} {code}");
+        return;
+    };
+    assert!(
+        operation.statuses.contains(&status.to_string()),
+        "{method} {path} answered {status} ({code}), a status its operation does not document"
+    );
+    assert!(
+        operation.codes.contains(code),
+        "{method} {path} answered {status} {code}, which its operation's x-error-codes do not list"
+    );
+}
