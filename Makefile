@@ -30,7 +30,7 @@ APP_ENV = DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' BIND_ADDR='$(B
 	LOG_FORMAT='$(LOG_FORMAT)' RUST_LOG='$(RUST_LOG)' \
 	JWT_SECRET="$${JWT_SECRET:-$$(cat $(SECRET))}"
 
-.PHONY: help run test stop services status lint fmt migrate psql clean-local build
+.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint
 
 help:
 	@echo "Targets:"
@@ -43,6 +43,7 @@ help:
 	echo "  make psql         psql on the dev database"
 	echo "  make lint         cargo fmt --check + clippy -D warnings"
 	echo "  make fmt          cargo fmt"
+	echo "  make spec-lint    lint api-spec/openapi.yaml (redocly, openapi-spec-validator, error codes)"
 	echo "  make clean-local  stop services and delete .local/ (databases, secret, logs)"
 
 services:
@@ -91,6 +92,28 @@ lint:
 
 fmt:
 	cargo fmt
+
+# The spec's tools: @redocly/cli (npm, api-spec/tools/package-lock.json) and the Python ones
+# (api-spec/tools/requirements.txt, in .local/venv). Each is installed again only when its
+# lock file changed since the last install (a copy of it is kept as the stamp).
+SPEC_TOOLS := api-spec/tools
+SPEC_VENV := $(LOCAL)/venv-spec
+
+spec-lint:
+	@if ! cmp -s $(SPEC_TOOLS)/package-lock.json $(SPEC_TOOLS)/node_modules/.zhuqi-installed; then
+	  echo "installing the spec linter (npm ci)"
+	  npm ci --prefix $(SPEC_TOOLS) --no-audit --no-fund --loglevel=error
+	  cp $(SPEC_TOOLS)/package-lock.json $(SPEC_TOOLS)/node_modules/.zhuqi-installed
+	fi
+	if ! cmp -s $(SPEC_TOOLS)/requirements.txt $(SPEC_VENV)/.zhuqi-installed; then
+	  echo "installing the spec's Python tools into $(SPEC_VENV)"
+	  python3 -m venv $(SPEC_VENV)
+	  $(SPEC_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(SPEC_TOOLS)/requirements.txt
+	  cp $(SPEC_TOOLS)/requirements.txt $(SPEC_VENV)/.zhuqi-installed
+	fi
+	npx --prefix $(SPEC_TOOLS) --no-install redocly lint api-spec/openapi.yaml --config api-spec/redocly.yaml
+	$(SPEC_VENV)/bin/openapi-spec-validator api-spec/openapi.yaml
+	$(SPEC_VENV)/bin/python $(SPEC_TOOLS)/error_codes.py --check
 
 psql: services
 	@psql '$(DATABASE_URL)'
