@@ -32,7 +32,12 @@ impl Application {
                 .app_data(routes::json_config())
                 .app_data(routes::query_config())
                 .app_data(routes::path_config())
-                .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
+                .app_data(routes::payload_config())
+                .wrap(
+                    ErrorHandlers::new()
+                        .handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed)
+                        .handler(StatusCode::PAYLOAD_TOO_LARGE, payload_too_large),
+                )
                 .wrap(from_fn(stats::retire_after_admin_writes))
                 .wrap(from_fn(sessions::check))
                 .wrap(from_fn(idempotency::fingerprint))
@@ -57,8 +62,18 @@ impl Application {
 
 /// actix answers a known path with an unknown method by an empty 405; give it our body.
 fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    ours(res, AppError::MethodNotAllowed)
+}
+
+/// A raw body over `routes::payload_config`'s limit is refused by actix in plain text; give it
+/// our body (an answer of ours already has it, and gets it again).
+fn payload_too_large<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    ours(res, AppError::PayloadTooLarge)
+}
+
+fn ours<B>(res: ServiceResponse<B>, error: AppError) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let (req, _) = res.into_parts();
-    let response = AppError::MethodNotAllowed.error_response().map_into_right_body();
+    let response = error.error_response().map_into_right_body();
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
         req, response,
     )))

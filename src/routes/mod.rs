@@ -113,6 +113,11 @@ fn json_error(err: error::JsonPayloadError) -> AppError {
     }
 }
 
+/// Raw bodies (the optional bodies of some problem actions) have the same limit as JSON ones.
+pub fn payload_config() -> web::PayloadConfig {
+    web::PayloadConfig::default().limit(64 * 1024)
+}
+
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {
         AppError::bad_request("request.invalid_query", format!("查询参数有误：{err}")).into()

@@ -254,6 +254,12 @@ async fn empty_filters_and_days_outside_2020_to_2099_are_refused_at_the_edge() {
         "/api/v1/stats/problems?from=1900-01-01&to=1900-01-31",
         "/api/v1/sign-ins?day=2100-01-01",
         "/api/v1/reports/monthly?month=1900-01",
+        "/api/v1/admin/enterprises?region_code=abc",
+        "/api/v1/admin/enterprises?credit_code=91430200MA4L",
+        "/api/v1/admin/users?username=%E5%BC%A0%20%E4%B8%89",
+        "/api/v1/admin/units?region_code=043020",
+        "/api/v1/stats/overview?region_code=4302%00",
+        "/api/v1/problems?category=%00",
     ] {
         let reply = app.get(path, Some(&admin)).await;
         assert_eq!(
@@ -277,5 +283,21 @@ async fn empty_filters_and_days_outside_2020_to_2099_are_refused_at_the_edge() {
         )
         .await;
     assert_eq!(absurd.status, 404, "{}", absurd.text);
+    let nul_path = app.get("/api/v1/admin/regions/4302%00", Some(&admin)).await;
+    assert_eq!(nul_path.status, 404, "{}", nul_path.text);
     assert_eq!(app.get("/healthz", None).await.status, 200);
+}
+
+#[tokio::test]
+async fn an_oversized_optional_body_is_the_same_json_413_as_any_other() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let clerk = app.token("gdgs.clerk").await;
+    let id = uuid::Uuid::new_v4();
+    let big = json!({"note": "很".repeat(30_000)});
+    let reply = app
+        .post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), big)
+        .await;
+    assert_eq!((reply.status, reply.code()), (413, "request.too_large"), "{}", reply.text);
+    assert!(reply.headers["content-type"].to_str().unwrap_or("").starts_with("application/json"));
 }

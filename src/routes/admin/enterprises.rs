@@ -59,9 +59,9 @@ impl From<Enterprise> for AdminEnterpriseDto {
 
 #[derive(Deserialize)]
 struct EnterpriseQuery {
-    #[serde(default, deserialize_with = "crate::routes::params::text")]
+    #[serde(default, deserialize_with = "crate::routes::params::credit_code")]
     credit_code: Option<String>,
-    #[serde(default, deserialize_with = "crate::routes::params::text")]
+    #[serde(default, deserialize_with = "crate::routes::params::region_code")]
     region_code: Option<String>,
     #[serde(default, deserialize_with = "crate::routes::params::text")]
     name: Option<String>,

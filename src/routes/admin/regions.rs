@@ -54,9 +54,9 @@ impl From<Region> for RegionDto {
 
 #[derive(Deserialize)]
 struct RegionQuery {
-    #[serde(default, deserialize_with = "crate::routes::params::text")]
+    #[serde(default, deserialize_with = "crate::routes::params::region_code")]
     code: Option<String>,
-    #[serde(default, deserialize_with = "crate::routes::params::text")]
+    #[serde(default, deserialize_with = "crate::routes::params::region_code")]
     parent_code: Option<String>,
 }
 
@@ -96,7 +96,9 @@ async fn admin_region_list(
 }
 
 fn visible(conn: &mut diesel::PgConnection, scope: &RegionScope, code: &str) -> Result<Region, AppError> {
-    Region::find(conn, code)?
+    // Not a region code: it names no region (and never reaches the database).
+    let code = RegionCode::parse(code).ok_or(AppError::NotFound)?;
+    Region::find(conn, code.as_str())?
         .filter(|r| r.path.starts_with(&scope.root_path))
         .ok_or(AppError::NotFound)
 }

@@ -63,7 +63,7 @@ struct UnitQuery {
     code: Option<String>,
     #[serde(default, deserialize_with = "crate::routes::params::text")]
     kind: Option<String>,
-    #[serde(default, deserialize_with = "crate::routes::params::text")]
+    #[serde(default, deserialize_with = "crate::routes::params::region_code")]
     region_code: Option<String>,
 }
 

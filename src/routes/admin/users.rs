@@ -102,7 +102,7 @@ fn dto(conn: &mut PgConnection, user: User) -> Result<AdminUserDto, AppError> {
 
 #[derive(Deserialize)]
 struct UserQuery {
-    #[serde(default, deserialize_with = "crate::routes::params::text")]
+    #[serde(default, deserialize_with = "crate::routes::params::username")]
     username: Option<String>,
     #[serde(default, deserialize_with = "crate::routes::params::text")]
     phone: Option<String>,
