@@ -49,7 +49,9 @@ pub fn fingerprint_key(jwt_secret: &str) -> Vec<u8> {
     Sha256::digest(format!("zhuqi idempotency fingerprint\n{jwt_secret}")).to_vec()
 }
 
-fn fingerprint_of(key: &[u8], method: &Method, uri: &str, body: &[u8]) -> String {
+/// The fingerprint of a request under this server's key.
+fn fingerprint_of(state: Option<&web::Data<AppState>>, method: &Method, uri: &str, body: &[u8]) -> String {
+    let key = state.map(|state| state.fingerprint_key.as_slice()).unwrap_or_default();
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
         // HMAC takes keys of any length; this cannot happen.
         return hex::encode(Sha256::digest(body));
@@ -94,11 +96,8 @@ pub async fn fingerprint(
         if body.len() > MAX_FINGERPRINTED_BODY {
             return Err(AppError::PayloadTooLarge.into());
         }
-        let key = req
-            .app_data::<web::Data<AppState>>()
-            .map(|state| state.fingerprint_key.clone())
-            .unwrap_or_default();
-        let fingerprint = fingerprint_of(&key, req.method(), &req.uri().to_string(), &body);
+        let state = req.app_data::<web::Data<AppState>>();
+        let fingerprint = fingerprint_of(state, req.method(), &req.uri().to_string(), &body);
         req.extensions_mut().insert(Fingerprint(fingerprint));
         req.set_payload(Payload::from(body));
     }
@@ -142,11 +141,8 @@ impl FromRequest for Idempotency {
             .get::<Fingerprint>()
             .map(|f| f.0.clone())
             .unwrap_or_else(|| {
-                let key = req
-                    .app_data::<web::Data<AppState>>()
-                    .map(|state| state.fingerprint_key.clone())
-                    .unwrap_or_default();
-                fingerprint_of(&key, req.method(), &req.uri().to_string(), b"")
+                let state = req.app_data::<web::Data<AppState>>();
+                fingerprint_of(state, req.method(), &req.uri().to_string(), b"")
             });
         ready(Ok(Self(Some(Keyed {
             user_id: caller.user_id,
