@@ -117,7 +117,7 @@ pub async fn publish(cache: &Cache, user: Uuid, generation: i64) {
         return;
     }
     let cache = cache.clone();
-    actix_web::rt::spawn(async move {
+    tokio::spawn(async move {
         let tries = ACCESS_TTL.num_seconds().max(0) as u64 / RETRY_EVERY.as_secs();
         for _ in 0..tries {
             tokio::time::sleep(RETRY_EVERY).await;
