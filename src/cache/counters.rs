@@ -62,6 +62,7 @@ pub async fn after_commit(cache: &Cache, region_path: &str, day: NaiveDate, coun
     increments.extend(super::stats::activity_bumps(day, problems));
     if !cache.incr_each(&increments).await {
         tracing::warn!(region_path, %day, "counters not bumped; reconciliation will repair them");
+        super::stats::lost_bumps(cache).await;
     }
 }
 

@@ -6,9 +6,10 @@ pub mod counters;
 pub mod limiter;
 pub mod stats;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::RwLock;
@@ -24,7 +25,20 @@ struct Inner {
     connecting: AtomicBool,
     timeout: Duration,
     prefix: String,
+    /// Generation bumps lost while Redis was away (key → expiry), paid before the next call
+    /// that reaches it: a cached answer must never outlive a write it did not see, even when
+    /// Redis comes back with its data (a persistent Redis, or one only unreachable).
+    owed: tokio::sync::Mutex<BTreeMap<String, Duration>>,
+    owing: AtomicBool,
+    /// Until when (ms since `started`) Redis counts as down after a failure: calls answer
+    /// `None` at once instead of each waiting out the timeout.
+    down_until_ms: AtomicU64,
+    started: Instant,
 }
+
+/// How long Redis counts as down after a call failed or timed out; the first call after it
+/// is the probe that finds it back.
+const BREAK: Duration = Duration::from_secs(1);
 
 impl Cache {
     /// Never fails and never waits: the first connection is made in the background.
@@ -39,6 +53,10 @@ impl Cache {
                 connecting: AtomicBool::new(false),
                 timeout,
                 prefix: prefix.to_owned(),
+                owed: tokio::sync::Mutex::default(),
+                owing: AtomicBool::new(false),
+                down_until_ms: AtomicU64::new(0),
+                started: Instant::now(),
             }),
         }
     }
@@ -92,20 +110,71 @@ impl Cache {
         });
     }
 
-    /// Runs one command (or pipeline) within the timeout; `None` on any failure.
+    fn now_ms(&self) -> u64 {
+        self.inner.started.elapsed().as_millis() as u64
+    }
+
+    /// Runs one command (or pipeline) within the timeout; `None` on any failure. After a
+    /// failure Redis counts as down for [`BREAK`]; bumps owed from an outage are paid first.
     async fn query<T: redis::FromRedisValue>(&self, what: &'static str, cmd: &redis::Pipeline) -> Option<T> {
-        let mut conn = self.connection().await?;
-        match tokio::time::timeout(self.inner.timeout, cmd.query_async::<T>(&mut conn)).await {
-            Ok(Ok(value)) => Some(value),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, op = what, "Redis call failed; falling back");
-                None
-            }
-            Err(_) => {
-                tracing::warn!(op = what, "Redis call timed out; falling back");
-                None
-            }
+        if self.now_ms() < self.inner.down_until_ms.load(Ordering::Acquire) {
+            return None;
         }
+        let mut conn = self.connection().await?;
+        if self.inner.owing.load(Ordering::Acquire) && !self.pay_owed(&mut conn).await {
+            return None;
+        }
+        self.run(what, cmd, &mut conn).await
+    }
+
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        what: &'static str,
+        cmd: &redis::Pipeline,
+        conn: &mut ConnectionManager,
+    ) -> Option<T> {
+        let failed = match tokio::time::timeout(self.inner.timeout, cmd.query_async::<T>(conn)).await {
+            Ok(Ok(value)) => return Some(value),
+            Ok(Err(e)) => format!("failed: {e}"),
+            Err(_) => "timed out".to_owned(),
+        };
+        tracing::warn!(op = what, "Redis call {failed}; falling back for {} ms", BREAK.as_millis());
+        let until = self.now_ms() + BREAK.as_millis() as u64;
+        self.inner.down_until_ms.fetch_max(until, Ordering::AcqRel);
+        None
+    }
+
+    /// Remembers generation bumps that could not be made, to make them before Redis is used
+    /// again.
+    pub async fn owe_bumps(&self, names: &[String], ttl: Duration) {
+        let mut owed = self.inner.owed.lock().await;
+        for name in names {
+            owed.insert(name.clone(), ttl);
+        }
+        self.inner.owing.store(true, Ordering::Release);
+    }
+
+    /// Makes the owed bumps; `true` when Redis took them (or there were none). Calls arriving
+    /// meanwhile wait for it, so none reads an answer the bumps are about to retire.
+    async fn pay_owed(&self, conn: &mut ConnectionManager) -> bool {
+        let mut owed = self.inner.owed.lock().await;
+        if owed.is_empty() {
+            return true;
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for (name, ttl) in owed.iter() {
+            let key = self.key(name);
+            pipe.incr(&key, 1).ignore();
+            pipe.cmd("EXPIRE").arg(&key).arg(ttl.as_secs().max(1)).arg("NX").ignore();
+        }
+        if self.run::<()>("owed_bumps", &pipe, conn).await.is_none() {
+            return false;
+        }
+        tracing::info!(bumps = owed.len(), "generation bumps lost in a Redis outage made now");
+        owed.clear();
+        self.inner.owing.store(false, Ordering::Release);
+        true
     }
 
     /// `true` when Redis answers a PING within the timeout.

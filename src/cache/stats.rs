@@ -152,8 +152,15 @@ pub async fn figures_changed(cache: &Cache) {
         .incr_many_with_ttl(&[FIGURES.to_owned()], 1, GENERATION_TTL)
         .await
     {
-        tracing::warn!("figures generation not bumped; reconciliation will repair stale answers");
+        lost_bumps(cache).await;
     }
+}
+
+/// A write's generation bumps did not reach Redis: every cached answer depends on the figures
+/// generation, so bumping that one once Redis answers again retires them all.
+pub async fn lost_bumps(cache: &Cache) {
+    tracing::warn!("figures generation not bumped now; it will be before Redis serves an answer again");
+    cache.owe_bumps(&[FIGURES.to_owned()], GENERATION_TTL).await;
 }
 
 /// The generation bumps of sign-ins or reports of `day` (and of problems, if some were filed),

@@ -42,6 +42,19 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
+/// r2d2's connection errors (PostgreSQL unreachable, restarting) as one warning line each, not
+/// libpq's multi-line message at error level: an outage is answered 503 and logged once per
+/// request already.
+#[derive(Debug)]
+struct OneLineErrors;
+
+impl diesel::r2d2::HandleError<diesel::r2d2::Error> for OneLineErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        let text = error.to_string();
+        tracing::warn!(error = text.split_whitespace().collect::<Vec<_>>().join(" "), "database connection failed");
+    }
+}
+
 /// Builds the pool without connecting, so the server can start while PostgreSQL is still
 /// coming up; `/readyz` says when it answers.
 pub fn pool(database_url: &str, max_size: u32) -> PgPool {
@@ -54,6 +67,7 @@ pub fn pool(database_url: &str, max_size: u32) -> PgPool {
         .test_on_check_out(false)
         .connection_timeout(CHECKOUT_TIMEOUT)
         .max_lifetime(Some(Duration::from_secs(30 * 60)))
+        .error_handler(Box::new(OneLineErrors))
         .build_unchecked(ConnectionManager::new(database_url));
     PgPool {
         pool,

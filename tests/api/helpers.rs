@@ -126,6 +126,8 @@ pub struct TestApp {
     pub pool: PgPool,
     /// The server's pool for long work (exports, imports, dashboard computations).
     pub bulk_pool: PgPool,
+    /// The server's Redis cache (to play an outage's lost writes).
+    pub cache: zhuqi::cache::Cache,
     pub clock: Clock,
     pub client: reqwest::Client,
     pub wechat: FakeWeChat,
@@ -206,6 +208,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let state = web::Data::new(AppState::new(settings, clock.clone()).expect("state"));
     let pool = state.pool.clone();
     let bulk_pool = state.bulk_pool.clone();
+    let cache = state.cache.clone();
     let app = Application::build(state).expect("build");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
@@ -214,6 +217,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         db_name,
         pool,
         bulk_pool,
+        cache,
         clock,
         client: reqwest::Client::new(),
         wechat,

@@ -808,3 +808,24 @@ async fn exports_and_dashboards_never_take_the_officers_connections() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_write_whose_bumps_were_lost_retires_cached_answers_once_redis_answers_again() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let dispatcher = app.token("hub.dispatcher").await;
+    let before = app.get("/api/v1/stats/overview", Some(&dispatcher)).await;
+    assert_eq!(before.status, 200);
+    let signed_in = before.body["officers_signed_in"].as_i64().expect("count");
+    // A sign-in committed while Redis was unreachable: written, its generation bumps lost.
+    app.exec(
+        "INSERT INTO sign_ins (id, officer_id, enterprise_id, region_code, day, signed_at, lat, lng, distance_m, within_geofence)
+         SELECT gen_random_uuid(), a.officer_id, a.enterprise_id, e.region_code, DATE '2026-11-20', now(), e.lat, e.lng, 0, true
+           FROM assignments a JOIN enterprises e ON e.id = a.enterprise_id
+           JOIN users u ON u.id = a.officer_id WHERE u.username = 'officer.zhang' LIMIT 1",
+    );
+    zhuqi::cache::stats::lost_bumps(&app.cache).await;
+    // Redis answers again, with the old answer and the old generations still in it.
+    let after = app.get("/api/v1/stats/overview", Some(&dispatcher)).await;
+    assert_eq!(after.body["officers_signed_in"].as_i64(), Some(signed_in + 1), "{}", after.text);
+}
