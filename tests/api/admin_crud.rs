@@ -182,7 +182,7 @@ async fn a_created_user_gets_a_one_time_invite_code_and_the_phone_must_be_unique
     assert_eq!(user.body["invite_pending"], true);
     assert_eq!(user.body["invite_code"].as_str().map(str::len), Some(10));
     let same_phone = app
-        .post("/api/v1/admin/users", Some(&admin), json!({"username": "officer.dup", "name": "重复", "phone": "13807339999", "roles": "officer", "unit_code": "ZZ-KJJ", "region_code": "430200"}))
+        .post("/api/v1/admin/users", Some(&admin), json!({"username": "officer.dup", "name": "重复", "phone": "13807339999", "roles": ["officer"], "unit_code": "ZZ-KJJ", "region_code": "430200"}))
         .await;
     assert_eq!((same_phone.status, same_phone.code()), (422, "validation.failed"));
     let no_unit = app
@@ -338,4 +338,20 @@ async fn a_district_admin_does_not_manage_the_staff_of_a_city_unit() {
             .status,
         200
     );
+}
+
+#[tokio::test]
+async fn roster_fields_must_have_their_json_types() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.token("demo.admin").await;
+    for (path, body) in [
+        ("/api/v1/admin/regions", json!({"code": "430299", "name": 5, "parent_code": "430200"})),
+        ("/api/v1/admin/regions", json!({"code": "430299", "name": true, "parent_code": "430200"})),
+        ("/api/v1/admin/users", json!({"username": "x.y", "name": "某", "roles": "officer", "unit_code": "ZZ-KJJ", "region_code": "430200"})),
+    ] {
+        let reply = app.post(path, Some(&admin), body.clone()).await;
+        assert_eq!((reply.status, reply.code()), (400, "request.invalid_body"), "{body}: {}", reply.text);
+    }
+    assert_eq!(app.count("SELECT count(*) AS n FROM regions WHERE code = '430299'"), 0);
 }

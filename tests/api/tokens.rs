@@ -241,7 +241,7 @@ async fn deactivation_and_new_roles_end_access_tokens_at_once() {
         .patch(
             &format!("/api/v1/admin/users/{wang}"),
             Some(&admin),
-            json!({"roles": "officer;unit_admin"}),
+            json!({"roles": ["officer", "unit_admin"]}),
         )
         .await;
     assert_eq!(promoted.status, 200, "{}", promoted.text);

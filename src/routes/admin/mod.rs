@@ -26,6 +26,9 @@ pub fn endpoints() -> Vec<Endpoint> {
     all
 }
 
+/// Columns whose JSON value is a number.
+const NUMBER_COLUMNS: &[&str] = &["lat", "lng", "geofence_m"];
+
 /// A JSON object as the column → text map that the roster rules read, so the API and the
 /// import files share one validation. `null` clears a field; unknown fields are refused.
 fn json_fields(body: Map<String, Value>, allowed: &[&str]) -> Result<Fields, AppError> {
@@ -37,28 +40,26 @@ fn json_fields(body: Map<String, Value>, allowed: &[&str]) -> Result<Fields, App
                 format!("未知字段 `{key}`"),
             ));
         }
-        let text = match value {
-            Value::Null => String::new(),
-            Value::String(s) => s,
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Array(items) => items
+        // The roster's columns are text, as the import files have them; the JSON types are the
+        // spec's: numbers for coordinates and the geofence, a list for roles, text elsewhere.
+        let wrong = |expected: &str| {
+            AppError::bad_request("request.invalid_body", format!("`{key}` 应为{expected}"))
+        };
+        let text = match (value, NUMBER_COLUMNS.contains(&key.as_str()), key == "roles") {
+            (Value::Null, _, _) => String::new(),
+            (Value::Number(n), true, _) => n.to_string(),
+            (Value::String(s), false, false) => s,
+            (Value::Array(items), _, true) => items
                 .into_iter()
                 .map(|item| match item {
                     Value::String(s) => Ok(s),
-                    _ => Err(AppError::bad_request(
-                        "request.invalid_body",
-                        format!("`{key}` 应为字符串数组"),
-                    )),
+                    _ => Err(wrong("字符串数组")),
                 })
                 .collect::<Result<Vec<_>, _>>()?
                 .join(";"),
-            Value::Object(_) => {
-                return Err(AppError::bad_request(
-                    "request.invalid_body",
-                    format!("`{key}` 不应为对象"),
-                ))
-            }
+            (_, true, _) => return Err(wrong("数字")),
+            (_, _, true) => return Err(wrong("字符串数组")),
+            _ => return Err(wrong("字符串")),
         };
         fields.insert(key, text);
     }
