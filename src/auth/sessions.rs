@@ -104,7 +104,7 @@ async fn current(state: &AppState, user: Uuid) -> Result<Option<i64>, AppError> 
 async fn remember(cache: &Cache, user: Uuid, generation: i64) -> bool {
     let ttl_ms = GENERATION_TTL.as_millis() as i64;
     cache
-        .eval(REMEMBER, &key(user), &[generation, ttl_ms])
+        .eval::<i64>(REMEMBER, &key(user), &[generation, ttl_ms])
         .await
         .is_some()
 }

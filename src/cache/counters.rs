@@ -61,7 +61,8 @@ pub async fn after_commit(cache: &Cache, region_path: &str, day: NaiveDate, coun
         .collect();
     increments.extend(super::stats::activity_bumps(day, problems));
     if !cache.incr_each(&increments).await {
-        tracing::warn!(region_path, %day, "counters not bumped; reconciliation will repair them");
+        // Logged once per outage (by `lost_bumps`); reconciliation repairs the counters.
+        tracing::debug!(region_path, %day, "counters not bumped");
         super::stats::lost_bumps(cache).await;
     }
 }

@@ -17,12 +17,10 @@ use std::time::{Duration, Instant};
 use super::Cache;
 use crate::error::AppError;
 
-/// INCR and, for a new key, PEXPIRE, in one step; the milliseconds left when over the limit,
-/// else 0.
+/// INCR and, for a new key, PEXPIRE, in one step; the count and the milliseconds left.
 const TAKE: &str = "local n = redis.call('INCR', KEYS[1]) \
     if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
-    if n > tonumber(ARGV[2]) then return math.max(redis.call('PTTL', KEYS[1]), 1) end \
-    return 0";
+    return {n, redis.call('PTTL', KEYS[1])}";
 
 /// DECR of a key that still exists (a vanished key is not brought back without an expiry).
 const GIVE_BACK: &str = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end return 0";
@@ -75,8 +73,13 @@ impl AttemptLimiter {
     pub async fn take(&self, key: &str) -> Result<(), AppError> {
         let name = self.name(key);
         let window_ms = self.window.as_millis() as i64;
-        let wait_ms = match self.cache.eval(TAKE, &name, &[window_ms, self.limit]).await {
-            Some(wait_ms) => wait_ms,
+        let wait_ms = match self.cache.eval::<(i64, i64)>(TAKE, &name, &[window_ms]).await {
+            // Failures this instance counted while Redis was away count too: a limit must not
+            // reset because Redis came back (or was not reached yet at start-up).
+            Some((count, left_ms)) => match self.counted_locally(&name) {
+                (local, local_left_ms) if count + local > self.limit => left_ms.max(local_left_ms).max(1),
+                _ => 0,
+            },
             None => self.take_locally(name),
         };
         if wait_ms <= 0 {
@@ -99,7 +102,7 @@ impl AttemptLimiter {
                 self.local().remove(&name);
             }
             (Outcome::Succeeded, OnSuccess::Keep) | (Outcome::Void, _) => {
-                self.cache.eval(GIVE_BACK, &name, &[]).await;
+                self.cache.eval::<i64>(GIVE_BACK, &name, &[]).await;
                 if let Some((count, _)) = self.local().get_mut(&name) {
                     *count -= 1;
                 }
@@ -109,6 +112,16 @@ impl AttemptLimiter {
 
     fn local(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, Instant)>> {
         self.local.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What this instance counted of `name` in memory, and the milliseconds left of its window.
+    fn counted_locally(&self, name: &str) -> (i64, i64) {
+        match self.local().get(name) {
+            Some((count, since)) if since.elapsed() < self.window => {
+                (*count, (self.window - since.elapsed()).as_millis() as i64)
+            }
+            _ => (0, 0),
+        }
     }
 
     /// [`TAKE`] in memory, while Redis cannot be reached.

@@ -33,6 +33,8 @@ struct Inner {
     /// Until when (ms since `started`) Redis counts as down after a failure: calls answer
     /// `None` at once instead of each waiting out the timeout.
     down_until_ms: AtomicU64,
+    /// A call is finding out whether Redis is back.
+    probing: AtomicBool,
     started: Instant,
 }
 
@@ -56,6 +58,7 @@ impl Cache {
                 owed: tokio::sync::Mutex::default(),
                 owing: AtomicBool::new(false),
                 down_until_ms: AtomicU64::new(0),
+                probing: AtomicBool::new(false),
                 started: Instant::now(),
             }),
         }
@@ -117,9 +120,28 @@ impl Cache {
     /// Runs one command (or pipeline) within the timeout; `None` on any failure. After a
     /// failure Redis counts as down for [`BREAK`]; bumps owed from an outage are paid first.
     async fn query<T: redis::FromRedisValue>(&self, what: &'static str, cmd: &redis::Pipeline) -> Option<T> {
-        if self.now_ms() < self.inner.down_until_ms.load(Ordering::Acquire) {
+        let down_until = self.inner.down_until_ms.load(Ordering::Acquire);
+        if down_until == 0 {
+            return self.query_now(what, cmd).await;
+        }
+        // Down: fall back at once. Once the window is over, one call probes Redis while the
+        // others go on falling back, so an outage costs one timeout per window, not one per call.
+        if self.now_ms() < down_until || self.inner.probing.swap(true, Ordering::AcqRel) {
             return None;
         }
+        let answer = self.query_now(what, cmd).await;
+        if answer.is_some() {
+            let _ = self
+                .inner
+                .down_until_ms
+                .compare_exchange(down_until, 0, Ordering::AcqRel, Ordering::Acquire);
+            tracing::info!("Redis answers again");
+        }
+        self.inner.probing.store(false, Ordering::Release);
+        answer
+    }
+
+    async fn query_now<T: redis::FromRedisValue>(&self, what: &'static str, cmd: &redis::Pipeline) -> Option<T> {
         let mut conn = self.connection().await?;
         if self.inner.owing.load(Ordering::Acquire) && !self.pay_owed(&mut conn).await {
             return None;
@@ -145,13 +167,13 @@ impl Cache {
     }
 
     /// Remembers generation bumps that could not be made, to make them before Redis is used
-    /// again.
-    pub async fn owe_bumps(&self, names: &[String], ttl: Duration) {
+    /// again; `true` when nothing was owed before (the first lost bump of an outage).
+    pub async fn owe_bumps(&self, names: &[String], ttl: Duration) -> bool {
         let mut owed = self.inner.owed.lock().await;
         for name in names {
             owed.insert(name.clone(), ttl);
         }
-        self.inner.owing.store(true, Ordering::Release);
+        !self.inner.owing.swap(true, Ordering::AcqRel)
     }
 
     /// Makes the owed bumps; `true` when Redis took them (or there were none). Calls arriving
@@ -160,6 +182,10 @@ impl Cache {
         let mut owed = self.inner.owed.lock().await;
         if owed.is_empty() {
             return true;
+        }
+        // The call that held the lock before may just have found Redis down.
+        if self.now_ms() < self.inner.down_until_ms.load(Ordering::Acquire) {
+            return false;
         }
         let mut pipe = redis::pipe();
         pipe.atomic();
@@ -250,13 +276,13 @@ impl Cache {
 
     /// Runs a Lua script on one key (with this deployment's prefix) and integer arguments;
     /// scripts run atomically, so a check and a count in one script cannot be interleaved.
-    pub async fn eval(&self, script: &str, name: &str, args: &[i64]) -> Option<i64> {
+    pub async fn eval<T: redis::FromRedisValue>(&self, script: &str, name: &str, args: &[i64]) -> Option<T> {
         let mut pipe = redis::pipe();
         pipe.cmd("EVAL").arg(script).arg(1).arg(self.key(name));
         for arg in args {
             pipe.arg(*arg);
         }
-        self.query::<(i64,)>("eval", &pipe).await.map(|(v,)| v)
+        self.query::<(T,)>("eval", &pipe).await.map(|(v,)| v)
     }
 
     /// Seconds until the key expires, if it exists and has an expiry.

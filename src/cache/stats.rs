@@ -159,8 +159,9 @@ pub async fn figures_changed(cache: &Cache) {
 /// A write's generation bumps did not reach Redis: every cached answer depends on the figures
 /// generation, so bumping that one once Redis answers again retires them all.
 pub async fn lost_bumps(cache: &Cache) {
-    tracing::warn!("figures generation not bumped now; it will be before Redis serves an answer again");
-    cache.owe_bumps(&[FIGURES.to_owned()], GENERATION_TTL).await;
+    if cache.owe_bumps(&[FIGURES.to_owned()], GENERATION_TTL).await {
+        tracing::warn!("figures generation not bumped; it will be before Redis serves an answer again");
+    }
 }
 
 /// The generation bumps of sign-ins or reports of `day` (and of problems, if some were filed),

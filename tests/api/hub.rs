@@ -686,6 +686,8 @@ async fn duplicates_of_one_systemic_problem_are_shown_together_and_merged() {
         .get(&format!("/api/v1/problems/{first}"), Some(&dispatcher))
         .await;
     assert_eq!(events(&target.body), vec!["submitted", "merged_in"]);
+    let found = crate::spec::disagreements("/api/v1/problems/{id}", &target.body);
+    assert!(found.is_empty(), "the timeline as the spec types it: {found:#?}");
     // Each enterprise reads its own timeline, which names nothing of the other's problem.
     let theirs = app
         .get(&format!("/api/v1/problems/{second}"), Some(&contact))

@@ -132,9 +132,25 @@ fn check(
         }
     }
     if let Some(all) = schema["allOf"].as_array() {
+        // One object of every part's properties and requirements: a field of one part is not
+        // "undeclared" for another.
+        let mut merged = serde_json::json!({"type": "object", "properties": {}, "required": []});
         for part in all {
-            check(spec, part, value, at, found);
+            let part = resolve(spec, part);
+            if let Some(properties) = part["properties"].as_object() {
+                for (name, field) in properties {
+                    merged["properties"][name] = field.clone();
+                }
+            }
+            for name in part["required"].as_array().into_iter().flatten() {
+                merged["required"].as_array_mut().map(|r| r.push(name.clone()));
+            }
+            if part.get("properties").is_none() && part.get("type").is_none() {
+                // A part that is not an object schema (an enum, a oneOf): checked on its own.
+                check(spec, part, value, at, found);
+            }
         }
+        check(spec, &merged, value, at, found);
         return;
     }
     let kinds: Vec<&str> = match &schema["type"] {
