@@ -30,7 +30,7 @@ APP_ENV = DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' BIND_ADDR='$(B
 	LOG_FORMAT='$(LOG_FORMAT)' RUST_LOG='$(RUST_LOG)' \
 	JWT_SECRET="$${JWT_SECRET:-$$(cat $(SECRET))}"
 
-.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint
+.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint fuzz drills
 
 help:
 	@echo "Targets:"
@@ -44,6 +44,8 @@ help:
 	echo "  make lint         cargo fmt --check + clippy -D warnings"
 	echo "  make fmt          cargo fmt"
 	echo "  make spec-lint    lint api-spec/openapi.yaml (redocly, openapi-spec-validator, error codes)"
+	echo "  make fuzz         schemathesis against a fresh seeded server, as each role (FUZZ_SECONDS, FUZZ_MAX_EXAMPLES)"
+	echo "  make drills       fault drills on a release build with their own PostgreSQL/Redis (DRILLS=\"1 2 3 4\")"
 	echo "  make clean-local  stop services and delete .local/ (databases, secret, logs)"
 
 services:
@@ -114,6 +116,30 @@ spec-lint:
 	npx --prefix $(SPEC_TOOLS) --no-install redocly lint api-spec/openapi.yaml --config api-spec/redocly.yaml
 	$(SPEC_VENV)/bin/openapi-spec-validator api-spec/openapi.yaml
 	$(SPEC_VENV)/bin/python $(SPEC_TOOLS)/error_codes.py --check
+
+# Schemathesis against a freshly seeded release server on its own port and database, as each role
+# and through the problem lifecycle; see scripts/fuzz.sh and scripts/fuzz/driver.py for the knobs
+# (FUZZ_SECONDS: the fuzzing budget, FUZZ_MAX_EXAMPLES, FUZZ_RUNS, FUZZ_SEED). Reports in .local/fuzz/.
+FUZZ_VENV := $(LOCAL)/venv-fuzz
+FUZZ_REQUIREMENTS := scripts/fuzz-requirements.txt
+
+fuzz: services
+	@if ! cmp -s $(FUZZ_REQUIREMENTS) $(FUZZ_VENV)/.zhuqi-installed; then
+	  echo "installing schemathesis into $(FUZZ_VENV)"
+	  python3 -m venv $(FUZZ_VENV)
+	  $(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(FUZZ_REQUIREMENTS)
+	  cp $(FUZZ_REQUIREMENTS) $(FUZZ_VENV)/.zhuqi-installed
+	fi
+	FUZZ_VENV=$(FUZZ_VENV) scripts/fuzz.sh
+
+# Fault drills (docs/reliability.md): PostgreSQL restarted, SIGTERM, Redis killed, two instances
+# starting together, against a release build and a PostgreSQL (55532) and Redis (56479) of their
+# own, never the services above. PASS/FAIL per drill, non-zero on any failure; a few minutes.
+# Logs and every request's outcome in .local/drills/. DRILLS picks some, e.g. DRILLS="1 3".
+DRILLS ?=
+
+drills:
+	@benches/drills.sh $(DRILLS)
 
 psql: services
 	@psql '$(DATABASE_URL)'

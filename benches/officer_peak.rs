@@ -234,7 +234,12 @@ async fn publish_sessions(officers: impl Iterator<Item = Uuid>) {
     }
     let ids: Vec<Uuid> = officers.collect();
     for chunk in ids.chunks(256) {
-        futures_util::future::join_all(chunk.iter().map(|id| zhuqi::auth::sessions::publish(&cache, *id, 0))).await;
+        futures_util::future::join_all(
+            chunk
+                .iter()
+                .map(|id| zhuqi::auth::sessions::publish(&cache, *id, 0)),
+        )
+        .await;
     }
 }
 

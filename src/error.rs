@@ -193,7 +193,11 @@ impl ResponseError for AppError {
         let dependency = matches!(self, Self::Unavailable { .. } | Self::WeChat(_));
         if dependency && status.is_server_error() {
             // A dependency away is an outage to watch, not a bug: it must not page as one.
-            tracing::warn!(code = self.code(), status = status.as_u16(), "request refused: dependency unavailable");
+            tracing::warn!(
+                code = self.code(),
+                status = status.as_u16(),
+                "request refused: dependency unavailable"
+            );
         } else if status.is_server_error() {
             tracing::error!(code = self.code(), error = ?self, "request failed");
         } else {

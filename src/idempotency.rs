@@ -51,7 +51,9 @@ pub fn fingerprint_key(jwt_secret: &str) -> Vec<u8> {
 
 /// The fingerprint of a request under this server's key.
 fn fingerprint_of(state: Option<&web::Data<AppState>>, method: &Method, uri: &str, body: &[u8]) -> String {
-    let key = state.map(|state| state.fingerprint_key.as_slice()).unwrap_or_default();
+    let key = state
+        .map(|state| state.fingerprint_key.as_slice())
+        .unwrap_or_default();
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
         // HMAC takes keys of any length; this cannot happen.
         return hex::encode(Sha256::digest(body));

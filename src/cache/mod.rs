@@ -131,17 +131,21 @@ impl Cache {
         }
         let answer = self.query_now(what, cmd).await;
         if answer.is_some() {
-            let _ = self
-                .inner
-                .down_until_ms
-                .compare_exchange(down_until, 0, Ordering::AcqRel, Ordering::Acquire);
+            let _ =
+                self.inner
+                    .down_until_ms
+                    .compare_exchange(down_until, 0, Ordering::AcqRel, Ordering::Acquire);
             tracing::info!("Redis answers again");
         }
         self.inner.probing.store(false, Ordering::Release);
         answer
     }
 
-    async fn query_now<T: redis::FromRedisValue>(&self, what: &'static str, cmd: &redis::Pipeline) -> Option<T> {
+    async fn query_now<T: redis::FromRedisValue>(
+        &self,
+        what: &'static str,
+        cmd: &redis::Pipeline,
+    ) -> Option<T> {
         let mut conn = self.connection().await?;
         if self.inner.owing.load(Ordering::Acquire) && !self.pay_owed(&mut conn).await {
             return None;
@@ -160,7 +164,11 @@ impl Cache {
             Ok(Err(e)) => format!("failed: {e}"),
             Err(_) => "timed out".to_owned(),
         };
-        tracing::warn!(op = what, "Redis call {failed}; falling back for {} ms", BREAK.as_millis());
+        tracing::warn!(
+            op = what,
+            "Redis call {failed}; falling back for {} ms",
+            BREAK.as_millis()
+        );
         let until = self.now_ms() + BREAK.as_millis() as u64;
         self.inner.down_until_ms.fetch_max(until, Ordering::AcqRel);
         None
@@ -192,12 +200,19 @@ impl Cache {
         for (name, ttl) in owed.iter() {
             let key = self.key(name);
             pipe.incr(&key, 1).ignore();
-            pipe.cmd("EXPIRE").arg(&key).arg(ttl.as_secs().max(1)).arg("NX").ignore();
+            pipe.cmd("EXPIRE")
+                .arg(&key)
+                .arg(ttl.as_secs().max(1))
+                .arg("NX")
+                .ignore();
         }
         if self.run::<()>("owed_bumps", &pipe, conn).await.is_none() {
             return false;
         }
-        tracing::info!(bumps = owed.len(), "generation bumps lost in a Redis outage made now");
+        tracing::info!(
+            bumps = owed.len(),
+            "generation bumps lost in a Redis outage made now"
+        );
         owed.clear();
         self.inner.owing.store(false, Ordering::Release);
         true

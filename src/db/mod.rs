@@ -51,7 +51,10 @@ struct OneLineErrors;
 impl diesel::r2d2::HandleError<diesel::r2d2::Error> for OneLineErrors {
     fn handle_error(&self, error: diesel::r2d2::Error) {
         let text = error.to_string();
-        tracing::warn!(error = text.split_whitespace().collect::<Vec<_>>().join(" "), "database connection failed");
+        tracing::warn!(
+            error = text.split_whitespace().collect::<Vec<_>>().join(" "),
+            "database connection failed"
+        );
     }
 }
 

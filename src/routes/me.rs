@@ -270,7 +270,10 @@ struct MyEnterprisesResponse {
 
 /// The officer's enterprises today, each with today's sign-in and report state: the phone's
 /// home screen.
-async fn me_enterprises_list(state: web::Data<AppState>, officer: AuthOfficer) -> Result<HttpResponse, AppError> {
+async fn me_enterprises_list(
+    state: web::Data<AppState>,
+    officer: AuthOfficer,
+) -> Result<HttpResponse, AppError> {
     let today = state.clock.today();
     let officer_id = officer.caller.user_id;
     let items = db::run(&state.pool, move |conn| {

@@ -346,12 +346,29 @@ async fn roster_fields_must_have_their_json_types() {
     app.seed_demo();
     let admin = app.token("demo.admin").await;
     for (path, body) in [
-        ("/api/v1/admin/regions", json!({"code": "430299", "name": 5, "parent_code": "430200"})),
-        ("/api/v1/admin/regions", json!({"code": "430299", "name": true, "parent_code": "430200"})),
-        ("/api/v1/admin/users", json!({"username": "x.y", "name": "某", "roles": "officer", "unit_code": "ZZ-KJJ", "region_code": "430200"})),
+        (
+            "/api/v1/admin/regions",
+            json!({"code": "430299", "name": 5, "parent_code": "430200"}),
+        ),
+        (
+            "/api/v1/admin/regions",
+            json!({"code": "430299", "name": true, "parent_code": "430200"}),
+        ),
+        (
+            "/api/v1/admin/users",
+            json!({"username": "x.y", "name": "某", "roles": "officer", "unit_code": "ZZ-KJJ", "region_code": "430200"}),
+        ),
     ] {
         let reply = app.post(path, Some(&admin), body.clone()).await;
-        assert_eq!((reply.status, reply.code()), (400, "request.invalid_body"), "{body}: {}", reply.text);
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "request.invalid_body"),
+            "{body}: {}",
+            reply.text
+        );
     }
-    assert_eq!(app.count("SELECT count(*) AS n FROM regions WHERE code = '430299'"), 0);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM regions WHERE code = '430299'"),
+        0
+    );
 }

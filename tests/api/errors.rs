@@ -298,6 +298,14 @@ async fn an_oversized_optional_body_is_the_same_json_413_as_any_other() {
     let reply = app
         .post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), big)
         .await;
-    assert_eq!((reply.status, reply.code()), (413, "request.too_large"), "{}", reply.text);
-    assert!(reply.headers["content-type"].to_str().unwrap_or("").starts_with("application/json"));
+    assert_eq!(
+        (reply.status, reply.code()),
+        (413, "request.too_large"),
+        "{}",
+        reply.text
+    );
+    assert!(reply.headers["content-type"]
+        .to_str()
+        .unwrap_or("")
+        .starts_with("application/json"));
 }

@@ -242,12 +242,14 @@ fn codes_in_source() -> BTreeSet<String> {
     let is_code = |s: &str| {
         matches!(s, "not_found" | "internal")
             || (s.contains('.')
-                && s.split('.').all(|part| {
-                    !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-                }))
+                && s.split('.')
+                    .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_')))
     };
     let mut files = Vec::new();
-    rust_files(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")), &mut files);
+    rust_files(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut files,
+    );
     let mut found = BTreeSet::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable");
@@ -259,9 +261,18 @@ fn codes_in_source() -> BTreeSet<String> {
         let mut rest = text.as_str();
         let mut offset = 0;
         while let Some(open) = rest.find('"') {
-            let Some(close) = rest[open + 1..].find('"') else { break };
+            let Some(close) = rest[open + 1..].find('"') else {
+                break;
+            };
             let literal = &rest[open + 1..open + 1 + close];
-            let before: String = rest[..open].chars().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+            let before: String = rest[..open]
+                .chars()
+                .rev()
+                .take(40)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             let before: String = before.split_whitespace().collect::<Vec<_>>().join(" ");
             let at = offset + open;
             let constructor = [
@@ -293,7 +304,10 @@ fn every_code_the_source_can_answer_with_is_in_the_catalogue() {
     let found = codes_in_source();
     assert!(found.len() > 60, "the scan finds the codes: {found:?}");
     let missing: Vec<_> = found.difference(&known).collect();
-    assert!(missing.is_empty(), "answered by the server, absent from api-spec/error-codes.yaml: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "answered by the server, absent from api-spec/error-codes.yaml: {missing:?}"
+    );
 }
 
 /// One operation of the spec as the error check needs it.
@@ -338,7 +352,8 @@ fn operations() -> &'static (Vec<Operation>, BTreeSet<String>) {
                 });
             }
         }
-        let codes: Value = serde_yaml::from_str(include_str!("../../api-spec/error-codes.yaml")).expect("YAML");
+        let codes: Value =
+            serde_yaml::from_str(include_str!("../../api-spec/error-codes.yaml")).expect("YAML");
         let global = codes
             .as_mapping()
             .into_iter()
@@ -375,7 +390,10 @@ pub fn assert_documented_error(method: &str, path: &str, status: u16, code: &str
         .filter(matches)
         .max_by_key(|op| op.segments.iter().filter(|s| s.is_some()).count());
     let Some(operation) = operation else {
-        assert_eq!(code, "route.not_found", "{method} {path}: no operation, yet {status} {code}");
+        assert_eq!(
+            code, "route.not_found",
+            "{method} {path}: no operation, yet {status} {code}"
+        );
         return;
     };
     assert!(

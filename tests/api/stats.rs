@@ -827,5 +827,10 @@ async fn a_write_whose_bumps_were_lost_retires_cached_answers_once_redis_answers
     zhuqi::cache::stats::lost_bumps(&app.cache).await;
     // Redis answers again, with the old answer and the old generations still in it.
     let after = app.get("/api/v1/stats/overview", Some(&dispatcher)).await;
-    assert_eq!(after.body["officers_signed_in"].as_i64(), Some(signed_in + 1), "{}", after.text);
+    assert_eq!(
+        after.body["officers_signed_in"].as_i64(),
+        Some(signed_in + 1),
+        "{}",
+        after.text
+    );
 }

@@ -27,8 +27,14 @@ use crate::state::AppState;
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         get("/api/v1/admin/assignments", web::get().to(admin_assignment_list)),
-        post("/api/v1/admin/assignments", web::post().to(admin_assignment_create)),
-        get("/api/v1/admin/assignments/{id}", web::get().to(admin_assignment_get)),
+        post(
+            "/api/v1/admin/assignments",
+            web::post().to(admin_assignment_create),
+        ),
+        get(
+            "/api/v1/admin/assignments/{id}",
+            web::get().to(admin_assignment_get),
+        ),
         patch(
             "/api/v1/admin/assignments/{id}",
             web::patch().to(admin_assignment_update),

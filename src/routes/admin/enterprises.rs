@@ -26,7 +26,10 @@ use crate::state::AppState;
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         get("/api/v1/admin/enterprises", web::get().to(admin_enterprise_list)),
-        post("/api/v1/admin/enterprises", web::post().to(admin_enterprise_create)),
+        post(
+            "/api/v1/admin/enterprises",
+            web::post().to(admin_enterprise_create),
+        ),
         get(
             "/api/v1/admin/enterprises/{id}",
             web::get().to(admin_enterprise_get),

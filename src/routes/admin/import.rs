@@ -21,7 +21,10 @@ use crate::state::AppState;
 pub const MAX_UPLOAD: usize = 20 * 1024 * 1024;
 
 pub fn endpoints() -> Vec<Endpoint> {
-    vec![post("/api/v1/admin/import/{kind}", web::post().to(admin_roster_import))]
+    vec![post(
+        "/api/v1/admin/import/{kind}",
+        web::post().to(admin_roster_import),
+    )]
 }
 
 #[derive(Deserialize)]

@@ -42,9 +42,8 @@ fn json_fields(body: Map<String, Value>, allowed: &[&str]) -> Result<Fields, App
         }
         // The roster's columns are text, as the import files have them; the JSON types are the
         // spec's: numbers for coordinates and the geofence, a list for roles, text elsewhere.
-        let wrong = |expected: &str| {
-            AppError::bad_request("request.invalid_body", format!("`{key}` 应为{expected}"))
-        };
+        let wrong =
+            |expected: &str| AppError::bad_request("request.invalid_body", format!("`{key}` 应为{expected}"));
         let text = match (value, NUMBER_COLUMNS.contains(&key.as_str()), key == "roles") {
             (Value::Null, _, _) => String::new(),
             (Value::Number(n), true, _) => n.to_string(),

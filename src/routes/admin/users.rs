@@ -38,7 +38,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/api/v1/admin/users/{id}/password",
             web::put().to(admin_user_password_put),
         ),
-        post("/api/v1/admin/users/{id}/invite", web::post().to(admin_user_invite_reissue)),
+        post(
+            "/api/v1/admin/users/{id}/invite",
+            web::post().to(admin_user_invite_reissue),
+        ),
     ]
 }
 
