@@ -142,8 +142,10 @@ fn check(
                     merged["properties"][name] = field.clone();
                 }
             }
-            for name in part["required"].as_array().into_iter().flatten() {
-                merged["required"].as_array_mut().map(|r| r.push(name.clone()));
+            if let (Some(required), Some(all_required)) =
+                (part["required"].as_array(), merged["required"].as_array_mut())
+            {
+                all_required.extend(required.iter().cloned());
             }
             if part.get("properties").is_none() && part.get("type").is_none() {
                 // A part that is not an object schema (an enum, a oneOf): checked on its own.
