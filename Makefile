@@ -78,7 +78,7 @@ run: migrate
 	fi
 	exec env $(APP_ENV) $(BIN) serve
 
-test: services
+test: services spec-lint
 	@echo "dropping leftover test databases"
 	psql -q -v ON_ERROR_STOP=1 '$(TEST_DATABASE_URL)' <<'SQL'
 	SELECT format('ALTER DATABASE %I IS_TEMPLATE false', datname),
