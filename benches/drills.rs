@@ -40,11 +40,10 @@ use uuid::Uuid;
 
 mod support;
 
-use support::{count, env};
+use support::{build_city, count, env, publish_sessions, City};
 use zhuqi::auth::jwt::{AccessClaims, JwtKeys};
 use zhuqi::clock::Clock;
 use zhuqi::config::Secret;
-use zhuqi::domain::credit_code::CreditCode;
 use zhuqi::domain::role::Role;
 
 const REGION: &str = "439900";
@@ -69,85 +68,29 @@ struct Officer {
     lng: f64,
 }
 
-/// One region, one dispatching unit, `n` enterprises and `n` officers (officer i assigned to
-/// enterprise i) and a dispatcher of the region; returns the officers in index order and the
+/// The drills' city: one region, one dispatching unit, `n` enterprises and `n` officers.
+const CITY: City = City {
+    region: REGION,
+    region_name: "演练市",
+    unit: "DRILL-UNIT",
+    unit_name: "演练派出单位",
+    officer: "drill.o",
+    officer_name: "演练联络员",
+    phone: "198",
+    enterprise_name: "演练企业",
+    credit: 'D',
+};
+
+/// The city and a dispatcher of its region; returns the officers in index order and the
 /// dispatcher's id.
 fn setup(conn: &mut PgConnection, n: usize) -> (Vec<(Uuid, Uuid, f64, f64)>, Uuid) {
-    diesel::sql_query(
-        "INSERT INTO regions (code, name, path) VALUES ($1, '演练市', $1 || '/') ON CONFLICT DO NOTHING",
-    )
-    .bind::<Text, _>(REGION)
-    .execute(conn)
-    .unwrap();
-    diesel::sql_query(
-        "INSERT INTO units (code, name, kind, region_code) VALUES ('DRILL-UNIT', '演练派出单位', 'dispatching', $1) ON CONFLICT DO NOTHING",
-    )
-    .bind::<Text, _>(REGION)
-    .execute(conn)
-    .unwrap();
-    for chunk_start in (0..n).step_by(1000) {
-        let values: Vec<String> = (chunk_start..(chunk_start + 1000).min(n))
-            .map(|i| {
-                let code = CreditCode::from_parts("91", REGION, &format!("D{i:07}")).unwrap();
-                let (lat, lng) = (27.0 + (i as f64) * 0.0001, 113.0 + (i as f64) * 0.0001);
-                format!("('{code}', '演练企业{i}', '{REGION}', {lat}, {lng})")
-            })
-            .collect();
-        diesel::sql_query(format!(
-            "INSERT INTO enterprises (credit_code, name, region_code, lat, lng) VALUES {} ON CONFLICT DO NOTHING",
-            values.join(",")
-        ))
-        .execute(conn)
-        .unwrap();
-    }
-    diesel::sql_query(format!(
-        "INSERT INTO users (username, name, phone, roles, unit_id, region_code)
-         SELECT 'drill.o' || i, '演练联络员' || i, '198' || lpad(i::text, 8, '0'), ARRAY['officer'],
-                (SELECT id FROM units WHERE code = 'DRILL-UNIT'), '{REGION}'
-           FROM generate_series(0, {}) AS i
-         ON CONFLICT DO NOTHING",
-        n - 1
-    ))
-    .execute(conn)
-    .unwrap();
+    let pairs = build_city(conn, &CITY, n);
     diesel::sql_query(format!(
         "INSERT INTO users (username, name, roles, region_code)
          VALUES ('drill.dispatcher', '演练调度员', ARRAY['dispatcher', 'admin'], '{REGION}')
          ON CONFLICT DO NOTHING"
     ))
     .execute(conn)
-    .unwrap();
-    diesel::sql_query(format!(
-        "INSERT INTO assignments (officer_id, enterprise_id, start_day)
-         SELECT u.id, e.id, DATE '2020-01-01'
-           FROM generate_series(0, {}) AS i
-           JOIN users u ON u.username = 'drill.o' || i
-           JOIN enterprises e ON e.name = '演练企业' || i
-         ON CONFLICT DO NOTHING",
-        n - 1
-    ))
-    .execute(conn)
-    .unwrap();
-
-    #[derive(QueryableByName)]
-    struct Pair {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        officer_id: Uuid,
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        enterprise_id: Uuid,
-        #[diesel(sql_type = diesel::sql_types::Double)]
-        lat: f64,
-        #[diesel(sql_type = diesel::sql_types::Double)]
-        lng: f64,
-    }
-    let pairs: Vec<Pair> = diesel::sql_query(
-        "SELECT a.officer_id, a.enterprise_id, e.lat, e.lng
-           FROM assignments a JOIN enterprises e ON e.id = a.enterprise_id JOIN users u ON u.id = a.officer_id
-          WHERE e.region_code = $1 AND u.username LIKE 'drill.o%'
-          ORDER BY length(u.username), u.username",
-    )
-    .bind::<Text, _>(REGION)
-    .load(conn)
     .unwrap();
 
     #[derive(QueryableByName)]
@@ -159,13 +102,7 @@ fn setup(conn: &mut PgConnection, n: usize) -> (Vec<(Uuid, Uuid, f64, f64)>, Uui
         .get_result::<Id>(conn)
         .unwrap()
         .id;
-    (
-        pairs
-            .into_iter()
-            .map(|p| (p.officer_id, p.enterprise_id, p.lat, p.lng))
-            .collect(),
-        dispatcher,
-    )
+    (pairs, dispatcher)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1193,29 +1130,6 @@ async fn quiet_redis_restart(verdict: &mut Verdict, wave: &Wave, extra: &[Office
     );
 }
 
-/// Puts each user's session generation (0, as `setup` leaves it) into Redis, as a login does:
-/// the tokens here are minted, not issued by a login.
-async fn publish_sessions(users: Vec<Uuid>) {
-    let url = env("DRILL_REDIS_URL", "redis://127.0.0.1:56479/0");
-    let prefix = env("DRILL_REDIS_PREFIX", "drill:");
-    let cache = zhuqi::cache::Cache::new(&url, Duration::from_secs(2), &prefix);
-    cache.connect_in_background();
-    for _ in 0..50 {
-        if cache.ping().await {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    for chunk in users.chunks(256) {
-        futures_util::future::join_all(
-            chunk
-                .iter()
-                .map(|id| zhuqi::auth::sessions::publish(&cache, *id, 0)),
-        )
-        .await;
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let drill = env("DRILL_NAME", "pg-restart");
@@ -1246,7 +1160,12 @@ async fn main() {
     let clock = Clock::system();
     let mut users: Vec<Uuid> = pairs.iter().map(|(officer_id, ..)| *officer_id).collect();
     users.push(dispatcher);
-    publish_sessions(users).await;
+    publish_sessions(
+        &env("DRILL_REDIS_URL", "redis://127.0.0.1:56479/0"),
+        &env("DRILL_REDIS_PREFIX", "drill:"),
+        users,
+    )
+    .await;
     let mut officers: Vec<Officer> = pairs
         .into_iter()
         .enumerate()

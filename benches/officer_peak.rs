@@ -13,17 +13,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use serde_json::json;
 use uuid::Uuid;
 
 mod support;
 
-use support::{count, env};
+use support::{build_city, count, env, publish_sessions, City};
 use zhuqi::auth::jwt::{AccessClaims, JwtKeys};
 use zhuqi::clock::Clock;
 use zhuqi::config::Secret;
-use zhuqi::domain::credit_code::CreditCode;
 use zhuqi::domain::role::Role;
 
 const REGION: &str = "439900";
@@ -35,85 +33,18 @@ struct Officer {
     lng: f64,
 }
 
-/// Creates the bench city: one region, one unit, N enterprises and N officers, each officer
-/// assigned to one enterprise.
-fn setup(conn: &mut PgConnection, n: usize) -> Vec<(Uuid, Uuid, f64, f64)> {
-    diesel::sql_query(
-        "INSERT INTO regions (code, name, path) VALUES ($1, '压测市', $1 || '/') ON CONFLICT DO NOTHING",
-    )
-    .bind::<Text, _>(REGION)
-    .execute(conn)
-    .unwrap();
-    diesel::sql_query(
-        "INSERT INTO units (code, name, kind, region_code) VALUES ('BENCH-UNIT', '压测派出单位', 'dispatching', $1) ON CONFLICT DO NOTHING",
-    )
-    .bind::<Text, _>(REGION)
-    .execute(conn)
-    .unwrap();
-    let mut out = Vec::with_capacity(n);
-    for chunk_start in (0..n).step_by(1000) {
-        let chunk_end = (chunk_start + 1000).min(n);
-        let mut values = Vec::new();
-        for i in chunk_start..chunk_end {
-            let code = CreditCode::from_parts("91", REGION, &format!("B{i:07}")).unwrap();
-            let lat = 27.0 + (i as f64) * 0.0001;
-            let lng = 113.0 + (i as f64) * 0.0001;
-            values.push(format!("('{code}', '压测企业{i}', '{REGION}', {lat}, {lng})"));
-        }
-        diesel::sql_query(format!(
-            "INSERT INTO enterprises (credit_code, name, region_code, lat, lng) VALUES {} ON CONFLICT DO NOTHING",
-            values.join(",")
-        ))
-        .execute(conn)
-        .unwrap();
-    }
-    diesel::sql_query(format!(
-        "INSERT INTO users (username, name, phone, roles, unit_id, region_code)
-         SELECT 'bench.o' || i, '压测联络员' || i, '199' || lpad(i::text, 8, '0'), ARRAY['officer'],
-                (SELECT id FROM units WHERE code = 'BENCH-UNIT'), '{REGION}'
-           FROM generate_series(0, {}) AS i
-         ON CONFLICT DO NOTHING",
-        n - 1
-    ))
-    .execute(conn)
-    .unwrap();
-    diesel::sql_query(format!(
-        "INSERT INTO assignments (officer_id, enterprise_id, start_day)
-         SELECT u.id, e.id, DATE '2020-01-01'
-           FROM generate_series(0, {}) AS i
-           JOIN users u ON u.username = 'bench.o' || i
-           JOIN enterprises e ON e.name = '压测企业' || i
-         ON CONFLICT DO NOTHING",
-        n - 1
-    ))
-    .execute(conn)
-    .unwrap();
-
-    #[derive(QueryableByName)]
-    struct Pair {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        officer_id: Uuid,
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        enterprise_id: Uuid,
-        #[diesel(sql_type = diesel::sql_types::Double)]
-        lat: f64,
-        #[diesel(sql_type = diesel::sql_types::Double)]
-        lng: f64,
-    }
-    let pairs: Vec<Pair> = diesel::sql_query(
-        "SELECT a.officer_id, a.enterprise_id, e.lat, e.lng FROM assignments a JOIN enterprises e ON e.id = a.enterprise_id
-          WHERE e.region_code = $1 ORDER BY e.name",
-    )
-    .bind::<Text, _>(REGION)
-    .load(conn)
-    .unwrap();
-    out.extend(
-        pairs
-            .into_iter()
-            .map(|p| (p.officer_id, p.enterprise_id, p.lat, p.lng)),
-    );
-    out
-}
+/// The bench city: one region, one unit, N enterprises and N officers, each assigned to one.
+const CITY: City = City {
+    region: REGION,
+    region_name: "压测市",
+    unit: "BENCH-UNIT",
+    unit_name: "压测派出单位",
+    officer: "bench.o",
+    officer_name: "压测联络员",
+    phone: "199",
+    enterprise_name: "压测企业",
+    credit: 'B',
+};
 
 struct Summary {
     name: &'static str,
@@ -220,29 +151,6 @@ fn key_header(key: String) -> reqwest::header::HeaderMap {
     headers
 }
 
-/// Puts each officer's session generation (0, as `setup` leaves it) into Redis, as a login does.
-async fn publish_sessions(officers: impl Iterator<Item = Uuid>) {
-    let url = env("BENCH_REDIS_URL", "redis://127.0.0.1:56379/0");
-    let prefix = env("BENCH_REDIS_PREFIX", "bench:");
-    let cache = zhuqi::cache::Cache::new(&url, Duration::from_secs(2), &prefix);
-    cache.connect_in_background();
-    for _ in 0..50 {
-        if cache.ping().await {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let ids: Vec<Uuid> = officers.collect();
-    for chunk in ids.chunks(256) {
-        futures_util::future::join_all(
-            chunk
-                .iter()
-                .map(|id| zhuqi::auth::sessions::publish(&cache, *id, 0)),
-        )
-        .await;
-    }
-}
-
 #[tokio::main]
 async fn main() {
     // `cargo bench` passes `--bench`; this harness takes its settings from the environment.
@@ -257,7 +165,7 @@ async fn main() {
     let connections: usize = env("BENCH_CONNECTIONS", "64").parse().unwrap();
 
     let mut conn = PgConnection::establish(&database_url).expect("bench database");
-    let pairs = setup(&mut conn, n);
+    let pairs = build_city(&mut conn, &CITY, n);
     assert_eq!(pairs.len(), n, "setup made one assignment per officer");
     let keys = JwtKeys::new(&Secret::new(secret));
     let clock = Clock::system();
@@ -278,7 +186,12 @@ async fn main() {
     );
     // A token comes from a login, which tells Redis its session generation; minted here, so
     // tell it the same (else every first request would read the users row instead).
-    publish_sessions(pairs.iter().map(|(officer_id, ..)| *officer_id)).await;
+    publish_sessions(
+        &env("BENCH_REDIS_URL", "redis://127.0.0.1:56379/0"),
+        &env("BENCH_REDIS_PREFIX", "bench:"),
+        pairs.iter().map(|(officer_id, ..)| *officer_id),
+    )
+    .await;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
         .build()
