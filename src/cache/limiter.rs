@@ -8,7 +8,9 @@
 //!
 //! Redis holds the counts so that every instance sees them; while Redis is unreachable each
 //! instance keeps its own counts in memory, so the limit still holds (per instance) and the
-//! sign-in itself keeps working.
+//! sign-in itself keeps working. Each instance also remembers the last count Redis gave it for
+//! each key, so that an outage (or a breaker opened by one slow answer) in the middle of a burst
+//! does not hand that key a fresh budget.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +30,27 @@ const GIVE_BACK: &str = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('
 /// In-memory keys kept before expired ones are swept.
 const LOCAL_SWEEP_AT: usize = 10_000;
 
+/// What an instance knows of a key's failures in the current window.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    /// Failures counted here while Redis could not be reached.
+    counted: i64,
+    /// The last count Redis answered (its window's failures from every instance).
+    seen: i64,
+    /// When the window ends.
+    until: Instant,
+}
+
+impl Tally {
+    fn spent(&self) -> i64 {
+        self.counted + self.seen
+    }
+
+    fn wait_ms(&self, now: Instant) -> i64 {
+        self.until.saturating_duration_since(now).as_millis().max(1) as i64
+    }
+}
+
 /// What a success does to the key's earlier failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnSuccess {
@@ -44,7 +67,7 @@ pub struct AttemptLimiter {
     limit: i64,
     window: Duration,
     on_success: OnSuccess,
-    local: Arc<Mutex<HashMap<String, (i64, Instant)>>>,
+    local: Arc<Mutex<HashMap<String, Tally>>>,
 }
 
 impl AttemptLimiter {
@@ -74,12 +97,7 @@ impl AttemptLimiter {
         let name = self.name(key);
         let window_ms = self.window.as_millis() as i64;
         let wait_ms = match self.cache.eval::<(i64, i64)>(TAKE, &name, &[window_ms]).await {
-            // Failures this instance counted while Redis was away count too: a limit must not
-            // reset because Redis came back (or was not reached yet at start-up).
-            Some((count, left_ms)) => match self.counted_locally(&name) {
-                (local, local_left_ms) if count + local > self.limit => left_ms.max(local_left_ms).max(1),
-                _ => 0,
-            },
+            Some((count, left_ms)) => self.taken_in_redis(name, count, left_ms),
             None => self.take_locally(name),
         };
         if wait_ms <= 0 {
@@ -103,41 +121,67 @@ impl AttemptLimiter {
             }
             (Outcome::Succeeded, OnSuccess::Keep) | (Outcome::Void, _) => {
                 self.cache.eval::<i64>(GIVE_BACK, &name, &[]).await;
-                if let Some((count, _)) = self.local().get_mut(&name) {
-                    *count -= 1;
+                if let Some(tally) = self.local().get_mut(&name) {
+                    if tally.counted > 0 {
+                        tally.counted -= 1;
+                    } else {
+                        tally.seen = (tally.seen - 1).max(0);
+                    }
                 }
             }
         }
     }
 
-    fn local(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, Instant)>> {
+    fn local(&self) -> std::sync::MutexGuard<'_, HashMap<String, Tally>> {
         self.local.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// What this instance counted of `name` in memory, and the milliseconds left of its window.
-    fn counted_locally(&self, name: &str) -> (i64, i64) {
-        match self.local().get(name) {
-            Some((count, since)) if since.elapsed() < self.window => {
-                (*count, (self.window - since.elapsed()).as_millis() as i64)
-            }
-            _ => (0, 0),
+    /// Judges an attempt Redis counted (`count` in its window, `left_ms` of it left); the
+    /// milliseconds to wait, 0 when the attempt may go on.
+    fn taken_in_redis(&self, name: String, count: i64, left_ms: i64) -> i64 {
+        let now = Instant::now();
+        let until = now + Duration::from_millis(left_ms.max(0) as u64);
+        let mut local = self.local();
+        // Every key is remembered until its window ends: the budgets themselves bound how many
+        // keys one client can make (50 failing accounts per address and window).
+        let known = local.get(&name).is_some_and(|tally| tally.until > now);
+        let tally = self.tally(&mut local, name, now);
+        tally.seen = count;
+        tally.until = if known { tally.until.max(until) } else { until };
+        // Failures this instance counted while Redis was away count too: a limit must not
+        // reset because Redis came back (or was not reached yet at start-up).
+        if tally.spent() > self.limit {
+            tally.wait_ms(now)
+        } else {
+            0
         }
     }
 
-    /// [`TAKE`] in memory, while Redis cannot be reached.
+    /// `name`'s tally in its current window (a new one when the last has ended).
+    fn tally<'a>(&self, local: &'a mut HashMap<String, Tally>, name: String, now: Instant) -> &'a mut Tally {
+        if local.len() >= LOCAL_SWEEP_AT {
+            local.retain(|_, tally| tally.until > now);
+        }
+        let fresh = Tally {
+            counted: 0,
+            seen: 0,
+            until: now + self.window,
+        };
+        let tally = local.entry(name).or_insert(fresh);
+        if tally.until <= now {
+            *tally = fresh;
+        }
+        tally
+    }
+
+    /// [`TAKE`] in memory, while Redis cannot be reached, on top of what Redis last said.
     fn take_locally(&self, name: String) -> i64 {
         let now = Instant::now();
         let mut local = self.local();
-        if local.len() >= LOCAL_SWEEP_AT {
-            local.retain(|_, (_, since)| now.duration_since(*since) < self.window);
-        }
-        let entry = local.entry(name).or_insert((0, now));
-        if now.duration_since(entry.1) >= self.window {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-        if entry.0 > self.limit {
-            (self.window - now.duration_since(entry.1)).as_millis().max(1) as i64
+        let tally = self.tally(&mut local, name, now);
+        tally.counted += 1;
+        if tally.spent() > self.limit {
+            tally.wait_ms(now)
         } else {
             0
         }

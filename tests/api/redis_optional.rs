@@ -104,3 +104,45 @@ async fn failure_counts_live_in_redis_under_the_tests_prefix() {
         vec![format!("{}login_failures:demo.admin|127.0.0.1", app.redis_prefix)]
     );
 }
+
+#[tokio::test]
+async fn failures_counted_in_redis_still_count_when_redis_goes_away() {
+    let port = free_port();
+    let mut redis = start_redis(port);
+    let app = spawn_app_with(Options {
+        redis_url: format!("redis://127.0.0.1:{port}/0"),
+        ..Options::default()
+    })
+    .await;
+    app.seed_demo();
+    assert!(redis_reported(&app, "up").await, "connects at start");
+    let wrong = || {
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            serde_json::json!({"username": "demo.admin", "password": "wrong-guess"}),
+        )
+    };
+    for _ in 0..6 {
+        assert_eq!(wrong().await.status, 401);
+    }
+
+    redis.kill().expect("stop redis");
+    redis.wait().expect("stopped");
+    assert!(redis_reported(&app, "down").await, "notices the outage");
+    for _ in 0..4 {
+        assert_eq!(wrong().await.status, 401);
+    }
+    let right = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            serde_json::json!({"username": "demo.admin", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        (right.status, right.code()),
+        (429, "auth.too_many_attempts"),
+        "six failures in Redis and four in memory spend the budget of ten"
+    );
+}
