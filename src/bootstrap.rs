@@ -14,6 +14,7 @@ use crate::db::models::region::{NewRegion, Region};
 use crate::db::models::user::{User, UserFields};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::region_code::{child_path, RegionCode};
+use crate::domain::role::Role;
 use crate::domain::roster::{
     AssignmentRecord, EnterpriseRecord, Fields, RegionRecord, UnitRecord, UserRecord,
 };
@@ -70,8 +71,8 @@ pub fn create_admin(
         let user = match existing {
             Some(user) => {
                 let mut roles = user.roles.clone();
-                if !roles.iter().any(|r| r == "admin") {
-                    roles.push("admin".to_owned());
+                if !roles.contains(&Role::Admin) {
+                    roles.push(Role::Admin);
                 }
                 User::update(
                     conn,
@@ -93,7 +94,7 @@ pub fn create_admin(
                     username,
                     name: name.unwrap_or(username),
                     phone: None,
-                    roles: vec!["admin".to_owned()],
+                    roles: vec![Role::Admin],
                     unit_id: None,
                     region_code: code.as_str(),
                     enterprise_id: None,
@@ -586,7 +587,7 @@ fn seed_history(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<()>
                         enterprise_id: enterprise.id,
                         region_code: &enterprise.region_code,
                         reporter_id: officer.id,
-                        reporter_role: "officer",
+                        reporter_role: crate::domain::role::Role::Officer,
                         source_report_id: Some(report.id),
                         at: report_at,
                     };

@@ -254,6 +254,7 @@ diesel::table! {
         reopen_count -> Int4,
         deadline_round -> Int4,
         escalation_level -> Int2,
+        queue_rank -> Int2,
     }
 }
 

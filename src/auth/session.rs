@@ -88,7 +88,7 @@ fn pair(jwt: &JwtKeys, clock: &Clock, user: &User, refresh_token: String) -> Tok
             gen: user.session_generation,
             ..AccessClaims::for_subject(
                 user.id,
-                user.role_list(),
+                user.roles.clone(),
                 user.region_code.clone(),
                 user.unit_id,
                 user.enterprise_id,

@@ -10,8 +10,7 @@ use crate::auth::Caller;
 use crate::db::models::category::Category;
 use crate::db::models::unit::Unit;
 use crate::db::models::user::User;
-use crate::domain::lifecycle::{Outcome, Rating};
-use crate::domain::role::Role;
+use crate::domain::lifecycle::{Rating, ResponseOutcome};
 use crate::hub::actions::{self, Acting};
 use crate::jobs::escalate;
 use crate::schema::{categories, problems};
@@ -44,7 +43,7 @@ fn caller(conn: &mut PgConnection, username: &str) -> anyhow::Result<Caller> {
         User::find_by_username(conn, username)?.ok_or_else(|| anyhow!("demo user {username} missing"))?;
     Ok(Caller {
         user_id: user.id,
-        roles: user.roles.iter().filter_map(|r| r.parse::<Role>().ok()).collect(),
+        roles: user.roles.clone(),
         region_code: user.region_code,
         unit_id: user.unit_id,
         enterprise_id: user.enterprise_id,
@@ -148,7 +147,7 @@ pub fn seed(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
                     },
                     id,
                     Some("已联系企业并办结相关事项"),
-                    Outcome::Resolved,
+                    ResponseOutcome::Resolved,
                 )
                 .map_err(err)?;
                 if stage == 5 {

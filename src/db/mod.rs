@@ -4,6 +4,7 @@
 pub mod leader;
 pub mod models;
 pub mod sign_in_queue;
+pub mod vocabulary;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,6 +4,8 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde::{Deserialize, Serialize};
 
+use super::vocabulary::vocabulary;
+
 use super::problem::NewProblemInput;
 use super::roster::FieldError;
 
@@ -24,30 +26,12 @@ pub fn is_open(now: DateTime<Utc>, day: NaiveDate) -> bool {
     day == today || (day + Duration::days(1) == today && local.time() < LATE_FILING_UNTIL)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductionStatus {
-    Normal,
-    Partial,
-    Suspended,
-}
-
-impl ProductionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProductionStatus::Normal => "normal",
-            ProductionStatus::Partial => "partial",
-            ProductionStatus::Suspended => "suspended",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "normal" => Some(ProductionStatus::Normal),
-            "partial" => Some(ProductionStatus::Partial),
-            "suspended" => Some(ProductionStatus::Suspended),
-            _ => None,
-        }
+vocabulary! {
+    /// How the enterprise is producing today (`daily_reports.production_status`).
+    pub enum ProductionStatus {
+        Normal = "normal",
+        Partial = "partial",
+        Suspended = "suspended",
     }
 }
 

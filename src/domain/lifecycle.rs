@@ -3,130 +3,167 @@
 //! is to this problem* (its region's dispatcher, its department, its enterprise's officer or
 //! contact); this module decides what that allows.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
 use super::role::Role;
+use super::vocabulary::vocabulary;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Submitted,
-    Triaged,
-    Assigned,
-    InProgress,
-    Returned,
-    Responded,
-    Evaluated,
-    /// Rated dissatisfied: back with the same department under new deadlines; the department
-    /// handles it as if newly assigned.
-    Reopened,
-    Closed,
-    Merged,
+vocabulary! {
+    /// Where a problem is in its lifecycle (`problems.status`).
+    pub enum Status {
+        Submitted = "submitted",
+        Triaged = "triaged",
+        Assigned = "assigned",
+        InProgress = "in_progress",
+        Returned = "returned",
+        Responded = "responded",
+        Evaluated = "evaluated",
+        /// Rated dissatisfied: back with the same department under new deadlines; the
+        /// department handles it as if newly assigned.
+        Reopened = "reopened",
+        Closed = "closed",
+        Merged = "merged",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 10] = [
-        Status::Submitted,
-        Status::Triaged,
-        Status::Assigned,
-        Status::InProgress,
-        Status::Returned,
-        Status::Responded,
-        Status::Evaluated,
-        Status::Reopened,
-        Status::Closed,
-        Status::Merged,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Submitted => "submitted",
-            Status::Triaged => "triaged",
-            Status::Assigned => "assigned",
-            Status::InProgress => "in_progress",
-            Status::Returned => "returned",
-            Status::Responded => "responded",
-            Status::Evaluated => "evaluated",
-            Status::Reopened => "reopened",
-            Status::Closed => "closed",
-            Status::Merged => "merged",
-        }
-    }
-
     /// In the hub's queue, waiting for a dispatcher.
-    pub fn in_queue(self) -> bool {
-        matches!(self, Status::Submitted | Status::Returned)
-    }
+    pub const IN_QUEUE: &'static [Status] = &[Status::Submitted, Status::Returned];
 
     /// With a department that owes the enterprise contact and a response: what deadlines and
     /// escalation apply to.
+    pub const WITH_DEPARTMENT: &'static [Status] = &[Status::Assigned, Status::InProgress, Status::Reopened];
+
+    /// Finished: closed (销号) or merged into another problem.
+    pub const FINISHED: &'static [Status] = &[Status::Closed, Status::Merged];
+
+    pub fn in_queue(self) -> bool {
+        Self::IN_QUEUE.contains(&self)
+    }
+
     pub fn with_department(self) -> bool {
-        matches!(self, Status::Assigned | Status::InProgress | Status::Reopened)
+        Self::WITH_DEPARTMENT.contains(&self)
     }
 
     /// Not finished: counts as open on dashboards and as a candidate for similar problems.
     pub fn is_open(self) -> bool {
-        !matches!(self, Status::Closed | Status::Merged)
+        !Self::FINISHED.contains(&self)
     }
 }
 
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+vocabulary! {
+    /// The enterprise's (or its officer's) verdict on a response (`problems.rating`).
+    pub enum Rating {
+        Satisfied = "satisfied",
+        BasicallySatisfied = "basically_satisfied",
+        Dissatisfied = "dissatisfied",
     }
-}
-
-impl FromStr for Status {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| format!("unknown status {s:?}"))
-    }
-}
-
-/// The enterprise's (or its officer's) verdict on a response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rating {
-    Satisfied,
-    BasicallySatisfied,
-    Dissatisfied,
 }
 
 impl Rating {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rating::Satisfied => "satisfied",
-            Rating::BasicallySatisfied => "basically_satisfied",
-            Rating::Dissatisfied => "dissatisfied",
+    /// The ratings that count as satisfied (满意率).
+    pub const SATISFIED: &'static [Rating] = &[Rating::Satisfied, Rating::BasicallySatisfied];
+
+    pub fn is_satisfied(self) -> bool {
+        Self::SATISFIED.contains(&self)
+    }
+}
+
+vocabulary! {
+    /// How a problem was answered (`problems.outcome`).
+    pub enum Outcome {
+        /// 已解决
+        Resolved = "resolved",
+        /// 政策障碍解释到位: cannot be done, and the enterprise was told why.
+        Explained = "explained",
+        /// 跟踪督办: needs longer than the deadline; tracked.
+        LongTerm = "long_term",
+        /// 现场解决: the officer settled it on the spot (never a department's answer).
+        ResolvedOnSite = "resolved_on_site",
+    }
+}
+
+impl Outcome {
+    /// The outcomes that count as solved (办结) on dashboards, rankings and ledgers: resolved,
+    /// explained (a barrier the enterprise was told about), or settled on site.
+    pub const SOLVED: &'static [Outcome] = &[Outcome::Resolved, Outcome::Explained, Outcome::ResolvedOnSite];
+
+    pub fn is_solved(self) -> bool {
+        Self::SOLVED.contains(&self)
+    }
+}
+
+vocabulary! {
+    /// How a department may answer (`respond`): every outcome but the officer's on-site one.
+    pub enum ResponseOutcome {
+        Resolved = "resolved",
+        Explained = "explained",
+        LongTerm = "long_term",
+    }
+}
+
+impl From<ResponseOutcome> for Outcome {
+    fn from(outcome: ResponseOutcome) -> Self {
+        match outcome {
+            ResponseOutcome::Resolved => Outcome::Resolved,
+            ResponseOutcome::Explained => Outcome::Explained,
+            ResponseOutcome::LongTerm => Outcome::LongTerm,
         }
     }
 }
 
-/// How a department answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// 已解决
-    Resolved,
-    /// 政策障碍解释到位: cannot be done, and the enterprise was told why.
-    Explained,
-    /// 跟踪督办: needs longer than the deadline; tracked.
-    LongTerm,
+vocabulary! {
+    /// The kinds of timeline event (`problem_events.event_type`); the spec's `ProblemEvent`
+    /// table says who writes each and what its `details` hold.
+    pub enum EventKind {
+        Submitted = "submitted",
+        Triaged = "triaged",
+        Merged = "merged",
+        MergedIn = "merged_in",
+        Assigned = "assigned",
+        Accepted = "accepted",
+        Returned = "returned",
+        Responded = "responded",
+        ResolvedOnSite = "resolved_on_site",
+        Evaluated = "evaluated",
+        Reopened = "reopened",
+        Closed = "closed",
+        ExtensionRequested = "extension_requested",
+        ExtensionApproved = "extension_approved",
+        ExtensionRefused = "extension_refused",
+        Escalated = "escalated",
+    }
 }
 
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Resolved => "resolved",
-            Outcome::Explained => "explained",
-            Outcome::LongTerm => "long_term",
+vocabulary! {
+    /// Where a department's request for more time stands (`problem_extensions.status`).
+    pub enum ExtensionStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Refused = "refused",
+    }
+}
+
+vocabulary! {
+    /// Who wrote a timeline event: a role, or the server itself (the escalation job).
+    pub enum ActorRole {
+        Officer = "officer",
+        Enterprise = "enterprise",
+        Department = "department",
+        UnitAdmin = "unit_admin",
+        Dispatcher = "dispatcher",
+        Admin = "admin",
+        System = "system",
+    }
+}
+
+impl From<Role> for ActorRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Officer => ActorRole::Officer,
+            Role::Enterprise => ActorRole::Enterprise,
+            Role::Department => ActorRole::Department,
+            Role::UnitAdmin => ActorRole::UnitAdmin,
+            Role::Dispatcher => ActorRole::Dispatcher,
+            Role::Admin => ActorRole::Admin,
         }
     }
 }
@@ -189,20 +226,21 @@ impl Action {
         }
     }
 
-    /// The timeline event the action writes.
-    pub fn event(self) -> &'static str {
+    /// The timeline event the action writes (a decision on an extension writes
+    /// `extension_approved` or `extension_refused`, which its effect says).
+    pub fn event(self) -> EventKind {
         match self {
-            Action::Triage => "triaged",
-            Action::Merge => "merged",
-            Action::Assign => "assigned",
-            Action::Accept => "accepted",
-            Action::Return => "returned",
-            Action::Respond => "responded",
-            Action::ResolveOnSite => "resolved_on_site",
-            Action::Evaluate(_) => "evaluated",
-            Action::Close { .. } => "closed",
-            Action::RequestExtension => "extension_requested",
-            Action::DecideExtension => "extension_decided",
+            Action::Triage => EventKind::Triaged,
+            Action::Merge => EventKind::Merged,
+            Action::Assign => EventKind::Assigned,
+            Action::Accept => EventKind::Accepted,
+            Action::Return => EventKind::Returned,
+            Action::Respond => EventKind::Responded,
+            Action::ResolveOnSite => EventKind::ResolvedOnSite,
+            Action::Evaluate(_) => EventKind::Evaluated,
+            Action::Close { .. } => EventKind::Closed,
+            Action::RequestExtension => EventKind::ExtensionRequested,
+            Action::DecideExtension => EventKind::ExtensionApproved,
         }
     }
 }
@@ -303,8 +341,8 @@ mod tests {
         let mut checked = 0;
         for action in Action::ALL {
             let row = allowed(action);
-            for (column, from) in Status::ALL.into_iter().enumerate() {
-                for role in Role::ALL {
+            for (column, from) in Status::ALL.iter().copied().enumerate() {
+                for &role in Role::ALL {
                     let expected = if permitted(action, role) { row[column] } else { F };
                     assert_eq!(
                         transition(from, action, &[role]),
@@ -345,7 +383,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_through_their_names() {
-        for status in Status::ALL {
+        for &status in Status::ALL {
             assert_eq!(status.as_str().parse::<Status>(), Ok(status));
         }
         assert!("done".parse::<Status>().is_err());

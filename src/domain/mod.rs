@@ -18,3 +18,4 @@ pub mod role;
 pub mod roster;
 pub mod similarity;
 pub mod unit_kind;
+pub mod vocabulary;

@@ -6,25 +6,31 @@ use uuid::Uuid;
 
 use super::daily_report::{text, MAX_TEXT};
 use super::roster::FieldError;
+use super::vocabulary::vocabulary;
 
 pub const MAX_TITLE: usize = 100;
 /// Titles derived from the description keep this many characters.
 const DERIVED_TITLE: usize = 30;
 const MAX_DEPARTMENTS: usize = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Urgency {
-    #[default]
-    Normal,
-    Urgent,
+vocabulary! {
+    /// How urgent a problem is (`problems.urgency`).
+    #[derive(Default)]
+    pub enum Urgency {
+        #[default]
+        Normal = "normal",
+        Urgent = "urgent",
+    }
 }
 
 impl Urgency {
-    pub fn as_str(self) -> &'static str {
+    /// The place in the hub's queue: urgent problems first (the lower rank goes first). The
+    /// database orders by the same rank (`problems.queue_rank`, a column generated from this
+    /// mapping; a test compares the two).
+    pub const fn queue_rank(self) -> i16 {
         match self {
-            Urgency::Normal => "normal",
-            Urgency::Urgent => "urgent",
+            Urgency::Urgent => 0,
+            Urgency::Normal => 1,
         }
     }
 }

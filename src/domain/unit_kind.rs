@@ -1,31 +1,20 @@
 //! The three kinds of unit: 派出单位 (dispatching), 职能部门 (department), 驻企办 (hub).
 
-use serde::{Deserialize, Serialize};
+use super::vocabulary::vocabulary;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    Dispatching,
-    Department,
-    Hub,
+vocabulary! {
+    /// What a unit is (`units.kind`).
+    pub enum UnitKind {
+        Dispatching = "dispatching",
+        Department = "department",
+        Hub = "hub",
+    }
 }
 
 impl UnitKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UnitKind::Dispatching => "dispatching",
-            UnitKind::Department => "department",
-            UnitKind::Hub => "hub",
-        }
-    }
-
+    /// Reads a kind as an import file or a form gives it (surrounding blanks allowed).
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "dispatching" => Some(UnitKind::Dispatching),
-            "department" => Some(UnitKind::Department),
-            "hub" => Some(UnitKind::Hub),
-            _ => None,
-        }
+        s.trim().parse().ok()
     }
 }
 

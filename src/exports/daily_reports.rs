@@ -7,6 +7,7 @@ use super::{in_pages, Cell, Ledger, XlsxFile, PAGE};
 use crate::clock::wire_time;
 use crate::db::models::daily_report::{DailyReport, ReportFilter};
 use crate::db::models::scoped::RecordScope;
+use crate::domain::daily_report::ProductionStatus;
 use crate::error::AppError;
 
 pub const HEADER: [&str; 14] = [
@@ -26,12 +27,11 @@ pub const HEADER: [&str; 14] = [
     "最后修改",
 ];
 
-fn production_label(status: &str) -> &str {
+fn production_label(status: ProductionStatus) -> &'static str {
     match status {
-        "normal" => "正常生产",
-        "partial" => "部分生产",
-        "suspended" => "停产",
-        other => other,
+        ProductionStatus::Normal => "正常生产",
+        ProductionStatus::Partial => "部分生产",
+        ProductionStatus::Suspended => "停产",
     }
 }
 
@@ -71,7 +71,7 @@ pub fn export(
                                 Cell::from(names.enterprise(r.enterprise_id)),
                                 Cell::from(names.enterprise_region(r.enterprise_id)),
                                 Cell::from(names.user(r.officer_id)),
-                                Cell::from(production_label(&r.production_status)),
+                                Cell::from(production_label(r.production_status)),
                                 Cell::from(i64::from(r.capacity_pct)),
                                 Cell::from(i64::from(r.staff_on_duty)),
                                 Cell::from(i64::from(r.staff_total)),

@@ -11,6 +11,7 @@ use super::{in_pages, local_date_text, Cell, Ledger, XlsxFile, PAGE};
 use crate::db::models::category::Category;
 use crate::db::models::problem::{Problem, ProblemFilter};
 use crate::db::models::scoped::RecordScope;
+use crate::domain::lifecycle::{Outcome, Rating, Status};
 use crate::error::AppError;
 
 pub const HEADER: [&str; 14] = [
@@ -30,38 +31,35 @@ pub const HEADER: [&str; 14] = [
     "是否超期",
 ];
 
-fn status_label(status: &str) -> &str {
+fn status_label(status: Status) -> &'static str {
     match status {
-        "submitted" => "待分类",
-        "triaged" => "已分类",
-        "assigned" => "已交办",
-        "in_progress" => "办理中",
-        "returned" => "已退回",
-        "responded" => "已反馈",
-        "evaluated" => "已评价",
-        "reopened" => "重新办理",
-        "closed" => "已销号",
-        "merged" => "已合并",
-        other => other,
+        Status::Submitted => "待分类",
+        Status::Triaged => "已分类",
+        Status::Assigned => "已交办",
+        Status::InProgress => "办理中",
+        Status::Returned => "已退回",
+        Status::Responded => "已反馈",
+        Status::Evaluated => "已评价",
+        Status::Reopened => "重新办理",
+        Status::Closed => "已销号",
+        Status::Merged => "已合并",
     }
 }
 
-fn outcome_label(outcome: &str) -> &str {
+fn outcome_label(outcome: Outcome) -> &'static str {
     match outcome {
-        "resolved" => "已解决",
-        "explained" => "已解释说明",
-        "long_term" => "长期推进",
-        "resolved_on_site" => "现场答复",
-        other => other,
+        Outcome::Resolved => "已解决",
+        Outcome::Explained => "已解释说明",
+        Outcome::LongTerm => "长期推进",
+        Outcome::ResolvedOnSite => "现场答复",
     }
 }
 
-fn rating_label(rating: &str) -> &str {
+fn rating_label(rating: Rating) -> &'static str {
     match rating {
-        "satisfied" => "满意",
-        "basically_satisfied" => "基本满意",
-        "dissatisfied" => "不满意",
-        other => other,
+        Rating::Satisfied => "满意",
+        Rating::BasicallySatisfied => "基本满意",
+        Rating::Dissatisfied => "不满意",
     }
 }
 
@@ -141,7 +139,7 @@ pub fn export(
                     )?;
                     for p in rows {
                         let id = p.id.to_string();
-                        let resolution = match (p.outcome.as_deref(), p.resolution.as_deref()) {
+                        let resolution = match (p.outcome, p.resolution.as_deref()) {
                             (Some(outcome), Some(text)) => format!("【{}】{text}", outcome_label(outcome)),
                             (Some(outcome), None) => outcome_label(outcome).to_owned(),
                             (None, _) => String::new(),
@@ -161,9 +159,9 @@ pub fn export(
                             Cell::from(names.unit(p.department_id)),
                             Cell::from(assigned.as_ref()),
                             Cell::from(due.as_ref()),
-                            Cell::from(status_label(&p.status)),
+                            Cell::from(status_label(p.status)),
                             Cell::from(&resolution),
-                            Cell::from(p.rating.as_deref().map(rating_label)),
+                            Cell::from(p.rating.map(rating_label)),
                             Cell::from(if overdue(p, now) { "是" } else { "否" }),
                         ];
                         ledger.row(all, &cells)?;

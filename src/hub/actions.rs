@@ -19,7 +19,9 @@ use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent}
 use crate::db::models::region::Region;
 use crate::db::models::unit::Unit;
 use crate::domain::deadline::{self, Deadlines, MAX_DUE_WORKING_DAYS};
-use crate::domain::lifecycle::{transition, Action, Outcome, Rating, Refusal, Status};
+use crate::domain::lifecycle::{
+    transition, Action, EventKind, Outcome, Rating, Refusal, ResponseOutcome, Status,
+};
 use crate::domain::problem::Urgency;
 use crate::domain::role::Role;
 use crate::domain::unit_kind::UnitKind;
@@ -33,11 +35,11 @@ pub const MAX_NOTE: usize = 2000;
 struct Effect<'a> {
     change: ProblemChange<'a>,
     /// The event type, when it is not the action's default.
-    event: Option<&'static str>,
+    event: Option<EventKind>,
     note: Option<String>,
     details: Option<Value>,
     /// Further events after the action's own (a reopening after a dissatisfied rating).
-    then: Vec<(&'static str, Option<String>, Option<Value>)>,
+    then: Vec<(EventKind, Option<String>, Option<Value>)>,
 }
 
 /// The caller taking an action at `now`.
@@ -71,10 +73,7 @@ fn check(
     if roles.is_empty() && !scope::can_see_problem(conn, acting.caller, &problem)? {
         return Err(AppError::NotFound);
     }
-    let from: Status = problem
-        .status
-        .parse()
-        .map_err(|e: String| AppError::Internal(anyhow::anyhow!(e)))?;
+    let from = problem.status;
     let to = transition(from, action, &roles).map_err(|r| refused(r, from))?;
     let role = action
         .roles()
@@ -106,7 +105,7 @@ fn commit(
     effect: Effect,
 ) -> Result<Problem, AppError> {
     let change = ProblemChange {
-        status: Some(to.as_str()),
+        status: Some(to),
         updated_at: Some(acting.now),
         ..effect.change
     };
@@ -123,7 +122,7 @@ fn commit(
                 problem_id: problem.id,
                 event_type,
                 actor_id: Some(acting.caller.user_id),
-                actor_role: Some(role.as_str()),
+                actor_role: Some(role.into()),
                 at: acting.now,
                 note: note.as_deref(),
                 details,
@@ -170,14 +169,11 @@ pub fn triage(
             format!("类别 {category} 不存在或已停用"),
         )
     })?;
-    let urgency = urgency
-        .map(Urgency::as_str)
-        .unwrap_or(problem.urgency.as_str())
-        .to_owned();
+    let urgency = urgency.unwrap_or(problem.urgency);
     let effect = Effect {
         change: ProblemChange {
             category: Some(Some(&category.code)),
-            urgency: Some(&urgency),
+            urgency: Some(urgency),
             triaged_at: Some(acting.now),
             ..ProblemChange::default()
         }
@@ -252,7 +248,7 @@ pub fn assign(
     let (problem, to, role) = check(conn, acting, id, Action::Assign)?;
     let instructions = note_text("instructions", instructions, false)?;
     let department = Unit::find(conn, department_id)?
-        .filter(|u| UnitKind::parse(&u.kind) == Some(UnitKind::Department))
+        .filter(|u| u.kind == UnitKind::Department)
         .ok_or_else(|| {
             AppError::unprocessable("problem.unknown_department", "承办部门不存在或不是职能部门")
         })?;
@@ -265,11 +261,7 @@ pub fn assign(
     let code = problem.category.clone().unwrap_or_default();
     let category = Category::find(conn, &code)?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("triaged problem {id} has no category")))?;
-    let urgency = if problem.urgency == "urgent" {
-        Urgency::Urgent
-    } else {
-        Urgency::Normal
-    };
+    let urgency = problem.urgency;
     let days = match due_working_days {
         Some(days) if !(1..=MAX_DUE_WORKING_DAYS).contains(&days) => {
             return Err(invalid("due_working_days", "办理时限应为1–250个工作日"))
@@ -323,8 +315,9 @@ pub fn merge(conn: &mut PgConnection, acting: Acting, id: Uuid, into_id: Uuid) -
         return Err(target_invalid());
     }
     let target = Problem::lock(conn, into_id)?.ok_or_else(target_invalid)?;
-    let target_open = target.status.parse::<Status>().is_ok_and(Status::is_open);
-    if !target_open || !RegionScope::of(conn, acting.caller)?.contains(conn, &target.region_code)? {
+    if !target.status.is_open()
+        || !RegionScope::of(conn, acting.caller)?.contains(conn, &target.region_code)?
+    {
         return Err(target_invalid());
     }
     let effect = Effect {
@@ -343,9 +336,9 @@ pub fn merge(conn: &mut PgConnection, acting: Acting, id: Uuid, into_id: Uuid) -
         conn,
         &NewEvent {
             problem_id: target.id,
-            event_type: "merged_in",
+            event_type: EventKind::MergedIn,
             actor_id: Some(acting.caller.user_id),
-            actor_role: Some(role.as_str()),
+            actor_role: Some(role.into()),
             at: acting.now,
             note: Some("合并了一个同类问题"),
             details: Some(json!({ "from_id": problem.id })),
@@ -397,14 +390,15 @@ pub fn respond(
     acting: Acting,
     id: Uuid,
     resolution: Option<&str>,
-    outcome: Outcome,
+    outcome: ResponseOutcome,
 ) -> Result<Problem, AppError> {
+    let outcome = Outcome::from(outcome);
     let (problem, to, role) = check(conn, acting, id, Action::Respond)?;
     let resolution = note_text("resolution", resolution, true)?;
     let effect = Effect {
         change: ProblemChange {
             responded_at: Some(Some(acting.now)),
-            outcome: Some(Some(outcome.as_str())),
+            outcome: Some(Some(outcome)),
             resolution: Some(resolution.as_deref()),
             ..ProblemChange::default()
         },
@@ -430,7 +424,7 @@ pub fn resolve_on_site(
         change: ProblemChange {
             responded_at: Some(Some(acting.now)),
             closed_at: Some(acting.now),
-            outcome: Some(Some("resolved_on_site")),
+            outcome: Some(Some(Outcome::ResolvedOnSite)),
             resolution: Some(resolution.as_deref()),
             ..ProblemChange::default()
         }
@@ -455,7 +449,7 @@ pub fn evaluate(
     let comment = note_text("comment", comment, false)?;
     let mut effect = Effect {
         change: ProblemChange {
-            rating: Some(Some(rating.as_str())),
+            rating: Some(Some(rating)),
             rating_comment: Some(comment.as_deref()),
             evaluated_at: Some(Some(acting.now)),
             ..ProblemChange::default()
@@ -472,11 +466,11 @@ pub fn evaluate(
             reopen_count: Some(problem.reopen_count + 1),
             ..new_round(&problem, &deadlines, days, acting.now)
         };
-        effect.change.rating = Some(Some(rating.as_str()));
+        effect.change.rating = Some(Some(rating));
         effect.change.rating_comment = Some(comment.as_deref());
         effect.change.evaluated_at = Some(Some(acting.now));
         effect.then.push((
-            "reopened",
+            EventKind::Reopened,
             Some("企业不满意，退回原承办部门重新办理".to_owned()),
             Some(deadline_details(&deadlines, days)),
         ));
@@ -578,9 +572,9 @@ pub fn decide_extension(
             ..ProblemChange::default()
         },
         event: Some(if approve {
-            "extension_approved"
+            EventKind::ExtensionApproved
         } else {
-            "extension_refused"
+            EventKind::ExtensionRefused
         }),
         note,
         details: Some(json!({

@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 use crate::db::models::problem::Problem;
 use crate::db::models::scoped::RecordScope;
+use crate::domain::lifecycle::Status;
+use crate::domain::problem::Urgency;
 use crate::domain::similarity::{most_similar, Fingerprint};
 use crate::schema::problems;
 
@@ -20,27 +22,27 @@ pub const SIMILAR: usize = 3;
 /// How many recent open problems of the region are compared with the queue page.
 const SIMILAR_POOL: i64 = 1000;
 
-/// One page of the queue of a region subtree, in queue order; the cursor is the last item's
-/// (urgency, created_at, id).
+/// One page of the queue of a region subtree, in queue order (`Urgency::queue_rank`, then
+/// oldest); the cursor is the last item's (urgency, created_at, id).
 pub fn page(
     conn: &mut PgConnection,
     root_path: &str,
-    after: Option<(String, DateTime<Utc>, Uuid)>,
+    after: Option<(Urgency, DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<Problem>> {
     let mut query = problems::table
-        .filter(problems::status.eq_any(["submitted", "returned"]))
+        .filter(problems::status.eq_any(Status::IN_QUEUE))
         .filter(problems::region_code.eq_any(RecordScope::subtree(root_path)))
-        // 'urgent' sorts after 'normal': descending puts urgent first.
-        .order((problems::urgency.desc(), problems::created_at, problems::id))
+        .order((problems::queue_rank, problems::created_at, problems::id))
         .limit(limit + 1)
         .select(Problem::as_select())
         .into_boxed();
     if let Some((urgency, at, id)) = after {
+        let rank = urgency.queue_rank();
         query = query.filter(
-            problems::urgency
-                .lt(urgency.clone())
-                .or(problems::urgency.eq(urgency).and(
+            problems::queue_rank
+                .gt(rank)
+                .or(problems::queue_rank.eq(rank).and(
                     problems::created_at
                         .gt(at)
                         .or(problems::created_at.eq(at).and(problems::id.gt(id))),
@@ -77,7 +79,7 @@ pub fn claim(
              SELECT id FROM problems \
              WHERE status IN ('submitted', 'returned') AND lease_holder_id IS NULL \
                AND region_code IN (SELECT code FROM regions WHERE path LIKE $3 || '%') \
-             ORDER BY urgency DESC, created_at, id \
+             ORDER BY queue_rank, created_at, id \
              LIMIT $4 \
              FOR UPDATE SKIP LOCKED) \
          RETURNING *",
@@ -87,12 +89,7 @@ pub fn claim(
     .bind::<Text, _>(root_path)
     .bind::<BigInt, _>(limit)
     .load(conn)?;
-    claimed.sort_by(|a, b| {
-        b.urgency
-            .cmp(&a.urgency)
-            .then(a.created_at.cmp(&b.created_at))
-            .then(a.id.cmp(&b.id))
-    });
+    claimed.sort_by_key(|p| (p.urgency.queue_rank(), p.created_at, p.id));
     Ok(claimed)
 }
 
@@ -102,7 +99,7 @@ pub struct Similar {
     pub id: Uuid,
     pub enterprise_id: Uuid,
     pub title: String,
-    pub status: String,
+    pub status: Status,
     pub similarity: f64,
 }
 
@@ -116,8 +113,8 @@ pub fn similar_to(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let pool: Vec<(Uuid, Uuid, String, String, String)> = problems::table
-        .filter(problems::status.ne_all(["closed", "merged"]))
+    let pool: Vec<(Uuid, Uuid, String, String, Status)> = problems::table
+        .filter(problems::status.ne_all(Status::FINISHED))
         .filter(problems::region_code.eq_any(RecordScope::subtree(root_path)))
         .order(problems::created_at.desc())
         .limit(SIMILAR_POOL)
@@ -148,7 +145,7 @@ pub fn similar_to(
                         id: *id,
                         enterprise_id: *enterprise_id,
                         title: title.clone(),
-                        status: status.clone(),
+                        status: *status,
                         similarity: (score * 100.0).round() / 100.0,
                     }
                 })

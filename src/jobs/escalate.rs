@@ -25,6 +25,7 @@ use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent}
 use crate::db::models::unit::Unit;
 use crate::domain::calendar::Calendar;
 use crate::domain::deadline::{missed_windows, still_overdue_before, Waiting, TOP_ESCALATION_LEVEL};
+use crate::domain::lifecycle::{ActorRole, EventKind};
 use crate::state::AppState;
 
 /// The advisory lock key of this job ("zhuqi esc" in ASCII).
@@ -112,9 +113,9 @@ fn escalate(
             conn,
             &NewEvent {
                 problem_id: problem.id,
-                event_type: "escalated",
+                event_type: EventKind::Escalated,
                 actor_id: None,
-                actor_role: Some("system"),
+                actor_role: Some(ActorRole::System),
                 at: now,
                 note: Some(note(level)),
                 details: Some(details),

@@ -198,7 +198,7 @@ impl Writer<'_> {
         let fields = UnitFields {
             code: &rec.code,
             name: &rec.name,
-            kind: rec.kind.as_str(),
+            kind: rec.kind,
             region_code: rec.region_code.as_str(),
         };
         match existing {
@@ -331,7 +331,7 @@ impl Writer<'_> {
             username: &rec.username,
             name: &rec.name,
             phone: rec.phone.as_ref().map(|p| p.as_str()),
-            roles: rec.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            roles: rec.roles.clone(),
             unit_id,
             region_code: rec.region_code.as_str(),
             enterprise_id,
@@ -412,7 +412,7 @@ impl Writer<'_> {
                     format!("联络员 {} {OUT_OF_SCOPE}", rec.officer_username),
                 )
             })?;
-        if !officer.role_list().contains(&Role::Officer) {
+        if !officer.roles.contains(&Role::Officer) {
             return Err(field(
                 "officer_username",
                 format!("{} 不是联络员", rec.officer_username),

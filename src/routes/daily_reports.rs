@@ -168,7 +168,7 @@ async fn daily_report_put(
                 enterprise_id,
                 region_code: &enterprise.region_code,
                 reporter_id: officer_id,
-                reporter_role: Role::Officer.as_str(),
+                reporter_role: Role::Officer,
                 source_report_id: Some(report.id),
                 at: now,
             };
@@ -292,7 +292,7 @@ async fn daily_report_get(
 struct OpenProblem {
     id: Uuid,
     title: String,
-    status: String,
+    status: crate::domain::lifecycle::Status,
     created_at: DateTime<FixedOffset>,
 }
 

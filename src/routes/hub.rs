@@ -13,6 +13,7 @@ use crate::auth::scope::RegionScope;
 use crate::db;
 use crate::db::models::problem::Problem;
 use crate::db::models::Page;
+use crate::domain::problem::Urgency;
 use crate::error::AppError;
 use crate::hub::queue::{self, MAX_CLAIM, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS};
 use crate::idempotency::{self, Idempotency, Stored};
@@ -33,21 +34,19 @@ fn queue_cursor(p: &Problem) -> String {
 }
 
 /// `urgency_micros_id`, the position of the last item of a page.
-fn parse_queue_cursor(page: &PageParams) -> Result<Option<(String, DateTime<Utc>, Uuid)>, AppError> {
+fn parse_queue_cursor(page: &PageParams) -> Result<Option<(Urgency, DateTime<Utc>, Uuid)>, AppError> {
     let Some(cursor) = page.cursor.as_deref() else {
         return Ok(None);
     };
     let (urgency, rest) = cursor.split_once('_').ok_or_else(invalid_cursor)?;
-    if !matches!(urgency, "normal" | "urgent") {
-        return Err(invalid_cursor());
-    }
+    let urgency: Urgency = urgency.parse().map_err(|_| invalid_cursor())?;
     let position = PageParams {
         limit: None,
         cursor: Some(rest.to_owned()),
     }
     .time_cursor()?
     .ok_or_else(invalid_cursor)?;
-    Ok(Some((urgency.to_owned(), position.0, position.1)))
+    Ok(Some((urgency, position.0, position.1)))
 }
 
 /// Items in `submitted` or `returned` in the dispatcher's region, urgent first then oldest,

@@ -23,6 +23,7 @@ use crate::db::models::sign_in::SignIn;
 use crate::db::models::unit::Unit;
 use crate::db::models::user::User;
 use crate::domain::role::Role;
+use crate::domain::unit_kind::UnitKind;
 use crate::error::AppError;
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::state::AppState;
@@ -53,7 +54,7 @@ impl From<&User> for UserSummary {
             id: u.id,
             username: u.username.clone(),
             name: u.name.clone(),
-            roles: u.role_list(),
+            roles: u.roles.clone(),
             region_code: u.region_code.clone(),
             unit_id: u.unit_id,
             enterprise_id: u.enterprise_id,
@@ -66,7 +67,7 @@ struct UnitRef {
     id: Uuid,
     code: String,
     name: String,
-    kind: String,
+    kind: UnitKind,
 }
 
 #[derive(Serialize)]

@@ -17,7 +17,7 @@ use crate::cache::stats;
 use crate::db;
 use crate::db::models::problem::Problem;
 use crate::domain::deadline::end_of_day;
-use crate::domain::lifecycle::{Outcome, Rating};
+use crate::domain::lifecycle::{Rating, ResponseOutcome};
 use crate::domain::problem::Urgency;
 use crate::error::AppError;
 use crate::hub::actions::{self, Acting};
@@ -226,7 +226,7 @@ async fn problem_return(
 #[serde(deny_unknown_fields)]
 struct RespondRequest {
     resolution: String,
-    outcome: Outcome,
+    outcome: ResponseOutcome,
 }
 
 /// 反馈.

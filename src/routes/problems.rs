@@ -19,8 +19,8 @@ use crate::db::models::extension::Extension;
 use crate::db::models::problem::{Filing, Problem, ProblemEvent, ProblemFilter};
 use crate::db::models::region::Region;
 use crate::db::models::Page;
-use crate::domain::lifecycle::Status;
-use crate::domain::problem::NewProblemInput;
+use crate::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
+use crate::domain::problem::{NewProblemInput, Urgency};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::hub::queue::Similar;
@@ -39,9 +39,9 @@ pub fn endpoints() -> Vec<Endpoint> {
 #[derive(Debug, Serialize)]
 pub struct EventDto {
     #[serde(rename = "type")]
-    event_type: String,
+    event_type: EventKind,
     actor_id: Option<Uuid>,
-    actor_role: Option<String>,
+    actor_role: Option<ActorRole>,
     at: DateTime<FixedOffset>,
     note: Option<String>,
     details: Option<serde_json::Value>,
@@ -55,7 +55,7 @@ pub struct ExtensionDto {
     previous_due_at: DateTime<FixedOffset>,
     requested_due_at: DateTime<FixedOffset>,
     reason: String,
-    status: String,
+    status: ExtensionStatus,
     decided_by: Option<Uuid>,
     decided_at: Option<DateTime<FixedOffset>>,
     decision_note: Option<String>,
@@ -90,11 +90,11 @@ pub struct ProblemDto {
     /// The classifier's guess and its confidence (0–1).
     suggested_category: Option<String>,
     confidence: Option<f64>,
-    urgency: String,
+    urgency: Urgency,
     departments_requested: Vec<Uuid>,
-    status: String,
+    status: Status,
     reporter_id: Uuid,
-    reporter_role: String,
+    reporter_role: Role,
     source_report_id: Option<Uuid>,
     triaged_at: Option<DateTime<FixedOffset>>,
     /// A dispatcher's lease on the queue item, while it lasts.
@@ -110,9 +110,9 @@ pub struct ProblemDto {
     calendar_provisional: bool,
     contacted_at: Option<DateTime<FixedOffset>>,
     responded_at: Option<DateTime<FixedOffset>>,
-    outcome: Option<String>,
+    outcome: Option<Outcome>,
     resolution: Option<String>,
-    rating: Option<String>,
+    rating: Option<Rating>,
     rating_comment: Option<String>,
     evaluated_at: Option<DateTime<FixedOffset>>,
     closed_at: Option<DateTime<FixedOffset>>,
@@ -137,7 +137,7 @@ pub struct ProblemDto {
 impl ProblemDto {
     /// The problem as lists show it.
     pub fn summary(p: Problem, now: DateTime<Utc>) -> ProblemDto {
-        let with_department = p.status.parse::<Status>().is_ok_and(Status::with_department);
+        let with_department = p.status.with_department();
         let leased = p.lease_expires_at.is_some_and(|until| until > now);
         ProblemDto {
             overdue: with_department && p.due_at.is_some_and(|due| due < now),
@@ -276,7 +276,7 @@ async fn problem_create(
                 enterprise_id,
                 region_code: &enterprise.region_code,
                 reporter_id: caller.user_id,
-                reporter_role: reporter_role.as_str(),
+                reporter_role,
                 source_report_id: None,
                 at: now,
             };
@@ -316,12 +316,15 @@ impl ProblemQuery {
         conn: &mut PgConnection,
         now: DateTime<Utc>,
     ) -> Result<ProblemFilter, AppError> {
-        if let Some(status) = self.status.as_deref().filter(|s| s.parse::<Status>().is_err()) {
-            return Err(AppError::bad_request(
-                "request.invalid_query",
-                format!("未知的状态 {status}"),
-            ));
-        }
+        let status = match self.status.as_deref().map(str::parse::<Status>).transpose() {
+            Ok(status) => status,
+            Err(unknown) => {
+                return Err(AppError::bad_request(
+                    "request.invalid_query",
+                    format!("未知的状态 {}", unknown.word),
+                ))
+            }
+        };
         let region_path = match self.region_code {
             // A region outside the caller's own is simply empty for them.
             Some(code) => Some(
@@ -332,7 +335,7 @@ impl ProblemQuery {
             None => None,
         };
         Ok(ProblemFilter {
-            status: self.status,
+            status,
             category: self.category,
             enterprise_id: self.enterprise_id,
             department_id: self.department_id,

@@ -14,14 +14,10 @@ use crate::db::models::stats::{
 };
 use crate::domain::calendar::Calendar;
 use crate::domain::deadline::local_date;
+use crate::domain::lifecycle::Outcome;
 use crate::domain::metrics::{mean, rate, start_of_day};
 use crate::error::AppError;
 use crate::schema::units;
-
-/// Outcomes that count as solved (化解).
-const SOLVED: [&str; 3] = ["resolved", "explained", "resolved_on_site"];
-/// Ratings that count as satisfied.
-const SATISFIED: [&str; 2] = ["satisfied", "basically_satisfied"];
 
 /// `GET /stats/overview`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,7 +78,7 @@ impl Tally {
     fn add(&mut self, p: &ProblemFacts, as_of: AsOf, calendar: &Calendar) {
         let before = |t: Option<chrono::DateTime<chrono::Utc>>| t.is_some_and(|t| t < as_of.rows_before);
         self.total += 1;
-        if before(p.closed_at) && p.outcome.as_deref().is_some_and(|o| SOLVED.contains(&o)) {
+        if before(p.closed_at) && p.outcome.is_some_and(Outcome::is_solved) {
             self.solved += 1;
         }
         let responded = before(p.responded_at);
@@ -100,9 +96,9 @@ impl Tally {
         if open && !responded && p.due_at.is_some_and(|due| due < as_of.deadlines_before) {
             self.overdue_open += 1;
         }
-        if let Some(rating) = p.rating.as_deref() {
+        if let Some(rating) = p.rating {
             self.rated += 1;
-            if SATISFIED.contains(&rating) {
+            if rating.is_satisfied() {
                 self.satisfied += 1;
             }
         }
@@ -166,8 +162,8 @@ pub fn problems(
                 by_status: BTreeMap::new(),
             });
         entry.total += 1;
-        *entry.by_status.entry(p.status.clone()).or_default() += 1;
-        *by_status.entry(p.status.clone()).or_default() += 1;
+        *entry.by_status.entry(p.status.to_string()).or_default() += 1;
+        *by_status.entry(p.status.to_string()).or_default() += 1;
     }
     Ok(ProblemStats {
         region_code: scope.region_code.clone(),

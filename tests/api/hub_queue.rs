@@ -294,11 +294,16 @@ async fn a_newly_overdue_problem_escalates_behind_five_hundred_already_at_their_
     assign(&app, &id).await;
     // 500 copies whose contact deadline passed a day earlier and that already escalated for it:
     // older than the new one, and with nothing more to do until their answer is late.
+    let columns = app.text(
+        "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) AS t \
+           FROM information_schema.columns WHERE table_name = 'problems' AND is_generated = 'NEVER'",
+    );
     app.exec(&format!(
-        "INSERT INTO problems SELECT (jsonb_populate_record(p, jsonb_build_object( \
-           'id', gen_random_uuid(), 'contact_due_at', p.contact_due_at - interval '1 day', \
-           'escalation_level', 1))).* \
-         FROM problems p, generate_series(1, 500) WHERE p.id = '{id}'"
+        "INSERT INTO problems ({columns}) SELECT {columns} FROM ( \
+           SELECT (jsonb_populate_record(p, jsonb_build_object( \
+             'id', gen_random_uuid(), 'contact_due_at', p.contact_due_at - interval '1 day', \
+             'escalation_level', 1))).* \
+           FROM problems p, generate_series(1, 500) WHERE p.id = '{id}') copies"
     ));
 
     let pass = tick(&app, at("2026-11-26T08:00:00+08:00"));

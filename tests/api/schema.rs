@@ -101,3 +101,68 @@ async fn the_audit_log_is_append_only() {
     let delete = diesel::sql_query("DELETE FROM audit_log").execute(&mut conn);
     assert!(update.is_err() && delete.is_err());
 }
+
+/// The words a column's `CHECK` constraint allows, read from the migrated database.
+fn allowed_words(app: &crate::helpers::TestApp, constraint: &str) -> Vec<String> {
+    let definition = app.text(&format!(
+        "SELECT pg_get_constraintdef(oid) AS t FROM pg_constraint WHERE conname = '{constraint}'"
+    ));
+    definition
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+fn words<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
+    all.iter().map(ToString::to_string).collect()
+}
+
+#[tokio::test]
+async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
+    use zhuqi::domain::daily_report::ProductionStatus;
+    use zhuqi::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
+    use zhuqi::domain::problem::Urgency;
+    use zhuqi::domain::role::Role;
+    use zhuqi::domain::unit_kind::UnitKind;
+
+    let app = spawn_app().await;
+    let expected = [
+        ("problems_status_known", words(Status::ALL)),
+        ("problems_urgency_known", words(Urgency::ALL)),
+        ("problems_outcome_known", words(Outcome::ALL)),
+        ("problems_rating_known", words(Rating::ALL)),
+        ("problem_events_type_known", words(EventKind::ALL)),
+        ("problem_events_actor_role_known", words(ActorRole::ALL)),
+        ("problem_extensions_status_known", words(ExtensionStatus::ALL)),
+        ("daily_reports_status_known", words(ProductionStatus::ALL)),
+        ("units_kind_known", words(UnitKind::ALL)),
+        ("users_roles_known", words(Role::ALL)),
+        (
+            "problems_reporter_role_known",
+            words(&[Role::Officer, Role::Enterprise]),
+        ),
+    ];
+    for (constraint, words) in expected {
+        assert_eq!(allowed_words(&app, constraint), words, "{constraint}");
+    }
+}
+
+#[tokio::test]
+async fn the_queue_rank_column_ranks_as_the_domain_does() {
+    use zhuqi::domain::problem::Urgency;
+
+    let app = spawn_app().await;
+    for &urgency in Urgency::ALL {
+        let rank = app.count(&format!(
+            "SELECT (CASE '{urgency}' {} END)::int8 AS n",
+            app.text(
+                "SELECT substring(pg_get_expr(d.adbin, d.adrelid) FROM 'CASE urgency(.*)END') AS t \
+                   FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum \
+                  WHERE d.adrelid = 'problems'::regclass AND a.attname = 'queue_rank'"
+            )
+        ));
+        assert_eq!(rank, i64::from(urgency.queue_rank()), "{urgency}");
+    }
+}

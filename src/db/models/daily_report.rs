@@ -19,7 +19,7 @@ pub struct DailyReport {
     pub day: NaiveDate,
     pub revision: i32,
     pub work_done: String,
-    pub production_status: String,
+    pub production_status: ProductionStatus,
     pub capacity_pct: i16,
     pub staff_on_duty: i32,
     pub staff_total: i32,
@@ -42,8 +42,7 @@ impl DailyReport {
     pub fn content(&self) -> ValidReport {
         ValidReport {
             work_done: self.work_done.clone(),
-            production_status: ProductionStatus::parse(&self.production_status)
-                .unwrap_or(ProductionStatus::Normal),
+            production_status: self.production_status,
             capacity_pct: self.capacity_pct,
             staff_on_duty: self.staff_on_duty,
             staff_total: self.staff_total,
@@ -119,7 +118,7 @@ impl DailyReport {
                 daily_reports::day.eq(day),
                 daily_reports::revision.eq(1),
                 daily_reports::work_done.eq(&content.work_done),
-                daily_reports::production_status.eq(content.production_status.as_str()),
+                daily_reports::production_status.eq(content.production_status),
                 daily_reports::capacity_pct.eq(content.capacity_pct),
                 daily_reports::staff_on_duty.eq(content.staff_on_duty),
                 daily_reports::staff_total.eq(content.staff_total),
@@ -145,7 +144,7 @@ impl DailyReport {
             .set((
                 daily_reports::revision.eq(daily_reports::revision + 1),
                 daily_reports::work_done.eq(&content.work_done),
-                daily_reports::production_status.eq(content.production_status.as_str()),
+                daily_reports::production_status.eq(content.production_status),
                 daily_reports::capacity_pct.eq(content.capacity_pct),
                 daily_reports::staff_on_duty.eq(content.staff_on_duty),
                 daily_reports::staff_total.eq(content.staff_total),

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::domain::lifecycle::ExtensionStatus;
 use crate::schema::problem_extensions;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -17,7 +18,7 @@ pub struct Extension {
     pub previous_due_at: DateTime<Utc>,
     pub requested_due_at: DateTime<Utc>,
     pub reason: String,
-    pub status: String,
+    pub status: ExtensionStatus,
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
@@ -53,7 +54,7 @@ impl Extension {
     pub fn pending(conn: &mut PgConnection, problem_id: Uuid) -> QueryResult<Option<Extension>> {
         problem_extensions::table
             .filter(problem_extensions::problem_id.eq(problem_id))
-            .filter(problem_extensions::status.eq("pending"))
+            .filter(problem_extensions::status.eq(ExtensionStatus::Pending))
             .select(Extension::as_select())
             .first(conn)
             .optional()
@@ -69,7 +70,11 @@ impl Extension {
     ) -> QueryResult<Extension> {
         diesel::update(problem_extensions::table.find(id))
             .set((
-                problem_extensions::status.eq(if approved { "approved" } else { "refused" }),
+                problem_extensions::status.eq(if approved {
+                    ExtensionStatus::Approved
+                } else {
+                    ExtensionStatus::Refused
+                }),
                 problem_extensions::decided_by.eq(by),
                 problem_extensions::decided_at.eq(at),
                 problem_extensions::decision_note.eq(note),

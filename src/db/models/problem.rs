@@ -6,7 +6,9 @@ use uuid::Uuid;
 
 use super::scoped::RecordScope;
 use crate::domain::classifier::Suggestion;
-use crate::domain::problem::ValidProblem;
+use crate::domain::lifecycle::{ActorRole, EventKind, Outcome, Rating, Status};
+use crate::domain::problem::{Urgency, ValidProblem};
+use crate::domain::role::Role;
 use crate::schema::{assignments, problem_events, problems};
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
@@ -16,15 +18,15 @@ pub struct Problem {
     pub enterprise_id: Uuid,
     pub region_code: String,
     pub reporter_id: Uuid,
-    pub reporter_role: String,
+    pub reporter_role: Role,
     pub source_report_id: Option<Uuid>,
     pub description_hash: String,
     pub title: String,
     pub description: String,
     pub category: Option<String>,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub departments_requested: Vec<Uuid>,
-    pub status: String,
+    pub status: Status,
     pub suggested_category: Option<String>,
     pub confidence: Option<f64>,
     pub created_at: DateTime<Utc>,
@@ -42,9 +44,9 @@ pub struct Problem {
     pub calendar_provisional: bool,
     pub contacted_at: Option<DateTime<Utc>>,
     pub responded_at: Option<DateTime<Utc>>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub resolution: Option<String>,
-    pub rating: Option<String>,
+    pub rating: Option<Rating>,
     pub rating_comment: Option<String>,
     pub evaluated_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -58,10 +60,10 @@ pub struct Problem {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = problems)]
 pub struct ProblemChange<'a> {
-    pub status: Option<&'a str>,
+    pub status: Option<Status>,
     pub updated_at: Option<DateTime<Utc>>,
     pub category: Option<Option<&'a str>>,
-    pub urgency: Option<&'a str>,
+    pub urgency: Option<Urgency>,
     pub triaged_at: Option<DateTime<Utc>>,
     pub lease_holder_id: Option<Option<Uuid>>,
     pub lease_expires_at: Option<Option<DateTime<Utc>>>,
@@ -75,9 +77,9 @@ pub struct ProblemChange<'a> {
     pub calendar_provisional: Option<bool>,
     pub contacted_at: Option<Option<DateTime<Utc>>>,
     pub responded_at: Option<Option<DateTime<Utc>>>,
-    pub outcome: Option<Option<&'a str>>,
+    pub outcome: Option<Option<Outcome>>,
     pub resolution: Option<Option<&'a str>>,
-    pub rating: Option<Option<&'a str>>,
+    pub rating: Option<Option<Rating>>,
     pub rating_comment: Option<Option<&'a str>>,
     pub evaluated_at: Option<Option<DateTime<Utc>>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -101,9 +103,9 @@ impl ProblemChange<'_> {
 pub struct ProblemEvent {
     pub id: i64,
     pub problem_id: Uuid,
-    pub event_type: String,
+    pub event_type: EventKind,
     pub actor_id: Option<Uuid>,
-    pub actor_role: Option<String>,
+    pub actor_role: Option<ActorRole>,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
     pub details: Option<serde_json::Value>,
@@ -113,9 +115,9 @@ pub struct ProblemEvent {
 #[derive(Debug, Clone)]
 pub struct NewEvent<'a> {
     pub problem_id: Uuid,
-    pub event_type: &'a str,
+    pub event_type: EventKind,
     pub actor_id: Option<Uuid>,
-    pub actor_role: Option<&'a str>,
+    pub actor_role: Option<ActorRole>,
     pub at: DateTime<Utc>,
     pub note: Option<&'a str>,
     pub details: Option<serde_json::Value>,
@@ -126,14 +128,14 @@ pub struct Filing<'a> {
     pub enterprise_id: Uuid,
     pub region_code: &'a str,
     pub reporter_id: Uuid,
-    pub reporter_role: &'a str,
+    pub reporter_role: Role,
     pub source_report_id: Option<Uuid>,
     pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Default)]
 pub struct ProblemFilter {
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub category: Option<String>,
     pub enterprise_id: Option<Uuid>,
     pub department_id: Option<Uuid>,
@@ -165,9 +167,9 @@ impl Problem {
                 problems::title.eq(&problem.title),
                 problems::description.eq(&problem.description),
                 problems::category.eq(&problem.category),
-                problems::urgency.eq(problem.urgency.as_str()),
+                problems::urgency.eq(problem.urgency),
                 problems::departments_requested.eq(&problem.departments_requested),
-                problems::status.eq("submitted"),
+                problems::status.eq(Status::Submitted),
                 problems::suggested_category.eq(suggestion.map(|s| s.category.as_str())),
                 problems::confidence.eq(suggestion.map(|s| s.confidence)),
                 problems::created_at.eq(filing.at),
@@ -182,9 +184,9 @@ impl Problem {
                 conn,
                 &NewEvent {
                     problem_id: problem.id,
-                    event_type: "submitted",
+                    event_type: EventKind::Submitted,
                     actor_id: Some(filing.reporter_id),
-                    actor_role: Some(filing.reporter_role),
+                    actor_role: Some(filing.reporter_role.into()),
                     at: filing.at,
                     note: None,
                     details: None,
@@ -237,7 +239,7 @@ impl Problem {
                 .bind::<Timestamptz, _>(still_overdue_before)
                 .sql(" THEN 1 ELSE 0 END) > escalation_level");
         problems::table
-            .filter(problems::status.eq_any(["assigned", "in_progress", "reopened"]))
+            .filter(problems::status.eq_any(Status::WITH_DEPARTMENT))
             .filter(problems::escalation_level.lt(crate::domain::deadline::TOP_ESCALATION_LEVEL))
             .filter(
                 problems::contact_due_at
@@ -292,7 +294,7 @@ impl Problem {
     pub fn open_for_enterprise(conn: &mut PgConnection, enterprise_id: Uuid) -> QueryResult<Vec<Problem>> {
         problems::table
             .filter(problems::enterprise_id.eq(enterprise_id))
-            .filter(problems::status.ne_all(vec!["closed", "merged"]))
+            .filter(problems::status.ne_all(Status::FINISHED))
             .order(problems::created_at.desc())
             .limit(50)
             .select(Problem::as_select())
@@ -357,7 +359,7 @@ impl Problem {
             RecordScope::Nothing => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
         };
         if let Some(status) = &filter.status {
-            query = query.filter(problems::status.eq(status.clone()));
+            query = query.filter(problems::status.eq(*status));
         }
         if let Some(category) = &filter.category {
             query = query.filter(problems::category.eq(category.clone()));
@@ -371,7 +373,7 @@ impl Problem {
         if let Some((overdue, now)) = filter.overdue_at {
             // Never NULL: a problem without a due date is simply not late.
             let late = problems::status
-                .eq_any(["assigned", "in_progress", "reopened"])
+                .eq_any(Status::WITH_DEPARTMENT)
                 .and(problems::due_at.is_not_null())
                 .and(problems::due_at.lt(now));
             query = if overdue {

@@ -4,6 +4,8 @@
 //! definitions are in `docs/metrics.md`; the Redis copies in `cache::stats` only ever hold
 //! what these return.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Date, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -11,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::region::Region;
+use crate::domain::lifecycle::{Outcome, Rating, Status};
 use crate::domain::metrics::{cutoff, start_of_day};
+use crate::domain::vocabulary::sql_list;
 
 /// Whose figures: a region subtree, optionally only one unit's officers (a unit admin's view).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -80,8 +84,10 @@ pub struct OverviewCounts {
     pub problems_responded_on_time: i64,
 }
 
-/// The problem outcomes that count as solved (化解): resolved, explained, or answered on site.
-const SOLVED_OUTCOMES: &str = "('resolved', 'explained', 'resolved_on_site')";
+/// `Outcome::SOLVED` as an SQL list, for the hand-written statements below.
+fn solved_outcomes() -> String {
+    sql_list(Outcome::SOLVED, Outcome::as_str)
+}
 
 impl OverviewCounts {
     /// One query; every sub-count reads by an index on (day, region) or (region, created_at).
@@ -92,6 +98,7 @@ impl OverviewCounts {
         day_start: DateTime<Utc>,
         as_of: AsOf,
     ) -> QueryResult<OverviewCounts> {
+        let solved = solved_outcomes();
         diesel::sql_query(format!(
             "WITH scope_regions AS MATERIALIZED (SELECT code FROM regions WHERE path LIKE $1),
                   unit_officers AS MATERIALIZED (SELECT id FROM users WHERE $2::uuid IS NOT NULL AND unit_id = $2),
@@ -120,7 +127,7 @@ impl OverviewCounts {
                count(*) FILTER (WHERE closed_at IS NULL OR closed_at >= $5) AS problems_open,
                count(*) FILTER (WHERE (closed_at IS NULL OR closed_at >= $5) AND due_at < $6
                                   AND (responded_at IS NULL OR responded_at >= $5)) AS problems_overdue,
-               count(*) FILTER (WHERE closed_at < $5 AND outcome IN {SOLVED_OUTCOMES}) AS problems_resolved,
+               count(*) FILTER (WHERE closed_at < $5 AND outcome IN {solved}) AS problems_resolved,
                count(*) FILTER (WHERE responded_at < $5 AND due_at IS NOT NULL) AS problems_responded,
                count(*) FILTER (WHERE responded_at < $5 AND responded_at <= due_at) AS problems_responded_on_time
              FROM problem_rows"
@@ -141,7 +148,7 @@ pub struct ProblemFacts {
     #[diesel(sql_type = Nullable<Text>)]
     pub category: Option<String>,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: Status,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     pub department_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
@@ -151,11 +158,11 @@ pub struct ProblemFacts {
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub responded_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Text>)]
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub closed_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Text>)]
-    pub rating: Option<String>,
+    pub rating: Option<Rating>,
 }
 
 /// Which instant places a problem in a period.
@@ -257,7 +264,8 @@ pub struct OfficerPeriod<'a> {
 /// period's working days (by the official calendar, `is_working_day`) crossed with each
 /// officer's assignments give the days they were due on site, matched with the days they
 /// signed in and reported by hash joins over the period's rows (no per-day lookups).
-const OFFICER_FIGURES: &str = "
+/// The officers' figures of a period; `{solved}` stands for `Outcome::SOLVED`.
+const OFFICER_FIGURES_TEMPLATE: &str = "
 WITH working AS MATERIALIZED (
     SELECT d::date AS day FROM generate_series($3::date, $4::date, interval '1 day') d
      WHERE is_working_day(d::date)),
@@ -299,7 +307,7 @@ raised AS (
     SELECT p.reporter_id AS officer_id,
            count(*) FILTER (WHERE p.created_at >= $5 AND p.created_at < $6) AS problems_raised,
            count(*) FILTER (WHERE p.closed_at >= $5 AND p.closed_at < $6
-                              AND p.outcome IN ('resolved', 'explained', 'resolved_on_site')) AS problems_solved,
+                              AND p.outcome IN {solved}) AS problems_solved,
            count(*) FILTER (WHERE p.created_at < $6 AND (p.closed_at IS NULL OR p.closed_at >= $6)
                               AND p.due_at < $7 AND (p.responded_at IS NULL OR p.responded_at >= $6)) AS problems_overdue,
            count(*) FILTER (WHERE p.evaluated_at >= $5 AND p.evaluated_at < $6 AND p.rating = 'satisfied') AS rated_satisfied,
@@ -330,7 +338,9 @@ SELECT o.id AS officer_id, o.name AS officer_name, o.unit_id, o.unit_name, o.reg
 
 impl OfficerFigures {
     pub fn compute(conn: &mut PgConnection, period: &OfficerPeriod<'_>) -> QueryResult<Vec<OfficerFigures>> {
-        diesel::sql_query(OFFICER_FIGURES)
+        static OFFICER_FIGURES: LazyLock<String> =
+            LazyLock::new(|| OFFICER_FIGURES_TEMPLATE.replace("{solved}", &solved_outcomes()));
+        diesel::sql_query(OFFICER_FIGURES.as_str())
             .bind::<Text, _>(period.scope.path_pattern())
             .bind::<Nullable<SqlUuid>, _>(period.scope.unit_id)
             .bind::<Date, _>(period.from)

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::unit_kind::UnitKind;
 use crate::schema::{assignments, regions, units, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
@@ -13,7 +14,7 @@ pub struct Unit {
     pub id: Uuid,
     pub code: String,
     pub name: String,
-    pub kind: String,
+    pub kind: UnitKind,
     pub region_code: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -24,7 +25,7 @@ pub struct Unit {
 pub struct UnitFields<'a> {
     pub code: &'a str,
     pub name: &'a str,
-    pub kind: &'a str,
+    pub kind: UnitKind,
     pub region_code: &'a str,
 }
 
@@ -32,7 +33,7 @@ pub struct UnitFields<'a> {
 #[derive(Debug, Default)]
 pub struct UnitFilter {
     pub code: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<UnitKind>,
     pub region_code: Option<String>,
 }
 
@@ -114,7 +115,7 @@ impl Unit {
             query = query.filter(units::code.eq(code.clone()));
         }
         if let Some(kind) = &filter.kind {
-            query = query.filter(units::kind.eq(kind.clone()));
+            query = query.filter(units::kind.eq(*kind));
         }
         if let Some(region) = &filter.region_code {
             query = query.filter(units::region_code.eq(region.clone()));

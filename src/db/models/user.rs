@@ -17,7 +17,7 @@ pub struct User {
     /// Masked in the audit log: the log is read by many, a phone number is personal data.
     #[serde(serialize_with = "masked_phone")]
     pub phone: Option<String>,
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
     pub unit_id: Option<Uuid>,
     pub region_code: String,
     pub enterprise_id: Option<Uuid>,
@@ -57,7 +57,7 @@ pub struct UserFields<'a> {
     pub username: &'a str,
     pub name: &'a str,
     pub phone: Option<&'a str>,
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
     pub unit_id: Option<Uuid>,
     pub region_code: &'a str,
     pub enterprise_id: Option<Uuid>,
@@ -72,11 +72,6 @@ pub struct UserFilter {
 }
 
 impl User {
-    /// Parsed roles; unknown strings cannot occur (a CHECK constraint guards the column).
-    pub fn role_list(&self) -> Vec<Role> {
-        self.roles.iter().filter_map(|r| r.parse().ok()).collect()
-    }
-
     pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<User>> {
         users::table
             .find(id)

@@ -108,8 +108,7 @@ async fn admin_category_put(
                 let Some(department_id) = item.default_department_id else {
                     continue;
                 };
-                let department = Unit::find(conn, department_id)?
-                    .filter(|u| UnitKind::parse(&u.kind) == Some(UnitKind::Department));
+                let department = Unit::find(conn, department_id)?.filter(|u| u.kind == UnitKind::Department);
                 let in_scope = match &department {
                     Some(unit) => scope.contains(conn, &unit.region_code)?,
                     None => false,

@@ -37,7 +37,7 @@ struct UnitDto {
     id: Uuid,
     code: String,
     name: String,
-    kind: String,
+    kind: UnitKind,
     region_code: String,
     created_at: DateTime<FixedOffset>,
     updated_at: DateTime<FixedOffset>,
@@ -79,12 +79,19 @@ async fn admin_unit_list(
         region_code,
     } = query.into_inner();
     let (limit, cursor) = (page.limit()?, page.uuid_cursor()?);
-    if let Some(kind) = kind.as_deref().filter(|k| UnitKind::parse(k).is_none()) {
-        return Err(AppError::bad_request(
-            "request.invalid_query",
-            format!("kind “{kind}” 应为 dispatching、department 或 hub"),
-        ));
-    }
+    let kind = match kind.as_deref().map(UnitKind::parse) {
+        None => None,
+        Some(Some(kind)) => Some(kind),
+        Some(None) => {
+            return Err(AppError::bad_request(
+                "request.invalid_query",
+                format!(
+                    "kind “{}” 应为 dispatching、department 或 hub",
+                    kind.unwrap_or_default()
+                ),
+            ))
+        }
+    };
     let filter = UnitFilter {
         code,
         kind,
@@ -164,7 +171,7 @@ async fn admin_unit_update(
                 let current = text_fields([
                     ("code", old.code.clone()),
                     ("name", old.name.clone()),
-                    ("kind", old.kind.clone()),
+                    ("kind", old.kind.to_string()),
                     ("region_code", old.region_code.clone()),
                 ]);
                 let record = UnitRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;

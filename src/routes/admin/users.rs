@@ -76,7 +76,7 @@ fn dtos(conn: &mut PgConnection, users: Vec<User>) -> Result<Vec<AdminUserDto>, 
     Ok(users
         .into_iter()
         .map(|u| AdminUserDto {
-            roles: u.role_list(),
+            roles: u.roles,
             unit_code: u.unit_id.and_then(|id| unit_codes.get(&id).cloned()),
             enterprise_credit_code: u.enterprise_id.and_then(|id| credit_codes.get(&id).cloned()),
             wechat_bound: u.wechat_openid.is_some(),
@@ -312,7 +312,14 @@ fn current_fields(conn: &mut PgConnection, user: &User) -> Result<crate::domain:
         ("username", user.username.clone()),
         ("name", user.name.clone()),
         ("phone", user.phone.clone().unwrap_or_default()),
-        ("roles", user.roles.join(";")),
+        (
+            "roles",
+            user.roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
+        ),
         ("unit_code", unit_code),
         ("region_code", user.region_code.clone()),
         ("enterprise_credit_code", credit_code),
