@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::db::models::idempotency::{Claim, IdempotencyRecord};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 pub const KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
@@ -128,8 +128,8 @@ impl FromRequest for Idempotency {
         let key = match raw.to_str().map(str::trim) {
             Ok(key) if !key.is_empty() && key.len() <= MAX_KEY_LENGTH => key.to_owned(),
             _ => {
-                return ready(Err(AppError::bad_request(
-                    "idempotency.key_invalid",
+                return ready(Err(AppError::new(
+                    ErrorCode::IdempotencyKeyInvalid,
                     format!("Idempotency-Key 应为 1 到 {MAX_KEY_LENGTH} 个可见 ASCII 字符（建议 UUID）"),
                 )))
             }
@@ -222,14 +222,14 @@ impl Stored {
 /// used it, 409 when that one's response was a secret and was not kept.
 fn replay(keyed: &Keyed, record: IdempotencyRecord) -> Result<Stored, AppError> {
     if record.request_hash != keyed.fingerprint {
-        return Err(AppError::unprocessable(
-            "idempotency.key_reused",
+        return Err(AppError::new(
+            ErrorCode::IdempotencyKeyReused,
             "该 Idempotency-Key 已用于另一个请求 (key reused with a different request)",
         ));
     }
     if record.response_body.is_none() && record.response_row.is_none() {
-        return Err(AppError::conflict(
-            "idempotency.not_replayable",
+        return Err(AppError::new(
+            ErrorCode::IdempotencyNotReplayable,
             "该请求已完成，其结果含凭证不能重发；请重新登录或重新发起 (the first response carried a secret and is not kept)",
         ));
     }
@@ -301,8 +301,8 @@ where
         };
         let claim = IdempotencyRecord::claim(conn, keyed.user_id, &keyed.key)?;
         if let Claim::Busy = claim {
-            return Err(AppError::conflict(
-                "idempotency.in_progress",
+            return Err(AppError::new(
+                ErrorCode::IdempotencyInProgress,
                 "相同的请求正在处理中，请稍后重试 (the first request with this key is still running)",
             ));
         }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::jwt::{AccessClaims, TokenError};
 use super::sessions::Verdict;
 use crate::domain::role::Role;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 /// The authenticated caller, as the access token describes them.
@@ -50,14 +50,14 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
     match req.extensions().get::<Verdict>() {
         Some(Verdict::Current(caller)) => return Ok(caller.clone()),
         Some(Verdict::Ended) => {
-            return Err(AppError::unauthorized(
-                "auth.session_ended",
+            return Err(AppError::new(
+                ErrorCode::AuthSessionEnded,
                 "登录已结束（已退出、改密或账号变更），请重新登录 (session ended)",
             ))
         }
         Some(Verdict::Unknown) => {
             return Err(AppError::Unavailable {
-                code: "database.unavailable",
+                code: ErrorCode::DatabaseUnavailable,
             })
         }
         None => {}
@@ -85,18 +85,16 @@ fn verify(req: &HttpRequest) -> Result<Caller, AppError> {
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
     let token = bearer_token(req.headers())
-        .ok_or_else(|| AppError::unauthorized("auth.token_missing", "请先登录 (missing bearer token)"))?;
+        .ok_or_else(|| AppError::new(ErrorCode::AuthTokenMissing, "请先登录 (missing bearer token)"))?;
     state
         .jwt
         .verify_access(&state.clock, token)
         .map(Caller::from)
         .map_err(|e| match e {
             TokenError::Expired => {
-                AppError::unauthorized("auth.token_expired", "登录已过期，请刷新 (token expired)")
+                AppError::new(ErrorCode::AuthTokenExpired, "登录已过期，请刷新 (token expired)")
             }
-            TokenError::Invalid => {
-                AppError::unauthorized("auth.token_invalid", "登录凭证无效 (invalid token)")
-            }
+            TokenError::Invalid => AppError::new(ErrorCode::AuthTokenInvalid, "登录凭证无效 (invalid token)"),
         })
 }
 
@@ -133,8 +131,8 @@ impl<R: RequiredRole> FromRequest for Authed<R> {
                     _role: PhantomData,
                 })
             } else {
-                Err(AppError::forbidden(
-                    "auth.role_required",
+                Err(AppError::new(
+                    ErrorCode::AuthRoleRequired,
                     format!("此操作需要角色 {} (role required)", R::ROLE),
                 ))
             }

@@ -10,7 +10,7 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Pass
 use argon2::Argon2;
 use tokio::sync::Semaphore;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// The longest a request waits for a turn to hash before a 503.
 const WAIT_FOR_TURN: Duration = Duration::from_secs(10);
@@ -48,7 +48,9 @@ impl Hasher {
     ) -> Result<T, AppError> {
         let _turn = tokio::time::timeout(WAIT_FOR_TURN, self.turns.acquire())
             .await
-            .map_err(|_| AppError::Unavailable { code: "auth.busy" })?
+            .map_err(|_| AppError::Unavailable {
+                code: ErrorCode::AuthBusy,
+            })?
             .map_err(|e| AppError::Internal(anyhow::anyhow!("password turns closed: {e}")))?;
         actix_web::web::block(work)
             .await
@@ -59,8 +61,8 @@ impl Hasher {
 fn check_length(password: &str) -> Result<(), AppError> {
     let length = password.chars().count();
     if !(MIN_LENGTH..=MAX_LENGTH).contains(&length) {
-        return Err(AppError::unprocessable(
-            "password.too_weak",
+        return Err(AppError::new(
+            ErrorCode::PasswordTooWeak,
             format!("密码长度应为{MIN_LENGTH}到{MAX_LENGTH}个字符"),
         ));
     }
@@ -111,8 +113,8 @@ mod tests {
     fn short_passwords_are_refused() {
         assert!(matches!(
             hash("short"),
-            Err(AppError::Unprocessable {
-                code: "password.too_weak",
+            Err(AppError::Refused {
+                code: ErrorCode::PasswordTooWeak,
                 ..
             })
         ));

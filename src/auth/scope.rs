@@ -17,7 +17,7 @@ use crate::db::models::region::Region;
 use crate::db::models::scoped::RecordScope;
 use crate::db::models::stats::StatsScope;
 use crate::domain::role::Role;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::schema::{assignments, regions, users};
 
 /// A region and everything below it.
@@ -71,8 +71,8 @@ pub fn require_top_region_admin(conn: &mut PgConnection, caller: &Caller) -> Res
     if top && caller.has(Role::Admin) {
         return Ok(());
     }
-    Err(AppError::forbidden(
-        "admin.top_region_required",
+    Err(AppError::new(
+        ErrorCode::AdminTopRegionRequired,
         "全市共用的设置只能由市级（顶级区划）管理员修改 (only an admin of the top region may change this)",
     ))
 }
@@ -232,8 +232,8 @@ pub fn stats_unit(caller: &Caller) -> Result<Option<Uuid>, AppError> {
     }
     match (caller.has(Role::UnitAdmin), caller.unit_id) {
         (true, Some(unit)) => Ok(Some(unit)),
-        _ => Err(AppError::forbidden(
-            "stats.forbidden",
+        _ => Err(AppError::new(
+            ErrorCode::StatsForbidden,
             "统计仅对驻企办、管理员和派出单位管理员开放",
         )),
     }

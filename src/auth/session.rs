@@ -14,7 +14,7 @@ use super::secrets::{new_refresh_token, sha256_hex};
 use crate::clock::Clock;
 use crate::db::models::refresh_token::{NewRefreshToken, RefreshToken};
 use crate::db::models::user::User;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 pub const REFRESH_TTL: Duration = Duration::days(30);
 /// The longest a session lasts from its sign-in, refreshed or not.
@@ -106,8 +106,8 @@ fn pair(jwt: &JwtKeys, clock: &Clock, user: &User, refresh_token: String) -> Tok
 }
 
 fn refresh_invalid() -> AppError {
-    AppError::unauthorized(
-        "auth.refresh_invalid",
+    AppError::new(
+        ErrorCode::AuthRefreshInvalid,
         "登录已失效，请重新登录 (refresh token invalid)",
     )
 }
@@ -125,8 +125,8 @@ impl Rotation {
     pub fn into_result(self) -> Result<TokenPair, AppError> {
         match self {
             Rotation::Rotated(pair) => Ok(pair),
-            Rotation::Reused => Err(AppError::unauthorized(
-                "auth.refresh_reused",
+            Rotation::Reused => Err(AppError::new(
+                ErrorCode::AuthRefreshReused,
                 "登录凭证已被使用，为安全起见已退出所有设备 (refresh token reuse detected)",
             )),
         }

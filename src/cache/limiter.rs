@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::Cache;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// INCR and, for a new key, PEXPIRE, in one step; the count and the milliseconds left.
 const TAKE: &str = "local n = redis.call('INCR', KEYS[1]) \
@@ -104,7 +104,7 @@ impl AttemptLimiter {
             return Ok(());
         }
         Err(AppError::RateLimited {
-            code: "auth.too_many_attempts",
+            code: ErrorCode::AuthTooManyAttempts,
             retry_after_secs: (wait_ms as u64).div_ceil(1000).max(1),
         })
     }
@@ -200,7 +200,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The outcome of a sign-in step: `Ok` succeeded, `failure_code` failed, anything else void.
-    pub fn of<T>(result: &Result<T, AppError>, failure_code: &str) -> Self {
+    pub fn of<T>(result: &Result<T, AppError>, failure_code: ErrorCode) -> Self {
         match result {
             Ok(_) => Outcome::Succeeded,
             Err(e) if e.code() == failure_code => Outcome::Failed,
@@ -214,7 +214,7 @@ impl Outcome {
 /// attempts, and any other answer gives them back.
 pub async fn within_budgets<T>(
     budgets: &[(&AttemptLimiter, &str)],
-    failure_code: &str,
+    failure_code: ErrorCode,
     attempt: impl std::future::Future<Output = Result<T, AppError>>,
 ) -> Result<T, AppError> {
     for (taken, (limiter, key)) in budgets.iter().enumerate() {

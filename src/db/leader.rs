@@ -6,7 +6,7 @@
 use diesel::sql_types::BigInt;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 pub struct LeaderLock {
     _conn: PgConnection,
@@ -25,7 +25,7 @@ impl LeaderLock {
         let mut conn = PgConnection::establish(database_url).map_err(|e| {
             tracing::warn!(error = %e, "no connection for a leader lock");
             AppError::Unavailable {
-                code: "database.unavailable",
+                code: ErrorCode::DatabaseUnavailable,
             }
         })?;
         let Locked { locked } = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")

@@ -17,7 +17,7 @@ use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
 
@@ -133,7 +133,7 @@ where
     let permit = tokio::time::timeout(CHECKOUT_TIMEOUT, Arc::clone(&pool.permits).acquire_owned())
         .await
         .map_err(|_| AppError::Unavailable {
-            code: "database.unavailable",
+            code: ErrorCode::DatabaseUnavailable,
         })?
         .map_err(|e| AppError::Internal(anyhow::anyhow!("database permits closed: {e}")))?;
     let pool = pool.pool.clone();

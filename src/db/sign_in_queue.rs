@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::models::sign_in::{KeyedAttempt, SignIn, SignInAttempt, SignInOutcome};
 use super::PgPool;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// The most sign-ins one call writes (one transaction; the function loops over them).
 const MAX_BATCH: usize = 128;
@@ -152,10 +152,14 @@ impl SignInQueue {
         self.jobs.try_send(Message::SignIn(job)).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => {
                 tracing::warn!(capacity = CAPACITY, "sign-in queue full; answering 503");
-                AppError::Unavailable { code: "signin.busy" }
+                AppError::Unavailable {
+                    code: ErrorCode::SigninBusy,
+                }
             }
             // The server is shutting down: another instance (or this one, restarted) takes it.
-            mpsc::error::TrySendError::Closed(_) => AppError::Unavailable { code: "signin.busy" },
+            mpsc::error::TrySendError::Closed(_) => AppError::Unavailable {
+                code: ErrorCode::SigninBusy,
+            },
         })?;
         match tokio::time::timeout(ANSWER_TIMEOUT, answered).await {
             Ok(Ok(answer)) => answer,
@@ -165,7 +169,7 @@ impl SignInQueue {
             Err(_) => {
                 tracing::warn!("no answer from the sign-in writer in time");
                 Err(AppError::Unavailable {
-                    code: "database.unavailable",
+                    code: ErrorCode::DatabaseUnavailable,
                 })
             }
         }
@@ -180,7 +184,7 @@ fn write(pool: &PgPool, batch: Vec<Job>) {
         Err(e) => {
             tracing::warn!(error = %e, sign_ins = attempts.len(), "no database connection for a batch of sign-ins");
             for reply in replies {
-                let code = "database.unavailable";
+                let code = ErrorCode::DatabaseUnavailable;
                 answer(reply, Err(AppError::Unavailable { code }));
             }
             return;
@@ -192,7 +196,7 @@ fn write(pool: &PgPool, batch: Vec<Job>) {
         if e.is_database_lost() {
             // The connection is gone: writing each alone on it would only fail again.
             for reply in replies {
-                let code = "database.unavailable";
+                let code = ErrorCode::DatabaseUnavailable;
                 answer(reply, Err(AppError::Unavailable { code }));
             }
             return;

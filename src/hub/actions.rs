@@ -25,7 +25,7 @@ use crate::domain::lifecycle::{
 use crate::domain::problem::Urgency;
 use crate::domain::role::Role;
 use crate::domain::unit_kind::UnitKind;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// Longest free text of a transition (a resolution, a reason, a comment).
 pub const MAX_NOTE: usize = 2000;
@@ -51,9 +51,9 @@ pub struct Acting<'a> {
 
 fn refused(refusal: Refusal, from: Status) -> AppError {
     match refusal {
-        Refusal::Forbidden => AppError::forbidden("problem.not_allowed", "您无权对该问题执行此操作"),
-        Refusal::InvalidTransition => AppError::conflict(
-            "problem.invalid_transition",
+        Refusal::Forbidden => AppError::new(ErrorCode::ProblemNotAllowed, "您无权对该问题执行此操作"),
+        Refusal::InvalidTransition => AppError::new(
+            ErrorCode::ProblemInvalidTransition,
             format!("问题当前状态为“{from}”，不能执行此操作 (invalid transition)"),
         ),
     }
@@ -84,8 +84,8 @@ fn check(
     if matches!(action, Action::Triage | Action::Assign | Action::Merge) {
         if let (Some(holder), Some(until)) = (problem.lease_holder_id, problem.lease_expires_at) {
             if holder != acting.caller.user_id && until > acting.now {
-                return Err(AppError::conflict(
-                    "problem.leased",
+                return Err(AppError::new(
+                    ErrorCode::ProblemLeased,
                     "该问题正由其他调度员处理中，请稍后再试 (leased by another dispatcher)",
                 ));
             }
@@ -147,8 +147,8 @@ pub fn note_text(
 }
 
 pub fn invalid(field: &'static str, message: &str) -> AppError {
-    AppError::unprocessable_with(
-        "validation.failed",
+    AppError::with_details(
+        ErrorCode::ValidationFailed,
         format!("{field}: {message}"),
         json!({ "errors": [{ "column": field, "message": message }] }),
     )
@@ -164,8 +164,8 @@ pub fn triage(
 ) -> Result<Problem, AppError> {
     let (problem, to, role) = check(conn, acting, id, Action::Triage)?;
     let category = Category::find_active(conn, category)?.ok_or_else(|| {
-        AppError::unprocessable(
-            "problem.unknown_category",
+        AppError::new(
+            ErrorCode::ProblemUnknownCategory,
             format!("类别 {category} 不存在或已停用"),
         )
     })?;
@@ -250,11 +250,14 @@ pub fn assign(
     let department = Unit::find(conn, department_id)?
         .filter(|u| u.kind == UnitKind::Department)
         .ok_or_else(|| {
-            AppError::unprocessable("problem.unknown_department", "承办部门不存在或不是职能部门")
+            AppError::new(
+                ErrorCode::ProblemUnknownDepartment,
+                "承办部门不存在或不是职能部门",
+            )
         })?;
     if !department_serves(conn, acting, &department, &problem.region_code)? {
-        return Err(AppError::unprocessable(
-            "problem.unknown_department",
+        return Err(AppError::new(
+            ErrorCode::ProblemUnknownDepartment,
             "承办部门不存在或不在您的管辖范围内",
         ));
     }
@@ -306,8 +309,8 @@ pub fn assign(
 pub fn merge(conn: &mut PgConnection, acting: Acting, id: Uuid, into_id: Uuid) -> Result<Problem, AppError> {
     let (problem, to, role) = check(conn, acting, id, Action::Merge)?;
     let target_invalid = || {
-        AppError::unprocessable(
-            "problem.merge_target_invalid",
+        AppError::new(
+            ErrorCode::ProblemMergeTargetInvalid,
             "只能合并到本辖区内另一个未办结的问题",
         )
     };
@@ -533,7 +536,7 @@ pub fn request_extension(
             reason: &reason,
         },
     )?
-    .ok_or_else(|| AppError::conflict("extension.pending", "已有待审批的延期申请"))?;
+    .ok_or_else(|| AppError::new(ErrorCode::ExtensionPending, "已有待审批的延期申请"))?;
     let effect = Effect {
         note: Some(reason),
         details: Some(json!({
@@ -557,7 +560,7 @@ pub fn decide_extension(
     let (problem, to, role) = check(conn, acting, id, Action::DecideExtension)?;
     let note = note_text("note", note, false)?;
     let pending = Extension::pending(conn, id)?
-        .ok_or_else(|| AppError::conflict("extension.none_pending", "该问题没有待审批的延期申请"))?;
+        .ok_or_else(|| AppError::new(ErrorCode::ExtensionNonePending, "该问题没有待审批的延期申请"))?;
     let decided = Extension::decide(
         conn,
         pending.id,

@@ -17,7 +17,7 @@ use crate::domain::roster::{
     AssignmentRecord, EnterpriseRecord, FieldError, RegionRecord, UnitRecord, UserRecord, ASSIGNMENT_COLUMNS,
     ENTERPRISE_COLUMNS, REGION_COLUMNS, UNIT_COLUMNS, USER_COLUMNS,
 };
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -106,15 +106,15 @@ impl From<diesel::result::Error> for Abort {
 }
 
 /// The column a database-level refusal is about, so it can be reported on its row.
-fn column_of(code: &str) -> &'static str {
+fn column_of(code: ErrorCode) -> &'static str {
     match code {
-        "user.username_taken" => "username",
-        "user.phone_taken" => "phone",
-        "unit.code_taken" => "code",
-        "enterprise.credit_code_taken" => "credit_code",
-        "region.code_taken" => "code",
-        "user.unit_required" => "unit_code",
-        "user.enterprise_required" => "enterprise_credit_code",
+        ErrorCode::UserUsernameTaken => "username",
+        ErrorCode::UserPhoneTaken => "phone",
+        ErrorCode::UnitCodeTaken => "code",
+        ErrorCode::EnterpriseCreditCodeTaken => "credit_code",
+        ErrorCode::RegionCodeTaken => "code",
+        ErrorCode::UserUnitRequired => "unit_code",
+        ErrorCode::UserEnterpriseRequired => "enterprise_credit_code",
         _ => "",
     }
 }
@@ -184,7 +184,9 @@ pub fn run(
                     column: f.column,
                     message: f.message,
                 })),
-                Err(SaveError::App(e @ (AppError::Conflict { .. } | AppError::Unprocessable { .. }))) => {
+                Err(SaveError::App(e @ AppError::Refused { .. }))
+                    if matches!(e.code().status().as_u16(), 409 | 422) =>
+                {
                     errors.push(RowError {
                         row: row.line,
                         column: column_of(e.code()).to_owned(),
@@ -204,8 +206,8 @@ pub fn run(
     });
     match outcome {
         Ok(report) | Err(Abort::DryRun(report)) => Ok(report),
-        Err(Abort::Invalid(errors)) => Err(AppError::unprocessable_with(
-            "import.invalid_rows",
+        Err(Abort::Invalid(errors)) => Err(AppError::with_details(
+            ErrorCode::ImportInvalidRows,
             format!("{} 处错误，未导入任何数据", errors.len()),
             serde_json::json!({ "errors": errors }),
         )),

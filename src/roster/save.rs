@@ -22,7 +22,7 @@ use crate::domain::role::Role;
 use crate::domain::roster::{
     AssignmentRecord, EnterpriseRecord, FieldError, RegionRecord, UnitRecord, UserRecord,
 };
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// How long a fresh invite code stays usable.
 pub const INVITE_TTL: Duration = Duration::days(14);
@@ -72,8 +72,8 @@ impl From<SaveError> for AppError {
 }
 
 pub fn invalid_fields(errors: Vec<FieldError>) -> AppError {
-    AppError::unprocessable_with(
-        "validation.failed",
+    AppError::with_details(
+        ErrorCode::ValidationFailed,
         "数据校验未通过",
         serde_json::json!({ "errors": errors }),
     )

@@ -18,7 +18,7 @@ use crate::db::models::audit;
 use crate::db::models::refresh_token::RefreshToken;
 use crate::db::models::user::User;
 use crate::domain::phone::Phone;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -57,8 +57,8 @@ struct WeChatLoginRequest {
 fn required<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a str, AppError> {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max {
-        return Err(AppError::unprocessable_with(
-            "request.field_invalid",
+        return Err(AppError::with_details(
+            ErrorCode::RequestFieldInvalid,
             format!("{field} 不能为空，且不超过 {max} 个字符"),
             serde_json::json!({ "field": field }),
         ));
@@ -95,8 +95,8 @@ fn open_session(
 }
 
 fn inactive() -> AppError {
-    AppError::forbidden(
-        "auth.user_disabled",
+    AppError::new(
+        ErrorCode::AuthUserDisabled,
         "账号已停用，请联系管理员 (account disabled)",
     )
 }
@@ -110,9 +110,11 @@ async fn auth_wechat_login(
 ) -> Result<HttpResponse, AppError> {
     let code = required("code", &body.code, 128)?;
     let ip = ip.to_string();
-    let session = within_budgets(&[(&state.ip_failures, &ip)], "wechat.code_invalid", async {
-        Ok(state.wechat.code2session(code).await?)
-    })
+    let session = within_budgets(
+        &[(&state.ip_failures, &ip)],
+        ErrorCode::WechatCodeInvalid,
+        async { Ok(state.wechat.code2session(code).await?) },
+    )
     .await?;
     let openid = session.openid.clone();
     let app = state.clone();
@@ -160,17 +162,18 @@ async fn auth_wechat_bind(
         .jwt
         .verify_bind(&state.clock, bind_token.trim())
         .map_err(|e| match e {
-            TokenError::Expired => AppError::unauthorized(
-                "auth.bind_token_expired",
+            TokenError::Expired => AppError::new(
+                ErrorCode::AuthBindTokenExpired,
                 "绑定已超时，请重新登录 (bind token expired)",
             ),
-            TokenError::Invalid => {
-                AppError::unauthorized("auth.bind_token_invalid", "绑定凭证无效 (bind token invalid)")
-            }
+            TokenError::Invalid => AppError::new(
+                ErrorCode::AuthBindTokenInvalid,
+                "绑定凭证无效 (bind token invalid)",
+            ),
         })?;
     let phone = Phone::parse(&phone).ok_or_else(|| {
-        AppError::unprocessable_with(
-            "bind.phone_invalid",
+        AppError::with_details(
+            ErrorCode::BindPhoneInvalid,
             "手机号格式不正确",
             serde_json::json!({ "field": "phone" }),
         )
@@ -181,8 +184,8 @@ async fn auth_wechat_bind(
     let bind = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let wrong = || {
-                AppError::unprocessable(
-                    "bind.invite_invalid",
+                AppError::new(
+                    ErrorCode::BindInviteInvalid,
                     "手机号或邀请码不正确 (phone or invite code does not match)",
                 )
             };
@@ -196,8 +199,8 @@ async fn auth_wechat_bind(
                 return Err(wrong());
             }
             if user.invite_expires_at.is_some_and(|at| at <= app.clock.now()) {
-                return Err(AppError::unprocessable(
-                    "bind.invite_expired",
+                return Err(AppError::new(
+                    ErrorCode::BindInviteExpired,
                     "邀请码已过期，请联系管理员重新发放 (invite code expired)",
                 ));
             }
@@ -217,7 +220,7 @@ async fn auth_wechat_bind(
         (&state.ip_failures, ip.as_str()),
         (&state.bind_failures, phone_key.as_str()),
     ];
-    let (user, tokens) = within_budgets(&budgets, "bind.invite_invalid", bind).await?;
+    let (user, tokens) = within_budgets(&budgets, ErrorCode::BindInviteInvalid, bind).await?;
     Ok(signed_in(&state, &user, tokens).await)
 }
 
@@ -245,7 +248,7 @@ async fn auth_password_login(
     ];
     let (user, tokens) = within_budgets(
         &budgets,
-        "auth.invalid_credentials",
+        ErrorCode::AuthInvalidCredentials,
         check_password(&state, username, password),
     )
     .await?;
@@ -265,8 +268,8 @@ async fn check_password(
     .await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let (true, Some(user)) = (state.hasher.verify(password, stored).await?, user) else {
-        return Err(AppError::unauthorized(
-            "auth.invalid_credentials",
+        return Err(AppError::new(
+            ErrorCode::AuthInvalidCredentials,
             "用户名或密码错误 (wrong username or password)",
         ));
     };

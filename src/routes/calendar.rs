@@ -14,7 +14,7 @@ use crate::db;
 use crate::db::models::audit;
 use crate::db::models::calendar::{CalendarYear, StoredYear};
 use crate::domain::calendar::{SpecialDay, YearSchedule};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::invalid_fields;
 use crate::state::AppState;
@@ -159,8 +159,8 @@ async fn calendar_add_working_days(
 ) -> Result<HttpResponse, AppError> {
     let AddQuery { from, days } = query.into_inner();
     if days > MAX_DAYS || !YEARS.contains(&chrono::Datelike::year(&from)) {
-        return Err(AppError::bad_request(
-            "request.invalid_query",
+        return Err(AppError::new(
+            ErrorCode::RequestInvalidQuery,
             format!("days 应在 0 到 {MAX_DAYS} 之间，from 应在 2000–2100 年"),
         ));
     }

@@ -26,7 +26,7 @@ use crate::db::models::Page;
 use crate::domain::daily_report::{self, Production, ReportInput, ValidReport};
 use crate::domain::day;
 use crate::domain::role::Role;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::invalid_fields;
 use crate::state::AppState;
@@ -132,16 +132,16 @@ async fn daily_report_put(
         let stored = idempotency::within(conn, &idempotency, now, |conn| {
             // Checked inside, so that a retry of a report accepted before 10:00 still replays.
             if !daily_report::is_open(now, day) {
-                return Err(AppError::unprocessable_with(
-                    "report.closed",
+                return Err(AppError::with_details(
+                    ErrorCode::ReportClosed,
                     "只能填报当天的日报，前一天的日报可在次日10:00前补报或修改",
                     serde_json::json!({ "day": day }),
                 ));
             }
             let enterprise = Enterprise::find(conn, enterprise_id)?.ok_or(AppError::NotFound)?;
             if !scope::assigned_on(conn, officer_id, enterprise_id, day)? {
-                return Err(AppError::forbidden(
-                    "report.not_assigned",
+                return Err(AppError::new(
+                    ErrorCode::ReportNotAssigned,
                     "您在该日未包联该企业，不能填报日报",
                 ));
             }
@@ -158,7 +158,9 @@ async fn daily_report_put(
                         &content,
                         now,
                     )?
-                    .ok_or_else(|| AppError::conflict("report.in_progress", "该日报正在提交，请稍后刷新"))?;
+                    .ok_or_else(|| {
+                        AppError::new(ErrorCode::ReportInProgress, "该日报正在提交，请稍后刷新")
+                    })?;
                     DailyReport::record_revision(conn, &report, officer_id, body.clone(), Vec::new())?;
                     (report, true)
                 }
@@ -446,8 +448,8 @@ async fn daily_report_missing_list(
     let (limit, after) = (page.limit()?, page.uuid_cursor()?);
     let regional = caller.has(Role::Dispatcher) || caller.has(Role::Admin);
     if !regional && !caller.has(Role::UnitAdmin) {
-        return Err(AppError::forbidden(
-            "auth.role_required",
+        return Err(AppError::new(
+            ErrorCode::AuthRoleRequired,
             "催报名单仅对单位管理员和调度员开放",
         ));
     }

@@ -14,7 +14,7 @@ use crate::db;
 use crate::db::models::problem::Problem;
 use crate::db::models::Page;
 use crate::domain::problem::Urgency;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::hub::queue::{self, MAX_CLAIM, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::state::AppState;
@@ -102,15 +102,15 @@ async fn hub_queue_claim(
     let ClaimRequest { limit, lease_seconds } = body.into_inner();
     let limit = limit.unwrap_or(DEFAULT_CLAIM);
     if !(1..=MAX_CLAIM).contains(&limit) {
-        return Err(AppError::unprocessable(
-            "validation.failed",
+        return Err(AppError::new(
+            ErrorCode::ValidationFailed,
             format!("limit 应在 1 到 {MAX_CLAIM} 之间"),
         ));
     }
     let lease = lease_seconds.unwrap_or(DEFAULT_LEASE_SECONDS);
     if !(MIN_LEASE_SECONDS..=MAX_LEASE_SECONDS).contains(&lease) {
-        return Err(AppError::unprocessable(
-            "validation.failed",
+        return Err(AppError::new(
+            ErrorCode::ValidationFailed,
             format!("lease_seconds 应在 {MIN_LEASE_SECONDS} 到 {MAX_LEASE_SECONDS} 之间"),
         ));
     }

@@ -24,7 +24,7 @@ use crate::db::models::unit::Unit;
 use crate::db::models::user::User;
 use crate::domain::role::Role;
 use crate::domain::unit_kind::UnitKind;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::state::AppState;
 
@@ -157,7 +157,7 @@ async fn me_password_put(
     let change = replace_password(&state, caller.user_id, idempotency, old_password, new_password);
     let stored = within_budgets(
         &[(&state.login_failures, &account)],
-        "password.old_mismatch",
+        ErrorCode::PasswordOldMismatch,
         change,
     )
     .await?;
@@ -184,8 +184,8 @@ async fn replace_password(
         return Ok(earlier);
     }
     if !user.active {
-        return Err(AppError::forbidden(
-            "auth.user_disabled",
+        return Err(AppError::new(
+            ErrorCode::AuthUserDisabled,
             "账号已停用，请联系管理员 (account disabled)",
         ));
     }
@@ -195,8 +195,8 @@ async fn replace_password(
             .verify(old_password.unwrap_or_default(), Some(stored))
             .await?
         {
-            return Err(AppError::forbidden(
-                "password.old_mismatch",
+            return Err(AppError::new(
+                ErrorCode::PasswordOldMismatch,
                 "原密码不正确 (old password does not match)",
             ));
         }
@@ -210,8 +210,8 @@ async fn replace_password(
             let Some(user) =
                 User::replace_password_hash(conn, user.id, user.password_hash.as_deref(), &hash)?
             else {
-                return Err(AppError::conflict(
-                    "password.changed_meanwhile",
+                return Err(AppError::new(
+                    ErrorCode::PasswordChangedMeanwhile,
                     "密码刚被修改过，请重新输入原密码 (the password changed meanwhile)",
                 ));
             };

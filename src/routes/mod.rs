@@ -23,7 +23,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// One route: method, path (with `{param}` placeholders, as in the spec) and handler.
 pub struct Endpoint {
@@ -104,12 +104,15 @@ fn json_error(err: error::JsonPayloadError) -> AppError {
         }
         error::JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
         error::JsonPayloadError::Deserialize(e) if e.is_data() => {
-            AppError::bad_request("request.invalid_body", format!("请求内容字段有误：{e}"))
+            AppError::new(ErrorCode::RequestInvalidBody, format!("请求内容字段有误：{e}"))
         }
         error::JsonPayloadError::Deserialize(e) => {
-            AppError::bad_request("request.malformed_json", format!("JSON 格式错误：{e}"))
+            AppError::new(ErrorCode::RequestMalformedJson, format!("JSON 格式错误：{e}"))
         }
-        other => AppError::bad_request("request.malformed_json", format!("无法读取请求内容：{other}")),
+        other => AppError::new(
+            ErrorCode::RequestMalformedJson,
+            format!("无法读取请求内容：{other}"),
+        ),
     }
 }
 
@@ -120,7 +123,7 @@ pub fn payload_config() -> web::PayloadConfig {
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {
-        AppError::bad_request("request.invalid_query", format!("查询参数有误：{err}")).into()
+        AppError::new(ErrorCode::RequestInvalidQuery, format!("查询参数有误：{err}")).into()
     })
 }
 
@@ -150,8 +153,8 @@ impl PageParams {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(AppError::bad_request(
-                "request.invalid_limit",
+            Some(_) => Err(AppError::new(
+                ErrorCode::RequestInvalidLimit,
                 format!("limit 应在 1 到 {MAX_LIMIT} 之间"),
             )),
         }
@@ -223,11 +226,11 @@ pub fn period(
     let to = to.unwrap_or(today);
     let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
     if from > to {
-        return Err(AppError::bad_request("request.invalid_query", "from 不能晚于 to"));
+        return Err(AppError::new(ErrorCode::RequestInvalidQuery, "from 不能晚于 to"));
     }
     if (to - from).num_days() >= max_days {
-        return Err(AppError::bad_request(
-            "request.invalid_query",
+        return Err(AppError::new(
+            ErrorCode::RequestInvalidQuery,
             format!("{what}不能超过 {max_days} 天"),
         ));
     }
@@ -243,7 +246,7 @@ pub fn day_cursor(day: NaiveDate, id: Uuid) -> String {
 }
 
 pub fn invalid_cursor() -> AppError {
-    AppError::bad_request("request.invalid_cursor", "cursor 无效，请从第一页重新获取")
+    AppError::new(ErrorCode::RequestInvalidCursor, "cursor 无效，请从第一页重新获取")
 }
 
 /// The shape of every list response.

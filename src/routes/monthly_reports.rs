@@ -15,7 +15,7 @@ use crate::db::models::stats::StatsScope;
 use crate::domain::day;
 use crate::domain::metrics::Month;
 use crate::domain::role::Role;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::exports::{self, XLSX_CONTENT_TYPE};
 use crate::state::AppState;
 use crate::stats::monthly::{self, MonthlyReport};
@@ -74,19 +74,16 @@ fn month_of(query: &MonthlyQuery, state: &AppState) -> Result<Month, AppError> {
     let month = match query.month.as_deref() {
         None => this_month,
         Some(text) => text.parse::<Month>().map_err(|()| {
-            AppError::bad_request("request.invalid_query", "month 应为 YYYY-MM，例如 2026-10")
+            AppError::new(ErrorCode::RequestInvalidQuery, "month 应为 YYYY-MM，例如 2026-10")
         })?,
     };
     if month > this_month {
-        return Err(AppError::unprocessable(
-            "report.month_not_started",
-            "该月尚未开始",
-        ));
+        return Err(AppError::new(ErrorCode::ReportMonthNotStarted, "该月尚未开始"));
     }
     // Reading an ended month freezes it: not for months before the service's first day.
     if !day::known(month.first_day()) {
-        return Err(AppError::bad_request(
-            "request.invalid_query",
+        return Err(AppError::new(
+            ErrorCode::RequestInvalidQuery,
             "month 应在 2020-01 之后",
         ));
     }

@@ -19,7 +19,7 @@ use crate::db::models::problem::Problem;
 use crate::domain::deadline::end_of_day;
 use crate::domain::lifecycle::{Rating, ResponseOutcome};
 use crate::domain::problem::Urgency;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::hub::actions::{self, Acting};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::state::AppState;
@@ -61,9 +61,9 @@ fn optional_body<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, AppEr
     }
     serde_json::from_slice(bytes).map_err(|e| {
         if e.is_data() {
-            AppError::bad_request("request.invalid_body", format!("请求内容字段有误：{e}"))
+            AppError::new(ErrorCode::RequestInvalidBody, format!("请求内容字段有误：{e}"))
         } else {
-            AppError::bad_request("request.malformed_json", format!("JSON 格式错误：{e}"))
+            AppError::new(ErrorCode::RequestMalformedJson, format!("JSON 格式错误：{e}"))
         }
     })
 }

@@ -22,7 +22,7 @@ use crate::db::models::Page;
 use crate::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
 use crate::domain::problem::{NewProblemInput, Urgency};
 use crate::domain::role::Role;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::hub::queue::Similar;
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::invalid_fields;
@@ -225,8 +225,8 @@ async fn problem_create(
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
     if !caller.has(Role::Officer) && !caller.has(Role::Enterprise) {
-        return Err(AppError::forbidden(
-            "auth.role_required",
+        return Err(AppError::new(
+            ErrorCode::AuthRoleRequired,
             "只有联络员和企业联系人可以提交问题",
         ));
     }
@@ -235,11 +235,11 @@ async fn problem_create(
     let enterprise_id = object
         .as_object_mut()
         .and_then(|o| o.remove("enterprise_id"))
-        .ok_or_else(|| AppError::bad_request("request.invalid_body", "缺少 enterprise_id"))?;
+        .ok_or_else(|| AppError::new(ErrorCode::RequestInvalidBody, "缺少 enterprise_id"))?;
     let enterprise_id: Uuid = serde_json::from_value(enterprise_id)
-        .map_err(|e| AppError::bad_request("request.invalid_body", format!("enterprise_id：{e}")))?;
+        .map_err(|e| AppError::new(ErrorCode::RequestInvalidBody, format!("enterprise_id：{e}")))?;
     let input: NewProblemInput = serde_json::from_value(object)
-        .map_err(|e| AppError::bad_request("request.invalid_body", format!("请求内容字段有误：{e}")))?;
+        .map_err(|e| AppError::new(ErrorCode::RequestInvalidBody, format!("请求内容字段有误：{e}")))?;
     let problem = input.validate().map_err(invalid_fields)?;
     if let Some(code) = &problem.category {
         // The reporter's own choice must name a category the hub uses.
@@ -249,8 +249,8 @@ async fn problem_create(
         })
         .await?;
         if !known {
-            return Err(AppError::unprocessable(
-                "problem.unknown_category",
+            return Err(AppError::new(
+                ErrorCode::ProblemUnknownCategory,
                 "类别不存在或已停用",
             ));
         }
@@ -266,8 +266,8 @@ async fn problem_create(
             let own_enterprise = caller.has(Role::Enterprise) && caller.enterprise_id == Some(enterprise_id);
             let assigned = assigned && caller.has(Role::Officer);
             if !own_enterprise && !assigned {
-                return Err(AppError::forbidden(
-                    "problem.not_your_enterprise",
+                return Err(AppError::new(
+                    ErrorCode::ProblemNotYourEnterprise,
                     "只能为您包联或所属的企业提交问题",
                 ));
             }
@@ -319,8 +319,8 @@ impl ProblemQuery {
         let status = match self.status.as_deref().map(str::parse::<Status>).transpose() {
             Ok(status) => status,
             Err(unknown) => {
-                return Err(AppError::bad_request(
-                    "request.invalid_query",
+                return Err(AppError::new(
+                    ErrorCode::RequestInvalidQuery,
                     format!("未知的状态 {}", unknown.word),
                 ))
             }

@@ -21,7 +21,7 @@ use crate::db::models::sign_in::{
 };
 use crate::db::models::Page;
 use crate::domain::geo::{Datum, GeoPoint};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::state::AppState;
 
@@ -96,8 +96,8 @@ impl From<SignIn> for SignInDto {
 }
 
 fn field_invalid(field: &'static str, message: &str) -> AppError {
-    AppError::unprocessable_with(
-        "validation.failed",
+    AppError::with_details(
+        ErrorCode::ValidationFailed,
         message,
         serde_json::json!({ "errors": [{ "column": field, "message": message }] }),
     )
@@ -165,8 +165,8 @@ fn checked(
             return Err(field_invalid("accuracy_m", "定位精度应为非负数（米）"));
         }
         if accuracy > MAX_ACCURACY_M {
-            return Err(AppError::unprocessable_with(
-                "signin.inaccurate",
+            return Err(AppError::with_details(
+                ErrorCode::SigninInaccurate,
                 "定位精度不足，请到开阔处重新定位后签到 (location fix too inaccurate)",
                 serde_json::json!({ "accuracy_m": accuracy, "max_accuracy_m": MAX_ACCURACY_M }),
             ));
@@ -210,7 +210,7 @@ fn checked(
 }
 
 fn not_assigned() -> AppError {
-    AppError::forbidden("signin.not_assigned", "您今天未包联该企业，不能在此签到")
+    AppError::new(ErrorCode::SigninNotAssigned, "您今天未包联该企业，不能在此签到")
 }
 
 /// A replay whose record names the sign-in it answered (written by a batch) is that sign-in
@@ -253,8 +253,8 @@ fn sign_in_carefully(
             if let Some(first) = SignIn::find_for_day(conn, officer_id, enterprise_id, day)? {
                 return Stored::json(StatusCode::OK, &SignInDto::from(first));
             }
-            return Err(AppError::unprocessable_with(
-                "signin.out_of_range",
+            return Err(AppError::with_details(
+                ErrorCode::SigninOutOfRange,
                 format!(
                     "您距离企业约{:.0}米，超出{}米签到范围；如为外勤，请填写备注",
                     probe.distance_m, enterprise.geofence_m

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
 use serde::Deserialize;
 
 use crate::config::Secret;
+use crate::error::ErrorCode;
 
 #[derive(Clone)]
 pub struct WeChatClient {
@@ -44,23 +44,13 @@ pub enum WeChatError {
 }
 
 impl WeChatError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::CodeInvalid(_) => "wechat.code_invalid",
-            Self::RateLimited => "wechat.rate_limited",
-            Self::UserBlocked => "wechat.user_blocked",
-            Self::Unavailable(_) => "wechat.unavailable",
-            Self::Other { .. } => "wechat.error",
-        }
-    }
-
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::CodeInvalid(_) => StatusCode::UNAUTHORIZED,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::UserBlocked => StatusCode::FORBIDDEN,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Other { .. } => StatusCode::BAD_GATEWAY,
+            Self::CodeInvalid(_) => ErrorCode::WechatCodeInvalid,
+            Self::RateLimited => ErrorCode::WechatRateLimited,
+            Self::UserBlocked => ErrorCode::WechatUserBlocked,
+            Self::Unavailable(_) => ErrorCode::WechatUnavailable,
+            Self::Other { .. } => ErrorCode::WechatError,
         }
     }
 

@@ -440,7 +440,7 @@ async fn one_bad_sign_in_does_not_fail_the_others_of_its_batch() {
         answers[0]
     );
     assert!(
-        matches!(&answers[1], Err(e) if e.code() == "validation.failed"),
+        matches!(&answers[1], Err(e) if e.code().as_str() == "validation.failed"),
         "{:?}",
         answers[1]
     );
@@ -560,7 +560,7 @@ async fn a_full_sign_in_queue_answers_503_and_a_drain_writes_what_was_queued() {
     let mut busy = 0;
     for task in waiting {
         if let Err(e) = task.await.expect("task") {
-            assert_eq!(e.code(), "signin.busy");
+            assert_eq!(e.code().as_str(), "signin.busy");
             busy += 1;
         }
     }

@@ -18,7 +18,7 @@ use crate::db::models::enterprise::Enterprise;
 use crate::db::models::user::User;
 use crate::db::models::Page;
 use crate::domain::roster::{AssignmentRecord, ASSIGNMENT_COLUMNS};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::{invalid_fields, Saved, Writer};
 use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
@@ -162,8 +162,8 @@ async fn admin_assignment_create(
                 };
                 match writer.save_assignment(conn, &record)? {
                     Saved::Created(assignment) => dto(conn, assignment),
-                    Saved::Updated(_) | Saved::Unchanged(_) => Err(AppError::conflict(
-                        "assignment.exists",
+                    Saved::Updated(_) | Saved::Unchanged(_) => Err(AppError::new(
+                        ErrorCode::AssignmentExists,
                         "该联络员与企业的结对已存在",
                     )),
                 }

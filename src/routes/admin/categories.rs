@@ -18,7 +18,7 @@ use crate::domain::category::{validate_all, CategoryInput};
 use crate::domain::role::Role;
 use crate::domain::roster::FieldError;
 use crate::domain::unit_kind::UnitKind;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::invalid_fields;
 use crate::routes::{get, put, Endpoint};
@@ -70,8 +70,8 @@ async fn admin_category_list(
     AuthUser(caller): AuthUser,
 ) -> Result<HttpResponse, AppError> {
     if !caller.has(Role::Admin) && !caller.has(Role::Dispatcher) {
-        return Err(AppError::forbidden(
-            "auth.role_required",
+        return Err(AppError::new(
+            ErrorCode::AuthRoleRequired,
             "此操作需要角色 admin 或 dispatcher",
         ));
     }

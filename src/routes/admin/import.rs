@@ -10,7 +10,7 @@ use crate::auth::scope::RegionScope;
 use crate::auth::sessions;
 use crate::auth::AuthAdmin;
 use crate::db;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::roster::import::{self, Kind};
 use crate::roster::reader::{self, ReadError};
 use crate::roster::save::Writer;
@@ -49,20 +49,20 @@ async fn admin_roster_import(
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("reading an upload failed: {e}")))?
         .map_err(|e| match e {
-            ReadError::MissingColumns(missing) => AppError::BadRequest {
-                code: "import.missing_columns",
-                message: format!("缺少必需的列：{}", missing.join(", ")),
-            },
-            ReadError::UnknownColumns(unknown) => AppError::BadRequest {
-                code: "import.unknown_columns",
-                message: format!(
+            ReadError::MissingColumns(missing) => AppError::new(
+                ErrorCode::ImportMissingColumns,
+                format!("缺少必需的列：{}", missing.join(", ")),
+            ),
+            ReadError::UnknownColumns(unknown) => AppError::new(
+                ErrorCode::ImportUnknownColumns,
+                format!(
                     "无法识别的列：{}（应为 {}）",
                     unknown.join(", "),
                     kind.columns().join(",")
                 ),
-            },
-            ReadError::TooLarge(why) => AppError::unprocessable_with(
-                "import.too_large",
+            ),
+            ReadError::TooLarge(why) => AppError::with_details(
+                ErrorCode::ImportTooLarge,
                 why,
                 serde_json::json!({
                     "max_rows": reader::MAX_ROWS,
@@ -70,7 +70,7 @@ async fn admin_roster_import(
                     "max_uncompressed_bytes": reader::MAX_XLSX_BYTES,
                 }),
             ),
-            ReadError::Unreadable(why) => AppError::bad_request("import.unreadable", why),
+            ReadError::Unreadable(why) => AppError::new(ErrorCode::ImportUnreadable, why),
         })?;
     let dry_run = query.dry_run;
     let now = state.clock.now();
@@ -102,14 +102,14 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec
         let mut form = Multipart::new(req.headers(), payload);
         while let Some(field) = form.next().await {
             let mut field = field
-                .map_err(|e| AppError::bad_request("import.unreadable", format!("表单无法解析：{e}")))?;
+                .map_err(|e| AppError::new(ErrorCode::ImportUnreadable, format!("表单无法解析：{e}")))?;
             if field.name() != Some("file") {
                 continue;
             }
             let mut bytes = Vec::new();
             while let Some(chunk) = field.next().await {
                 let chunk = chunk
-                    .map_err(|e| AppError::bad_request("import.unreadable", format!("上传中断：{e}")))?;
+                    .map_err(|e| AppError::new(ErrorCode::ImportUnreadable, format!("上传中断：{e}")))?;
                 if bytes.len() + chunk.len() > MAX_UPLOAD {
                     return Err(AppError::PayloadTooLarge);
                 }
@@ -117,7 +117,7 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec
             }
             return Ok(bytes);
         }
-        return Err(AppError::bad_request("import.unreadable", "表单中缺少 file 字段"));
+        return Err(AppError::new(ErrorCode::ImportUnreadable, "表单中缺少 file 字段"));
     }
     let accepted = [
         "text/csv",
@@ -131,7 +131,7 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec
     let mut bytes = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
-            chunk.map_err(|e| AppError::bad_request("import.unreadable", format!("上传中断：{e}")))?;
+            chunk.map_err(|e| AppError::new(ErrorCode::ImportUnreadable, format!("上传中断：{e}")))?;
         if bytes.len() + chunk.len() > MAX_UPLOAD {
             return Err(AppError::PayloadTooLarge);
         }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::Endpoint;
 use crate::domain::roster::Fields;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 pub fn endpoints() -> Vec<Endpoint> {
     let mut all = Vec::new();
@@ -35,15 +35,15 @@ fn json_fields(body: Map<String, Value>, allowed: &[&str]) -> Result<Fields, App
     let mut fields = Fields::new();
     for (key, value) in body {
         if !allowed.contains(&key.as_str()) {
-            return Err(AppError::bad_request(
-                "request.invalid_body",
+            return Err(AppError::new(
+                ErrorCode::RequestInvalidBody,
                 format!("未知字段 `{key}`"),
             ));
         }
         // The roster's columns are text, as the import files have them; the JSON types are the
         // spec's: numbers for coordinates and the geofence, a list for roles, text elsewhere.
         let wrong =
-            |expected: &str| AppError::bad_request("request.invalid_body", format!("`{key}` 应为{expected}"));
+            |expected: &str| AppError::new(ErrorCode::RequestInvalidBody, format!("`{key}` 应为{expected}"));
         let text = match (value, NUMBER_COLUMNS.contains(&key.as_str()), key == "roles") {
             (Value::Null, _, _) => String::new(),
             (Value::Number(n), true, _) => n.to_string(),

@@ -16,7 +16,7 @@ use crate::db::models::region::Region;
 use crate::db::models::Page;
 use crate::domain::region_code::RegionCode;
 use crate::domain::roster::{RegionRecord, REGION_COLUMNS};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::{invalid_fields, Writer};
 use crate::routes::{get, invalid_cursor, patch, post, Endpoint, ListResponse, PageParams};
@@ -132,7 +132,7 @@ async fn admin_region_create(
             let region = conn.transaction::<_, AppError, _>(|conn| {
                 let scope = RegionScope::of(conn, &admin.caller)?;
                 if Region::find(conn, record.code.as_str())?.is_some() {
-                    return Err(AppError::conflict("region.code_taken", "该区划代码已存在"));
+                    return Err(AppError::new(ErrorCode::RegionCodeTaken, "该区划代码已存在"));
                 }
                 let writer = Writer {
                     actor: admin.caller.user_id,

@@ -17,7 +17,7 @@ use crate::db::models::unit::{Unit, UnitFilter};
 use crate::db::models::Page;
 use crate::domain::roster::{UnitRecord, UNIT_COLUMNS};
 use crate::domain::unit_kind::UnitKind;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::{invalid_fields, Writer};
 use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
@@ -83,8 +83,8 @@ async fn admin_unit_list(
         None => None,
         Some(Some(kind)) => Some(kind),
         Some(None) => {
-            return Err(AppError::bad_request(
-                "request.invalid_query",
+            return Err(AppError::new(
+                ErrorCode::RequestInvalidQuery,
                 format!(
                     "kind “{}” 应为 dispatching、department 或 hub",
                     kind.unwrap_or_default()

@@ -22,7 +22,7 @@ use crate::db::models::user::{User, UserFilter};
 use crate::db::models::Page;
 use crate::domain::role::Role;
 use crate::domain::roster::{UserRecord, USER_COLUMNS};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::{invalid_fields, Writer};
 use crate::routes::{get, patch, post, put, Endpoint, ListResponse, PageParams};
@@ -247,8 +247,8 @@ async fn admin_user_update(
         None => None,
         Some(Value::Bool(b)) => Some(b),
         Some(_) => {
-            return Err(AppError::bad_request(
-                "request.invalid_body",
+            return Err(AppError::new(
+                ErrorCode::RequestInvalidBody,
                 "`active` 应为 true 或 false",
             ))
         }

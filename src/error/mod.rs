@@ -11,17 +11,19 @@ use serde_json::Value;
 
 use crate::wechat::WeChatError;
 
+mod code;
+pub use code::ErrorCode;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// 400: the request itself is malformed (syntax, types, missing fields).
+    /// A refusal the client can act on: a code of the catalogue (whose status it answers
+    /// with), a message for people and, for some codes, machine-readable `details`.
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
-    /// 401: no credentials, or credentials that do not check out.
-    #[error("{message}")]
-    Unauthorized { code: &'static str, message: String },
-    /// 403: a known caller who may not do this.
-    #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    Refused {
+        code: ErrorCode,
+        message: String,
+        details: Value,
+    },
     /// 404: absent, or outside the caller's scope (the two are indistinguishable on purpose).
     #[error("not found")]
     NotFound,
@@ -37,71 +39,28 @@ pub enum AppError {
     /// 415: the body is not in a format this endpoint reads.
     #[error("unsupported media type")]
     UnsupportedMediaType,
-    /// 409: conflicts with the current state (duplicates, wrong state, reused keys).
-    #[error("{message}")]
-    Conflict { code: &'static str, message: String },
-    /// 422: well-formed input that breaks a rule.
-    #[error("{message}")]
-    Unprocessable {
-        code: &'static str,
-        message: String,
-        details: Value,
-    },
     /// 429: too many attempts; retry after the given number of seconds.
     #[error("too many requests")]
-    RateLimited {
-        code: &'static str,
-        retry_after_secs: u64,
-    },
+    RateLimited { code: ErrorCode, retry_after_secs: u64 },
     #[error(transparent)]
     WeChat(#[from] WeChatError),
     /// 503: a dependency we cannot do without (PostgreSQL) is not answering.
     #[error("{code}")]
-    Unavailable { code: &'static str },
+    Unavailable { code: ErrorCode },
     /// 500: a bug or an unexpected failure. Logged in full, reported opaquely.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl AppError {
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest {
-            code,
-            message: message.into(),
-        }
+    /// A refusal with `code` (and so its status) and a message for people.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::with_details(code, message, Value::Null)
     }
 
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Unauthorized {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Forbidden {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Unprocessable {
-            code,
-            message: message.into(),
-            details: Value::Null,
-        }
-    }
-
-    pub fn unprocessable_with(code: &'static str, message: impl Into<String>, details: Value) -> Self {
-        Self::Unprocessable {
+    /// A refusal that also carries machine-readable `details` (see the spec's `ErrorDetails`).
+    pub fn with_details(code: ErrorCode, message: impl Into<String>, details: Value) -> Self {
+        Self::Refused {
             code,
             message: message.into(),
             details,
@@ -113,28 +72,22 @@ impl AppError {
         matches!(
             self,
             Self::Unavailable {
-                code: "database.unavailable"
+                code: ErrorCode::DatabaseUnavailable
             }
         )
     }
 
     /// The stable code clients switch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::BadRequest { code, .. }
-            | Self::Unauthorized { code, .. }
-            | Self::Forbidden { code, .. }
-            | Self::Conflict { code, .. }
-            | Self::Unprocessable { code, .. }
-            | Self::RateLimited { code, .. }
-            | Self::Unavailable { code } => code,
-            Self::NotFound => "not_found",
-            Self::RouteNotFound => "route.not_found",
-            Self::MethodNotAllowed => "request.method_not_allowed",
-            Self::PayloadTooLarge => "request.too_large",
-            Self::UnsupportedMediaType => "request.unsupported_media_type",
+            Self::Refused { code, .. } | Self::RateLimited { code, .. } | Self::Unavailable { code } => *code,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::RouteNotFound => ErrorCode::RouteNotFound,
+            Self::MethodNotAllowed => ErrorCode::RequestMethodNotAllowed,
+            Self::PayloadTooLarge => ErrorCode::RequestTooLarge,
+            Self::UnsupportedMediaType => ErrorCode::RequestUnsupportedMediaType,
             Self::WeChat(e) => e.code(),
-            Self::Internal(_) => "internal",
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -158,34 +111,20 @@ impl AppError {
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
 #[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorPayload<'a>,
+struct ErrorBody {
+    error: ErrorPayload,
 }
 
 #[derive(Serialize)]
-struct ErrorPayload<'a> {
-    code: &'a str,
+struct ErrorPayload {
+    code: ErrorCode,
     message: String,
     details: Value,
 }
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::WeChat(e) => e.status(),
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().status()
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -194,17 +133,21 @@ impl ResponseError for AppError {
         if dependency && status.is_server_error() {
             // A dependency away is an outage to watch, not a bug: it must not page as one.
             tracing::warn!(
-                code = self.code(),
+                code = self.code().as_str(),
                 status = status.as_u16(),
                 "request refused: dependency unavailable"
             );
         } else if status.is_server_error() {
-            tracing::error!(code = self.code(), error = ?self, "request failed");
+            tracing::error!(code = self.code().as_str(), error = ?self, "request failed");
         } else {
-            tracing::info!(code = self.code(), status = status.as_u16(), "request refused");
+            tracing::info!(
+                code = self.code().as_str(),
+                status = status.as_u16(),
+                "request refused"
+            );
         }
         let details = match self {
-            Self::Unprocessable { details, .. } if !details.is_null() => details.clone(),
+            Self::Refused { details, .. } if !details.is_null() => details.clone(),
             Self::RateLimited { retry_after_secs, .. } => {
                 serde_json::json!({ "retry_after_s": retry_after_secs })
             }
@@ -223,7 +166,7 @@ impl ResponseError for AppError {
             Self::WeChat(WeChatError::RateLimited) => {
                 response.insert_header((header::RETRY_AFTER, "60"));
             }
-            Self::Unauthorized { .. } => {
+            _ if status == StatusCode::UNAUTHORIZED => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
             _ => {}
@@ -238,73 +181,55 @@ impl ResponseError for AppError {
     }
 }
 
-/// Unique and check constraints that clients can meet, with the code and message each maps to.
+/// Unique and check constraints that clients can meet, with the code (and so the status) and the
+/// message each maps to.
 /// The database enforces the rule; this table only names it.
-const CONSTRAINTS: &[(&str, StatusCode, &str, &str)] = &[
-    (
-        "regions_pkey",
-        StatusCode::CONFLICT,
-        "region.code_taken",
-        "该区划代码已存在",
-    ),
-    (
-        "units_code_key",
-        StatusCode::CONFLICT,
-        "unit.code_taken",
-        "该单位编码已存在",
-    ),
+const CONSTRAINTS: &[(&str, ErrorCode, &str)] = &[
+    ("regions_pkey", ErrorCode::RegionCodeTaken, "该区划代码已存在"),
+    ("units_code_key", ErrorCode::UnitCodeTaken, "该单位编码已存在"),
     (
         "enterprises_credit_code_key",
-        StatusCode::CONFLICT,
-        "enterprise.credit_code_taken",
+        ErrorCode::EnterpriseCreditCodeTaken,
         "该统一社会信用代码已存在",
     ),
     (
         "users_username_key",
-        StatusCode::CONFLICT,
-        "user.username_taken",
+        ErrorCode::UserUsernameTaken,
         "该用户名已被使用",
     ),
     (
         "users_phone_key",
-        StatusCode::CONFLICT,
-        "user.phone_taken",
+        ErrorCode::UserPhoneTaken,
         "该手机号已被其他用户使用",
     ),
     (
         "users_wechat_openid_key",
-        StatusCode::CONFLICT,
-        "wechat.already_bound",
+        ErrorCode::WechatAlreadyBound,
         "该微信已绑定其他账号",
     ),
     (
         "assignments_natural_key",
-        StatusCode::CONFLICT,
-        "assignment.exists",
+        ErrorCode::AssignmentExists,
         "该联络员与企业的结对已存在",
     ),
     (
         "users_unit_required",
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "user.unit_required",
+        ErrorCode::UserUnitRequired,
         "联络员、部门和单位管理员必须属于一个单位",
     ),
     (
         "users_enterprise_required",
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "user.enterprise_required",
+        ErrorCode::UserEnterpriseRequired,
         "企业联系人必须关联企业",
     ),
     (
         "assignments_days_ordered",
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "assignment.days_out_of_order",
+        ErrorCode::AssignmentDaysOutOfOrder,
         "结束日期不能早于开始日期",
     ),
     (
         "problems_category_known",
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "problem.unknown_category",
+        ErrorCode::ProblemUnknownCategory,
         "问题类别不存在",
     ),
 ];
@@ -315,14 +240,10 @@ impl From<DieselError> for AppError {
             DieselError::NotFound => return Self::NotFound,
             DieselError::DatabaseError(kind, info) => {
                 if let Some(name) = info.constraint_name() {
-                    if let Some((_, status, code, message)) =
+                    if let Some((_, code, message)) =
                         CONSTRAINTS.iter().find(|(constraint, ..)| *constraint == name)
                     {
-                        return if *status == StatusCode::CONFLICT {
-                            Self::conflict(code, *message)
-                        } else {
-                            Self::unprocessable(code, *message)
-                        };
+                        return Self::new(*code, *message);
                     }
                 }
                 // A backend terminated by a shutdown or by an operator (SQLSTATE class 57, which
@@ -332,31 +253,31 @@ impl From<DieselError> for AppError {
                     || message.starts_with("the database system is")
                 {
                     return Self::Unavailable {
-                        code: "database.unavailable",
+                        code: ErrorCode::DatabaseUnavailable,
                     };
                 }
                 // PostgreSQL text cannot hold U+0000, which JSON can carry ("\u0000").
                 if info.message().starts_with("invalid byte sequence for encoding") {
-                    return Self::unprocessable("validation.failed", "文本不能包含空字符 (U+0000)");
+                    return Self::new(ErrorCode::ValidationFailed, "文本不能包含空字符 (U+0000)");
                 }
                 match kind {
                     DatabaseErrorKind::ForeignKeyViolation => {
-                        return Self::unprocessable("reference.not_found", "引用的对象不存在");
+                        return Self::new(ErrorCode::ReferenceNotFound, "引用的对象不存在");
                     }
                     DatabaseErrorKind::CheckViolation => {
-                        return Self::unprocessable_with(
-                            "validation.failed",
+                        return Self::with_details(
+                            ErrorCode::ValidationFailed,
                             "数据不符合规则",
                             serde_json::json!({ "constraint": info.constraint_name() }),
                         );
                     }
                     DatabaseErrorKind::UniqueViolation => {
-                        return Self::conflict("conflict.duplicate", "对象已存在");
+                        return Self::new(ErrorCode::ConflictDuplicate, "对象已存在");
                     }
                     // The server went away (restart, failover, a killed backend): 503, retry.
                     DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                         return Self::Unavailable {
-                            code: "database.unavailable",
+                            code: ErrorCode::DatabaseUnavailable,
                         };
                     }
                     _ => {}
@@ -372,7 +293,7 @@ impl From<diesel::r2d2::PoolError> for AppError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
         tracing::warn!(error = %err, "database pool exhausted or unreachable");
         Self::Unavailable {
-            code: "database.unavailable",
+            code: ErrorCode::DatabaseUnavailable,
         }
     }
 }
@@ -393,69 +314,73 @@ mod tests {
     async fn every_variant_renders_the_documented_shape() {
         let cases = vec![
             (
-                AppError::bad_request("request.malformed_json", "x"),
+                AppError::new(ErrorCode::RequestMalformedJson, "x"),
                 400,
-                "request.malformed_json",
+                ErrorCode::RequestMalformedJson,
             ),
             (
-                AppError::unauthorized("auth.token_invalid", "x"),
+                AppError::new(ErrorCode::AuthTokenInvalid, "x"),
                 401,
-                "auth.token_invalid",
+                ErrorCode::AuthTokenInvalid,
             ),
             (
-                AppError::forbidden("auth.role_required", "x"),
+                AppError::new(ErrorCode::AuthRoleRequired, "x"),
                 403,
-                "auth.role_required",
+                ErrorCode::AuthRoleRequired,
             ),
-            (AppError::NotFound, 404, "not_found"),
-            (AppError::RouteNotFound, 404, "route.not_found"),
-            (AppError::MethodNotAllowed, 405, "request.method_not_allowed"),
-            (AppError::PayloadTooLarge, 413, "request.too_large"),
+            (AppError::NotFound, 404, ErrorCode::NotFound),
+            (AppError::RouteNotFound, 404, ErrorCode::RouteNotFound),
+            (
+                AppError::MethodNotAllowed,
+                405,
+                ErrorCode::RequestMethodNotAllowed,
+            ),
+            (AppError::PayloadTooLarge, 413, ErrorCode::RequestTooLarge),
             (
                 AppError::UnsupportedMediaType,
                 415,
-                "request.unsupported_media_type",
+                ErrorCode::RequestUnsupportedMediaType,
             ),
             (
-                AppError::conflict("idempotency.key_reused", "x"),
+                AppError::new(ErrorCode::IdempotencyInProgress, "x"),
                 409,
-                "idempotency.key_reused",
+                ErrorCode::IdempotencyInProgress,
             ),
             (
-                AppError::unprocessable("import.invalid_rows", "x"),
+                AppError::new(ErrorCode::ImportInvalidRows, "x"),
                 422,
-                "import.invalid_rows",
+                ErrorCode::ImportInvalidRows,
             ),
             (
                 AppError::RateLimited {
-                    code: "auth.too_many_attempts",
+                    code: ErrorCode::AuthTooManyAttempts,
                     retry_after_secs: 60,
                 },
                 429,
-                "auth.too_many_attempts",
+                ErrorCode::AuthTooManyAttempts,
             ),
             (
                 AppError::WeChat(WeChatError::Unavailable("down".into())),
                 503,
-                "wechat.unavailable",
+                ErrorCode::WechatUnavailable,
             ),
             (
                 AppError::Unavailable {
-                    code: "database.unavailable",
+                    code: ErrorCode::DatabaseUnavailable,
                 },
                 503,
-                "database.unavailable",
+                ErrorCode::DatabaseUnavailable,
             ),
             (
                 AppError::Internal(anyhow::anyhow!("secret detail")),
                 500,
-                "internal",
+                ErrorCode::Internal,
             ),
         ];
         for (err, status, code) in cases {
             let (got_status, body) = body_of(err).await;
             assert_eq!(got_status.as_u16(), status);
-            assert_eq!(body["error"]["code"], code);
+            assert_eq!(body["error"]["code"], code.as_str());
             assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
             assert!(body["error"]["details"].is_object());
         }
@@ -470,7 +395,7 @@ mod tests {
     #[actix_web::test]
     async fn rate_limit_carries_retry_after() {
         let response = AppError::RateLimited {
-            code: "auth.too_many_attempts",
+            code: ErrorCode::AuthTooManyAttempts,
             retry_after_secs: 42,
         }
         .error_response();
