@@ -32,7 +32,7 @@ fn save_error(e: SaveError) -> anyhow::Error {
             "invalid record: {}",
             errors
                 .iter()
-                .map(|f| format!("{}: {}", f.column, f.message))
+                .map(|f| format!("{}: {}", f.field, f.message))
                 .collect::<Vec<_>>()
                 .join("; ")
         ),

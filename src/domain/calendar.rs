@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::roster::FieldError;
+use super::roster::{FieldCode, FieldError};
 
 /// One year's notice: holiday ranges (inclusive) and make-up workdays.
 struct Schedule {
@@ -232,33 +232,54 @@ impl YearSchedule {
         let mut errors = Vec::new();
         let notice = notice.trim();
         if notice.is_empty() || notice.chars().count() > MAX_NOTICE {
-            errors.push(FieldError::new("notice", "请填写发布通知的文号（不超过200字）"));
+            errors.push(FieldError::new(
+                "notice",
+                FieldCode::TooLong,
+                "请填写发布通知的文号（不超过200字）",
+            ));
         }
         if days.len() > MAX_DAYS {
-            errors.push(FieldError::new("days", "节假日和调休日期过多"));
+            errors.push(FieldError::new(
+                "days",
+                FieldCode::TooMany,
+                "节假日和调休日期过多",
+            ));
         }
         let (Some(first), Some(last)) = (
             NaiveDate::from_ymd_opt(year, 1, 1),
             NaiveDate::from_ymd_opt(year, 12, 31),
         ) else {
-            return Err(vec![FieldError::new("year", "年份无效")]);
+            return Err(vec![FieldError::new("year", FieldCode::Invalid, "年份无效")]);
         };
         let mut seen = std::collections::HashSet::new();
         let mut clean = Vec::with_capacity(days.len());
         for (i, day) in days.into_iter().enumerate() {
             if day.date < first - Duration::days(7) || day.date > last + Duration::days(7) {
-                errors.push(FieldError::new(&format!("days[{i}].date"), "日期不在该年度内"));
+                errors.push(FieldError::new(
+                    &format!("days[{i}].date"),
+                    FieldCode::OutOfRange,
+                    "日期不在该年度内",
+                ));
             }
             if !seen.insert(day.date) {
-                errors.push(FieldError::new(&format!("days[{i}].date"), "日期重复"));
+                errors.push(FieldError::new(
+                    &format!("days[{i}].date"),
+                    FieldCode::Duplicate,
+                    "日期重复",
+                ));
             }
             if day.kind == DayKind::Workday && !is_weekend(day.date) {
-                errors.push(FieldError::new(&format!("days[{i}].kind"), "调休上班日应为周末"));
+                errors.push(FieldError::new(
+                    &format!("days[{i}].kind"),
+                    FieldCode::Invalid,
+                    "调休上班日应为周末",
+                ));
             }
             let name = day.name.trim().to_owned();
             if name.is_empty() || name.chars().count() > MAX_NAME {
                 errors.push(FieldError::new(
                     &format!("days[{i}].name"),
+                    FieldCode::TooLong,
                     "节日名称不能为空，且不超过20字",
                 ));
             }
@@ -461,7 +482,7 @@ mod tests {
             ],
         )
         .expect_err("invalid");
-        let fields: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
             vec!["days[1].date", "days[2].kind", "days[3].date", "days[4].name"]

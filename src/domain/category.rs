@@ -8,7 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::deadline::MAX_DUE_WORKING_DAYS;
-use super::roster::FieldError;
+use super::roster::{FieldCode, FieldError};
 
 /// The category every unclassifiable problem falls back to; it cannot be retired.
 pub const FALLBACK: &str = "other";
@@ -48,7 +48,11 @@ fn valid_code(code: &str) -> bool {
 pub fn validate_all(items: Vec<CategoryInput>) -> Result<Vec<CategoryInput>, Vec<FieldError>> {
     let mut errors = Vec::new();
     if items.is_empty() || items.len() > MAX_CATEGORIES {
-        errors.push(FieldError::new("items", "类别列表不能为空，且不超过100个"));
+        errors.push(FieldError::new(
+            "items",
+            FieldCode::TooMany,
+            "类别列表不能为空，且不超过100个",
+        ));
     }
     let mut codes = HashSet::new();
     let max_due = MAX_DUE_WORKING_DAYS as i32;
@@ -57,39 +61,61 @@ pub fn validate_all(items: Vec<CategoryInput>) -> Result<Vec<CategoryInput>, Vec
         let field = |name: &str| format!("items[{i}].{name}");
         let code = item.code.trim().to_owned();
         if !valid_code(&code) {
-            errors.push(FieldError::new(&field("code"), "编码应为2–32位小写字母或下划线"));
+            errors.push(FieldError::new(
+                &field("code"),
+                FieldCode::Invalid,
+                "编码应为2–32位小写字母或下划线",
+            ));
         } else if !codes.insert(code.clone()) {
-            errors.push(FieldError::new(&field("code"), "编码重复"));
+            errors.push(FieldError::new(&field("code"), FieldCode::Duplicate, "编码重复"));
         }
         let name = item.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > MAX_NAME {
-            errors.push(FieldError::new(&field("name"), "名称不能为空，且不超过20字"));
+            errors.push(FieldError::new(
+                &field("name"),
+                FieldCode::TooLong,
+                "名称不能为空，且不超过20字",
+            ));
         }
         if !(1..=max_due).contains(&item.due_working_days) {
             errors.push(FieldError::new(
                 &field("due_working_days"),
+                FieldCode::OutOfRange,
                 "办理时限应为1–250个工作日",
             ));
         }
         if !(1..=item.due_working_days.max(1)).contains(&item.urgent_due_working_days) {
             errors.push(FieldError::new(
                 &field("urgent_due_working_days"),
+                FieldCode::OutOfRange,
                 "紧急时限应为1个工作日以上，且不长于普通时限",
             ));
         }
         let mut keywords: Vec<String> = Vec::new();
         for keyword in item.keywords.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
             if keyword.chars().count() > MAX_KEYWORD {
-                errors.push(FieldError::new(&field("keywords"), "关键词不超过20字"));
+                errors.push(FieldError::new(
+                    &field("keywords"),
+                    FieldCode::TooLong,
+                    "关键词不超过20字",
+                ));
             } else if !keywords.iter().any(|k| k == keyword) {
                 keywords.push(keyword.to_owned());
             }
         }
         if keywords.len() > MAX_KEYWORDS {
-            errors.push(FieldError::new(&field("keywords"), "关键词不超过50个"));
+            errors.push(FieldError::new(
+                &field("keywords"),
+                FieldCode::TooMany,
+                "关键词不超过50个",
+            ));
         }
         if code == FALLBACK && !item.active {
-            errors.push(FieldError::new(&field("active"), "“其他”类别不能停用"));
+            errors.push(FieldError::new(
+                &field("active"),
+                FieldCode::Invalid,
+                "“其他”类别不能停用",
+            ));
         }
         clean.push(CategoryInput {
             code,
@@ -99,7 +125,11 @@ pub fn validate_all(items: Vec<CategoryInput>) -> Result<Vec<CategoryInput>, Vec
         });
     }
     if !codes.contains(FALLBACK) {
-        errors.push(FieldError::new("items", "必须保留“其他”(other) 类别"));
+        errors.push(FieldError::new(
+            "items",
+            FieldCode::Invalid,
+            "必须保留“其他”(other) 类别",
+        ));
     }
     if errors.is_empty() {
         Ok(clean)
@@ -141,7 +171,7 @@ mod tests {
             retired_other,
         ])
         .expect_err("invalid");
-        let fields: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
             vec![
@@ -153,6 +183,6 @@ mod tests {
             ]
         );
         let errors = validate_all(vec![category("financing", 15, 5)]).expect_err("no fallback");
-        assert_eq!(errors[0].column, "items");
+        assert_eq!(errors[0].field, "items");
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::vocabulary::vocabulary;
 
 use super::problem::NewProblemInput;
-use super::roster::FieldError;
+use super::roster::{FieldCode, FieldError};
 
 /// Yesterday's report may still be filed or revised until this time of the morning.
 pub const LATE_FILING_UNTIL: NaiveTime = match NaiveTime::from_hms_opt(10, 0, 0) {
@@ -74,6 +74,7 @@ fn count(errors: &mut Vec<FieldError>, field: &str, value: i64) -> i32 {
     if !(0..=i64::from(MAX_STAFF)).contains(&value) {
         errors.push(FieldError::new(
             field,
+            FieldCode::OutOfRange,
             format!("应为 0 到 {MAX_STAFF} 之间的整数"),
         ));
         return 0;
@@ -92,11 +93,15 @@ pub fn text(
     let value = value.map(str::trim).filter(|v| !v.is_empty());
     match value {
         None if required => {
-            errors.push(FieldError::new(field, "必填"));
+            errors.push(FieldError::new(field, FieldCode::Required, "必填"));
             None
         }
         Some(v) if v.chars().count() > max => {
-            errors.push(FieldError::new(field, format!("不能超过{max}个字符")));
+            errors.push(FieldError::new(
+                field,
+                FieldCode::TooLong,
+                format!("不能超过{max}个字符"),
+            ));
             None
         }
         other => other.map(str::to_owned),
@@ -120,6 +125,7 @@ impl ReportInput {
         if !(0..=100).contains(&p.capacity_pct) {
             errors.push(FieldError::new(
                 "production.capacity_pct",
+                FieldCode::OutOfRange,
                 "应为 0 到 100 之间的整数",
             ));
         }
@@ -129,20 +135,22 @@ impl ReportInput {
         if staff_on_duty > staff_total {
             errors.push(FieldError::new(
                 "production.staff_on_duty",
+                FieldCode::OutOfRange,
                 "在岗人数不能超过职工总数",
             ));
         }
         if self.problems.len() > MAX_PROBLEMS {
             errors.push(FieldError::new(
                 "problems",
+                FieldCode::TooMany,
                 format!("一份日报最多反映{MAX_PROBLEMS}个问题"),
             ));
         }
         for (i, problem) in self.problems.iter().enumerate() {
             if let Err(problem_errors) = problem.validate() {
                 errors.extend(problem_errors.into_iter().map(|e| FieldError {
-                    column: format!("problems[{i}].{}", e.column),
-                    message: e.message,
+                    field: format!("problems[{i}].{}", e.field),
+                    ..e
                 }));
             }
         }
@@ -254,7 +262,7 @@ mod tests {
             .validate()
             .expect_err("invalid")
             .into_iter()
-            .map(|e| e.column)
+            .map(|e| e.field)
             .collect();
         assert_eq!(
             fields,

@@ -8,6 +8,7 @@ pub mod credit_code;
 pub mod daily_report;
 pub mod day;
 pub mod deadline;
+pub mod field_error;
 pub mod geo;
 pub mod lifecycle;
 pub mod metrics;

@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::daily_report::{text, MAX_TEXT};
-use super::roster::FieldError;
+use super::roster::{FieldCode, FieldError};
 use super::vocabulary::vocabulary;
 
 pub const MAX_TITLE: usize = 100;
@@ -89,6 +89,7 @@ impl NewProblemInput {
             if !c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
                 errors.push(FieldError::new(
                     "category",
+                    FieldCode::Invalid,
                     "类别代码应为小写字母和下划线，如 financing",
                 ));
             }
@@ -99,6 +100,7 @@ impl NewProblemInput {
         if departments.len() > MAX_DEPARTMENTS {
             errors.push(FieldError::new(
                 "departments_requested",
+                FieldCode::TooMany,
                 format!("最多{MAX_DEPARTMENTS}个部门"),
             ));
         }
@@ -150,6 +152,6 @@ mod tests {
     #[test]
     fn a_blank_description_is_refused() {
         let errors = input("  ").validate().expect_err("invalid");
-        assert_eq!(errors[0].column, "description");
+        assert_eq!(errors[0].field, "description");
     }
 }

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use super::credit_code::CreditCode;
 use super::phone::Phone;
@@ -15,20 +14,7 @@ use super::unit_kind::UnitKind;
 /// A record as text: column name → value (empty values are absent).
 pub type Fields = HashMap<String, String>;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub column: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(column: &str, message: impl Into<String>) -> Self {
-        Self {
-            column: column.to_owned(),
-            message: message.into(),
-        }
-    }
-}
+pub use super::field_error::{FieldCode, FieldError};
 
 /// The columns of each import file, in order (API.md "Import formats").
 pub const REGION_COLUMNS: &[&str] = &["code", "name", "parent_code"];
@@ -84,19 +70,19 @@ impl<'a> Reader<'a> {
             .filter(|v| !v.is_empty())
     }
 
-    fn fail(&mut self, column: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(column, message));
+    fn fail(&mut self, column: &str, code: FieldCode, message: impl Into<String>) {
+        self.errors.push(FieldError::new(column, code, message));
     }
 
     fn text(&mut self, column: &str, max: usize, required: bool) -> String {
         match self.optional(column) {
             None if required => {
-                self.fail(column, "必填");
+                self.fail(column, FieldCode::Required, "必填");
                 String::new()
             }
             None => String::new(),
             Some(v) if v.chars().count() > max => {
-                self.fail(column, format!("不能超过{max}个字符"));
+                self.fail(column, FieldCode::TooLong, format!("不能超过{max}个字符"));
                 String::new()
             }
             Some(v) => v.to_owned(),
@@ -112,14 +98,14 @@ impl<'a> Reader<'a> {
         match self.optional(column) {
             None => {
                 if required {
-                    self.fail(column, "必填");
+                    self.fail(column, FieldCode::Required, "必填");
                 }
                 None
             }
             Some(v) => match parse(v) {
                 Ok(value) => Some(value),
                 Err(message) => {
-                    self.fail(column, message);
+                    self.fail(column, FieldCode::Invalid, message);
                     None
                 }
             },
@@ -172,7 +158,7 @@ impl RegionRecord {
         let parent_code = r.region_code("parent_code", false);
         if let (Some(code), Some(parent)) = (&code, &parent_code) {
             if code == parent {
-                r.fail("parent_code", "上级区划不能是自身");
+                r.fail("parent_code", FieldCode::Invalid, "上级区划不能是自身");
             }
         }
         match code {
@@ -295,13 +281,25 @@ impl UserRecord {
         let enterprise_credit_code = r.credit_code("enterprise_credit_code", false);
         if let Some(roles) = &roles {
             if unit_code.is_none() && roles.iter().any(|role| role.needs_unit()) {
-                r.fail("unit_code", "联络员、部门经办人和单位管理员必须填写所属单位");
+                r.fail(
+                    "unit_code",
+                    FieldCode::Required,
+                    "联络员、部门经办人和单位管理员必须填写所属单位",
+                );
             }
             if enterprise_credit_code.is_none() && roles.contains(&Role::Enterprise) {
-                r.fail("enterprise_credit_code", "企业联系人必须填写企业信用代码");
+                r.fail(
+                    "enterprise_credit_code",
+                    FieldCode::Required,
+                    "企业联系人必须填写企业信用代码",
+                );
             }
             if roles.contains(&Role::Officer) && phone.is_none() {
-                r.fail("phone", "联络员必须填写手机号（用于微信绑定）");
+                r.fail(
+                    "phone",
+                    FieldCode::Required,
+                    "联络员必须填写手机号（用于微信绑定）",
+                );
             }
         }
         match (username, roles, region_code) {
@@ -336,7 +334,7 @@ impl AssignmentRecord {
         let end_day = r.day("end_day", false);
         if let (Some(start), Some(end)) = (start_day, end_day) {
             if end < start {
-                r.fail("end_day", "结束日期不能早于开始日期");
+                r.fail("end_day", FieldCode::OutOfRange, "结束日期不能早于开始日期");
             }
         }
         match (enterprise_credit_code, start_day) {
@@ -387,7 +385,7 @@ mod tests {
             ("geofence_m", "5"),
         ]))
         .expect_err("invalid");
-        let columns: Vec<_> = errors.iter().map(|e| e.column.as_str()).collect();
+        let columns: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             columns,
             ["credit_code", "name", "region_code", "lat", "lng", "geofence_m"]
@@ -403,7 +401,7 @@ mod tests {
             ("region_code", "430200"),
         ]))
         .expect_err("invalid");
-        let columns: Vec<_> = errors.iter().map(|e| e.column.as_str()).collect();
+        let columns: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(columns, ["unit_code", "enterprise_credit_code", "phone"]);
     }
 
@@ -418,7 +416,11 @@ mod tests {
         .expect_err("invalid");
         assert_eq!(
             errors,
-            vec![FieldError::new("end_day", "结束日期不能早于开始日期")]
+            vec![FieldError::new(
+                "end_day",
+                FieldCode::OutOfRange,
+                "结束日期不能早于开始日期"
+            )]
         );
     }
 
@@ -430,6 +432,6 @@ mod tests {
             ("parent_code", "430200"),
         ]))
         .expect_err("invalid");
-        assert_eq!(errors[0].column, "parent_code");
+        assert_eq!(errors[0].field, "parent_code");
     }
 }

@@ -9,6 +9,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::domain::field_error::{FieldCode, FieldError};
 use crate::wechat::WeChatError;
 
 mod code;
@@ -65,6 +66,26 @@ impl AppError {
             message: message.into(),
             details,
         }
+    }
+
+    /// 422 `validation.failed`: every rule the input broke, in `details.errors` (the one shape of
+    /// validation errors, `{field, code, message}`).
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        let message = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => format!("数据校验未通过（{}处）", errors.len()),
+        };
+        Self::with_field_errors(ErrorCode::ValidationFailed, message, errors)
+    }
+
+    /// A refusal about fields, whatever its code: `details.errors` lists them.
+    pub fn with_field_errors(code: ErrorCode, message: impl Into<String>, errors: Vec<FieldError>) -> Self {
+        Self::with_details(code, message, serde_json::json!({ "errors": errors }))
+    }
+
+    /// 422 `validation.failed` for one field.
+    pub fn invalid_field(field: &str, code: FieldCode, message: impl Into<String>) -> Self {
+        Self::invalid(vec![FieldError::new(field, code, message)])
     }
 
     /// The database connection failed, not the request: the connection should be replaced.
@@ -264,11 +285,12 @@ impl From<DieselError> for AppError {
                     DatabaseErrorKind::ForeignKeyViolation => {
                         return Self::new(ErrorCode::ReferenceNotFound, "引用的对象不存在");
                     }
+                    // A rule only the database states: the constraint's name stands for the field.
                     DatabaseErrorKind::CheckViolation => {
-                        return Self::with_details(
-                            ErrorCode::ValidationFailed,
+                        return Self::invalid_field(
+                            info.constraint_name().unwrap_or("constraint"),
+                            FieldCode::Invalid,
                             "数据不符合规则",
-                            serde_json::json!({ "constraint": info.constraint_name() }),
                         );
                     }
                     DatabaseErrorKind::UniqueViolation => {

@@ -19,6 +19,7 @@ use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent}
 use crate::db::models::region::Region;
 use crate::db::models::unit::Unit;
 use crate::domain::deadline::{self, Deadlines, MAX_DUE_WORKING_DAYS};
+use crate::domain::field_error::FieldCode;
 use crate::domain::lifecycle::{
     transition, Action, EventKind, Outcome, Rating, Refusal, ResponseOutcome, Status,
 };
@@ -140,18 +141,14 @@ pub fn note_text(
 ) -> Result<Option<String>, AppError> {
     let text = text.map(str::trim).filter(|t| !t.is_empty());
     match text {
-        None if required => Err(invalid(field, "不能为空")),
-        Some(t) if t.chars().count() > MAX_NOTE => Err(invalid(field, "不能超过2000字")),
+        None if required => Err(AppError::invalid_field(field, FieldCode::Required, "不能为空")),
+        Some(t) if t.chars().count() > MAX_NOTE => Err(AppError::invalid_field(
+            field,
+            FieldCode::TooLong,
+            "不能超过2000字",
+        )),
         _ => Ok(text.map(str::to_owned)),
     }
-}
-
-pub fn invalid(field: &'static str, message: &str) -> AppError {
-    AppError::with_details(
-        ErrorCode::ValidationFailed,
-        format!("{field}: {message}"),
-        json!({ "errors": [{ "column": field, "message": message }] }),
-    )
 }
 
 /// 分类: the dispatcher confirms the category (and urgency); the lease ends.
@@ -267,7 +264,11 @@ pub fn assign(
     let urgency = problem.urgency;
     let days = match due_working_days {
         Some(days) if !(1..=MAX_DUE_WORKING_DAYS).contains(&days) => {
-            return Err(invalid("due_working_days", "办理时限应为1–250个工作日"))
+            return Err(AppError::invalid_field(
+                "due_working_days",
+                FieldCode::OutOfRange,
+                "办理时限应为1–250个工作日",
+            ))
         }
         Some(days) => days,
         None => category.due_working_days(urgency),
@@ -523,7 +524,11 @@ pub fn request_extension(
         AppError::Internal(anyhow::anyhow!("problem {id} with a department has no due date"))
     })?;
     if requested_due_at <= due_at {
-        return Err(invalid("requested_due_at", "申请的新时限应晚于当前办理时限"));
+        return Err(AppError::invalid_field(
+            "requested_due_at",
+            FieldCode::OutOfRange,
+            "申请的新时限应晚于当前办理时限",
+        ));
     }
     let extension = Extension::request(
         conn,

@@ -14,8 +14,8 @@ use crate::db::models::region::Region;
 use crate::db::models::unit::Unit;
 use crate::db::models::user::User;
 use crate::domain::roster::{
-    AssignmentRecord, EnterpriseRecord, FieldError, RegionRecord, UnitRecord, UserRecord, ASSIGNMENT_COLUMNS,
-    ENTERPRISE_COLUMNS, REGION_COLUMNS, UNIT_COLUMNS, USER_COLUMNS,
+    AssignmentRecord, EnterpriseRecord, FieldCode, FieldError, RegionRecord, UnitRecord, UserRecord,
+    ASSIGNMENT_COLUMNS, ENTERPRISE_COLUMNS, REGION_COLUMNS, UNIT_COLUMNS, USER_COLUMNS,
 };
 use crate::error::{AppError, ErrorCode};
 
@@ -85,11 +85,13 @@ pub struct ImportReport {
     pub sessions: Vec<(Uuid, i64)>,
 }
 
+/// A broken rule of one row: the row's line number and the field error (`{row, field, code,
+/// message}` in `details.errors`).
 #[derive(Debug, Serialize)]
 pub struct RowError {
     pub row: usize,
-    pub column: String,
-    pub message: String,
+    #[serde(flatten)]
+    pub error: FieldError,
 }
 
 /// Why the transaction ends without committing.
@@ -105,17 +107,18 @@ impl From<diesel::result::Error> for Abort {
     }
 }
 
-/// The column a database-level refusal is about, so it can be reported on its row.
-fn column_of(code: ErrorCode) -> &'static str {
+/// The column a database-level refusal is about and the kind of rule, so it can be reported on
+/// its row.
+fn field_of(code: ErrorCode) -> (&'static str, FieldCode) {
     match code {
-        ErrorCode::UserUsernameTaken => "username",
-        ErrorCode::UserPhoneTaken => "phone",
-        ErrorCode::UnitCodeTaken => "code",
-        ErrorCode::EnterpriseCreditCodeTaken => "credit_code",
-        ErrorCode::RegionCodeTaken => "code",
-        ErrorCode::UserUnitRequired => "unit_code",
-        ErrorCode::UserEnterpriseRequired => "enterprise_credit_code",
-        _ => "",
+        ErrorCode::UserUsernameTaken => ("username", FieldCode::Duplicate),
+        ErrorCode::UserPhoneTaken => ("phone", FieldCode::Duplicate),
+        ErrorCode::UnitCodeTaken => ("code", FieldCode::Duplicate),
+        ErrorCode::EnterpriseCreditCodeTaken => ("credit_code", FieldCode::Duplicate),
+        ErrorCode::RegionCodeTaken => ("code", FieldCode::Duplicate),
+        ErrorCode::UserUnitRequired => ("unit_code", FieldCode::Required),
+        ErrorCode::UserEnterpriseRequired => ("enterprise_credit_code", FieldCode::Required),
+        _ => ("", FieldCode::Invalid),
     }
 }
 
@@ -179,18 +182,16 @@ pub fn run(
                     }
                 }
                 Ok(Saved::Unchanged(_)) => report.unchanged += 1,
-                Err(SaveError::Fields(fields)) => errors.extend(fields.into_iter().map(|f| RowError {
-                    row: row.line,
-                    column: f.column,
-                    message: f.message,
-                })),
+                Err(SaveError::Fields(fields)) => {
+                    errors.extend(fields.into_iter().map(|error| RowError { row: row.line, error }))
+                }
                 Err(SaveError::App(e @ AppError::Refused { .. }))
                     if matches!(e.code().status().as_u16(), 409 | 422) =>
                 {
+                    let (field, code) = field_of(e.code());
                     errors.push(RowError {
                         row: row.line,
-                        column: column_of(e.code()).to_owned(),
-                        message: e.to_string(),
+                        error: FieldError::new(field, code, e.to_string()),
                     })
                 }
                 Err(SaveError::App(e)) => return Err(Abort::Failed(e)),
@@ -247,6 +248,7 @@ fn save_row(
                 if !old.path.starts_with(&writer.scope.root_path) {
                     return Err(SaveError::Fields(vec![FieldError::new(
                         "code",
+                        FieldCode::Unknown,
                         "该区划不在您的管辖范围内",
                     )]));
                 }
@@ -260,6 +262,7 @@ fn save_row(
                 if !writer.scope.contains(conn, &old.region_code)? {
                     return Err(SaveError::Fields(vec![FieldError::new(
                         "code",
+                        FieldCode::Duplicate,
                         "该编码已被其他地区的单位使用",
                     )]));
                 }
@@ -273,6 +276,7 @@ fn save_row(
                 if !writer.scope.contains(conn, &old.region_code)? {
                     return Err(SaveError::Fields(vec![FieldError::new(
                         "credit_code",
+                        FieldCode::Duplicate,
                         "该企业已登记在其他地区",
                     )]));
                 }
@@ -286,6 +290,7 @@ fn save_row(
                 if !writer.scope.contains(conn, &old.region_code)? {
                     return Err(SaveError::Fields(vec![FieldError::new(
                         "username",
+                        FieldCode::Duplicate,
                         "该用户名已被其他地区使用",
                     )]));
                 }

@@ -20,9 +20,9 @@ use crate::db::models::user::{User, UserFields};
 use crate::domain::region_code::child_path;
 use crate::domain::role::Role;
 use crate::domain::roster::{
-    AssignmentRecord, EnterpriseRecord, FieldError, RegionRecord, UnitRecord, UserRecord,
+    AssignmentRecord, EnterpriseRecord, FieldCode, FieldError, RegionRecord, UnitRecord, UserRecord,
 };
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 
 /// How long a fresh invite code stays usable.
 pub const INVITE_TTL: Duration = Duration::days(14);
@@ -66,21 +66,13 @@ impl From<SaveError> for AppError {
     fn from(e: SaveError) -> Self {
         match e {
             SaveError::App(e) => e,
-            SaveError::Fields(errors) => invalid_fields(errors),
+            SaveError::Fields(errors) => AppError::invalid(errors),
         }
     }
 }
 
-pub fn invalid_fields(errors: Vec<FieldError>) -> AppError {
-    AppError::with_details(
-        ErrorCode::ValidationFailed,
-        "数据校验未通过",
-        serde_json::json!({ "errors": errors }),
-    )
-}
-
-fn field(column: &str, message: impl Into<String>) -> SaveError {
-    SaveError::Fields(vec![FieldError::new(column, message)])
+fn field(column: &str, code: FieldCode, message: impl Into<String>) -> SaveError {
+    SaveError::Fields(vec![FieldError::new(column, code, message)])
 }
 
 const OUT_OF_SCOPE: &str = "不存在或不在您的管辖范围内";
@@ -117,7 +109,11 @@ impl Writer<'_> {
         if self.scope.contains(conn, code)? {
             Ok(())
         } else {
-            Err(field(column, format!("区划 {code} {OUT_OF_SCOPE}")))
+            Err(field(
+                column,
+                FieldCode::Unknown,
+                format!("区划 {code} {OUT_OF_SCOPE}"),
+            ))
         }
     }
 
@@ -128,10 +124,13 @@ impl Writer<'_> {
         rec: &RegionRecord,
     ) -> Result<Saved<Region>, SaveError> {
         let parent = match &rec.parent_code {
-            Some(code) => Some(
-                Region::find(conn, code.as_str())?
-                    .ok_or_else(|| field("parent_code", format!("上级区划 {code} 不存在")))?,
-            ),
+            Some(code) => Some(Region::find(conn, code.as_str())?.ok_or_else(|| {
+                field(
+                    "parent_code",
+                    FieldCode::Unknown,
+                    format!("上级区划 {code} 不存在"),
+                )
+            })?),
             None => None,
         };
         let is_root = rec.code.as_str() == self.scope.root_code;
@@ -139,7 +138,11 @@ impl Writer<'_> {
             .as_ref()
             .is_some_and(|p| p.path.starts_with(&self.scope.root_path));
         if !is_root && !parent_in_scope {
-            return Err(field("parent_code", format!("上级区划{OUT_OF_SCOPE}")));
+            return Err(field(
+                "parent_code",
+                FieldCode::Unknown,
+                format!("上级区划{OUT_OF_SCOPE}"),
+            ));
         }
         let parent_code = parent.as_ref().map(|p| p.code.as_str());
         let path = child_path(parent.as_ref().map(|p| p.path.as_str()), &rec.code);
@@ -169,10 +172,14 @@ impl Writer<'_> {
             }
             Some(old) => {
                 if is_root && old.parent_code.as_deref() != parent_code {
-                    return Err(field("parent_code", "不能移动您所辖的根区划"));
+                    return Err(field("parent_code", FieldCode::Invalid, "不能移动您所辖的根区划"));
                 }
                 if parent.as_ref().is_some_and(|p| p.path.starts_with(&old.path)) {
-                    return Err(field("parent_code", "不能移到自己的下级区划之下"));
+                    return Err(field(
+                        "parent_code",
+                        FieldCode::Invalid,
+                        "不能移到自己的下级区划之下",
+                    ));
                 }
                 let region = Region::update(conn, &old.code, &rec.name, parent_code, &path, &old.path)?;
                 self.audit(
@@ -307,7 +314,13 @@ impl Writer<'_> {
             Some(code) => {
                 let unit = Unit::find_by_code(conn, code)?
                     .filter(|u| self.scope.contains(conn, &u.region_code).unwrap_or(false))
-                    .ok_or_else(|| field("unit_code", format!("单位 {code} {OUT_OF_SCOPE}")))?;
+                    .ok_or_else(|| {
+                        field(
+                            "unit_code",
+                            FieldCode::Unknown,
+                            format!("单位 {code} {OUT_OF_SCOPE}"),
+                        )
+                    })?;
                 Some(unit.id)
             }
             None => None,
@@ -316,7 +329,13 @@ impl Writer<'_> {
             Some(code) => {
                 let enterprise = Enterprise::find_by_credit_code(conn, code.as_str())?
                     .filter(|e| self.scope.contains(conn, &e.region_code).unwrap_or(false))
-                    .ok_or_else(|| field("enterprise_credit_code", format!("企业 {code} {OUT_OF_SCOPE}")))?;
+                    .ok_or_else(|| {
+                        field(
+                            "enterprise_credit_code",
+                            FieldCode::Unknown,
+                            format!("企业 {code} {OUT_OF_SCOPE}"),
+                        )
+                    })?;
                 Some(enterprise.id)
             }
             None => None,
@@ -324,7 +343,11 @@ impl Writer<'_> {
         if let Some(phone) = &rec.phone {
             let holder = User::find_by_phone(conn, phone.as_str())?;
             if holder.is_some_and(|h| Some(h.id) != existing.as_ref().map(|e| e.id)) {
-                return Err(field("phone", format!("手机号 {phone} 已被其他用户使用")));
+                return Err(field(
+                    "phone",
+                    FieldCode::Duplicate,
+                    format!("手机号 {phone} 已被其他用户使用"),
+                ));
             }
         }
         let fields = UserFields {
@@ -409,12 +432,14 @@ impl Writer<'_> {
             .ok_or_else(|| {
                 field(
                     "officer_username",
+                    FieldCode::Unknown,
                     format!("联络员 {} {OUT_OF_SCOPE}", rec.officer_username),
                 )
             })?;
         if !officer.roles.contains(&Role::Officer) {
             return Err(field(
                 "officer_username",
+                FieldCode::Invalid,
                 format!("{} 不是联络员", rec.officer_username),
             ));
         }
@@ -423,6 +448,7 @@ impl Writer<'_> {
             .ok_or_else(|| {
                 field(
                     "enterprise_credit_code",
+                    FieldCode::Unknown,
                     format!("企业 {} {OUT_OF_SCOPE}", rec.enterprise_credit_code),
                 )
             })?;
@@ -460,7 +486,7 @@ impl Writer<'_> {
         end_day: Option<chrono::NaiveDate>,
     ) -> Result<Saved<Assignment>, SaveError> {
         if end_day.is_some_and(|end| end < old.start_day) {
-            return Err(field("end_day", "结束日期不能早于开始日期"));
+            return Err(field("end_day", FieldCode::Invalid, "结束日期不能早于开始日期"));
         }
         let assignment = Assignment::set_end_day(conn, old.id, end_day)?;
         let id = assignment.id.to_string();

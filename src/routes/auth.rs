@@ -17,6 +17,7 @@ use crate::db;
 use crate::db::models::audit;
 use crate::db::models::refresh_token::RefreshToken;
 use crate::db::models::user::User;
+use crate::domain::field_error::{FieldCode, FieldError};
 use crate::domain::phone::Phone;
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
@@ -57,10 +58,15 @@ struct WeChatLoginRequest {
 fn required<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a str, AppError> {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max {
-        return Err(AppError::with_details(
+        let (code, message) = if value.is_empty() {
+            (FieldCode::Required, "不能为空".to_owned())
+        } else {
+            (FieldCode::TooLong, format!("不能超过 {max} 个字符"))
+        };
+        return Err(AppError::with_field_errors(
             ErrorCode::RequestFieldInvalid,
-            format!("{field} 不能为空，且不超过 {max} 个字符"),
-            serde_json::json!({ "field": field }),
+            format!("{field} {message}"),
+            vec![FieldError::new(field, code, message)],
         ));
     }
     Ok(value)
@@ -172,10 +178,10 @@ async fn auth_wechat_bind(
             ),
         })?;
     let phone = Phone::parse(&phone).ok_or_else(|| {
-        AppError::with_details(
+        AppError::with_field_errors(
             ErrorCode::BindPhoneInvalid,
             "手机号格式不正确",
-            serde_json::json!({ "field": "phone" }),
+            vec![FieldError::new("phone", FieldCode::Invalid, "手机号格式不正确")],
         )
     })?;
     let (ip, phone_key) = (ip.to_string(), phone.to_string());

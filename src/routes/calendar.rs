@@ -16,7 +16,6 @@ use crate::db::models::calendar::{CalendarYear, StoredYear};
 use crate::domain::calendar::{SpecialDay, YearSchedule};
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
-use crate::roster::save::invalid_fields;
 use crate::state::AppState;
 
 /// Years the calendar speaks of.
@@ -109,7 +108,7 @@ async fn calendar_year_put(
 ) -> Result<HttpResponse, AppError> {
     let year = checked_year(year.into_inner())?;
     let YearUpload { notice, days } = body.into_inner();
-    let schedule = YearSchedule::validate(year, &notice, days).map_err(invalid_fields)?;
+    let schedule = YearSchedule::validate(year, &notice, days).map_err(AppError::invalid)?;
     let now = state.clock.now();
     let admin_id = admin.caller.user_id;
     let stored = db::run(&state.pool, move |conn| {

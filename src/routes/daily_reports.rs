@@ -28,7 +28,6 @@ use crate::domain::day;
 use crate::domain::role::Role;
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
-use crate::roster::save::invalid_fields;
 use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -119,7 +118,7 @@ async fn daily_report_put(
         return Err(AppError::NotFound);
     }
     let input = body.into_inner();
-    let content = input.validate().map_err(invalid_fields)?;
+    let content = input.validate().map_err(AppError::invalid)?;
     let problems: Vec<_> = input.problems.iter().filter_map(|p| p.validate().ok()).collect();
     let suggestions: Vec<_> = problems
         .iter()

@@ -17,6 +17,7 @@ use crate::cache::stats;
 use crate::db;
 use crate::db::models::problem::Problem;
 use crate::domain::deadline::end_of_day;
+use crate::domain::field_error::FieldCode;
 use crate::domain::lifecycle::{Rating, ResponseOutcome};
 use crate::domain::problem::Urgency;
 use crate::error::{AppError, ErrorCode};
@@ -320,7 +321,13 @@ fn due_time(text: &str) -> Result<DateTime<Utc>, AppError> {
     }
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| actions::invalid("requested_due_at", "应为日期（2026-12-31）或带时区的时间"))
+        .map_err(|_| {
+            AppError::invalid_field(
+                "requested_due_at",
+                FieldCode::Invalid,
+                "应为日期（2026-12-31）或带时区的时间",
+            )
+        })
 }
 
 /// 延期申请.

@@ -25,7 +25,6 @@ use crate::domain::role::Role;
 use crate::error::{AppError, ErrorCode};
 use crate::hub::queue::Similar;
 use crate::idempotency::{self, Idempotency, Stored};
-use crate::roster::save::invalid_fields;
 use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -240,7 +239,7 @@ async fn problem_create(
         .map_err(|e| AppError::new(ErrorCode::RequestInvalidBody, format!("enterprise_id：{e}")))?;
     let input: NewProblemInput = serde_json::from_value(object)
         .map_err(|e| AppError::new(ErrorCode::RequestInvalidBody, format!("请求内容字段有误：{e}")))?;
-    let problem = input.validate().map_err(invalid_fields)?;
+    let problem = input.validate().map_err(AppError::invalid)?;
     if let Some(code) = &problem.category {
         // The reporter's own choice must name a category the hub uses.
         let code = code.clone();

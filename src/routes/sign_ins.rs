@@ -20,6 +20,7 @@ use crate::db::models::sign_in::{
     note_device, NewSignIn, SignIn, SignInAttempt, SignInFilter, SignInOutcome,
 };
 use crate::db::models::Page;
+use crate::domain::field_error::FieldCode;
 use crate::domain::geo::{Datum, GeoPoint};
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
@@ -95,14 +96,6 @@ impl From<SignIn> for SignInDto {
     }
 }
 
-fn field_invalid(field: &'static str, message: &str) -> AppError {
-    AppError::with_details(
-        ErrorCode::ValidationFailed,
-        message,
-        serde_json::json!({ "errors": [{ "column": field, "message": message }] }),
-    )
-}
-
 /// Signs the officer in at an enterprise they are assigned to, with the server's time. The
 /// first sign-in of the China-local day is a 201; a repeat returns that first record with 200.
 async fn sign_in_create(
@@ -159,10 +152,14 @@ fn checked(
         Coord::Wgs84 => Datum::Wgs84,
     };
     let point = GeoPoint::from_device(request.lat, request.lng, datum)
-        .ok_or_else(|| field_invalid("lat", "坐标无效"))?;
+        .ok_or_else(|| AppError::invalid_field("lat", FieldCode::Invalid, "坐标无效"))?;
     if let Some(accuracy) = request.accuracy_m {
         if !accuracy.is_finite() || accuracy < 0.0 {
-            return Err(field_invalid("accuracy_m", "定位精度应为非负数（米）"));
+            return Err(AppError::invalid_field(
+                "accuracy_m",
+                FieldCode::OutOfRange,
+                "定位精度应为非负数（米）",
+            ));
         }
         if accuracy > MAX_ACCURACY_M {
             return Err(AppError::with_details(
@@ -177,11 +174,19 @@ fn checked(
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
     if remark.as_ref().is_some_and(|r| r.chars().count() > MAX_REMARK) {
-        return Err(field_invalid("remark", "备注不能超过200个字符"));
+        return Err(AppError::invalid_field(
+            "remark",
+            FieldCode::TooLong,
+            "备注不能超过200个字符",
+        ));
     }
     // PostgreSQL text cannot hold U+0000: refused here, before it could fail a whole batch.
     if remark.as_ref().is_some_and(|r| r.contains('\0')) {
-        return Err(field_invalid("remark", "备注不能包含空字符 (U+0000)"));
+        return Err(AppError::invalid_field(
+            "remark",
+            FieldCode::Invalid,
+            "备注不能包含空字符 (U+0000)",
+        ));
     }
     let device_id = request
         .device_id
@@ -191,8 +196,9 @@ fn checked(
         .as_ref()
         .is_some_and(|d| d.len() > MAX_DEVICE_ID || d.contains('\0'))
     {
-        return Err(field_invalid(
+        return Err(AppError::invalid_field(
             "device_id",
+            FieldCode::TooLong,
             "device_id 不能超过128个字符，且不能包含空字符",
         ));
     }

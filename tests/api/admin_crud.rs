@@ -71,7 +71,7 @@ async fn an_invalid_credit_code_is_a_422_naming_the_field() {
         .await;
     assert_eq!((reply.status, reply.code()), (422, "validation.failed"));
     assert_eq!(
-        reply.body["error"]["details"]["errors"][0]["column"],
+        reply.body["error"]["details"]["errors"][0]["field"],
         "credit_code"
     );
     let unknown = app
@@ -189,7 +189,7 @@ async fn a_created_user_gets_a_one_time_invite_code_and_the_phone_must_be_unique
         .post("/api/v1/admin/users", Some(&admin), json!({"username": "officer.nounit", "name": "无单位", "phone": "13807338888", "roles": ["officer"], "region_code": "430200"}))
         .await;
     assert_eq!(
-        no_unit.body["error"]["details"]["errors"][0]["column"],
+        no_unit.body["error"]["details"]["errors"][0]["field"],
         "unit_code"
     );
 }

@@ -125,7 +125,7 @@ async fn an_invalid_credit_code_rejects_the_whole_file_with_row_errors() {
         .expect("errors");
     let located: Vec<(u64, &str)> = errors
         .iter()
-        .map(|e| (e["row"].as_u64().unwrap_or(0), e["column"].as_str().unwrap_or("")))
+        .map(|e| (e["row"].as_u64().unwrap_or(0), e["field"].as_str().unwrap_or("")))
         .collect();
     assert_eq!(located, vec![(3, "credit_code"), (4, "name"), (4, "lat")]);
     assert_eq!(
@@ -268,7 +268,7 @@ async fn rows_outside_the_admins_region_are_refused() {
         .await;
     assert_eq!((reply.status, reply.code()), (422, "import.invalid_rows"));
     assert_eq!(
-        reply.body["error"]["details"]["errors"][0]["column"],
+        reply.body["error"]["details"]["errors"][0]["field"],
         "region_code"
     );
 }

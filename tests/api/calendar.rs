@@ -158,7 +158,7 @@ mod endpoints {
             .await;
         assert_eq!((invalid.status, invalid.code()), (422, "validation.failed"));
         assert_eq!(
-            invalid.body["error"]["details"]["errors"][0]["column"],
+            invalid.body["error"]["details"]["errors"][0]["field"],
             "days[0].kind"
         );
         let before = app

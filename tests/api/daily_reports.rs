@@ -165,7 +165,7 @@ async fn numbers_are_range_checked_and_text_length_limited() {
         .as_array()
         .expect("errors")
         .iter()
-        .filter_map(|e| e["column"].as_str())
+        .filter_map(|e| e["field"].as_str())
         .collect();
     assert_eq!(
         columns,

@@ -268,7 +268,7 @@ impl TestApp {
         let text = response.text().await.expect("body");
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if let Some(code) = body["error"]["code"].as_str().filter(|_| status >= 400) {
-            crate::spec::assert_documented_error(&method, &path, status, code);
+            crate::spec::assert_documented_error(&method, &path, status, code, &body);
         }
         Reply {
             status,

@@ -941,7 +941,7 @@ async fn categories_are_read_by_dispatchers_and_replaced_by_admins() {
         bad.text
     );
     assert_eq!(
-        bad.body["error"]["details"]["errors"][0]["column"],
+        bad.body["error"]["details"]["errors"][0]["field"],
         "items[0].default_department_id"
     );
     let no_other = app

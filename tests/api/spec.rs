@@ -297,7 +297,25 @@ fn operations() -> &'static (Vec<Operation>, BTreeSet<String>) {
 /// lists the code in `x-error-codes` (a path no operation has may only be `route.not_found`, a
 /// code marked `global` may come from any path). `helpers::send` calls it for every error
 /// answer of every test, so each test also proves the spec lists what it provoked.
-pub fn assert_documented_error(method: &str, path: &str, status: u16, code: &str) {
+pub fn assert_documented_error(method: &str, path: &str, status: u16, code: &str, body: &serde_json::Value) {
+    let spec_json: &serde_json::Value = {
+        static SPEC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+        SPEC.get_or_init(|| serde_json::to_value(spec()).expect("the spec as JSON"))
+    };
+    // The body in the shape of the spec's `Error`, details included (one shape per kind of
+    // details: every validation error is `errors: [{field, code, message}]`).
+    let mut found = Vec::new();
+    check(
+        spec_json,
+        &serde_json::json!({"$ref": "#/components/schemas/Error"}),
+        body,
+        "$",
+        &mut found,
+    );
+    assert!(
+        found.is_empty(),
+        "{method} {path} answered {status} {code} in a shape the spec does not give: {found:#?}\n{body}"
+    );
     let (operations, global) = operations();
     if global.contains(code) {
         return;
@@ -332,4 +350,20 @@ pub fn assert_documented_error(method: &str, path: &str, status: u16, code: &str
         operation.codes.contains(code),
         "{method} {path} answered {status} {code}, which its operation's x-error-codes do not list"
     );
+}
+
+#[test]
+fn the_field_error_codes_are_the_servers() {
+    let spec = spec();
+    let listed: Vec<&str> = spec["components"]["schemas"]["FieldErrorCode"]["enum"]
+        .as_sequence()
+        .expect("enum")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let ours: Vec<&str> = zhuqi::domain::field_error::FieldCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(listed, ours);
 }

@@ -20,7 +20,7 @@ use crate::db::models::Page;
 use crate::domain::roster::{AssignmentRecord, ASSIGNMENT_COLUMNS};
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
-use crate::roster::save::{invalid_fields, Saved, Writer};
+use crate::roster::save::{Saved, Writer};
 use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
 use crate::state::AppState;
 
@@ -150,7 +150,7 @@ async fn admin_assignment_create(
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let fields = json_fields(body.into_inner(), ASSIGNMENT_COLUMNS)?;
-    let record = AssignmentRecord::parse(&fields).map_err(invalid_fields)?;
+    let record = AssignmentRecord::parse(&fields).map_err(AppError::invalid)?;
     let now = state.clock.now();
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {

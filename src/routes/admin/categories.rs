@@ -16,11 +16,10 @@ use crate::db::models::category::Category;
 use crate::db::models::unit::Unit;
 use crate::domain::category::{validate_all, CategoryInput};
 use crate::domain::role::Role;
-use crate::domain::roster::FieldError;
+use crate::domain::roster::{FieldCode, FieldError};
 use crate::domain::unit_kind::UnitKind;
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
-use crate::roster::save::invalid_fields;
 use crate::routes::{get, put, Endpoint};
 use crate::state::AppState;
 
@@ -96,7 +95,7 @@ async fn admin_category_put(
     idempotency: Idempotency,
     body: web::Json<CategoryUpload>,
 ) -> Result<HttpResponse, AppError> {
-    let items = validate_all(body.into_inner().items).map_err(invalid_fields)?;
+    let items = validate_all(body.into_inner().items).map_err(AppError::invalid)?;
     let now = state.clock.now();
     let caller = admin.caller;
     let stored = db::run(&state.pool, move |conn| {
@@ -116,12 +115,13 @@ async fn admin_category_put(
                 if !in_scope {
                     errors.push(FieldError::new(
                         &format!("items[{i}].default_department_id"),
+                        FieldCode::Unknown,
                         "不存在或不是您辖区内的职能部门",
                     ));
                 }
             }
             if !errors.is_empty() {
-                return Err(invalid_fields(errors));
+                return Err(AppError::invalid(errors));
             }
             let before: Vec<CategoryDto> = Category::all(conn)?.into_iter().map(CategoryDto::from).collect();
             Category::replace_all(conn, &items)?;

@@ -18,7 +18,7 @@ use crate::db::models::Page;
 use crate::domain::roster::{EnterpriseRecord, ENTERPRISE_COLUMNS};
 use crate::error::AppError;
 use crate::idempotency::{self, Idempotency, Stored};
-use crate::roster::save::{invalid_fields, Writer};
+use crate::roster::save::Writer;
 use crate::routes::enterprises::EnterpriseDto;
 use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
 use crate::state::AppState;
@@ -124,7 +124,7 @@ async fn admin_enterprise_create(
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let fields = json_fields(body.into_inner(), ENTERPRISE_COLUMNS)?;
-    let record = EnterpriseRecord::parse(&fields).map_err(invalid_fields)?;
+    let record = EnterpriseRecord::parse(&fields).map_err(AppError::invalid)?;
     let now = state.clock.now();
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
@@ -168,7 +168,7 @@ async fn admin_enterprise_update(
                     ("lng", old.lng.to_string()),
                     ("geofence_m", old.geofence_m.to_string()),
                 ]);
-                let record = EnterpriseRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+                let record = EnterpriseRecord::parse(&patched(current, patch)).map_err(AppError::invalid)?;
                 let writer = Writer {
                     actor: admin.caller.user_id,
                     scope: &scope,

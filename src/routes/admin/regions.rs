@@ -18,7 +18,7 @@ use crate::domain::region_code::RegionCode;
 use crate::domain::roster::{RegionRecord, REGION_COLUMNS};
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
-use crate::roster::save::{invalid_fields, Writer};
+use crate::roster::save::Writer;
 use crate::routes::{get, invalid_cursor, patch, post, Endpoint, ListResponse, PageParams};
 use crate::state::AppState;
 
@@ -125,7 +125,7 @@ async fn admin_region_create(
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let fields = json_fields(body.into_inner(), REGION_COLUMNS)?;
-    let record = RegionRecord::parse(&fields).map_err(invalid_fields)?;
+    let record = RegionRecord::parse(&fields).map_err(AppError::invalid)?;
     let now = state.clock.now();
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
@@ -168,7 +168,7 @@ async fn admin_region_update(
                     ("name", old.name.clone()),
                     ("parent_code", old.parent_code.clone().unwrap_or_default()),
                 ]);
-                let record = RegionRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+                let record = RegionRecord::parse(&patched(current, patch)).map_err(AppError::invalid)?;
                 let writer = Writer {
                     actor: admin.caller.user_id,
                     scope: &scope,

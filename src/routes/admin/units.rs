@@ -19,7 +19,7 @@ use crate::domain::roster::{UnitRecord, UNIT_COLUMNS};
 use crate::domain::unit_kind::UnitKind;
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
-use crate::roster::save::{invalid_fields, Writer};
+use crate::roster::save::Writer;
 use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
 use crate::state::AppState;
 
@@ -134,7 +134,7 @@ async fn admin_unit_create(
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let fields = json_fields(body.into_inner(), UNIT_COLUMNS)?;
-    let record = UnitRecord::parse(&fields).map_err(invalid_fields)?;
+    let record = UnitRecord::parse(&fields).map_err(AppError::invalid)?;
     let now = state.clock.now();
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
@@ -174,7 +174,7 @@ async fn admin_unit_update(
                     ("kind", old.kind.to_string()),
                     ("region_code", old.region_code.clone()),
                 ]);
-                let record = UnitRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+                let record = UnitRecord::parse(&patched(current, patch)).map_err(AppError::invalid)?;
                 let writer = Writer {
                     actor: admin.caller.user_id,
                     scope: &scope,

@@ -24,7 +24,7 @@ use crate::domain::role::Role;
 use crate::domain::roster::{UserRecord, USER_COLUMNS};
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
-use crate::roster::save::{invalid_fields, Writer};
+use crate::roster::save::Writer;
 use crate::routes::{get, patch, post, put, Endpoint, ListResponse, PageParams};
 use crate::state::AppState;
 
@@ -207,7 +207,7 @@ async fn admin_user_create(
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
     let fields = json_fields(body.into_inner(), USER_COLUMNS)?;
-    let record = UserRecord::parse(&fields).map_err(invalid_fields)?;
+    let record = UserRecord::parse(&fields).map_err(AppError::invalid)?;
     let now = state.clock.now();
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
@@ -261,7 +261,7 @@ async fn admin_user_update(
                 let scope = RegionScope::of(conn, &admin.caller)?;
                 let old = visible(conn, &scope, id)?;
                 let current = current_fields(conn, &old)?;
-                let record = UserRecord::parse(&patched(current, patch)).map_err(invalid_fields)?;
+                let record = UserRecord::parse(&patched(current, patch)).map_err(AppError::invalid)?;
                 let writer = Writer {
                     actor: admin.caller.user_id,
                     scope: &scope,
