@@ -295,9 +295,34 @@ pub fn within<F>(
 where
     F: FnOnce(&mut PgConnection) -> Result<Stored, AppError>,
 {
+    once(conn, idempotency, now, |conn| Ok((work(conn)?, ()))).map(|done| done.stored)
+}
+
+/// What [`once`] did: the answer, and what the work reported besides it when it ran (`None` on
+/// a replay, whose work ran before and must not be followed up twice).
+pub struct Done<T> {
+    pub stored: Stored,
+    pub fresh: Option<T>,
+}
+
+/// [`within`] for work that also reports something for after the commit (what to count, whom
+/// to notify): the answer and that report travel out together.
+pub fn once<T, F>(
+    conn: &mut PgConnection,
+    idempotency: &Idempotency,
+    now: DateTime<Utc>,
+    work: F,
+) -> Result<Done<T>, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<(Stored, T), AppError>,
+{
     conn.transaction(|conn| {
         let Some(keyed) = &idempotency.0 else {
-            return work(conn);
+            let (stored, fresh) = work(conn)?;
+            return Ok(Done {
+                stored,
+                fresh: Some(fresh),
+            });
         };
         let claim = IdempotencyRecord::claim(conn, keyed.user_id, &keyed.key)?;
         if let Claim::Busy = claim {
@@ -307,9 +332,12 @@ where
             ));
         }
         if let Claim::Stored(record) = claim {
-            return replay(keyed, record);
+            return Ok(Done {
+                stored: replay(keyed, record)?,
+                fresh: None,
+            });
         }
-        let stored = work(conn)?;
+        let (stored, fresh) = work(conn)?;
         IdempotencyRecord::insert(
             conn,
             keyed.user_id,
@@ -319,6 +347,9 @@ where
             stored.replayable.then_some(stored.body.as_slice()),
             now,
         )?;
-        Ok(stored)
+        Ok(Done {
+            stored,
+            fresh: Some(fresh),
+        })
     })
 }

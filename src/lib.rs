@@ -11,6 +11,8 @@ pub mod exports;
 pub mod hub;
 pub mod idempotency;
 pub mod jobs;
+pub mod problems;
+pub mod reports;
 pub mod roster;
 pub mod routes;
 pub mod schema;

@@ -4,23 +4,20 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{get, put, Endpoint, ListResponse, PageParams};
 use crate::auth::extractors::AuthOfficer;
 use crate::auth::scope::{self, RegionScope};
-use crate::auth::{AuthUser, Caller};
+use crate::auth::AuthUser;
 use crate::cache::counters::{self, Metric};
 use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::daily_report::{DailyReport, ReportFilter};
-use crate::db::models::enterprise::Enterprise;
 use crate::db::models::missing::{MissingReport, MissingScope};
-use crate::db::models::problem::{Filing, Problem};
-use crate::db::models::region::Region;
+use crate::db::models::problem::Problem;
 use crate::db::models::unit::Unit;
 use crate::db::models::Page;
 use crate::domain::daily_report::{self, Production, ReportInput, ValidReport};
@@ -28,6 +25,7 @@ use crate::domain::day;
 use crate::domain::role::Role;
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Idempotency, Stored};
+use crate::reports::{self, ReportFiling};
 use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -95,13 +93,6 @@ fn dto(report: DailyReport, problem_ids: Vec<Uuid>) -> DailyReportDto {
     }
 }
 
-/// What a PUT changed, for the counters once it has committed.
-struct Filed {
-    region_path: String,
-    created: bool,
-    new_problems: i64,
-}
-
 /// Files or revises the officer's report for an enterprise and day: today's, or yesterday's
 /// until 10:00. 201 on the first filing, 200 on a revision; every revision is kept, and each
 /// new entry of `problems` enters the hub's queue once.
@@ -119,153 +110,48 @@ async fn daily_report_put(
     }
     let input = body.into_inner();
     let content = input.validate().map_err(AppError::invalid)?;
-    let problems: Vec<_> = input.problems.iter().filter_map(|p| p.validate().ok()).collect();
-    let suggestions: Vec<_> = problems
-        .iter()
-        .map(|p| state.classifier.suggest(&p.description))
-        .collect();
-    let now = state.clock.now();
-    let officer_id = officer.caller.user_id;
-    let (stored, filed) = db::run(&state.pool, move |conn| {
-        let mut filed = None;
-        let stored = idempotency::within(conn, &idempotency, now, |conn| {
-            // Checked inside, so that a retry of a report accepted before 10:00 still replays.
-            if !daily_report::is_open(now, day) {
-                return Err(AppError::with_details(
-                    ErrorCode::ReportClosed,
-                    "只能填报当天的日报，前一天的日报可在次日10:00前补报或修改",
-                    serde_json::json!({ "day": day }),
-                ));
-            }
-            let enterprise = Enterprise::find(conn, enterprise_id)?.ok_or(AppError::NotFound)?;
-            if !scope::assigned_on(conn, officer_id, enterprise_id, day)? {
-                return Err(AppError::new(
-                    ErrorCode::ReportNotAssigned,
-                    "您在该日未包联该企业，不能填报日报",
-                ));
-            }
-            let existing = DailyReport::find_for_update(conn, officer_id, enterprise_id, day)?;
-            let body = serde_json::to_value(&input).unwrap_or_default();
-            let (report, created) = match existing {
-                None => {
-                    let report = DailyReport::insert(
-                        conn,
-                        officer_id,
-                        enterprise_id,
-                        &enterprise.region_code,
-                        day,
-                        &content,
-                        now,
-                    )?
-                    .ok_or_else(|| {
-                        AppError::new(ErrorCode::ReportInProgress, "该日报正在提交，请稍后刷新")
-                    })?;
-                    DailyReport::record_revision(conn, &report, officer_id, body.clone(), Vec::new())?;
-                    (report, true)
-                }
-                Some(old) => (old, false),
-            };
-            let filing = Filing {
-                enterprise_id,
-                region_code: &enterprise.region_code,
-                reporter_id: officer_id,
-                reporter_role: Role::Officer,
-                source_report_id: Some(report.id),
-                at: now,
-            };
-            let mut new_problems = 0;
-            for (problem, suggestion) in problems.iter().zip(&suggestions) {
-                if Problem::file(conn, &filing, problem, suggestion.as_ref())?.is_some() {
-                    new_problems += 1;
-                }
-            }
-            let changed = if created {
-                Vec::new()
-            } else {
-                content.changed_fields(&report.content())
-            };
-            // A resend of what is already there (no field changed, no new problem) is no revision.
-            let report = if created || (changed.is_empty() && new_problems == 0) {
-                report
-            } else {
-                let revised = DailyReport::revise(conn, report.id, &content, now)?;
-                DailyReport::record_revision(conn, &revised, officer_id, body, changed)?;
-                revised
-            };
-            let problem_ids = Problem::ids_from_report(conn, report.id)?;
-            let region_path = Region::find(conn, &enterprise.region_code)?
-                .map(|r| r.path)
-                .unwrap_or_default();
-            filed = Some(Filed {
-                region_path,
-                created,
-                new_problems,
-            });
-            let status = if created {
+    let problems = input.problems.iter().filter_map(|p| p.validate().ok());
+    let filing = ReportFiling {
+        officer_id: officer.caller.user_id,
+        enterprise_id,
+        day,
+        problems: problems
+            .map(|p| (state.classifier.suggest(&p.description), p))
+            .collect(),
+        content,
+        input,
+        now: state.clock.now(),
+    };
+    let now = filing.now;
+    let done = db::run(&state.pool, move |conn| {
+        idempotency::once(conn, &idempotency, now, |conn| {
+            let filed = reports::file(conn, filing)?;
+            let status = if filed.created {
                 StatusCode::CREATED
             } else {
                 StatusCode::OK
             };
-            Stored::json(status, &dto(report, problem_ids))
-        })?;
-        Ok((stored, filed))
+            let counts = [
+                (Metric::Reports, i64::from(filed.created)),
+                (Metric::Problems, filed.new_problems),
+            ];
+            Ok((
+                Stored::json(status, &dto(filed.report, filed.problem_ids))?,
+                (filed.region_path, counts),
+            ))
+        })
     })
     .await?;
-    if let Some(filed) = filed.filter(|_| !stored.replayed) {
-        let reports = i64::from(filed.created);
-        counters::after_commit(
-            &state.cache,
-            &filed.region_path,
-            day,
-            &[(Metric::Reports, reports), (Metric::Problems, filed.new_problems)],
-        )
-        .await;
+    if let Some((region_path, counts)) = done.fresh {
+        counters::after_commit(&state.cache, &region_path, day, &counts).await;
     }
-    Ok(stored.into_response())
+    Ok(done.stored.into_response())
 }
 
 #[derive(Deserialize)]
 struct ReportQuery {
     /// For readers other than the author: whose report (default: the first filed).
     officer_id: Option<Uuid>,
-}
-
-/// The report for an enterprise and day that the caller may read.
-fn visible_report(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    enterprise_id: Uuid,
-    day: NaiveDate,
-    officer_id: Option<Uuid>,
-) -> Result<DailyReport, AppError> {
-    let scope = scope::record_scope(conn, caller)?;
-    let candidates = DailyReport::find_on_day(conn, enterprise_id, day)?;
-    for report in candidates {
-        if officer_id.is_some_and(|o| o != report.officer_id) {
-            continue;
-        }
-        if report_visible(conn, &scope, &report)? {
-            return Ok(report);
-        }
-    }
-    Err(AppError::NotFound)
-}
-
-fn report_visible(
-    conn: &mut PgConnection,
-    scope: &crate::db::models::scoped::RecordScope,
-    report: &DailyReport,
-) -> Result<bool, AppError> {
-    use crate::db::models::scoped::RecordScope;
-    Ok(match scope {
-        RecordScope::Officer(id) => report.officer_id == *id,
-        RecordScope::Unit(unit) => crate::db::models::user::User::find(conn, report.officer_id)?
-            .is_some_and(|u| u.unit_id == Some(*unit)),
-        RecordScope::Region(path) => {
-            Region::find(conn, &report.region_code)?.is_some_and(|r| r.path.starts_with(path.as_str()))
-        }
-        RecordScope::Enterprise(_) | RecordScope::Department(_) | RecordScope::Nothing => false,
-    })
 }
 
 async fn daily_report_get(
@@ -281,7 +167,9 @@ async fn daily_report_get(
     }
     let officer_id = query.officer_id;
     let report = db::run(&state.pool, move |conn| {
-        let report = visible_report(conn, &caller, enterprise_id, day, officer_id)?;
+        let scope = scope::record_scope(conn, &caller)?;
+        let report = DailyReport::first_visible_on_day(conn, &scope, enterprise_id, day, officer_id)?
+            .ok_or(AppError::NotFound)?;
         let problem_ids = Problem::ids_from_report(conn, report.id)?;
         Ok(dto(report, problem_ids))
     })
@@ -452,18 +340,10 @@ async fn daily_report_missing_list(
             "催报名单仅对单位管理员和调度员开放",
         ));
     }
-    let working_day = db::run(&state.pool, |conn| Ok(CalendarYear::load(conn)?))
-        .await?
-        .is_working_day(day);
-    if !working_day {
-        return Ok(HttpResponse::Ok().json(MissingResponse {
-            day,
-            working_day,
-            items: Vec::new(),
-            next_cursor: None,
-        }));
-    }
-    let page = db::run(&state.pool, move |conn| {
+    let (working_day, page) = db::run(&state.pool, move |conn| {
+        if !CalendarYear::load(conn)?.is_working_day(day) {
+            return Ok((false, Page::empty()));
+        }
         let scope = if regional {
             let region = RegionScope::of(conn, &caller)?;
             if let Some(unit) = unit_id {
@@ -482,7 +362,7 @@ async fn daily_report_missing_list(
             MissingScope::Unit(own)
         };
         let rows = MissingReport::list(conn, &scope, day, after, limit)?;
-        Ok(Page::from_rows(rows, limit, |m| m.officer_id.to_string()))
+        Ok((true, Page::from_rows(rows, limit, |m| m.officer_id.to_string())))
     })
     .await?;
     Ok(HttpResponse::Ok().json(MissingResponse {

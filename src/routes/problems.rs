@@ -13,10 +13,8 @@ use crate::auth::AuthUser;
 use crate::cache::counters::{self, Metric};
 use crate::clock::{local_day, wire_time};
 use crate::db;
-use crate::db::models::category::Category;
-use crate::db::models::enterprise::Enterprise;
 use crate::db::models::extension::Extension;
-use crate::db::models::problem::{Filing, Problem, ProblemEvent, ProblemFilter};
+use crate::db::models::problem::{Problem, ProblemEvent, ProblemFilter};
 use crate::db::models::region::Region;
 use crate::db::models::Page;
 use crate::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
@@ -25,6 +23,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, ErrorCode};
 use crate::hub::queue::Similar;
 use crate::idempotency::{self, Idempotency, Stored};
+use crate::problems::{self, ProblemFiling};
 use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -215,6 +214,20 @@ impl ProblemDto {
     }
 }
 
+/// The body of `POST /problems`: `enterprise_id` and a `NewProblemInput`. `deny_unknown_fields`
+/// does not combine with `flatten`, so the two parts are read apart.
+fn filing_body(mut body: serde_json::Value) -> Result<(Uuid, NewProblemInput), AppError> {
+    let enterprise_id = body
+        .as_object_mut()
+        .and_then(|o| o.remove("enterprise_id"))
+        .ok_or_else(|| AppError::new(ErrorCode::RequestInvalidBody, "缺少 enterprise_id"))?;
+    let enterprise_id = serde_json::from_value(enterprise_id)
+        .map_err(|e| AppError::new(ErrorCode::RequestInvalidBody, format!("enterprise_id：{e}")))?;
+    let input = serde_json::from_value(body)
+        .map_err(|e| AppError::new(ErrorCode::RequestInvalidBody, format!("请求内容字段有误：{e}")))?;
+    Ok((enterprise_id, input))
+}
+
 /// Files a problem for an enterprise: officers for the enterprises they look after today,
 /// enterprise contacts for their own. 201 with the problem in state `submitted`.
 async fn problem_create(
@@ -229,69 +242,36 @@ async fn problem_create(
             "只有联络员和企业联系人可以提交问题",
         ));
     }
-    // `deny_unknown_fields` does not combine with `flatten`, so the two parts are read apart.
-    let mut object = body.into_inner();
-    let enterprise_id = object
-        .as_object_mut()
-        .and_then(|o| o.remove("enterprise_id"))
-        .ok_or_else(|| AppError::new(ErrorCode::RequestInvalidBody, "缺少 enterprise_id"))?;
-    let enterprise_id: Uuid = serde_json::from_value(enterprise_id)
-        .map_err(|e| AppError::new(ErrorCode::RequestInvalidBody, format!("enterprise_id：{e}")))?;
-    let input: NewProblemInput = serde_json::from_value(object)
-        .map_err(|e| AppError::new(ErrorCode::RequestInvalidBody, format!("请求内容字段有误：{e}")))?;
+    let (enterprise_id, input) = filing_body(body.into_inner())?;
     let problem = input.validate().map_err(AppError::invalid)?;
-    if let Some(code) = &problem.category {
-        // The reporter's own choice must name a category the hub uses.
-        let code = code.clone();
-        let known = db::run(&state.pool, move |conn| {
-            Ok(Category::find_active(conn, &code)?.is_some())
+    let filing = ProblemFiling {
+        enterprise_id,
+        suggestion: state.classifier.suggest(&problem.description),
+        problem,
+        now: state.clock.now(),
+    };
+    let now = filing.now;
+    let done = db::run(&state.pool, move |conn| {
+        problems::check_category(conn, &filing.problem)?;
+        idempotency::once(conn, &idempotency, now, |conn| {
+            let (filed, region_path) = problems::file(conn, &caller, &filing)?;
+            Ok((
+                Stored::json(StatusCode::CREATED, &ProblemDto::full(conn, filed, now)?)?,
+                region_path,
+            ))
         })
-        .await?;
-        if !known {
-            return Err(AppError::new(
-                ErrorCode::ProblemUnknownCategory,
-                "类别不存在或已停用",
-            ));
-        }
-    }
-    let suggestion = state.classifier.suggest(&problem.description);
-    let now = state.clock.now();
-    let (stored, region_path) = db::run(&state.pool, move |conn| {
-        let mut region_path = None;
-        let stored = idempotency::within(conn, &idempotency, now, |conn| {
-            let (enterprise, path, assigned) =
-                Enterprise::for_officer(conn, enterprise_id, caller.user_id, local_day(now))?
-                    .ok_or(AppError::NotFound)?;
-            let own_enterprise = caller.has(Role::Enterprise) && caller.enterprise_id == Some(enterprise_id);
-            let assigned = assigned && caller.has(Role::Officer);
-            if !own_enterprise && !assigned {
-                return Err(AppError::new(
-                    ErrorCode::ProblemNotYourEnterprise,
-                    "只能为您包联或所属的企业提交问题",
-                ));
-            }
-            let reporter_role = if assigned { Role::Officer } else { Role::Enterprise };
-            let filing = Filing {
-                enterprise_id,
-                region_code: &enterprise.region_code,
-                reporter_id: caller.user_id,
-                reporter_role,
-                source_report_id: None,
-                at: now,
-            };
-            let filed = Problem::file(conn, &filing, &problem, suggestion.as_ref())?.ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("a problem without a report cannot conflict"))
-            })?;
-            region_path = Some(path);
-            Stored::json(StatusCode::CREATED, &ProblemDto::full(conn, filed, now)?)
-        })?;
-        Ok((stored, region_path))
     })
     .await?;
-    if let Some(path) = region_path.filter(|_| !stored.replayed) {
-        counters::after_commit(&state.cache, &path, local_day(now), &[(Metric::Problems, 1)]).await;
+    if let Some(region_path) = done.fresh {
+        counters::after_commit(
+            &state.cache,
+            &region_path,
+            local_day(now),
+            &[(Metric::Problems, 1)],
+        )
+        .await;
     }
-    Ok(stored.into_response())
+    Ok(done.stored.into_response())
 }
 
 /// The filters of the problem list (and of the problem ledger export).

@@ -1,6 +1,8 @@
 //! `daily_reports` (日报告) and their `daily_report_revisions`.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::{AsSelect, SqlTypeOf};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
@@ -177,19 +179,13 @@ impl DailyReport {
     }
 
     /// Newest day first; the cursor is the last row's (day, id).
-    pub fn list(
-        conn: &mut PgConnection,
+    /// The reports `scope` reaches: the one scoped query that lists, exports and single reads
+    /// all start from.
+    pub fn visible(
         scope: &RecordScope,
-        filter: &ReportFilter,
-        after: Option<(NaiveDate, Uuid)>,
-        limit: i64,
-    ) -> QueryResult<Vec<DailyReport>> {
-        let mut query = daily_reports::table
-            .select(DailyReport::as_select())
-            .order((daily_reports::day.desc(), daily_reports::id.desc()))
-            .limit(limit + 1)
-            .into_boxed();
-        query = match scope {
+    ) -> daily_reports::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<DailyReport, Pg>>> {
+        let query = daily_reports::table.select(DailyReport::as_select()).into_boxed();
+        match scope {
             RecordScope::Officer(id) => query.filter(daily_reports::officer_id.eq(*id)),
             RecordScope::Unit(unit) => {
                 query.filter(daily_reports::officer_id.eq_any(RecordScope::unit_officers(*unit)))
@@ -200,7 +196,38 @@ impl DailyReport {
             RecordScope::Enterprise(_) | RecordScope::Department(_) | RecordScope::Nothing => {
                 query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false"))
             }
-        };
+        }
+    }
+
+    /// The first report filed on the enterprise that day that `scope` reaches (of `officer_id`
+    /// when given), in one query.
+    pub fn first_visible_on_day(
+        conn: &mut PgConnection,
+        scope: &RecordScope,
+        enterprise_id: Uuid,
+        day: NaiveDate,
+        officer_id: Option<Uuid>,
+    ) -> QueryResult<Option<DailyReport>> {
+        let mut query = Self::visible(scope)
+            .filter(daily_reports::enterprise_id.eq(enterprise_id))
+            .filter(daily_reports::day.eq(day))
+            .order((daily_reports::submitted_at, daily_reports::id));
+        if let Some(officer) = officer_id {
+            query = query.filter(daily_reports::officer_id.eq(officer));
+        }
+        query.first(conn).optional()
+    }
+
+    pub fn list(
+        conn: &mut PgConnection,
+        scope: &RecordScope,
+        filter: &ReportFilter,
+        after: Option<(NaiveDate, Uuid)>,
+        limit: i64,
+    ) -> QueryResult<Vec<DailyReport>> {
+        let mut query = Self::visible(scope)
+            .order((daily_reports::day.desc(), daily_reports::id.desc()))
+            .limit(limit + 1);
         if let Some(from) = filter.from {
             query = query.filter(daily_reports::day.ge(from));
         }

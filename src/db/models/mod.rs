@@ -41,6 +41,14 @@ impl<T> Page<T> {
         }
     }
 
+    /// A page with nothing on it and nothing after it.
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),

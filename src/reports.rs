@@ -1,0 +1,130 @@
+//! Filing the daily report (日报告): the first filing of an officer's report for an enterprise
+//! and day, or a revision of it, with the problems its `problems[]` raise entering the hub's
+//! queue. Handlers in `routes::daily_reports` parse and validate; this runs inside the
+//! request's transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::auth::scope;
+use crate::db::models::daily_report::DailyReport;
+use crate::db::models::enterprise::Enterprise;
+use crate::db::models::problem::{Filing, Problem};
+use crate::db::models::region::Region;
+use crate::domain::classifier::Suggestion;
+use crate::domain::daily_report::{self, ReportInput, ValidReport};
+use crate::domain::problem::ValidProblem;
+use crate::domain::role::Role;
+use crate::error::{AppError, ErrorCode};
+
+/// A report as the officer sends it, validated.
+pub struct ReportFiling {
+    pub officer_id: Uuid,
+    pub enterprise_id: Uuid,
+    pub day: NaiveDate,
+    /// The body as sent, kept with each revision.
+    pub input: ReportInput,
+    pub content: ValidReport,
+    /// The valid entries of `problems[]`, each with the classifier's suggestion.
+    pub problems: Vec<(Option<Suggestion>, ValidProblem)>,
+    pub now: DateTime<Utc>,
+}
+
+/// What filing did.
+pub struct Filed {
+    pub report: DailyReport,
+    /// Every problem the report raised, across its revisions, oldest first.
+    pub problem_ids: Vec<Uuid>,
+    /// A first filing (201), not a revision (200).
+    pub created: bool,
+    /// Problems this filing added to the queue.
+    pub new_problems: i64,
+    /// The enterprise's region path, for the counters after the commit.
+    pub region_path: String,
+}
+
+/// Files or revises the report. Refused when the day is closed (`report.closed`), the
+/// enterprise unknown (404) or not the officer's that day (`report.not_assigned`). A resend
+/// that changes no field and raises no new problem is no revision.
+pub fn file(conn: &mut PgConnection, filing: ReportFiling) -> Result<Filed, AppError> {
+    let ReportFiling {
+        officer_id,
+        enterprise_id,
+        day,
+        input,
+        content,
+        problems,
+        now,
+    } = filing;
+    // Checked here, inside the idempotent transaction, so that a retry of a report accepted
+    // before 10:00 still replays afterwards.
+    if !daily_report::is_open(now, day) {
+        return Err(AppError::with_details(
+            ErrorCode::ReportClosed,
+            "只能填报当天的日报，前一天的日报可在次日10:00前补报或修改",
+            serde_json::json!({ "day": day }),
+        ));
+    }
+    let enterprise = Enterprise::find(conn, enterprise_id)?.ok_or(AppError::NotFound)?;
+    if !scope::assigned_on(conn, officer_id, enterprise_id, day)? {
+        return Err(AppError::new(
+            ErrorCode::ReportNotAssigned,
+            "您在该日未包联该企业，不能填报日报",
+        ));
+    }
+    let body = serde_json::to_value(&input).unwrap_or_default();
+    let (report, created) = match DailyReport::find_for_update(conn, officer_id, enterprise_id, day)? {
+        Some(old) => (old, false),
+        None => {
+            let report = DailyReport::insert(
+                conn,
+                officer_id,
+                enterprise_id,
+                &enterprise.region_code,
+                day,
+                &content,
+                now,
+            )?
+            .ok_or_else(|| AppError::new(ErrorCode::ReportInProgress, "该日报正在提交，请稍后刷新"))?;
+            DailyReport::record_revision(conn, &report, officer_id, body.clone(), Vec::new())?;
+            (report, true)
+        }
+    };
+    let problem_filing = Filing {
+        enterprise_id,
+        region_code: &enterprise.region_code,
+        reporter_id: officer_id,
+        reporter_role: Role::Officer,
+        source_report_id: Some(report.id),
+        at: now,
+    };
+    let mut new_problems = 0;
+    for (suggestion, problem) in &problems {
+        if Problem::file(conn, &problem_filing, problem, suggestion.as_ref())?.is_some() {
+            new_problems += 1;
+        }
+    }
+    let changed = if created {
+        Vec::new()
+    } else {
+        content.changed_fields(&report.content())
+    };
+    let report = if created || (changed.is_empty() && new_problems == 0) {
+        report
+    } else {
+        let revised = DailyReport::revise(conn, report.id, &content, now)?;
+        DailyReport::record_revision(conn, &revised, officer_id, body, changed)?;
+        revised
+    };
+    let region_path = Region::find(conn, &enterprise.region_code)?
+        .map(|r| r.path)
+        .unwrap_or_default();
+    Ok(Filed {
+        problem_ids: Problem::ids_from_report(conn, report.id)?,
+        report,
+        created,
+        new_problems,
+        region_path,
+    })
+}
