@@ -16,6 +16,7 @@ pub mod reports;
 pub mod roster;
 pub mod routes;
 pub mod schema;
+pub mod signin;
 pub mod startup;
 pub mod state;
 pub mod stats;

@@ -108,7 +108,7 @@ pub struct Metrics {
     pool_idle: IntGauge,
     pool_max: IntGauge,
     redis_up: IntGauge,
-    /// Sign-ins per call of the sign-in writer (`db::sign_in_queue`): 1 when quiet, more at a peak.
+    /// Sign-ins per call of the sign-in writer (`signin::queue`): 1 when quiet, more at a peak.
     pub sign_in_batch_size: Histogram,
 }
 

@@ -1,9 +1,9 @@
 //! The PostgreSQL pool, the embedded migrations and [`run`], the one way handlers reach the
 //! database: blocking diesel work on actix's blocking thread pool, never on a worker thread.
 
+pub mod functions;
 pub mod leader;
 pub mod models;
-pub mod sign_in_queue;
 pub mod vocabulary;
 
 use std::sync::Arc;
@@ -105,6 +105,7 @@ fn apply_migrations(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("applying migrations")?;
     let mut done: Vec<String> = applied.iter().map(|v| v.to_string()).collect();
+    functions::install(conn)?;
     let installed =
         models::calendar::CalendarYear::install_shipped(conn).context("installing the shipped calendar")?;
     done.extend(installed.iter().map(|year| format!("calendar {year}")));

@@ -166,3 +166,15 @@ async fn the_queue_rank_column_ranks_as_the_domain_does() {
         assert_eq!(rank, i64::from(urgency.queue_rank()), "{urgency}");
     }
 }
+
+#[tokio::test]
+async fn the_installed_functions_are_the_files_under_src_db_sql() {
+    let app = spawn_app().await;
+    for (name, definition) in zhuqi::db::functions::FUNCTIONS {
+        let installed = app.text(&format!(
+            "SELECT prosrc AS t FROM pg_proc WHERE proname = '{name}'"
+        ));
+        let file = zhuqi::db::functions::body(definition).expect("a body");
+        assert_eq!(installed, file, "{name} differs from src/db/sql/{name}.sql");
+    }
+}

@@ -2,9 +2,10 @@ use std::sync::Arc;
 
 use chrono::{Duration, SubsecRound, TimeZone, Utc};
 use serde_json::{json, Value};
-use zhuqi::db::models::sign_in::{KeyedAttempt, SignIn, SignInAttempt, SignInOutcome};
-use zhuqi::db::sign_in_queue::SignInQueue;
+use zhuqi::db::models::sign_in::SignIn;
 use zhuqi::domain::geo::GeoPoint;
+use zhuqi::signin::batch;
+use zhuqi::signin::{Declined, KeyedAttempt, SignInAttempt, SignInOutcome, SignInQueue};
 
 use crate::helpers::{spawn_app, CRRC};
 
@@ -307,7 +308,7 @@ async fn the_database_and_the_rust_measure_the_same_distance() {
         })
         .collect();
     let mut conn = app.pool.get().expect("conn");
-    let answers = SignIn::write_batch(&mut conn, &batch).expect("one batch");
+    let answers = batch::write(&mut conn, &batch).expect("one batch");
     assert_eq!(answers.len(), 300);
     let mut inside = 0;
     for (i, ((attempt, _), answer)) in batch.iter().zip(&answers).enumerate() {
@@ -374,13 +375,17 @@ async fn a_batch_answers_each_sign_in_on_its_own() {
             key("k5"),
         ),
     ];
-    let answers = SignIn::write_batch(&mut app.pool.get().expect("conn"), &batch).expect("batch");
+    let answers = batch::write(&mut app.pool.get().expect("conn"), &batch).expect("batch");
     assert!(
         matches!(&answers[0], SignInOutcome::Written(s, _) if s.id == first.id),
         "{:?}",
         answers[0]
     );
-    assert!(matches!(answers[1], SignInOutcome::Declined), "{:?}", answers[1]);
+    assert!(
+        matches!(answers[1], SignInOutcome::Declined(Declined::SignedInBefore)),
+        "{:?}",
+        answers[1]
+    );
     match &answers[2] {
         SignInOutcome::Stored(record, Some(named)) => {
             assert_eq!(record.response_row, Some(first.id));
@@ -399,7 +404,11 @@ async fn a_batch_answers_each_sign_in_on_its_own() {
         "{:?}",
         answers[4]
     );
-    assert!(matches!(answers[5], SignInOutcome::Declined), "{:?}", answers[5]);
+    assert!(
+        matches!(answers[5], SignInOutcome::Declined(Declined::OutOfRange { distance_m }) if distance_m > 5000.0),
+        "{:?}",
+        answers[5]
+    );
     assert_eq!(app.count("SELECT count(*) AS n FROM sign_ins"), 1);
     assert_eq!(
         app.count("SELECT count(*) AS n FROM idempotency_records WHERE key LIKE 'k%'"),
@@ -498,7 +507,7 @@ async fn a_resent_sign_in_gets_the_first_answer_byte_for_byte() {
 #[tokio::test]
 async fn a_full_sign_in_queue_answers_503_and_a_drain_writes_what_was_queued() {
     use diesel::{Connection, PgConnection, RunQueryDsl};
-    use zhuqi::db::sign_in_queue::CAPACITY;
+    use zhuqi::signin::queue::CAPACITY;
 
     let app = spawn_app().await;
     app.seed_demo();

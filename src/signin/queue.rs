@@ -4,14 +4,14 @@
 //! its WAL flush, and PostgreSQL flushes one at a time, so one commit per sign-in from a pool
 //! of a few connections spends most of its time queueing for the disk (docs/performance.md).
 //! Here a request puts its sign-in on a queue; one writer thread takes whatever has gathered,
-//! checks and writes it in one call (`SignIn::write_batch`: one round trip, one transaction,
+//! checks and writes it in one call (`signin::batch::write`: one round trip, one transaction,
 //! one flush) and answers each request. While it writes, the next batch gathers, so batches
 //! grow with the load and are of one when it is quiet: no timer, no added wait.
 //!
 //! An error of the call rolls the whole batch back; each sign-in is then written alone, so one
 //! bad attempt costs the others nothing.
 //!
-//! The writer takes a pooled connection per batch, outside the permits of [`super::run`]: at
+//! The writer takes a pooled connection per batch, outside the permits of [`db::run`](crate::db::run): at
 //! worst a request holding a permit waits the few milliseconds of a batch for its connection.
 //!
 //! The queue is bounded: when the database falls behind by more than [`CAPACITY`] sign-ins, a
@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 use prometheus::Histogram;
 use tokio::sync::{mpsc, oneshot};
 
-use super::models::sign_in::{KeyedAttempt, SignIn, SignInAttempt, SignInOutcome};
-use super::PgPool;
+use super::attempt::SignInAttempt;
+use super::batch::{self, KeyedAttempt, SignInOutcome};
+use crate::db::{self, PgPool};
 use crate::error::{AppError, ErrorCode};
 
 /// The most sign-ins one call writes (one transaction; the function loops over them).
@@ -190,9 +191,9 @@ fn write(pool: &PgPool, batch: Vec<Job>) {
             return;
         }
     };
-    let first = SignIn::write_batch(&mut conn, &attempts).map_err(AppError::from);
+    let first = batch::write(&mut conn, &attempts).map_err(AppError::from);
     if let Err(e) = &first {
-        super::discard_if_lost(&mut conn, e);
+        db::discard_if_lost(&mut conn, e);
         if e.is_database_lost() {
             // The connection is gone: writing each alone on it would only fail again.
             for reply in replies {
@@ -216,10 +217,9 @@ fn write(pool: &PgPool, batch: Vec<Job>) {
         Err(e) => {
             tracing::warn!(error = %e, sign_ins = attempts.len(), "a batch of sign-ins failed; writing each alone");
             for (attempt, reply) in attempts.iter().zip(replies) {
-                let alone =
-                    SignIn::write_batch(&mut conn, std::slice::from_ref(attempt)).map_err(AppError::from);
+                let alone = batch::write(&mut conn, std::slice::from_ref(attempt)).map_err(AppError::from);
                 if let Err(e) = &alone {
-                    super::discard_if_lost(&mut conn, e);
+                    db::discard_if_lost(&mut conn, e);
                 }
                 let outcome = alone.and_then(|answers| {
                     answers
