@@ -1,5 +1,6 @@
 //! Request extractors that authenticate the bearer token and, for the typed ones, require a
-//! role: a handler taking `AuthAdmin` cannot run for anyone but an admin.
+//! role: a handler taking `AuthAdmin` cannot run for anyone but an admin, one taking
+//! `AuthReporter` for anyone but an officer or an enterprise contact.
 
 use std::future::{ready, Ready};
 use std::marker::PhantomData;
@@ -107,53 +108,76 @@ impl FromRequest for AuthUser {
     }
 }
 
-/// A role an extractor can require.
-pub trait RequiredRole {
-    const ROLE: Role;
+/// The roles an extractor accepts: a caller holding any one of them.
+pub trait RoleSet {
+    const ROLES: &'static [Role];
 }
 
-/// A signed-in user who holds the role `R`; anyone else gets 403 `auth.role_required`.
+/// A signed-in user who holds one of the roles of `S`; anyone else gets 403
+/// `auth.role_required`. Handlers take it (or one of the aliases below) instead of checking
+/// roles themselves.
 #[derive(Debug, Clone)]
-pub struct Authed<R> {
+pub struct AnyRole<S> {
     pub caller: Caller,
-    _role: PhantomData<R>,
+    _roles: PhantomData<S>,
 }
 
-impl<R: RequiredRole> FromRequest for Authed<R> {
+impl<S: RoleSet> FromRequest for AnyRole<S> {
     type Error = AppError;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(authenticate(req).and_then(|caller| {
-            if caller.has(R::ROLE) {
+            if S::ROLES.iter().any(|role| caller.has(*role)) {
                 Ok(Self {
                     caller,
-                    _role: PhantomData,
+                    _roles: PhantomData,
                 })
             } else {
+                let names: Vec<&str> = S::ROLES.iter().map(|r| r.as_str()).collect();
                 Err(AppError::new(
                     ErrorCode::AuthRoleRequired,
-                    format!("此操作需要角色 {} (role required)", R::ROLE),
+                    format!("此操作需要角色 {} (role required)", names.join(" / ")),
                 ))
             }
         }))
     }
 }
 
-macro_rules! role_marker {
-    ($marker:ident, $alias:ident, $role:expr) => {
+macro_rules! role_set {
+    ($(#[$doc:meta])* $set:ident, $alias:ident, [$($role:expr),+]) => {
+        $(#[$doc])*
         #[derive(Debug, Clone)]
-        pub struct $marker;
-        impl RequiredRole for $marker {
-            const ROLE: Role = $role;
+        pub struct $set;
+        impl RoleSet for $set {
+            const ROLES: &'static [Role] = &[$($role),+];
         }
-        pub type $alias = Authed<$marker>;
+        $(#[$doc])*
+        pub type $alias = AnyRole<$set>;
     };
 }
 
-role_marker!(OfficerRole, AuthOfficer, Role::Officer);
-role_marker!(EnterpriseRole, AuthEnterprise, Role::Enterprise);
-role_marker!(DepartmentRole, AuthDepartment, Role::Department);
-role_marker!(UnitAdminRole, AuthUnitAdmin, Role::UnitAdmin);
-role_marker!(DispatcherRole, AuthDispatcher, Role::Dispatcher);
-role_marker!(AdminRole, AuthAdmin, Role::Admin);
+role_set!(
+    /// 驻企联络员.
+    Officers, AuthOfficer, [Role::Officer]
+);
+role_set!(
+    /// 驻企办调度员.
+    Dispatchers, AuthDispatcher, [Role::Dispatcher]
+);
+role_set!(
+    /// 系统管理员.
+    Admins, AuthAdmin, [Role::Admin]
+);
+role_set!(
+    /// Who files problems: officers for their enterprises, contacts for their own.
+    Reporters, AuthReporter, [Role::Officer, Role::Enterprise]
+);
+role_set!(
+    /// Who runs a region's hub: its admins and dispatchers.
+    RegionStaff, AuthRegionStaff, [Role::Admin, Role::Dispatcher]
+);
+role_set!(
+    /// Who chases missing reports: unit admins for their unit, the hub for its region.
+    Chasers, AuthChaser, [Role::UnitAdmin, Role::Dispatcher, Role::Admin]
+);

@@ -10,4 +10,4 @@ pub mod secrets;
 pub mod session;
 pub mod sessions;
 
-pub use extractors::{AuthAdmin, AuthUser, Authed, Caller};
+pub use extractors::{AnyRole, AuthAdmin, AuthUser, Caller};

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{get, post, Endpoint, ListResponse, PageParams};
+use crate::auth::extractors::AuthReporter;
 use crate::auth::scope;
-use crate::auth::AuthUser;
+use crate::auth::{AnyRole, AuthUser};
 use crate::cache::counters::{self, Metric};
 use crate::clock::{local_day, wire_time};
 use crate::db;
@@ -232,16 +233,10 @@ fn filing_body(mut body: serde_json::Value) -> Result<(Uuid, NewProblemInput), A
 /// enterprise contacts for their own. 201 with the problem in state `submitted`.
 async fn problem_create(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    AnyRole { caller, .. }: AuthReporter,
     idempotency: Idempotency,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
-    if !caller.has(Role::Officer) && !caller.has(Role::Enterprise) {
-        return Err(AppError::new(
-            ErrorCode::AuthRoleRequired,
-            "只有联络员和企业联系人可以提交问题",
-        ));
-    }
     let (enterprise_id, input) = filing_body(body.into_inner())?;
     let problem = input.validate().map_err(AppError::invalid)?;
     let filing = ProblemFiling {
