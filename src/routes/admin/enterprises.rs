@@ -1,23 +1,21 @@
 //! Admin CRUD of enterprises; natural-key lookup by `?credit_code=`.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, FixedOffset};
-use diesel::Connection;
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{json_fields, patched, text_fields};
+use super::crud::{self, Entry};
+use super::text_fields;
 use crate::auth::scope::RegionScope;
 use crate::auth::AuthAdmin;
 use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::enterprise::{Enterprise, EnterpriseFilter};
 use crate::db::models::Page;
-use crate::domain::roster::{EnterpriseRecord, ENTERPRISE_COLUMNS};
+use crate::domain::roster::{EnterpriseRecord, FieldError, Fields, ENTERPRISE_COLUMNS};
 use crate::error::AppError;
-use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::Writer;
 use crate::routes::enterprises::EnterpriseDto;
 use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
@@ -28,21 +26,21 @@ pub fn endpoints() -> Vec<Endpoint> {
         get("/api/v1/admin/enterprises", web::get().to(admin_enterprise_list)),
         post(
             "/api/v1/admin/enterprises",
-            web::post().to(admin_enterprise_create),
+            web::post().to(crud::create::<Enterprise>),
         ),
         get(
             "/api/v1/admin/enterprises/{id}",
-            web::get().to(admin_enterprise_get),
+            web::get().to(crud::read::<Enterprise>),
         ),
         patch(
             "/api/v1/admin/enterprises/{id}",
-            web::patch().to(admin_enterprise_update),
+            web::patch().to(crud::update::<Enterprise>),
         ),
     ]
 }
 
 #[derive(Serialize)]
-struct AdminEnterpriseDto {
+pub(super) struct AdminEnterpriseDto {
     #[serde(flatten)]
     enterprise: EnterpriseDto,
     created_at: DateTime<FixedOffset>,
@@ -96,88 +94,42 @@ async fn admin_enterprise_list(
     Ok(HttpResponse::Ok().json(ListResponse::from(page.map(AdminEnterpriseDto::from))))
 }
 
-fn visible(conn: &mut diesel::PgConnection, scope: &RegionScope, id: Uuid) -> Result<Enterprise, AppError> {
-    match Enterprise::find(conn, id)? {
-        Some(e) if scope.contains(conn, &e.region_code)? => Ok(e),
-        _ => Err(AppError::NotFound),
+impl Entry for Enterprise {
+    type Key = Uuid;
+    type Record = EnterpriseRecord;
+    type Dto = AdminEnterpriseDto;
+    const COLUMNS: &'static [&'static str] = ENTERPRISE_COLUMNS;
+
+    fn parse(fields: &Fields) -> Result<EnterpriseRecord, Vec<FieldError>> {
+        EnterpriseRecord::parse(fields)
     }
-}
 
-async fn admin_enterprise_get(
-    state: web::Data<AppState>,
-    admin: AuthAdmin,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let enterprise = db::run(&state.pool, move |conn| {
-        let scope = RegionScope::of(conn, &admin.caller)?;
-        visible(conn, &scope, id)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(AdminEnterpriseDto::from(enterprise)))
-}
+    fn visible(conn: &mut PgConnection, scope: &RegionScope, id: &Uuid) -> Result<Enterprise, AppError> {
+        match Enterprise::find(conn, *id)? {
+            Some(e) if scope.contains(conn, &e.region_code)? => Ok(e),
+            _ => Err(AppError::NotFound),
+        }
+    }
 
-async fn admin_enterprise_create(
-    state: web::Data<AppState>,
-    admin: AuthAdmin,
-    idempotency: Idempotency,
-    body: web::Json<Map<String, Value>>,
-) -> Result<HttpResponse, AppError> {
-    let fields = json_fields(body.into_inner(), ENTERPRISE_COLUMNS)?;
-    let record = EnterpriseRecord::parse(&fields).map_err(AppError::invalid)?;
-    let now = state.clock.now();
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::within(conn, &idempotency, now, |conn| {
-            let enterprise = conn.transaction::<_, AppError, _>(|conn| {
-                let scope = RegionScope::of(conn, &admin.caller)?;
-                let writer = Writer {
-                    actor: admin.caller.user_id,
-                    scope: &scope,
-                };
-                Ok(writer.save_enterprise(conn, None, &record)?.into_inner())
-            })?;
-            Stored::json(StatusCode::CREATED, &AdminEnterpriseDto::from(enterprise))
-        })
-    })
-    .await?;
-    Ok(stored.into_response())
-}
+    fn fields(&self) -> Fields {
+        text_fields([
+            ("credit_code", self.credit_code.clone()),
+            ("name", self.name.clone()),
+            ("region_code", self.region_code.clone()),
+            ("industry", self.industry.clone()),
+            ("address", self.address.clone()),
+            ("lat", self.lat.to_string()),
+            ("lng", self.lng.to_string()),
+            ("geofence_m", self.geofence_m.to_string()),
+        ])
+    }
 
-async fn admin_enterprise_update(
-    state: web::Data<AppState>,
-    admin: AuthAdmin,
-    idempotency: Idempotency,
-    id: web::Path<Uuid>,
-    body: web::Json<Map<String, Value>>,
-) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let patch = json_fields(body.into_inner(), ENTERPRISE_COLUMNS)?;
-    let now = state.clock.now();
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::within(conn, &idempotency, now, |conn| {
-            let enterprise = conn.transaction::<_, AppError, _>(|conn| {
-                let scope = RegionScope::of(conn, &admin.caller)?;
-                let old = visible(conn, &scope, id)?;
-                let current = text_fields([
-                    ("credit_code", old.credit_code.clone()),
-                    ("name", old.name.clone()),
-                    ("region_code", old.region_code.clone()),
-                    ("industry", old.industry.clone()),
-                    ("address", old.address.clone()),
-                    ("lat", old.lat.to_string()),
-                    ("lng", old.lng.to_string()),
-                    ("geofence_m", old.geofence_m.to_string()),
-                ]);
-                let record = EnterpriseRecord::parse(&patched(current, patch)).map_err(AppError::invalid)?;
-                let writer = Writer {
-                    actor: admin.caller.user_id,
-                    scope: &scope,
-                };
-                Ok(writer.save_enterprise(conn, Some(old), &record)?.into_inner())
-            })?;
-            Stored::json(StatusCode::OK, &AdminEnterpriseDto::from(enterprise))
-        })
-    })
-    .await?;
-    Ok(stored.into_response())
+    fn save(
+        writer: &Writer,
+        conn: &mut PgConnection,
+        old: Option<Enterprise>,
+        record: &EnterpriseRecord,
+    ) -> Result<Enterprise, AppError> {
+        Ok(writer.save_enterprise(conn, old, record)?.into_inner())
+    }
 }

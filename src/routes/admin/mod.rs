@@ -2,6 +2,7 @@
 
 mod assignments;
 mod categories;
+mod crud;
 mod enterprises;
 mod import;
 mod regions;

@@ -1,24 +1,22 @@
 //! Admin CRUD of units: dispatching units, departments and hubs.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, FixedOffset};
-use diesel::Connection;
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{json_fields, patched, text_fields};
+use super::crud::{self, Entry};
+use super::text_fields;
 use crate::auth::scope::RegionScope;
 use crate::auth::AuthAdmin;
 use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::unit::{Unit, UnitFilter};
 use crate::db::models::Page;
-use crate::domain::roster::{UnitRecord, UNIT_COLUMNS};
+use crate::domain::roster::{FieldError, Fields, UnitRecord, UNIT_COLUMNS};
 use crate::domain::unit_kind::UnitKind;
 use crate::error::{AppError, ErrorCode};
-use crate::idempotency::{self, Idempotency, Stored};
 use crate::roster::save::Writer;
 use crate::routes::{get, patch, post, Endpoint, ListResponse, PageParams};
 use crate::state::AppState;
@@ -26,14 +24,14 @@ use crate::state::AppState;
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         get("/api/v1/admin/units", web::get().to(admin_unit_list)),
-        post("/api/v1/admin/units", web::post().to(admin_unit_create)),
-        get("/api/v1/admin/units/{id}", web::get().to(admin_unit_get)),
-        patch("/api/v1/admin/units/{id}", web::patch().to(admin_unit_update)),
+        post("/api/v1/admin/units", web::post().to(crud::create::<Unit>)),
+        get("/api/v1/admin/units/{id}", web::get().to(crud::read::<Unit>)),
+        patch("/api/v1/admin/units/{id}", web::patch().to(crud::update::<Unit>)),
     ]
 }
 
 #[derive(Serialize)]
-struct UnitDto {
+pub(super) struct UnitDto {
     id: Uuid,
     code: String,
     name: String,
@@ -106,84 +104,38 @@ async fn admin_unit_list(
     Ok(HttpResponse::Ok().json(ListResponse::from(page.map(UnitDto::from))))
 }
 
-fn visible(conn: &mut diesel::PgConnection, scope: &RegionScope, id: Uuid) -> Result<Unit, AppError> {
-    match Unit::find(conn, id)? {
-        Some(unit) if scope.contains(conn, &unit.region_code)? => Ok(unit),
-        _ => Err(AppError::NotFound),
+impl Entry for Unit {
+    type Key = Uuid;
+    type Record = UnitRecord;
+    type Dto = UnitDto;
+    const COLUMNS: &'static [&'static str] = UNIT_COLUMNS;
+
+    fn parse(fields: &Fields) -> Result<UnitRecord, Vec<FieldError>> {
+        UnitRecord::parse(fields)
     }
-}
 
-async fn admin_unit_get(
-    state: web::Data<AppState>,
-    admin: AuthAdmin,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let unit = db::run(&state.pool, move |conn| {
-        let scope = RegionScope::of(conn, &admin.caller)?;
-        visible(conn, &scope, id)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(UnitDto::from(unit)))
-}
+    fn visible(conn: &mut PgConnection, scope: &RegionScope, id: &Uuid) -> Result<Unit, AppError> {
+        match Unit::find(conn, *id)? {
+            Some(unit) if scope.contains(conn, &unit.region_code)? => Ok(unit),
+            _ => Err(AppError::NotFound),
+        }
+    }
 
-async fn admin_unit_create(
-    state: web::Data<AppState>,
-    admin: AuthAdmin,
-    idempotency: Idempotency,
-    body: web::Json<Map<String, Value>>,
-) -> Result<HttpResponse, AppError> {
-    let fields = json_fields(body.into_inner(), UNIT_COLUMNS)?;
-    let record = UnitRecord::parse(&fields).map_err(AppError::invalid)?;
-    let now = state.clock.now();
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::within(conn, &idempotency, now, |conn| {
-            let unit = conn.transaction::<_, AppError, _>(|conn| {
-                let scope = RegionScope::of(conn, &admin.caller)?;
-                let writer = Writer {
-                    actor: admin.caller.user_id,
-                    scope: &scope,
-                };
-                Ok(writer.save_unit(conn, None, &record)?.into_inner())
-            })?;
-            Stored::json(StatusCode::CREATED, &UnitDto::from(unit))
-        })
-    })
-    .await?;
-    Ok(stored.into_response())
-}
+    fn fields(&self) -> Fields {
+        text_fields([
+            ("code", self.code.clone()),
+            ("name", self.name.clone()),
+            ("kind", self.kind.to_string()),
+            ("region_code", self.region_code.clone()),
+        ])
+    }
 
-async fn admin_unit_update(
-    state: web::Data<AppState>,
-    admin: AuthAdmin,
-    idempotency: Idempotency,
-    id: web::Path<Uuid>,
-    body: web::Json<Map<String, Value>>,
-) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let patch = json_fields(body.into_inner(), UNIT_COLUMNS)?;
-    let now = state.clock.now();
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::within(conn, &idempotency, now, |conn| {
-            let unit = conn.transaction::<_, AppError, _>(|conn| {
-                let scope = RegionScope::of(conn, &admin.caller)?;
-                let old = visible(conn, &scope, id)?;
-                let current = text_fields([
-                    ("code", old.code.clone()),
-                    ("name", old.name.clone()),
-                    ("kind", old.kind.to_string()),
-                    ("region_code", old.region_code.clone()),
-                ]);
-                let record = UnitRecord::parse(&patched(current, patch)).map_err(AppError::invalid)?;
-                let writer = Writer {
-                    actor: admin.caller.user_id,
-                    scope: &scope,
-                };
-                Ok(writer.save_unit(conn, Some(old), &record)?.into_inner())
-            })?;
-            Stored::json(StatusCode::OK, &UnitDto::from(unit))
-        })
-    })
-    .await?;
-    Ok(stored.into_response())
+    fn save(
+        writer: &Writer,
+        conn: &mut PgConnection,
+        old: Option<Unit>,
+        record: &UnitRecord,
+    ) -> Result<Unit, AppError> {
+        Ok(writer.save_unit(conn, old, record)?.into_inner())
+    }
 }
