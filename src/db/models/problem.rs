@@ -1,6 +1,8 @@
 //! `problems` (问题/诉求) and their append-only `problem_events` timeline.
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::{AsSelect, SqlTypeOf};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -301,46 +303,13 @@ impl Problem {
             .load(conn)
     }
 
-    /// Whether `scope` reaches this problem.
-    pub fn visible_in(&self, conn: &mut PgConnection, scope: &RecordScope) -> QueryResult<bool> {
-        Ok(match scope {
-            RecordScope::Officer(id) => {
-                self.reporter_id == *id
-                    || diesel::select(diesel::dsl::exists(
-                        assignments::table
-                            .filter(assignments::officer_id.eq(*id))
-                            .filter(assignments::enterprise_id.eq(self.enterprise_id)),
-                    ))
-                    .get_result(conn)?
-            }
-            RecordScope::Unit(unit) => diesel::select(diesel::dsl::exists(
-                RecordScope::unit_officers(*unit).filter(crate::schema::users::id.eq(self.reporter_id)),
-            ))
-            .get_result(conn)?,
-            RecordScope::Region(path) => diesel::select(diesel::dsl::exists(
-                RecordScope::subtree(path).filter(crate::schema::regions::code.eq(&self.region_code)),
-            ))
-            .get_result(conn)?,
-            RecordScope::Enterprise(id) => self.enterprise_id == *id,
-            RecordScope::Department(unit) => self.department_id == Some(*unit),
-            RecordScope::Nothing => false,
-        })
-    }
-
-    /// Newest first; the cursor is the last row's (created_at, id).
-    pub fn list(
-        conn: &mut PgConnection,
+    /// The problems `scope` reaches: the one scoped query that lists, exports and visibility
+    /// checks all start from.
+    pub fn visible(
         scope: &RecordScope,
-        filter: &ProblemFilter,
-        after: Option<(DateTime<Utc>, Uuid)>,
-        limit: i64,
-    ) -> QueryResult<Vec<Problem>> {
-        let mut query = problems::table
-            .select(Problem::as_select())
-            .order((problems::created_at.desc(), problems::id.desc()))
-            .limit(limit + 1)
-            .into_boxed();
-        query = match scope {
+    ) -> problems::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<Problem, Pg>>> {
+        let query = problems::table.select(Problem::as_select()).into_boxed();
+        match scope {
             RecordScope::Officer(id) => query.filter(
                 problems::reporter_id.eq(*id).or(problems::enterprise_id.eq_any(
                     assignments::table
@@ -357,7 +326,29 @@ impl Problem {
             RecordScope::Enterprise(id) => query.filter(problems::enterprise_id.eq(*id)),
             RecordScope::Department(unit) => query.filter(problems::department_id.eq(*unit)),
             RecordScope::Nothing => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
-        };
+        }
+    }
+
+    /// Whether `scope` reaches this problem.
+    pub fn visible_in(&self, conn: &mut PgConnection, scope: &RecordScope) -> QueryResult<bool> {
+        Ok(Self::visible(scope)
+            .filter(problems::id.eq(self.id))
+            .first::<Problem>(conn)
+            .optional()?
+            .is_some())
+    }
+
+    /// Newest first; the cursor is the last row's (created_at, id).
+    pub fn list(
+        conn: &mut PgConnection,
+        scope: &RecordScope,
+        filter: &ProblemFilter,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: i64,
+    ) -> QueryResult<Vec<Problem>> {
+        let mut query = Self::visible(scope)
+            .order((problems::created_at.desc(), problems::id.desc()))
+            .limit(limit + 1);
         if let Some(status) = &filter.status {
             query = query.filter(problems::status.eq(*status));
         }

@@ -1,6 +1,8 @@
 //! `sign_ins` (签到) and `officer_devices`.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::{AsSelect, SqlTypeOf};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -78,20 +80,12 @@ impl SignIn {
             .optional()
     }
 
-    /// Newest first; the cursor is the last row's (signed_at, id).
-    pub fn list(
-        conn: &mut PgConnection,
+    /// The sign-ins `scope` reaches: the one scoped query lists start from.
+    pub fn visible(
         scope: &RecordScope,
-        filter: &SignInFilter,
-        after: Option<(DateTime<Utc>, Uuid)>,
-        limit: i64,
-    ) -> QueryResult<Vec<SignIn>> {
-        let mut query = sign_ins::table
-            .select(SignIn::as_select())
-            .order((sign_ins::signed_at.desc(), sign_ins::id.desc()))
-            .limit(limit + 1)
-            .into_boxed();
-        query = match scope {
+    ) -> sign_ins::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<SignIn, Pg>>> {
+        let query = sign_ins::table.select(SignIn::as_select()).into_boxed();
+        match scope {
             RecordScope::Officer(id) => query.filter(sign_ins::officer_id.eq(*id)),
             RecordScope::Unit(unit) => {
                 query.filter(sign_ins::officer_id.eq_any(RecordScope::unit_officers(*unit)))
@@ -102,7 +96,20 @@ impl SignIn {
             RecordScope::Enterprise(_) | RecordScope::Department(_) | RecordScope::Nothing => {
                 query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false"))
             }
-        };
+        }
+    }
+
+    /// Newest first; the cursor is the last row's (signed_at, id).
+    pub fn list(
+        conn: &mut PgConnection,
+        scope: &RecordScope,
+        filter: &SignInFilter,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: i64,
+    ) -> QueryResult<Vec<SignIn>> {
+        let mut query = Self::visible(scope)
+            .order((sign_ins::signed_at.desc(), sign_ins::id.desc()))
+            .limit(limit + 1);
         if let Some(day) = filter.day {
             query = query.filter(sign_ins::day.eq(day));
         }
