@@ -34,23 +34,8 @@ fn events(problem: &Value) -> Vec<String> {
 async fn assigned(app: &TestApp, description: &str) -> String {
     let id = file(app, description).await;
     let dispatcher = app.token("hub.dispatcher").await;
-    let triaged = app
-        .post(
-            &format!("/api/v1/problems/{id}/triage"),
-            Some(&dispatcher),
-            json!({"category": "utilities"}),
-        )
+    app.triage_and_assign(&dispatcher, &id, "utilities", "ZZ-GDGS", None)
         .await;
-    assert_eq!(triaged.status, 200, "{}", triaged.text);
-    let gdgs = app.unit_id("ZZ-GDGS").await;
-    let assigned = app
-        .post(
-            &format!("/api/v1/problems/{id}/assign"),
-            Some(&dispatcher),
-            json!({"department_id": gdgs}),
-        )
-        .await;
-    assert_eq!(assigned.status, 200, "{}", assigned.text);
     id
 }
 
@@ -123,46 +108,27 @@ async fn the_whole_loop_from_filing_to_closing() {
         404
     );
 
-    let accepted = app
-        .post(&format!("/api/v1/problems/{id}/accept"), Some(&clerk), json!({}))
-        .await;
-    assert_eq!(accepted.status, 200, "{}", accepted.text);
-    assert_eq!(accepted.body["status"], "in_progress");
-    assert!(accepted.body["contacted_at"].is_string());
+    let accepted = app.act(&clerk, &id, "accept", json!({})).await;
+    assert_eq!(accepted.status, "in_progress");
 
     let responded = app
-        .post(
-            &format!("/api/v1/problems/{id}/respond"),
-            Some(&clerk),
+        .act(
+            &clerk,
+            &id,
+            "respond",
             json!({"resolution": "已更换故障开关，专线恢复稳定供电", "outcome": "resolved"}),
         )
         .await;
-    assert_eq!(responded.status, 200, "{}", responded.text);
-    assert_eq!(responded.body["status"], "responded");
-    assert_eq!(responded.body["resolution"], "已更换故障开关，专线恢复稳定供电");
+    assert_eq!(responded.status, "responded");
 
     let zhang = app.token("officer.zhang").await;
-    let evaluated = app
-        .post(
-            &format!("/api/v1/problems/{id}/evaluate"),
-            Some(&zhang),
-            json!({"rating": "satisfied", "comment": "很及时"}),
-        )
-        .await;
-    assert_eq!(evaluated.status, 200, "{}", evaluated.text);
-    assert_eq!(evaluated.body["status"], "evaluated");
+    let rating = json!({"rating": "satisfied", "comment": "很及时"});
+    assert_eq!(app.act(&zhang, &id, "evaluate", rating).await.status, "evaluated");
 
-    let closed = app
-        .post(
-            &format!("/api/v1/problems/{id}/close"),
-            Some(&dispatcher),
-            json!({}),
-        )
-        .await;
-    assert_eq!(closed.status, 200, "{}", closed.text);
-    assert_eq!(closed.body["status"], "closed");
+    let closed = app.act(&dispatcher, &id, "close", json!({})).await;
+    assert_eq!(closed.status, "closed");
     assert_eq!(
-        events(&closed.body),
+        closed.events(),
         vec![
             "submitted",
             "triaged",
@@ -173,11 +139,10 @@ async fn the_whole_loop_from_filing_to_closing() {
             "closed"
         ]
     );
-    let roles: Vec<&str> = closed.body["timeline"]
-        .as_array()
-        .expect("timeline")
+    let roles: Vec<&str> = closed
+        .timeline
         .iter()
-        .map(|e| e["actor_role"].as_str().expect("role"))
+        .map(|e| e.actor_role.as_deref().expect("role"))
         .collect();
     assert_eq!(
         roles,
@@ -191,6 +156,19 @@ async fn the_whole_loop_from_filing_to_closing() {
             "dispatcher"
         ]
     );
+    let response = &closed.timeline[4];
+    assert_eq!(response.note.as_deref(), Some("已更换故障开关，专线恢复稳定供电"));
+    assert_eq!(
+        response.details.as_ref().map(|d| &d["outcome"]),
+        Some(&json!("resolved"))
+    );
+    assert!(closed.department_id.is_some() && closed.due_at.is_some() && closed.contact_due_at.is_some());
+    assert_eq!(
+        (closed.urgency.as_str(), closed.category.as_deref()),
+        ("normal", Some("utilities"))
+    );
+    assert_eq!(closed.escalation_level, 0);
+    assert_eq!(closed.id, id);
 }
 
 #[tokio::test]

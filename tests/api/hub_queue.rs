@@ -190,21 +190,8 @@ async fn two_instances_never_hand_one_item_to_two_claimers() {
 /// Assigns a problem to 国网株洲供电公司 (utilities: contact in 3, answer in 5 working days).
 async fn assign(app: &TestApp, id: &str) {
     let dispatcher = app.token("hub.dispatcher").await;
-    app.post(
-        &format!("/api/v1/problems/{id}/triage"),
-        Some(&dispatcher),
-        json!({"category": "utilities"}),
-    )
-    .await;
-    let gdgs = app.unit_id("ZZ-GDGS").await;
-    let assigned = app
-        .post(
-            &format!("/api/v1/problems/{id}/assign"),
-            Some(&dispatcher),
-            json!({"department_id": gdgs}),
-        )
+    app.triage_and_assign(&dispatcher, id, "utilities", "ZZ-GDGS", None)
         .await;
-    assert_eq!(assigned.status, 200, "{}", assigned.text);
 }
 
 fn at(s: &str) -> DateTime<Utc> {

@@ -15,6 +15,7 @@ mod helpers;
 mod hub;
 mod hub_queue;
 mod idempotency;
+mod lifecycle;
 mod problems;
 mod redis_optional;
 mod schema;

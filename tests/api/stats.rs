@@ -35,23 +35,8 @@ async fn file(app: &TestApp, token: &str, enterprise: &str, description: &str) -
 }
 
 async fn triage_and_assign(app: &TestApp, dispatcher: &str, id: &str) {
-    let triaged = app
-        .post(
-            &format!("/api/v1/problems/{id}/triage"),
-            Some(dispatcher),
-            json!({"category": "utilities"}),
-        )
+    app.triage_and_assign(dispatcher, id, "utilities", "ZZ-GDGS", Some(5))
         .await;
-    assert_eq!(triaged.status, 200, "{}", triaged.text);
-    let gdgs = app.unit_id("ZZ-GDGS").await;
-    let assigned = app
-        .post(
-            &format!("/api/v1/problems/{id}/assign"),
-            Some(dispatcher),
-            json!({"department_id": gdgs, "due_working_days": 5}),
-        )
-        .await;
-    assert_eq!(assigned.status, 200, "{}", assigned.text);
 }
 
 fn set_china_time(apps: &[&TestApp], y: i32, m: u32, d: u32, h: u32) {
