@@ -192,7 +192,7 @@ fn recipients(
 }
 
 pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {
-    super::every(EVERY, shutdown, || {
+    super::every("escalate", EVERY, shutdown, || {
         let state = state.clone();
         async move {
             let now = state.clock.now();

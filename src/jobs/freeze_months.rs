@@ -23,7 +23,7 @@ pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<bool, AppErro
 }
 
 pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {
-    super::every(EVERY, shutdown, || {
+    super::every("freeze_months", EVERY, shutdown, || {
         let state = state.clone();
         async move {
             let now = state.clock.now();

@@ -20,20 +20,22 @@ pub fn shutdown_signal() -> (watch::Sender<bool>, Shutdown) {
 #[derive(Clone)]
 pub struct Shutdown(watch::Receiver<bool>);
 
-/// Runs `pass` at once and then every `period` until shutdown. A pass in progress is never
-/// cut short: shutdown is looked at between passes.
-pub async fn every<F, Fut>(period: Duration, mut shutdown: Shutdown, mut pass: F)
+/// Runs `pass` at once and then every `period` until shutdown, each pass in a `job` span
+/// named `name` (so every line it logs says which job). A pass in progress is never cut short:
+/// shutdown is looked at between passes.
+pub async fn every<F, Fut>(name: &'static str, period: Duration, mut shutdown: Shutdown, mut pass: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ()>,
 {
+    use tracing::Instrument;
     let mut interval = tokio::time::interval(period);
     loop {
         if *shutdown.0.borrow() {
             return;
         }
         tokio::select! {
-            _ = interval.tick() => pass().await,
+            _ = interval.tick() => pass().instrument(tracing::info_span!("job", job = name)).await,
             _ = shutdown.0.changed() => return,
         }
     }

@@ -22,7 +22,7 @@ pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> diesel::QueryResult<
 }
 
 pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {
-    super::every(EVERY, shutdown, || {
+    super::every("prune_idempotency", EVERY, shutdown, || {
         let state = state.clone();
         async move {
             let now = state.clock.now();

@@ -15,7 +15,7 @@ const EVERY: Duration = Duration::from_secs(5 * 60);
 const LOCK_KEY: i64 = 0x7a68_7571_6972_6563;
 
 pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {
-    super::every(EVERY, shutdown, || {
+    super::every("reconcile_stats", EVERY, shutdown, || {
         let state = state.clone();
         async move {
             let url = state.settings.database_url.expose().clone();
