@@ -159,15 +159,15 @@ error_codes! {
     RequestUnsupportedMediaType = ("request.unsupported_media_type", 415),
     /// This `Idempotency-Key` was used for a different request (method, path, query or body).
     IdempotencyKeyReused = ("idempotency.key_reused", 422),
-    /// Fields break rules: `details.errors` lists them as `{column, message}`; raised by the
-    /// database, `details.constraint` names the rule; text in a body holding U+0000 is refused
-    /// the same way.
+    /// Fields break rules: `details.errors` lists them as `{field, code, message}`; for a rule
+    /// only the database states, `field` is the name of its constraint; text in a body holding
+    /// U+0000 is refused the same way.
     ValidationFailed = ("validation.failed", 422),
     /// The database refused a reference to an object that does not exist.
     ReferenceNotFound = ("reference.not_found", 422),
-    /// A body field is blank or too long (`details.field`).
+    /// A body field is blank or too long (`details.errors`, one `{field, code, message}`).
     RequestFieldInvalid = ("request.field_invalid", 422),
-    /// Not a mainland mobile number (`details.field`).
+    /// Not a mainland mobile number (`details.errors`, one `{field, code, message}` on `phone`).
     BindPhoneInvalid = ("bind.phone_invalid", 422),
     /// Phone number and invite code do not match a rostered user.
     BindInviteInvalid = ("bind.invite_invalid", 422),
@@ -198,7 +198,7 @@ error_codes! {
     /// `into_id` is this problem, does not exist, is `closed` or `merged`, or lies outside your
     /// region subtree.
     ProblemMergeTargetInvalid = ("problem.merge_target_invalid", 422),
-    /// Nothing was written: `details.errors` lists every bad row as `{row, column, message}`.
+    /// Nothing was written: `details.errors` lists every bad row as `{row, field, code, message}`.
     ImportInvalidRows = ("import.invalid_rows", 422),
     /// More than 100,000 data rows or 64 columns, or an XLSX archive declaring more than 256
     /// MiB uncompressed or more than 1,000 entries (`details.max_rows`, `details.max_columns`,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::schema::idempotency_records;
 
 diesel::define_sql_function! {
-    /// See the migration that creates it.
+    /// See src/db/sql/idempotency_claim.sql.
     fn idempotency_claim(
         user_id: diesel::sql_types::Uuid,
         key: diesel::sql_types::Text,
@@ -47,7 +47,7 @@ type ClaimRow = (bool, Option<String>, Option<i16>, Option<Vec<u8>>, Option<Uuid
 
 impl IdempotencyRecord {
     /// Claims the key for this transaction and returns its stored record, if any, in one
-    /// round trip (`idempotency_claim` in the migrations). `Claim::Busy` while another
+    /// round trip (`idempotency_claim`, src/db/sql/idempotency_claim.sql). `Claim::Busy` while another
     /// transaction holds the key: the same request is still running.
     pub fn claim(conn: &mut PgConnection, user_id: Uuid, key: &str) -> QueryResult<Claim> {
         let row: ClaimRow = diesel::select(idempotency_claim(user_id, key)).get_result(conn)?;
