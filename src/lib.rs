@@ -1,10 +1,10 @@
 pub mod auth;
-pub mod bootstrap;
 pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod exports;

@@ -13,7 +13,7 @@ use zhuqi::config::{LogFormat, Settings};
 use zhuqi::startup::Application;
 use zhuqi::state::AppState;
 use zhuqi::stats::reconcile;
-use zhuqi::{bootstrap, db, jobs, telemetry};
+use zhuqi::{cli, db, demo, jobs, telemetry};
 
 use std::time::Duration;
 
@@ -55,7 +55,7 @@ fn one_off(command: Command) -> anyhow::Result<()> {
             let clock = Clock::system();
             print!(
                 "{}",
-                bootstrap::seed_demo(&mut conn, clock.today(), clock.now(), bootstrap::History::Week)?
+                demo::seed_demo(&mut conn, clock.today(), clock.now(), demo::History::Week)?
             );
         }
         Command::CreateAdmin {
@@ -65,7 +65,7 @@ fn one_off(command: Command) -> anyhow::Result<()> {
             name,
         } => {
             let password = admin_password()?;
-            let (user, created) = bootstrap::create_admin(
+            let (user, created) = cli::create_admin::create_admin(
                 &mut conn,
                 &username,
                 &password,

@@ -148,7 +148,7 @@ async fn one_instance_at_a_time_holds_a_leader_lock() {
 #[tokio::test]
 async fn the_demo_city_comes_with_a_week_of_history() {
     let app = spawn_app().await;
-    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    app.seed_demo_with(zhuqi::demo::History::Week);
     // Five working days back from Friday 2026-11-20 (the 13th to the 19th), 12 assignments,
     // with a few days skipped on purpose.
     let sign_ins = app.count("SELECT count(*) AS n FROM sign_ins");
@@ -168,7 +168,7 @@ async fn the_demo_city_comes_with_a_week_of_history() {
 #[tokio::test]
 async fn reconcile_stats_repairs_a_drifted_counter_and_says_so() {
     let app = spawn_app().await;
-    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    app.seed_demo_with(zhuqi::demo::History::Week);
     let client = redis::Client::open(crate::helpers::redis_url()).expect("client");
     let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
     // The command runs on the real clock: yesterday's counters are settled.

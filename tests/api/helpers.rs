@@ -12,14 +12,14 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use zhuqi::bootstrap;
 use zhuqi::clock::Clock;
 use zhuqi::config::Settings;
 use zhuqi::db::{self, PgPool};
+use zhuqi::demo;
 use zhuqi::startup::Application;
 use zhuqi::state::AppState;
 
-pub const PASSWORD: &str = bootstrap::DEMO_PASSWORD;
+pub const PASSWORD: &str = demo::DEMO_PASSWORD;
 
 fn server_url() -> String {
     std::env::var("TEST_DATABASE_URL")
@@ -351,18 +351,18 @@ impl TestApp {
 
     /// Seeds the demo city (株洲市 with its officers, units, enterprises), without history.
     pub fn seed_demo(&self) {
-        self.seed_demo_with(bootstrap::History::None);
+        self.seed_demo_with(demo::History::None);
     }
 
-    pub fn seed_demo_with(&self, history: bootstrap::History) {
+    pub fn seed_demo_with(&self, history: demo::History) {
         let mut conn = self.pool.get().expect("conn");
-        bootstrap::seed_demo(&mut conn, self.clock.today(), self.clock.now(), history).expect("seed");
+        demo::seed_demo(&mut conn, self.clock.today(), self.clock.now(), history).expect("seed");
     }
 
     /// Creates an admin of another region, e.g. 430100 长沙市, for scope tests.
     pub fn create_admin(&self, username: &str, region_code: &str, region_name: &str) {
         let mut conn = self.pool.get().expect("conn");
-        bootstrap::create_admin(
+        zhuqi::cli::create_admin::create_admin(
             &mut conn,
             username,
             PASSWORD,
@@ -424,7 +424,7 @@ impl TestApp {
             .t
     }
 
-    /// The id of an enterprise of the demo city by credit-code body (see bootstrap).
+    /// The id of an enterprise of the demo city by credit-code body (see data/demo/enterprises.csv).
     pub async fn enterprise_id(&self, admin_token: &str, name: &str) -> String {
         let reply = self
             .get(
@@ -447,6 +447,20 @@ impl TestApp {
     pub async fn crrc(&self) -> String {
         let admin = self.token("demo.admin").await;
         self.enterprise_id(&admin, "中车株洲电力机车有限公司").await
+    }
+
+    /// A signed-in officer who looks after the enterprise named `name`, and the enterprise's
+    /// id: tests say where they act, not which demo officer happens to be there.
+    pub async fn officer_at(&self, name: &str) -> (String, String) {
+        let username = self.text(&format!(
+            "SELECT u.username AS t FROM users u JOIN assignments a ON a.officer_id = u.id \
+               JOIN enterprises e ON e.id = a.enterprise_id \
+              WHERE e.name = '{name}' AND a.end_day IS NULL ORDER BY u.username LIMIT 1"
+        ));
+        let enterprise = self.text(&format!(
+            "SELECT id::text AS t FROM enterprises WHERE name = '{name}'"
+        ));
+        (self.token(&username).await, enterprise)
     }
 
     /// A JSON request carrying an `Idempotency-Key`.

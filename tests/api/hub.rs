@@ -6,14 +6,13 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
 
-/// Files a problem at 中车 as officer.zhang; returns its id.
+/// Files a problem at 中车 as its officer; returns its id.
 async fn file(app: &TestApp, description: &str) -> String {
-    let zhang = app.token("officer.zhang").await;
-    let enterprise = app.crrc().await;
+    let (officer, enterprise) = app.officer_at("中车株洲电力机车有限公司").await;
     let filed = app
         .post(
             "/api/v1/problems",
-            Some(&zhang),
+            Some(&officer),
             json!({"enterprise_id": enterprise, "description": description}),
         )
         .await;

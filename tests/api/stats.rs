@@ -251,7 +251,7 @@ async fn dashboards(app: &TestApp, token: &str) -> Vec<Value> {
 #[tokio::test]
 async fn cached_and_uncached_answers_agree_after_a_mixed_workload() {
     let app = spawn_app().await;
-    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    app.seed_demo_with(zhuqi::demo::History::Week);
     let uncached = spawn_app_with(Options {
         redis_url: "redis://127.0.0.1:1/0".to_owned(),
         database_url: Some(database_url(&app.db_name)),
@@ -327,7 +327,7 @@ async fn figures_stay_identical_with_redis_stopped_mid_run() {
         ..Options::default()
     })
     .await;
-    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    app.seed_demo_with(zhuqi::demo::History::Week);
     let dispatcher = app.token("hub.dispatcher").await;
     // Let the background connection come up, then fill the cache.
     for _ in 0..50 {
@@ -346,7 +346,7 @@ async fn figures_stay_identical_with_redis_stopped_mid_run() {
 #[tokio::test]
 async fn reconciliation_repairs_a_drifted_counter_and_a_tampered_answer() {
     let app = spawn_app().await;
-    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    app.seed_demo_with(zhuqi::demo::History::Week);
     let dispatcher = app.token("hub.dispatcher").await;
     let past = app
         .get("/api/v1/stats/overview?day=2026-11-19", Some(&dispatcher))
@@ -428,7 +428,7 @@ async fn reconciliation_repairs_a_drifted_counter_and_a_tampered_answer() {
 #[tokio::test]
 async fn the_monthly_report_of_a_closed_month_does_not_change_after_a_later_edit() {
     let app = spawn_app().await;
-    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    app.seed_demo_with(zhuqi::demo::History::Week);
     let dispatcher = app.token("hub.dispatcher").await;
     let czj = app.unit_id("ZZ-CZJ").await;
     let path = format!("/api/v1/reports/monthly?month=2026-11&unit_id={czj}");
@@ -507,7 +507,7 @@ async fn download(app: &TestApp, path: &str, token: &str) -> Vec<u8> {
 #[tokio::test]
 async fn ledgers_open_in_excel_with_their_columns_and_the_lists_filters() {
     let app = spawn_app().await;
-    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    app.seed_demo_with(zhuqi::demo::History::Week);
     let dispatcher = app.token("hub.dispatcher").await;
     let bytes = download(&app, "/api/v1/exports/problems.xlsx", &dispatcher).await;
     let all = sheet_rows(&bytes, "全部");
@@ -612,7 +612,7 @@ async fn ledgers_open_in_excel_with_their_columns_and_the_lists_filters() {
 #[tokio::test]
 async fn every_dashboard_answer_has_the_shape_the_spec_gives() {
     let app = spawn_app().await;
-    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    app.seed_demo_with(zhuqi::demo::History::Week);
     let dispatcher = app.token("hub.dispatcher").await;
     let czj = app.unit_id("ZZ-CZJ").await;
     let zhang = app.token("officer.zhang").await;
@@ -658,7 +658,7 @@ async fn every_dashboard_answer_has_the_shape_the_spec_gives() {
 #[tokio::test]
 async fn rankings_page_with_limit_and_cursor_like_every_list() {
     let app = spawn_app().await;
-    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    app.seed_demo_with(zhuqi::demo::History::Week);
     let dispatcher = app.token("hub.dispatcher").await;
     let all = app
         .get("/api/v1/stats/officers?sort=name&limit=100", Some(&dispatcher))
@@ -709,7 +709,7 @@ async fn rankings_page_with_limit_and_cursor_like_every_list() {
 #[tokio::test]
 async fn the_monthly_report_comes_as_excel_by_accept_header_or_by_path() {
     let app = spawn_app().await;
-    app.seed_demo_with(zhuqi::bootstrap::History::Week);
+    app.seed_demo_with(zhuqi::demo::History::Week);
     let dispatcher = app.token("hub.dispatcher").await;
     let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     let by_accept = app

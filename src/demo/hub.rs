@@ -77,7 +77,7 @@ pub fn seed(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
         .load(conn)?;
     let mut first_of_kind: Option<Uuid> = None;
     for (i, (id, description, created_at, reporter)) in filed.into_iter().enumerate() {
-        let category = super::DEMO_PROBLEMS
+        let category = super::history::DEMO_PROBLEMS
             .iter()
             .find(|(text, _)| *text == description)
             .map_or("other", |(_, category)| category);

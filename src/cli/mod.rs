@@ -1,5 +1,7 @@
 //! The command line: `zhuqi serve | migrate | seed-demo | reconcile-stats | create-admin`.
 
+pub mod create_admin;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
