@@ -41,14 +41,13 @@ pub struct SignInRequest {
 impl SignInRequest {
     /// The request as an attempt of `officer_id` at `now`, or the first rule it breaks.
     pub fn check(self, officer_id: Uuid, now: DateTime<Utc>) -> Result<SignInAttempt, AppError> {
-        let request = self;
-        let datum = match request.coord {
+        let datum = match self.coord {
             Coord::Gcj02 => Datum::Gcj02,
             Coord::Wgs84 => Datum::Wgs84,
         };
-        let point = GeoPoint::from_device(request.lat, request.lng, datum)
+        let point = GeoPoint::from_device(self.lat, self.lng, datum)
             .ok_or_else(|| AppError::invalid_field("lat", FieldCode::Invalid, "坐标无效"))?;
-        if let Some(accuracy) = request.accuracy_m {
+        if let Some(accuracy) = self.accuracy_m {
             if !accuracy.is_finite() || accuracy < 0.0 {
                 return Err(AppError::invalid_field(
                     "accuracy_m",
@@ -64,10 +63,7 @@ impl SignInRequest {
                 ));
             }
         }
-        let remark = request
-            .remark
-            .map(|r| r.trim().to_owned())
-            .filter(|r| !r.is_empty());
+        let remark = self.remark.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
         if remark.as_ref().is_some_and(|r| r.chars().count() > MAX_REMARK) {
             return Err(AppError::invalid_field(
                 "remark",
@@ -83,7 +79,7 @@ impl SignInRequest {
                 "备注不能包含空字符 (U+0000)",
             ));
         }
-        let device_id = request
+        let device_id = self
             .device_id
             .map(|d| d.trim().to_owned())
             .filter(|d| !d.is_empty());
@@ -100,9 +96,9 @@ impl SignInRequest {
         Ok(SignInAttempt {
             id: Uuid::new_v4(),
             officer_id,
-            enterprise_id: request.enterprise_id,
+            enterprise_id: self.enterprise_id,
             point,
-            accuracy_m: request.accuracy_m,
+            accuracy_m: self.accuracy_m,
             remark,
             device_id,
             now,

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{
     Array, Binary, Bool, Date, Double, Integer, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid,
@@ -95,35 +94,29 @@ pub enum Declined {
 /// An attempt and the request's `Idempotency-Key` and fingerprint, if it sent one.
 pub type KeyedAttempt = (Arc<SignInAttempt>, Option<(String, String)>);
 
+/// One argument array of `sign_ins_at_once`: a field of every attempt, in order.
+fn each<T>(batch: &[KeyedAttempt], field: impl Fn(&KeyedAttempt) -> T) -> Vec<T> {
+    batch.iter().map(field).collect()
+}
+
 /// Checks and writes a batch in one call; one answer per attempt, in order. Replays that name
 /// a sign-in come with it, read in one more query for the whole batch.
 pub fn write(conn: &mut PgConnection, batch: &[KeyedAttempt]) -> QueryResult<Vec<SignInOutcome>> {
-    let column = |f: &dyn Fn(&SignInAttempt) -> f64| batch.iter().map(|(a, _)| f(a)).collect::<Vec<f64>>();
     let rows: Vec<BatchRow> = diesel::sql_query(
         "SELECT * FROM sign_ins_at_once($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
-    .bind::<Array<SqlUuid>, _>(batch.iter().map(|(a, _)| a.id).collect::<Vec<Uuid>>())
-    .bind::<Array<SqlUuid>, _>(batch.iter().map(|(a, _)| a.officer_id).collect::<Vec<Uuid>>())
-    .bind::<Array<SqlUuid>, _>(batch.iter().map(|(a, _)| a.enterprise_id).collect::<Vec<Uuid>>())
-    .bind::<Array<Date>, _>(batch.iter().map(|(a, _)| a.day).collect::<Vec<NaiveDate>>())
-    .bind::<Array<Timestamptz>, _>(batch.iter().map(|(a, _)| a.now).collect::<Vec<DateTime<Utc>>>())
-    .bind::<Array<Double>, _>(column(&|a| a.point.lat))
-    .bind::<Array<Double>, _>(column(&|a| a.point.lng))
-    .bind::<Array<Nullable<Double>>, _>(batch.iter().map(|(a, _)| a.accuracy_m).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(batch.iter().map(|(a, _)| a.remark.clone()).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(batch.iter().map(|(a, _)| a.device_id.clone()).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(
-        batch
-            .iter()
-            .map(|(_, k)| k.as_ref().map(|k| k.0.clone()))
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Nullable<Text>>, _>(
-        batch
-            .iter()
-            .map(|(_, k)| k.as_ref().map(|k| k.1.clone()))
-            .collect::<Vec<_>>(),
-    )
+    .bind::<Array<SqlUuid>, _>(each(batch, |(a, _)| a.id))
+    .bind::<Array<SqlUuid>, _>(each(batch, |(a, _)| a.officer_id))
+    .bind::<Array<SqlUuid>, _>(each(batch, |(a, _)| a.enterprise_id))
+    .bind::<Array<Date>, _>(each(batch, |(a, _)| a.day))
+    .bind::<Array<Timestamptz>, _>(each(batch, |(a, _)| a.now))
+    .bind::<Array<Double>, _>(each(batch, |(a, _)| a.point.lat))
+    .bind::<Array<Double>, _>(each(batch, |(a, _)| a.point.lng))
+    .bind::<Array<Nullable<Double>>, _>(each(batch, |(a, _)| a.accuracy_m))
+    .bind::<Array<Nullable<Text>>, _>(each(batch, |(a, _)| a.remark.clone()))
+    .bind::<Array<Nullable<Text>>, _>(each(batch, |(a, _)| a.device_id.clone()))
+    .bind::<Array<Nullable<Text>>, _>(each(batch, |(_, key)| key.as_ref().map(|k| k.0.clone())))
+    .bind::<Array<Nullable<Text>>, _>(each(batch, |(_, key)| key.as_ref().map(|k| k.1.clone())))
     .load(conn)?;
     if rows.len() != batch.len() || rows.iter().zip(1..).any(|(row, i)| row.attempt != i) {
         return Err(diesel::result::Error::DeserializationError(
