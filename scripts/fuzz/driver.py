@@ -34,7 +34,7 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
 SEED = os.environ.get("FUZZ_SEED", "")
 WORKERS = os.environ.get("FUZZ_WORKERS", "1")
 OUT = Path(os.environ.get("FUZZ_OUT", ".local/fuzz")).resolve()
-PASSWORD = "zhuqi-demo-2026"  # every demo login's (src/bootstrap.rs)
+PASSWORD = "zhuqi-demo-2026"  # every demo login's (src/demo/mod.rs)
 # The harness's own sign-ins come from this address (X-Forwarded-For; fuzz.sh makes the server
 # trust 127.0.0.1 as a proxy); the fuzzer's failed logins spend 127.0.0.1's budget instead.
 LOGIN_IP = "192.0.2.10"
@@ -48,7 +48,7 @@ CHECKS = [
     "ignored_auth",
 ]
 
-# role -> demo username (src/bootstrap.rs). `session` is a sixth account for the session run.
+# role -> demo username (data/demo/users.csv). `session` is a sixth account for the session run.
 ACCOUNTS = {
     "admin": "demo.admin",
     "dispatcher": "hub.dispatcher",

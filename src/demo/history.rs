@@ -36,7 +36,7 @@ const WORK_DONE: &[&str] = &[
 ];
 
 /// (description, category) of problems officers raise, one in a few reports.
-pub(super) const DEMO_PROBLEMS: &[(&str, &str)] = &[
+const DEMO_PROBLEMS: &[(&str, &str)] = &[
     (
         "企业订单增加，急需熟练焊工和数控操作工约30名，希望人社部门组织专场招聘",
         "labor",
@@ -53,6 +53,14 @@ pub(super) const DEMO_PROBLEMS: &[(&str, &str)] = &[
     ("研发费用加计扣除政策不清楚，希望税务部门上门辅导", "policy"),
     ("厂区门口道路破损，大货车进出困难，请求维修", "logistics"),
 ];
+
+/// The category a demo problem belongs to (`other` for any other text).
+pub(super) fn category_of(description: &str) -> &'static str {
+    DEMO_PROBLEMS
+        .iter()
+        .find(|(text, _)| *text == description)
+        .map_or("other", |(_, category)| category)
+}
 
 /// One officer at one of their enterprises on one day.
 struct Visit {

@@ -1,11 +1,16 @@
-//! The demo city's hub at work: the week's problems walked through the lifecycle with the
-//! same transitions the API runs, so every state is on show and some deadlines have passed.
+//! The demo city's hub at work: the week's problems, oldest first, each taken as far through
+//! the lifecycle as its turn says (see [`FATES`]) with the same transitions the API runs, at
+//! the times each step would have happened; then the escalation job runs, so some deadlines
+//! have passed.
 
 use anyhow::{anyhow, Context};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::app_error;
+use super::history::category_of;
+use super::roster::DemoUser;
 use crate::auth::Caller;
 use crate::db::models::category::Category;
 use crate::db::models::unit::Unit;
@@ -29,14 +34,62 @@ const DEFAULT_DEPARTMENTS: &[(&str, &str)] = &[
     ("other", "ZZ-GXJ"),
 ];
 
-/// The department clerk who works each department's problems.
-const CLERKS: &[(&str, &str)] = &[
-    ("ZZ-JRJ", "jrj.clerk"),
-    ("ZZ-RSJ", "rsj.clerk"),
-    ("ZZ-SWJ", "swj.clerk"),
-    ("ZZ-GXJ", "gxj.clerk"),
-    ("ZZ-GDGS", "gdgs.clerk"),
+/// The demo user who dispatches.
+const DISPATCHER: &str = "hub.dispatcher";
+
+/// How far the hub has taken a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Still waiting in the queue.
+    Queued,
+    /// Categorised, not yet assigned.
+    Triaged,
+    /// Assigned, not yet signed for: overdue for contact after three working days.
+    Assigned,
+    /// Given back by the department as not theirs.
+    GivenBack,
+    /// Accepted by the department, in progress.
+    InProgress,
+    /// Answered, waiting for a rating.
+    Responded,
+    /// Rated, waiting for the hub to close it.
+    Rated(Rating),
+    /// Rated satisfied and closed.
+    Closed,
+    /// A duplicate, folded into the first problem triaged.
+    Merged,
+}
+
+impl Fate {
+    /// Whether the hub triages the problem on its way (a duplicate it folds away, it does not).
+    fn triaged(self) -> bool {
+        !matches!(self, Fate::Queued | Fate::Merged)
+    }
+}
+
+/// The fates dealt to the problems in turn, oldest first, so every state is on show.
+const FATES: [Fate; 10] = [
+    Fate::Queued,
+    Fate::Triaged,
+    Fate::Assigned,
+    Fate::GivenBack,
+    Fate::InProgress,
+    Fate::Responded,
+    Fate::Rated(Rating::Satisfied),
+    Fate::Closed,
+    Fate::Rated(Rating::Dissatisfied),
+    Fate::Merged,
 ];
+
+/// When each step happens, counted from the filing (and never later than now): the hub
+/// works within hours, the department the next day.
+const TRIAGED_AFTER: Duration = Duration::hours(1);
+const MERGED_AFTER: Duration = Duration::hours(2);
+const ASSIGNED_AFTER: Duration = Duration::hours(2);
+const DEPARTMENT_REPLIES_AFTER: Duration = Duration::hours(20);
+const RESPONDED_AFTER: Duration = Duration::hours(40);
+const RATED_AFTER: Duration = Duration::hours(44);
+const CLOSED_AFTER: Duration = Duration::hours(46);
 
 fn caller(conn: &mut PgConnection, username: &str) -> anyhow::Result<Caller> {
     let user =
@@ -50,13 +103,24 @@ fn caller(conn: &mut PgConnection, username: &str) -> anyhow::Result<Caller> {
     })
 }
 
-fn err(e: crate::error::AppError) -> anyhow::Error {
-    anyhow!("{e} ({})", e.code())
+/// The demo clerk who works a department's problems, if it has one.
+fn clerk_of<'a>(users: &'a [DemoUser], unit_code: &str) -> Option<&'a str> {
+    users
+        .iter()
+        .find(|u| u.roles == "department" && u.unit_code == unit_code)
+        .map(|u| u.username.as_str())
 }
 
-/// Walks the demo problems (oldest first) through the hub, one state per problem in turn,
-/// acting at the time each step would have happened, then runs the escalation job at `now`.
-pub fn seed(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
+/// A problem as the hub found it.
+struct Filed {
+    id: Uuid,
+    description: String,
+    at: DateTime<Utc>,
+    reporter: Uuid,
+}
+
+/// Walks the demo problems (oldest first) through the hub, then runs the escalation job at `now`.
+pub fn seed(conn: &mut PgConnection, users: &[DemoUser], now: DateTime<Utc>) -> anyhow::Result<()> {
     for (category, unit_code) in DEFAULT_DEPARTMENTS {
         let Some(unit) = Unit::find_by_code(conn, unit_code)? else {
             continue;
@@ -65,7 +129,7 @@ pub fn seed(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
             .set(categories::default_department_id.eq(unit.id))
             .execute(conn)?;
     }
-    let dispatcher = caller(conn, "hub.dispatcher")?;
+    let dispatcher = caller(conn, DISPATCHER)?;
     let filed: Vec<(Uuid, String, DateTime<Utc>, Uuid)> = problems::table
         .order(problems::created_at)
         .select((
@@ -75,119 +139,136 @@ pub fn seed(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
             problems::reporter_id,
         ))
         .load(conn)?;
-    let mut first_of_kind: Option<Uuid> = None;
-    for (i, (id, description, created_at, reporter)) in filed.into_iter().enumerate() {
-        let category = super::history::DEMO_PROBLEMS
-            .iter()
-            .find(|(text, _)| *text == description)
-            .map_or("other", |(_, category)| category);
-        let stage = i % 10;
-        if stage == 0 {
-            continue; // still waiting in the queue
-        }
-        let when = |hours: i64| (created_at + Duration::hours(hours)).min(now);
-        let at = |hours: i64| Acting {
-            caller: &dispatcher,
-            now: when(hours),
+    let mut first_triaged: Option<Uuid> = None;
+    for (turn, (id, description, at, reporter)) in filed.into_iter().enumerate() {
+        let problem = Filed {
+            id,
+            description,
+            at,
+            reporter,
         };
-        if stage == 9 {
-            // A duplicate of an earlier problem: folded into it.
-            if let Some(into) = first_of_kind {
-                actions::merge(conn, at(2), id, into).map_err(err)?;
-                continue;
-            }
+        let fate = FATES[turn % FATES.len()];
+        let walk = Walk {
+            problem: &problem,
+            dispatcher: &dispatcher,
+            users,
+            now,
+        };
+        walk.take(conn, fate, first_triaged)?;
+        if fate.triaged() {
+            first_triaged.get_or_insert(problem.id);
         }
-        actions::triage(conn, at(1), id, category, None).map_err(err)?;
-        first_of_kind.get_or_insert(id);
-        if stage == 1 {
-            continue;
+    }
+    escalate::tick(conn, now)?;
+    let count: i64 = problems::table.count().get_result(conn)?;
+    tracing::debug!(problems = count, "demo hub seeded");
+    Ok(())
+}
+
+/// One problem's way through the hub.
+struct Walk<'a> {
+    problem: &'a Filed,
+    dispatcher: &'a Caller,
+    users: &'a [DemoUser],
+    now: DateTime<Utc>,
+}
+
+impl Walk<'_> {
+    fn acting<'c>(&self, caller: &'c Caller, after: Duration) -> Acting<'c> {
+        Acting {
+            caller,
+            now: (self.problem.at + after).min(self.now),
+        }
+    }
+
+    /// Takes the problem as far as `fate`; a duplicate is merged into `first_triaged` (and
+    /// stays queued while there is none).
+    fn take(&self, conn: &mut PgConnection, fate: Fate, first_triaged: Option<Uuid>) -> anyhow::Result<()> {
+        let id = self.problem.id;
+        match (fate, first_triaged) {
+            (Fate::Queued, _) | (Fate::Merged, None) => return Ok(()),
+            (Fate::Merged, Some(into)) => {
+                actions::merge(conn, self.acting(self.dispatcher, MERGED_AFTER), id, into)
+                    .map_err(app_error)?;
+                return Ok(());
+            }
+            _ => {}
+        }
+        let category = category_of(&self.problem.description);
+        actions::triage(
+            conn,
+            self.acting(self.dispatcher, TRIAGED_AFTER),
+            id,
+            category,
+            None,
+        )
+        .map_err(app_error)?;
+        if fate == Fate::Triaged {
+            return Ok(());
         }
         let department = Category::find(conn, category)?
             .and_then(|c| c.default_department_id)
             .context("demo categories have departments")?;
-        let department_unit = Unit::find(conn, department)?.context("department")?;
-        actions::assign(conn, at(2), id, department, None, Some("请按时限办理并反馈")).map_err(err)?;
-        let Some((_, clerk_name)) = CLERKS.iter().find(|(code, _)| *code == department_unit.code) else {
-            continue; // a department without a demo clerk: left assigned (and soon overdue)
+        actions::assign(
+            conn,
+            self.acting(self.dispatcher, ASSIGNED_AFTER),
+            id,
+            department,
+            None,
+            Some("请按时限办理并反馈"),
+        )
+        .map_err(app_error)?;
+        let unit = Unit::find(conn, department)?.context("department")?;
+        let Some(clerk) = clerk_of(self.users, &unit.code) else {
+            return Ok(()); // a department without a demo clerk: left assigned (and soon overdue)
         };
-        let clerk = caller(conn, clerk_name)?;
-        match stage {
-            2 => {} // assigned, not yet signed for: overdue for contact after three working days
-            3 => {
-                actions::give_back(
-                    conn,
-                    Acting {
-                        caller: &clerk,
-                        now: when(20),
-                    },
-                    id,
-                    Some("不属于本部门职责，请重新交办"),
-                )
-                .map_err(err)?;
-            }
-            _ => {
-                actions::accept(
-                    conn,
-                    Acting {
-                        caller: &clerk,
-                        now: when(20),
-                    },
-                    id,
-                    None,
-                )
-                .map_err(err)?;
-                if stage == 4 {
-                    continue; // in progress
-                }
-                actions::respond(
-                    conn,
-                    Acting {
-                        caller: &clerk,
-                        now: when(40),
-                    },
-                    id,
-                    Some("已联系企业并办结相关事项"),
-                    ResponseOutcome::Resolved,
-                )
-                .map_err(err)?;
-                if stage == 5 {
-                    continue; // responded, waiting for a rating
-                }
-                let reporter = User::find(conn, reporter)?.context("reporter")?;
-                let officer = caller(conn, &reporter.username)?;
-                let rating = if stage == 8 {
-                    Rating::Dissatisfied
-                } else {
-                    Rating::Satisfied
-                };
-                actions::evaluate(
-                    conn,
-                    Acting {
-                        caller: &officer,
-                        now: when(44),
-                    },
-                    id,
-                    rating,
-                    Some("感谢部门支持"),
-                )
-                .map_err(err)?;
-                if stage == 7 {
-                    actions::close(
-                        conn,
-                        Acting {
-                            caller: &dispatcher,
-                            now: when(46),
-                        },
-                        id,
-                        None,
-                    )
-                    .map_err(err)?;
-                }
-            }
+        if fate == Fate::Assigned {
+            return Ok(());
         }
+        let clerk = caller(conn, clerk)?;
+        self.department_works(conn, fate, &clerk)
     }
-    escalate::tick(conn, now)?;
-    let open: i64 = problems::table.count().get_result(conn)?;
-    tracing::debug!(problems = open, "demo hub seeded");
-    Ok(())
+
+    /// The department's part (signing for it, answering) and the rating and closing after.
+    fn department_works(&self, conn: &mut PgConnection, fate: Fate, clerk: &Caller) -> anyhow::Result<()> {
+        let id = self.problem.id;
+        let replies = self.acting(clerk, DEPARTMENT_REPLIES_AFTER);
+        if fate == Fate::GivenBack {
+            actions::give_back(conn, replies, id, Some("不属于本部门职责，请重新交办")).map_err(app_error)?;
+            return Ok(());
+        }
+        actions::accept(conn, replies, id, None).map_err(app_error)?;
+        if fate == Fate::InProgress {
+            return Ok(());
+        }
+        actions::respond(
+            conn,
+            self.acting(clerk, RESPONDED_AFTER),
+            id,
+            Some("已联系企业并办结相关事项"),
+            ResponseOutcome::Resolved,
+        )
+        .map_err(app_error)?;
+        if fate == Fate::Responded {
+            return Ok(());
+        }
+        let reporter = User::find(conn, self.problem.reporter)?.context("reporter")?;
+        let officer = caller(conn, &reporter.username)?;
+        let rating = match fate {
+            Fate::Rated(rating) => rating,
+            _ => Rating::Satisfied,
+        };
+        actions::evaluate(
+            conn,
+            self.acting(&officer, RATED_AFTER),
+            id,
+            rating,
+            Some("感谢部门支持"),
+        )
+        .map_err(app_error)?;
+        if fate == Fate::Closed {
+            actions::close(conn, self.acting(self.dispatcher, CLOSED_AFTER), id, None).map_err(app_error)?;
+        }
+        Ok(())
+    }
 }

@@ -83,7 +83,7 @@ pub fn seed_demo(
         }
         if history == History::Week {
             history::seed(conn, &roster, today)?;
-            hub::seed(conn, now)?;
+            hub::seed(conn, &roster.users, now)?;
         }
         Ok(invites)
     })?;
