@@ -18,5 +18,6 @@ pub mod region_code;
 pub mod role;
 pub mod roster;
 pub mod similarity;
+pub mod subscribe_field;
 pub mod unit_kind;
 pub mod vocabulary;
