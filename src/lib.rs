@@ -11,6 +11,7 @@ pub mod exports;
 pub mod hub;
 pub mod idempotency;
 pub mod jobs;
+pub mod notify;
 pub mod problems;
 pub mod reports;
 pub mod roster;
