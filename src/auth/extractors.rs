@@ -28,6 +28,11 @@ impl Caller {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+
+    /// Whether the caller holds at least one of `roles`.
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|role| self.has(*role))
+    }
 }
 
 impl From<AccessClaims> for Caller {
@@ -128,7 +133,7 @@ impl<S: RoleSet> FromRequest for AnyRole<S> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(authenticate(req).and_then(|caller| {
-            if S::ROLES.iter().any(|role| caller.has(*role)) {
+            if caller.has_any(S::ROLES) {
                 Ok(Self {
                     caller,
                     _roles: PhantomData,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{get, put, Endpoint, ListResponse, PageParams};
-use crate::auth::extractors::{AuthChaser, AuthOfficer};
+use crate::auth::extractors::{AuthChaser, AuthOfficer, RegionStaff, RoleSet};
 use crate::auth::scope::{self, RegionScope};
 use crate::auth::{AnyRole, AuthUser};
 use crate::cache::counters::{self, Metric};
@@ -22,7 +22,6 @@ use crate::db::models::unit::Unit;
 use crate::db::models::Page;
 use crate::domain::daily_report::{self, Production, ReportInput, ValidReport};
 use crate::domain::day;
-use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::reports::{self, ReportFiling};
@@ -334,7 +333,7 @@ async fn daily_report_missing_list(
     let day = day.unwrap_or_else(|| state.clock.today());
     let (limit, after) = (page.limit()?, page.uuid_cursor()?);
     // The hub sees its region; a unit admin (without a hub role) their unit.
-    let regional = caller.has(Role::Dispatcher) || caller.has(Role::Admin);
+    let regional = caller.has_any(RegionStaff::ROLES);
     let (working_day, page) = db::run(&state.pool, move |conn| {
         if !CalendarYear::load(conn)?.is_working_day(day) {
             return Ok((false, Page::empty()));

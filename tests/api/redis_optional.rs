@@ -41,6 +41,20 @@ async fn redis_reported(app: &TestApp, want: &str) -> bool {
     false
 }
 
+/// The demo city on a Redis of its own (which the test may stop), connected; its port too.
+async fn demo_on_own_redis() -> (TestApp, u16, Child) {
+    let port = free_port();
+    let redis = start_redis(port);
+    let app = spawn_app_with(Options {
+        redis_url: format!("redis://127.0.0.1:{port}/0"),
+        ..Options::default()
+    })
+    .await;
+    app.seed_demo();
+    assert!(redis_reported(&app, "up").await, "connects at start");
+    (app, port, redis)
+}
+
 #[tokio::test]
 async fn the_service_starts_and_serves_while_redis_is_down() {
     let app = spawn_app_with(Options {
@@ -57,15 +71,7 @@ async fn the_service_starts_and_serves_while_redis_is_down() {
 
 #[tokio::test]
 async fn redis_is_used_again_when_it_comes_back() {
-    let port = free_port();
-    let mut redis = start_redis(port);
-    let app = spawn_app_with(Options {
-        redis_url: format!("redis://127.0.0.1:{port}/0"),
-        ..Options::default()
-    })
-    .await;
-    app.seed_demo();
-    assert!(redis_reported(&app, "up").await, "connects at start");
+    let (app, port, mut redis) = demo_on_own_redis().await;
 
     redis.kill().expect("stop redis");
     redis.wait().expect("stopped");
@@ -107,15 +113,7 @@ async fn failure_counts_live_in_redis_under_the_tests_prefix() {
 
 #[tokio::test]
 async fn failures_counted_in_redis_still_count_when_redis_goes_away() {
-    let port = free_port();
-    let mut redis = start_redis(port);
-    let app = spawn_app_with(Options {
-        redis_url: format!("redis://127.0.0.1:{port}/0"),
-        ..Options::default()
-    })
-    .await;
-    app.seed_demo();
-    assert!(redis_reported(&app, "up").await, "connects at start");
+    let (app, _, mut redis) = demo_on_own_redis().await;
     let wrong = || {
         app.post(
             "/api/v1/auth/login",

@@ -331,11 +331,10 @@ impl Problem {
 
     /// Whether `scope` reaches this problem.
     pub fn visible_in(&self, conn: &mut PgConnection, scope: &RecordScope) -> QueryResult<bool> {
-        Ok(Self::visible(scope)
-            .filter(problems::id.eq(self.id))
-            .first::<Problem>(conn)
-            .optional()?
-            .is_some())
+        diesel::select(diesel::dsl::exists(
+            Self::visible(scope).filter(problems::id.eq(self.id)),
+        ))
+        .get_result(conn)
     }
 
     /// Newest first; the cursor is the last row's (created_at, id).
