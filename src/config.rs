@@ -4,6 +4,8 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use crate::domain::notification::QuietHours;
+
 /// A value that must never reach a log line: `Debug` and `Display` print a placeholder.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret<T>(T);
@@ -62,6 +64,10 @@ pub struct Settings {
     pub metrics_allow: Vec<IpNet>,
     /// A bearer token that opens `/metrics` from anywhere (for a scraper off the host).
     pub metrics_token: Option<Secret<String>>,
+    /// Connections of the notification worker and the reminder jobs, apart from the requests'.
+    pub database_notify_pool_size: u32,
+    /// When only urgent pushes go out (China time); `None` when switched off.
+    pub quiet_hours: Option<QuietHours>,
 }
 
 /// An IP network in CIDR notation; a bare address is a network of one.
@@ -153,6 +159,19 @@ impl Settings {
                 .filter(|n| (1..=50).contains(n))
                 .ok_or_else(|| malformed("DATABASE_BULK_POOL_SIZE", "expected a number from 1 to 50"))?,
         };
+        let database_notify_pool_size = match get("DATABASE_NOTIFY_POOL_SIZE") {
+            None => 2,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=20).contains(n))
+                .ok_or_else(|| malformed("DATABASE_NOTIFY_POOL_SIZE", "expected a number from 1 to 20"))?,
+        };
+        let quiet_hours = match get("NOTIFY_QUIET_HOURS") {
+            None => Some(QuietHours::default()),
+            Some(v) => QuietHours::parse(&v)
+                .ok_or_else(|| malformed("NOTIFY_QUIET_HOURS", "expected HH:MM-HH:MM (China time) or off"))?,
+        };
         let networks = |name: &'static str, default: &str| {
             parse_networks(&get(name).unwrap_or_else(|| default.to_owned()))
                 .map_err(|why| malformed(name, &why))
@@ -184,6 +203,8 @@ impl Settings {
             trusted_proxies,
             metrics_allow,
             metrics_token,
+            database_notify_pool_size,
+            quiet_hours,
         })
     }
 }

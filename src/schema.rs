@@ -159,9 +159,77 @@ diesel::table! {
         audience -> Text,
         payload -> Jsonb,
         created_at -> Timestamptz,
-        sent_at -> Nullable<Timestamptz>,
+        expanded_at -> Nullable<Timestamptz>,
+        recipient_user_id -> Nullable<Uuid>,
+        region_code -> Nullable<Text>,
+        dedupe_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notification_deliveries (id) {
+        id -> Int8,
+        event_id -> Int8,
+        notification_id -> Nullable<Uuid>,
+        channel -> Text,
+        user_id -> Nullable<Uuid>,
+        unit_id -> Nullable<Uuid>,
+        kind -> Text,
+        message -> Jsonb,
+        urgent -> Bool,
+        status -> Text,
         attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        leased_until -> Nullable<Timestamptz>,
         last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notification_kinds (kind) {
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    notification_settings (region_code) {
+        region_code -> Text,
+        disabled_kinds -> Array<Text>,
+        sign_in_reminder_at -> Time,
+        report_reminder_at -> Time,
+        digest_at -> Time,
+        figures_at -> Time,
+        updated_at -> Timestamptz,
+        updated_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    notification_templates (kind) {
+        kind -> Text,
+        template_id -> Text,
+        page -> Nullable<Text>,
+        fields -> Jsonb,
+        long_term -> Bool,
+        enabled -> Bool,
+        updated_at -> Timestamptz,
+        updated_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        event_id -> Int8,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        link -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -303,6 +371,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    subscription_credits (user_id, template_id) {
+        user_id -> Uuid,
+        template_id -> Text,
+        remaining -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    unit_robots (unit_id) {
+        unit_id -> Uuid,
+        platform -> Text,
+        webhook_sealed -> Bytea,
+        webhook_hint -> Text,
+        secret_sealed -> Nullable<Bytea>,
+        enabled -> Bool,
+        updated_at -> Timestamptz,
+        updated_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     units (id) {
         id -> Uuid,
         code -> Text,
@@ -332,6 +422,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         session_generation -> Int8,
+        muted_kinds -> Array<Text>,
     }
 }
 
@@ -381,7 +472,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_records,
     monthly_freezes,
     monthly_officer_figures,
+    notification_deliveries,
+    notification_kinds,
     notification_outbox,
+    notification_settings,
+    notification_templates,
+    notifications,
     officer_devices,
     problem_escalations,
     problem_events,
@@ -390,6 +486,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     regions,
     sign_ins,
+    subscription_credits,
+    unit_robots,
     units,
     users,
 );

@@ -11,9 +11,13 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::PgPool;
 use crate::hub::classifier::SharedClassifier;
+use crate::notify::deliver::Deliverer;
+use crate::notify::seal::Sealer;
 use crate::signin::SignInQueue;
 use crate::stats::in_flight::InFlight;
 use crate::telemetry::Metrics;
+use crate::wechat::subscribe::SubscribeSender;
+use crate::wechat::token::AccessTokens;
 use crate::wechat::WeChatClient;
 
 pub struct AppState {
@@ -43,6 +47,12 @@ pub struct AppState {
     pub stats_in_flight: InFlight,
     /// The morning peak's sign-ins, written a batch at a time.
     pub sign_ins: SignInQueue,
+    /// Connections of the notification worker and the reminder jobs.
+    pub notify_pool: PgPool,
+    /// Sends the pushes (WeChat subscribe messages, group robots).
+    pub deliverer: Deliverer,
+    /// Seals robot webhooks and secrets at rest.
+    pub sealer: Sealer,
 }
 
 pub const FAILURE_LIMIT: i64 = 10;
@@ -65,6 +75,26 @@ impl AppState {
             settings.wechat_secret.clone(),
         )?;
         let metrics = Metrics::new()?;
+        let notify_pool = crate::db::pool(settings.database_url.expose(), settings.database_notify_pool_size);
+        let sealer = Sealer::new(settings.jwt_secret.expose());
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        let tokens = AccessTokens::new(
+            http.clone(),
+            &settings.wechat_api_base,
+            &settings.wechat_appid,
+            settings.wechat_secret.clone(),
+            cache.clone(),
+        );
+        let deliverer = Deliverer {
+            wechat: SubscribeSender::new(http.clone(), &settings.wechat_api_base, tokens),
+            http,
+            sealer: sealer.clone(),
+            quiet: settings.quiet_hours,
+            metrics: metrics.notify.clone(),
+        };
         Ok(Self {
             sign_ins: SignInQueue::start(pool.clone(), metrics.sign_in_batch_size.clone())?,
             metrics,
@@ -96,6 +126,9 @@ impl AppState {
             stats_in_flight: InFlight::default(),
             pool,
             bulk_pool,
+            notify_pool,
+            deliverer,
+            sealer,
             cache,
             wechat,
             clock,

@@ -110,6 +110,60 @@ pub struct Metrics {
     redis_up: IntGauge,
     /// Sign-ins per call of the sign-in writer (`signin::queue`): 1 when quiet, more at a peak.
     pub sign_in_batch_size: Histogram,
+    pub notify: NotifyMetrics,
+}
+
+/// The pushes' figures: attempts by channel and outcome, and the backlog.
+#[derive(Clone)]
+pub struct NotifyMetrics {
+    attempts: IntCounterVec,
+    pending: IntGauge,
+    oldest_pending_seconds: IntGauge,
+}
+
+impl NotifyMetrics {
+    fn new(registry: &Registry) -> anyhow::Result<Self> {
+        let attempts = IntCounterVec::new(
+            Opts::new(
+                "notification_pushes_total",
+                "Push attempts by channel and outcome (sent, failed = retried later, dead, unsubscribed)",
+            ),
+            &["channel", "outcome"],
+        )?;
+        let pending = IntGauge::new("notification_pushes_pending", "Pushes waiting to be sent or retried")?;
+        let oldest_pending_seconds = IntGauge::new(
+            "notification_oldest_pending_seconds",
+            "Age of the oldest push that is due and not yet sent (0 when none)",
+        )?;
+        registry.register(Box::new(attempts.clone()))?;
+        registry.register(Box::new(pending.clone()))?;
+        registry.register(Box::new(oldest_pending_seconds.clone()))?;
+        Ok(Self {
+            attempts,
+            pending,
+            oldest_pending_seconds,
+        })
+    }
+
+    pub fn observe(&self, channel: &str, attempted: &crate::db::models::delivery::Attempted) {
+        use crate::db::models::delivery::Attempted;
+        use crate::domain::notification::DeliveryStatus;
+        let outcome = match attempted {
+            Attempted::Sent => "sent",
+            Attempted::Retry { .. } => "failed",
+            Attempted::Final {
+                status: DeliveryStatus::Unsubscribed,
+                ..
+            } => "unsubscribed",
+            Attempted::Final { .. } => "dead",
+        };
+        self.attempts.with_label_values(&[channel, outcome]).inc();
+    }
+
+    pub fn backlog(&self, pending: i64, oldest_pending_seconds: i64) {
+        self.pending.set(pending);
+        self.oldest_pending_seconds.set(oldest_pending_seconds.max(0));
+    }
 }
 
 impl Metrics {
@@ -145,7 +199,9 @@ impl Metrics {
         registry.register(Box::new(pool_max.clone()))?;
         registry.register(Box::new(redis_up.clone()))?;
         registry.register(Box::new(sign_in_batch_size.clone()))?;
+        let notify = NotifyMetrics::new(&registry)?;
         Ok(Self {
+            notify,
             registry,
             requests,
             latency,

@@ -233,6 +233,28 @@ impl Cache {
             .and_then(|(v,)| v)
     }
 
+    /// [`Cache::get`] that tells an absent key (`Some(None)`) from Redis being away (`None`).
+    pub async fn lookup(&self, name: &str) -> Option<Option<String>> {
+        let mut pipe = redis::pipe();
+        pipe.get(self.key(name));
+        self.query::<(Option<String>,)>("get", &pipe).await.map(|(v,)| v)
+    }
+
+    /// Sets the key only if it is absent (a lock): `Some(true)` when this call set it, `None`
+    /// when Redis is away.
+    pub async fn set_nx(&self, name: &str, value: &str, ttl: Duration) -> Option<bool> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(self.key(name))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl.as_millis().max(1) as u64);
+        self.query::<(Option<String>,)>("set_nx", &pipe)
+            .await
+            .map(|(v,)| v.is_some())
+    }
+
     pub async fn set_ex(&self, name: &str, value: &str, ttl: Duration) -> bool {
         let mut pipe = redis::pipe();
         pipe.set_ex(self.key(name), value, ttl.as_secs().max(1)).ignore();

@@ -4,6 +4,7 @@
 
 use crate::domain::daily_report::ProductionStatus;
 use crate::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
+use crate::domain::notification::{Audience, Channel, DeliveryStatus, NotificationKind, RobotPlatform};
 use crate::domain::problem::Urgency;
 use crate::domain::role::Role;
 use crate::domain::unit_kind::UnitKind;
@@ -33,11 +34,16 @@ pub(crate) use text_columns;
 
 text_columns!(
     ActorRole,
+    Audience,
+    Channel,
+    DeliveryStatus,
     EventKind,
     ExtensionStatus,
+    NotificationKind,
     Outcome,
     ProductionStatus,
     Rating,
+    RobotPlatform,
     Role,
     Status,
     UnitKind,

@@ -82,6 +82,16 @@ vocabulary! {
 }
 
 impl Outcome {
+    /// Its words in ledgers and messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Resolved => "已解决",
+            Outcome::Explained => "已解释说明",
+            Outcome::LongTerm => "长期推进",
+            Outcome::ResolvedOnSite => "现场答复",
+        }
+    }
+
     /// The outcomes that count as solved (办结) on dashboards, rankings and ledgers: resolved,
     /// explained (a barrier the enterprise was told about), or settled on site.
     pub const SOLVED: &'static [Outcome] = &[Outcome::Resolved, Outcome::Explained, Outcome::ResolvedOnSite];

@@ -12,6 +12,7 @@ pub mod field_error;
 pub mod geo;
 pub mod lifecycle;
 pub mod metrics;
+pub mod notification;
 pub mod phone;
 pub mod problem;
 pub mod region_code;

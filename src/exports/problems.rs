@@ -11,7 +11,7 @@ use super::{in_pages, local_date_text, Cell, Ledger, XlsxFile, PAGE};
 use crate::db::models::category::Category;
 use crate::db::models::problem::{Problem, ProblemFilter};
 use crate::db::models::scoped::RecordScope;
-use crate::domain::lifecycle::{Outcome, Rating, Status};
+use crate::domain::lifecycle::{Rating, Status};
 use crate::error::AppError;
 
 pub const HEADER: [&str; 14] = [
@@ -43,15 +43,6 @@ fn status_label(status: Status) -> &'static str {
         Status::Reopened => "重新办理",
         Status::Closed => "已销号",
         Status::Merged => "已合并",
-    }
-}
-
-fn outcome_label(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Resolved => "已解决",
-        Outcome::Explained => "已解释说明",
-        Outcome::LongTerm => "长期推进",
-        Outcome::ResolvedOnSite => "现场答复",
     }
 }
 
@@ -140,8 +131,8 @@ pub fn export(
                     for p in rows {
                         let id = p.id.to_string();
                         let resolution = match (p.outcome, p.resolution.as_deref()) {
-                            (Some(outcome), Some(text)) => format!("【{}】{text}", outcome_label(outcome)),
-                            (Some(outcome), None) => outcome_label(outcome).to_owned(),
+                            (Some(outcome), Some(text)) => format!("【{}】{text}", outcome.label()),
+                            (Some(outcome), None) => outcome.label().to_owned(),
                             (None, _) => String::new(),
                         };
                         let category = p.category.as_ref().and_then(|c| category_names.get(c));

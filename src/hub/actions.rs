@@ -14,7 +14,6 @@ use crate::clock::{local_day, wire_time};
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::category::Category;
 use crate::db::models::extension::{Extension, NewExtension};
-use crate::db::models::outbox::{NewMessage, OutboxMessage};
 use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent};
 use crate::db::models::region::Region;
 use crate::db::models::unit::Unit;
@@ -27,6 +26,7 @@ use crate::domain::problem::Urgency;
 use crate::domain::role::Role;
 use crate::domain::unit_kind::UnitKind;
 use crate::error::{AppError, ErrorCode};
+use crate::notify::events;
 
 /// Longest free text of a transition (a resolution, a reason, a comment).
 pub const MAX_NOTE: usize = 2000;
@@ -292,17 +292,7 @@ pub fn assign(
         ..Effect::default()
     };
     let assigned = commit(conn, acting, &problem, Action::Assign, to, role, effect)?;
-    OutboxMessage::enqueue(
-        conn,
-        &[NewMessage {
-            kind: "problem.assigned",
-            problem_id: Some(problem.id),
-            recipient_unit_id: Some(department.id),
-            audience: "department",
-            payload: json!({ "problem_id": problem.id, "title": problem.title, "deadlines": details }),
-            at: acting.now,
-        }],
-    )?;
+    events::assigned(conn, &assigned, acting.now)?;
     Ok(assigned)
 }
 
@@ -380,6 +370,7 @@ pub fn give_back(
 ) -> Result<Problem, AppError> {
     let (problem, to, role) = check(conn, acting, id, Action::Return)?;
     let reason = note_text("reason", reason, true)?;
+    events::returned(conn, &problem, problem.department_id, reason.as_deref().unwrap_or_default(), acting.now)?;
     let effect = Effect {
         note: reason,
         details: Some(json!({ "department_id": problem.department_id })),
@@ -412,7 +403,9 @@ pub fn respond(
         ),
         ..Effect::default()
     };
-    commit(conn, acting, &problem, Action::Respond, to, role, effect)
+    let responded = commit(conn, acting, &problem, Action::Respond, to, role, effect)?;
+    events::responded(conn, &responded, outcome, acting.now)?;
+    Ok(responded)
 }
 
 /// 现场答复: the officer solved it on the spot; closed without the hub.
@@ -542,6 +535,7 @@ pub fn request_extension(
         },
     )?
     .ok_or_else(|| AppError::new(ErrorCode::ExtensionPending, "已有待审批的延期申请"))?;
+    events::extension_requested(conn, &problem, requested_due_at, &reason, acting.now)?;
     let effect = Effect {
         note: Some(reason),
         details: Some(json!({
@@ -592,5 +586,7 @@ pub fn decide_extension(
         })),
         ..Effect::default()
     };
-    commit(conn, acting, &problem, Action::DecideExtension, to, role, effect)
+    let decided = commit(conn, acting, &problem, Action::DecideExtension, to, role, effect)?;
+    events::extension_decided(conn, &decided, approve, acting.now)?;
+    Ok(decided)
 }

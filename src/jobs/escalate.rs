@@ -13,19 +13,16 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::Shutdown;
-use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::escalation::Escalation;
-use crate::db::models::outbox::{NewMessage, OutboxMessage};
 use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent};
-use crate::db::models::unit::Unit;
 use crate::domain::calendar::Calendar;
 use crate::domain::deadline::{missed_windows, still_overdue_before, Waiting, TOP_ESCALATION_LEVEL};
 use crate::domain::lifecycle::{ActorRole, EventKind};
+use crate::notify::events;
 use crate::state::AppState;
 
 /// The advisory lock key of this job ("zhuqi esc" in ASCII).
@@ -121,25 +118,7 @@ fn escalate(
                 details: Some(details),
             },
         )?;
-        let messages = recipients(conn, problem, level)?
-            .into_iter()
-            .map(|(unit, audience)| NewMessage {
-                kind: "problem.escalated",
-                problem_id: Some(problem.id),
-                recipient_unit_id: unit,
-                audience,
-                payload: json!({
-                    "problem_id": problem.id,
-                    "title": problem.title,
-                    "level": level,
-                    "reason": reason.as_str(),
-                    "contact_due_at": wire_time(contact_due_at),
-                    "due_at": wire_time(due_at),
-                }),
-                at: now,
-            })
-            .collect::<Vec<_>>();
-        OutboxMessage::enqueue(conn, &messages)?;
+        events::escalated(conn, problem, level, reason, now)?;
         escalations += 1;
     }
     Problem::apply(
@@ -159,36 +138,6 @@ fn note(level: i16) -> &'static str {
         2 => "逾期督办（二级）：通报部门负责人及派出单位",
         _ => "逾期督办（三级）：报驻企办领导",
     }
-}
-
-/// Who hears of an escalation to `level`: (unit, audience).
-fn recipients(
-    conn: &mut PgConnection,
-    problem: &Problem,
-    level: i16,
-) -> QueryResult<Vec<(Option<Uuid>, &'static str)>> {
-    let department = problem.department_id;
-    Ok(match level {
-        1 => vec![(department, "department")],
-        2 => {
-            let mut to = vec![(department, "department_leadership")];
-            for unit in Unit::dispatching_units_of_enterprise(conn, problem.enterprise_id)? {
-                to.push((Some(unit), "dispatching_unit"));
-            }
-            to
-        }
-        _ => {
-            let hubs = Unit::hubs_over(conn, &problem.region_code)?;
-            if hubs.is_empty() {
-                // Recorded all the same: the sender falls back to the region's dispatchers.
-                vec![(None, "hub_leadership")]
-            } else {
-                hubs.into_iter()
-                    .map(|hub| (Some(hub), "hub_leadership"))
-                    .collect()
-            }
-        }
-    })
 }
 
 pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {

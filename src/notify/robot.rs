@@ -4,7 +4,11 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use serde_json::json;
 use sha2::Sha256;
+
+use crate::config::Secret;
+use crate::domain::notification::RobotPlatform;
 
 /// A DingTalk robot's webhook with its signature: DingTalk checks
 /// `sign = base64(HMAC-SHA256(key = secret, message = "{timestamp}\n{secret}"))`, URL-encoded,
@@ -28,6 +32,62 @@ fn dingtalk_sign(secret: &str, timestamp_ms: i64) -> Option<String> {
 /// Base64 as a query value: of its alphabet only `+`, `/` and `=` need escaping.
 fn url_encoded(base64: &str) -> String {
     base64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+}
+
+/// A robot with its webhook and secret unsealed, for the one send that needs them.
+pub struct Opened {
+    pub platform: RobotPlatform,
+    pub webhook: Secret<String>,
+    pub secret: Option<Secret<String>>,
+}
+
+/// Posts a markdown message to a robot; `Err` with why when it was not taken (worth another
+/// try: a robot's answers do not tell a bad configuration from a passing fault reliably).
+pub async fn post(
+    http: &reqwest::Client,
+    robot: &Opened,
+    title: &str,
+    markdown: &str,
+    now_ms: i64,
+    push_id: i64,
+) -> Result<(), String> {
+    let webhook = robot.webhook.expose();
+    let (url, body) = match robot.platform {
+        RobotPlatform::DingTalk => {
+            let url = match &robot.secret {
+                Some(secret) => dingtalk_signed_url(webhook, secret.expose(), now_ms).ok_or("cannot sign")?,
+                None => webhook.to_owned(),
+            };
+            let body = json!({ "msgtype": "markdown", "markdown": { "title": title, "text": markdown } });
+            (url, body)
+        }
+        RobotPlatform::WeCom => (
+            webhook.to_owned(),
+            json!({ "msgtype": "markdown", "markdown": { "content": markdown } }),
+        ),
+    };
+    let response = http
+        .post(url)
+        .header("X-Zhuqi-Push-Id", push_id)
+        .json(&body)
+        .send()
+        .await
+        // The URL is the robot's key: keep it out of every error we keep.
+        .map_err(|e| e.without_url().to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("http status {}", response.status()));
+    }
+    let answer: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| format!("unreadable answer: {}", e.without_url()))?;
+    match answer.get("errcode").and_then(serde_json::Value::as_i64) {
+        None | Some(0) => Ok(()),
+        Some(errcode) => Err(format!(
+            "errcode {errcode}: {}",
+            answer.get("errmsg").and_then(serde_json::Value::as_str).unwrap_or_default()
+        )),
+    }
 }
 
 #[cfg(test)]

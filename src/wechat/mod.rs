@@ -2,5 +2,7 @@
 //! talk to a fake.
 
 mod client;
+pub mod subscribe;
+pub mod token;
 
 pub use client::{Session, WeChatClient, WeChatError};

@@ -1,0 +1,14 @@
+ALTER TABLE users DROP COLUMN muted_kinds;
+DROP TABLE notification_settings;
+DROP TABLE unit_robots;
+DROP TABLE subscription_credits;
+DROP TABLE notification_templates;
+DROP TABLE notification_deliveries;
+DROP TABLE notifications;
+DROP INDEX notification_outbox_pending_idx;
+ALTER TABLE notification_outbox DROP CONSTRAINT notification_outbox_audience_known, DROP CONSTRAINT notification_outbox_kind_known;
+ALTER TABLE notification_outbox DROP COLUMN recipient_user_id, DROP COLUMN region_code, DROP COLUMN dedupe_key;
+ALTER TABLE notification_outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0, ADD COLUMN last_error TEXT;
+ALTER TABLE notification_outbox RENAME COLUMN expanded_at TO sent_at;
+CREATE INDEX notification_outbox_unsent_idx ON notification_outbox (created_at) WHERE sent_at IS NULL;
+DROP TABLE notification_kinds;

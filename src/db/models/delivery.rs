@@ -1,0 +1,156 @@
+//! `notification_deliveries`: pushes waiting, sent, or given up. A sender claims due rows for
+//! a lease (`FOR UPDATE SKIP LOCKED`, so two instances never take the same row), sends, and
+//! records each outcome as soon as it has it: a crash between a send and its record repeats
+//! that one push when the lease runs out, and loses none.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Timestamptz};
+use uuid::Uuid;
+
+use crate::domain::notification::{Channel, DeliveryStatus, NotificationKind};
+use crate::schema::notification_deliveries;
+
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = notification_deliveries, check_for_backend(diesel::pg::Pg))]
+pub struct Delivery {
+    pub id: i64,
+    pub event_id: i64,
+    pub notification_id: Option<Uuid>,
+    pub channel: Channel,
+    pub user_id: Option<Uuid>,
+    pub unit_id: Option<Uuid>,
+    pub kind: NotificationKind,
+    pub message: serde_json::Value,
+    pub urgent: bool,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub leased_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = notification_deliveries)]
+pub struct NewDelivery {
+    pub event_id: i64,
+    pub notification_id: Option<Uuid>,
+    pub channel: Channel,
+    pub user_id: Option<Uuid>,
+    pub unit_id: Option<Uuid>,
+    pub kind: NotificationKind,
+    pub message: serde_json::Value,
+    pub urgent: bool,
+    pub next_attempt_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What became of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempted {
+    Sent,
+    /// Try again at the given time (the error kept for the operator).
+    Retry { at: DateTime<Utc>, error: String },
+    /// Never again: dead (with why) or unsubscribed.
+    Final { status: DeliveryStatus, error: String },
+}
+
+/// The backlog for the metrics: pending pushes and the age of the oldest due one.
+#[derive(Debug, Clone, Copy, QueryableByName)]
+pub struct Backlog {
+    #[diesel(sql_type = BigInt)]
+    pub pending: i64,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub oldest_due_at: Option<DateTime<Utc>>,
+}
+
+impl Delivery {
+    pub fn insert_all(conn: &mut PgConnection, rows: &[NewDelivery]) -> QueryResult<usize> {
+        let mut written = 0;
+        for chunk in rows.chunks(1000) {
+            written += diesel::insert_into(notification_deliveries::table)
+                .values(chunk)
+                .execute(conn)?;
+        }
+        Ok(written)
+    }
+
+    /// Claims up to `limit` due pushes for `lease` (each attempt counted now, so a sender that
+    /// dies mid-send still uses one up). In quiet hours only urgent ones are due.
+    pub fn claim(
+        conn: &mut PgConnection,
+        now: DateTime<Utc>,
+        quiet: bool,
+        lease: chrono::Duration,
+        limit: i64,
+    ) -> QueryResult<Vec<Delivery>> {
+        diesel::sql_query(
+            "UPDATE notification_deliveries d
+                SET attempts = d.attempts + 1, leased_until = $1
+              WHERE d.id IN (
+                    SELECT id FROM notification_deliveries
+                     WHERE status = 'pending' AND next_attempt_at <= $2
+                       AND (leased_until IS NULL OR leased_until <= $2)
+                       AND (urgent OR NOT $3)
+                     ORDER BY next_attempt_at, id
+                     LIMIT $4
+                       FOR UPDATE SKIP LOCKED)
+             RETURNING d.*",
+        )
+        .bind::<Timestamptz, _>(now + lease)
+        .bind::<Timestamptz, _>(now)
+        .bind::<Bool, _>(quiet)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+    }
+
+    /// Records the outcome of the attempt a claim started.
+    pub fn record(conn: &mut PgConnection, id: i64, attempted: &Attempted, now: DateTime<Utc>) -> QueryResult<usize> {
+        use notification_deliveries as d;
+        let row = d::table.find(id);
+        match attempted {
+            Attempted::Sent => diesel::update(row)
+                .set((
+                    d::status.eq(DeliveryStatus::Sent),
+                    d::sent_at.eq(now),
+                    d::leased_until.eq(None::<DateTime<Utc>>),
+                    d::last_error.eq(None::<String>),
+                ))
+                .execute(conn),
+            Attempted::Retry { at, error } => diesel::update(row)
+                .set((
+                    d::next_attempt_at.eq(at),
+                    d::leased_until.eq(None::<DateTime<Utc>>),
+                    d::last_error.eq(error),
+                ))
+                .execute(conn),
+            Attempted::Final { status, error } => diesel::update(row)
+                .set((
+                    d::status.eq(status),
+                    d::leased_until.eq(None::<DateTime<Utc>>),
+                    d::last_error.eq(error),
+                ))
+                .execute(conn),
+        }
+    }
+
+    pub fn backlog(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Backlog> {
+        diesel::sql_query(
+            "SELECT count(*) AS pending, min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1) AS oldest_due_at
+               FROM notification_deliveries WHERE status = 'pending'",
+        )
+        .bind::<Timestamptz, _>(now)
+        .get_result(conn)
+    }
+
+    /// Pushes of some events, for tests and the operator.
+    pub fn of_events(conn: &mut PgConnection, events: &[i64]) -> QueryResult<Vec<Delivery>> {
+        notification_deliveries::table
+            .filter(notification_deliveries::event_id.eq_any(events))
+            .order(notification_deliveries::id)
+            .select(Delivery::as_select())
+            .load(conn)
+    }
+}

@@ -1,0 +1,170 @@
+//! The events of the problem lifecycle as outbox rows, written in the transaction of the
+//! change they announce: who hears of each, and the named values each carries (see
+//! `domain::notification`).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::clock::wire_time;
+use crate::db::models::outbox::{NewEvent, OutboxEvent};
+use crate::db::models::problem::Problem;
+use crate::db::models::unit::Unit;
+use crate::domain::deadline::EscalationReason;
+use crate::domain::lifecycle::Outcome;
+use crate::domain::notification::{Audience, NotificationKind};
+use crate::schema::{enterprises, units};
+
+/// What every event about a problem carries: its id, title, enterprise and department.
+fn about(conn: &mut PgConnection, problem: &Problem) -> QueryResult<Value> {
+    let enterprise: String = enterprises::table
+        .find(problem.enterprise_id)
+        .select(enterprises::name)
+        .first(conn)?;
+    let department: Option<String> = match problem.department_id {
+        Some(id) => units::table.find(id).select(units::name).first(conn).optional()?,
+        None => None,
+    };
+    Ok(json!({
+        "problem_id": problem.id,
+        "title": problem.title,
+        "enterprise": enterprise,
+        "department": department,
+        "contact_due_at": problem.contact_due_at.map(wire_time),
+        "due_at": problem.due_at.map(wire_time),
+    }))
+}
+
+fn with(mut payload: Value, more: Value) -> Value {
+    if let (Some(base), Value::Object(more)) = (payload.as_object_mut(), more) {
+        base.extend(more);
+    }
+    payload
+}
+
+/// 交办: the department (its clerks and robot). `problem` is the row after the assignment.
+pub fn assigned(conn: &mut PgConnection, problem: &Problem, at: DateTime<Utc>) -> QueryResult<()> {
+    let Some(department) = problem.department_id else {
+        return Ok(());
+    };
+    let payload = about(conn, problem)?;
+    let event = NewEvent::to_unit(
+        NotificationKind::ProblemAssigned,
+        department,
+        Audience::Department,
+        &problem.region_code,
+        payload,
+        at,
+    );
+    OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
+}
+
+/// 督办 to `level`: the people of that level, as the escalation rules name them.
+pub fn escalated(
+    conn: &mut PgConnection,
+    problem: &Problem,
+    level: i16,
+    reason: EscalationReason,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    let payload = with(
+        about(conn, problem)?,
+        json!({ "level": level, "reason": reason.as_str(), "round": problem.deadline_round }),
+    );
+    let kind = NotificationKind::Escalated;
+    let region = problem.region_code.as_str();
+    let department = problem.department_id;
+    let mut events = Vec::new();
+    match level {
+        1 => events.extend(department.map(|d| NewEvent::to_unit(kind, d, Audience::Department, region, payload.clone(), at))),
+        2 => {
+            events.extend(department.map(|d| {
+                NewEvent::to_unit(kind, d, Audience::DepartmentLeadership, region, payload.clone(), at)
+            }));
+            for unit in Unit::dispatching_units_of_enterprise(conn, problem.enterprise_id)? {
+                events.push(NewEvent::to_unit(kind, unit, Audience::DispatchingUnit, region, payload.clone(), at));
+            }
+        }
+        _ => {
+            let hubs = Unit::hubs_over(conn, region)?;
+            if hubs.is_empty() {
+                // No hub unit: the dispatchers over the region hear of it.
+                events.push(NewEvent::to_hub(kind, None, Audience::HubLeadership, region, payload.clone(), at));
+            }
+            for hub in hubs {
+                events.push(NewEvent::to_hub(kind, Some(hub), Audience::HubLeadership, region, payload.clone(), at));
+            }
+        }
+    }
+    let events: Vec<_> = events.into_iter().map(|e| e.about(problem.id)).collect();
+    OutboxEvent::enqueue(conn, &events).map(drop)
+}
+
+/// 反馈: the enterprise's contacts and its officers, asked to rate the response.
+pub fn responded(conn: &mut PgConnection, problem: &Problem, outcome: Outcome, at: DateTime<Utc>) -> QueryResult<()> {
+    let payload = with(
+        about(conn, problem)?,
+        json!({ "outcome": outcome.as_str(), "responded_at": wire_time(at) }),
+    );
+    let event = NewEvent::to_enterprise_side(NotificationKind::Responded, &problem.region_code, payload, at);
+    OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
+}
+
+/// 退回: the hub over the problem's region. `department` is the one that gave it back.
+pub fn returned(
+    conn: &mut PgConnection,
+    problem: &Problem,
+    department: Option<Uuid>,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    let name: Option<String> = match department {
+        Some(id) => units::table.find(id).select(units::name).first(conn).optional()?,
+        None => None,
+    };
+    let payload = with(about(conn, problem)?, json!({ "department": name, "reason": reason }));
+    let event = NewEvent::to_hub(NotificationKind::Returned, None, Audience::Hub, &problem.region_code, payload, at);
+    OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
+}
+
+/// 延期申请: the hub over the problem's region.
+pub fn extension_requested(
+    conn: &mut PgConnection,
+    problem: &Problem,
+    requested_due_at: DateTime<Utc>,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    let payload = with(
+        about(conn, problem)?,
+        json!({ "requested_due_at": wire_time(requested_due_at), "reason": reason }),
+    );
+    let event = NewEvent::to_hub(
+        NotificationKind::ExtensionRequested,
+        None,
+        Audience::Hub,
+        &problem.region_code,
+        payload,
+        at,
+    );
+    OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
+}
+
+/// 延期审批: the department. `problem` is the row after the decision.
+pub fn extension_decided(conn: &mut PgConnection, problem: &Problem, approved: bool, at: DateTime<Utc>) -> QueryResult<()> {
+    let Some(department) = problem.department_id else {
+        return Ok(());
+    };
+    let decision = if approved { "approved" } else { "refused" };
+    let payload = with(about(conn, problem)?, json!({ "decision": decision }));
+    let event = NewEvent::to_unit(
+        NotificationKind::ExtensionDecided,
+        department,
+        Audience::Department,
+        &problem.region_code,
+        payload,
+        at,
+    );
+    OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
+}
