@@ -194,6 +194,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_runs (job, day, region_code) {
+        job -> Text,
+        day -> Date,
+        region_code -> Text,
+        ran_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     notification_settings (region_code) {
         region_code -> Text,
         disabled_kinds -> Array<Text>,
@@ -475,6 +484,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_deliveries,
     notification_kinds,
     notification_outbox,
+    notification_runs,
     notification_settings,
     notification_templates,
     notifications,

@@ -1,3 +1,4 @@
+DROP TABLE notification_runs;
 ALTER TABLE users DROP COLUMN muted_kinds;
 DROP TABLE notification_settings;
 DROP TABLE unit_robots;

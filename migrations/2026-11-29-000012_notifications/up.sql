@@ -128,3 +128,13 @@ CREATE TABLE notification_settings (
 
 -- What a user chose not to be pushed (non-mandatory kinds only; the inbox still gets them).
 ALTER TABLE users ADD COLUMN muted_kinds TEXT[] NOT NULL DEFAULT '{}';
+
+-- Which scheduled runs were made (a reminder, a digest, the figures) for a region and day:
+-- the first instance to insert the row makes the run, any later one skips it.
+CREATE TABLE notification_runs (
+    job         TEXT NOT NULL,
+    day         DATE NOT NULL,
+    region_code TEXT NOT NULL,
+    ran_at      TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (job, day, region_code)
+);

@@ -73,6 +73,24 @@ pub fn unrated_window_over(calendar: &Calendar, responded_at: DateTime<Utc>, now
     now > end_of_day(last_day)
 }
 
+/// When to remind of a deadline "one working day before it falls due": 09:00 China time on
+/// the last working day before the deadline's day.
+pub fn reminder_at(calendar: &Calendar, deadline: DateTime<Utc>) -> DateTime<Utc> {
+    start_of_day(previous_working_day(calendar, local_date(deadline))) + Duration::hours(9)
+}
+
+/// The last working day before `day`.
+pub fn previous_working_day(calendar: &Calendar, day: NaiveDate) -> NaiveDate {
+    let mut before = day - Duration::days(1);
+    for _ in 0..60 {
+        if calendar.is_working_day(before) {
+            break;
+        }
+        before -= Duration::days(1);
+    }
+    before
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EscalationReason {
     /// No contact by `contact_due_at` (or contact made only after it).
@@ -152,6 +170,20 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_deadline_is_reminded_at_nine_on_the_working_day_before_it() {
+        let calendar = Calendar::shipped();
+        // Monday's deadline: Friday morning.
+        assert_eq!(
+            reminder_at(calendar, at("2026-11-23T23:59:59+08:00")),
+            at("2026-11-20T09:00:00+08:00")
+        );
+        // Across the National Day holiday (1–7 October 2026) and its make-up Saturday (10
+        // October): the last working day before, as the State Council's notice has them.
+        assert_eq!(previous_working_day(calendar, d("2026-10-08")), d("2026-09-30"));
+        assert_eq!(previous_working_day(calendar, d("2026-10-12")), d("2026-10-10"));
     }
 
     #[test]

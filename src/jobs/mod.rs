@@ -3,8 +3,10 @@
 
 pub mod escalate;
 pub mod freeze_months;
+pub mod notify;
 pub mod prune_idempotency;
 pub mod reconcile_stats;
+pub mod reminders;
 
 use std::future::Future;
 use std::time::Duration;

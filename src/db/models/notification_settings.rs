@@ -68,6 +68,7 @@ impl RegionSettings {
 /// Every region's effective settings, loaded at once (a province has a few thousand regions and
 /// a handful of rows): what the jobs and the expansion look up per event.
 pub struct SettingsByRegion {
+    codes: Vec<String>,
     effective: HashMap<String, RegionSettings>,
     fallback: RegionSettings,
 }
@@ -81,6 +82,7 @@ impl SettingsByRegion {
             .map(|s| (s.region_code.clone(), s))
             .collect();
         let paths: Vec<(String, String)> = regions::table.select((regions::code, regions::path)).load(conn)?;
+        let codes = paths.iter().map(|(code, _)| code.clone()).collect();
         let effective = paths
             .into_iter()
             .filter_map(|(code, path)| {
@@ -94,6 +96,7 @@ impl SettingsByRegion {
             })
             .collect();
         Ok(Self {
+            codes,
             effective,
             fallback: RegionSettings::defaults(""),
         })
@@ -101,5 +104,10 @@ impl SettingsByRegion {
 
     pub fn of(&self, region_code: &str) -> &RegionSettings {
         self.effective.get(region_code).unwrap_or(&self.fallback)
+    }
+
+    /// The regions whose effective settings satisfy `test`.
+    pub fn regions_where(&self, test: impl Fn(&RegionSettings) -> bool) -> Vec<String> {
+        self.codes.iter().filter(|c| test(self.of(c))).cloned().collect()
     }
 }

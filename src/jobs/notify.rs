@@ -1,0 +1,60 @@
+//! The notification worker: every second, expands the outbox's new events and sends the due
+//! pushes, going on at once while a full claim shows more are waiting (for at most half a
+//! minute, so a shutdown never waits long for it).
+
+use std::time::{Duration, Instant};
+
+use super::Shutdown;
+use crate::db;
+use crate::db::models::delivery::Delivery;
+use crate::notify::deliver::CLAIM;
+use crate::notify::expand;
+use crate::state::AppState;
+
+const EVERY: Duration = Duration::from_secs(1);
+const LONGEST_PASS: Duration = Duration::from_secs(30);
+/// How often the backlog gauges are read.
+const BACKLOG_EVERY: Duration = Duration::from_secs(10);
+
+/// One pass: expand, then send until nothing due is left (or the pass is long enough).
+pub async fn pass(state: &AppState) {
+    let started = Instant::now();
+    let now = state.clock.now();
+    match db::run(&state.notify_pool, move |conn| Ok(expand::tick(conn, now)?)).await {
+        Ok(expanded) if expanded.events > 0 => tracing::info!(?expanded, "notifications expanded"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "expanding notifications failed; next pass tries again"),
+    }
+    while started.elapsed() < LONGEST_PASS {
+        match state.deliverer.pass(&state.notify_pool, state.clock.now()).await {
+            Ok(done) if done.claimed as i64 == CLAIM => continue,
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "sending notifications failed; next pass tries again");
+                break;
+            }
+        }
+    }
+}
+
+pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {
+    let mut backlog_read = Instant::now() - BACKLOG_EVERY;
+    super::every("notify", EVERY, shutdown, || {
+        let state = state.clone();
+        let read_backlog = backlog_read.elapsed() >= BACKLOG_EVERY;
+        if read_backlog {
+            backlog_read = Instant::now();
+        }
+        async move {
+            pass(&state).await;
+            if read_backlog {
+                let now = state.clock.now();
+                if let Ok(backlog) = db::run(&state.notify_pool, move |conn| Ok(Delivery::backlog(conn, now)?)).await {
+                    let age = backlog.oldest_due_at.map_or(0, |at| (now - at).num_seconds());
+                    state.deliverer.metrics.backlog(backlog.pending, age);
+                }
+            }
+        }
+    })
+    .await;
+}
