@@ -68,6 +68,8 @@ pub struct Settings {
     pub database_notify_pool_size: u32,
     /// When only urgent pushes go out (China time); `None` when switched off.
     pub quiet_hours: Option<QuietHours>,
+    /// The hosts a unit's group robot may be registered at (the server posts to them).
+    pub robot_webhook_hosts: Vec<String>,
 }
 
 /// An IP network in CIDR notation; a bare address is a network of one.
@@ -172,6 +174,12 @@ impl Settings {
             Some(v) => QuietHours::parse(&v)
                 .ok_or_else(|| malformed("NOTIFY_QUIET_HOURS", "expected HH:MM-HH:MM (China time) or off"))?,
         };
+        let robot_webhook_hosts = get("ROBOT_WEBHOOK_HOSTS")
+            .unwrap_or_else(|| "oapi.dingtalk.com, qyapi.weixin.qq.com".to_owned())
+            .split(',')
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .collect();
         let networks = |name: &'static str, default: &str| {
             parse_networks(&get(name).unwrap_or_else(|| default.to_owned()))
                 .map_err(|why| malformed(name, &why))
@@ -205,6 +213,7 @@ impl Settings {
             metrics_token,
             database_notify_pool_size,
             quiet_hours,
+            robot_webhook_hosts,
         })
     }
 }

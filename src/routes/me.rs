@@ -17,6 +17,7 @@ use crate::db;
 use crate::db::models::audit;
 use crate::db::models::daily_report::DailyReport;
 use crate::db::models::enterprise::Enterprise;
+use crate::db::models::notification::Notification;
 use crate::db::models::refresh_token::RefreshToken;
 use crate::db::models::region::Region;
 use crate::db::models::sign_in::SignIn;
@@ -89,6 +90,8 @@ struct MeResponse {
     enterprise: Option<EnterpriseDto>,
     /// For officers: the enterprises assigned to them today.
     assigned_enterprises: Vec<EnterpriseDto>,
+    /// Unread entries of the inbox (`GET /me/notifications?unread=true`).
+    unread_notifications: i64,
     created_at: DateTime<FixedOffset>,
 }
 
@@ -126,6 +129,7 @@ async fn me_get(state: web::Data<AppState>, AuthUser(caller): AuthUser) -> Resul
             }),
             enterprise: enterprise.map(EnterpriseDto::from),
             assigned_enterprises: assigned.into_iter().map(EnterpriseDto::from).collect(),
+            unread_notifications: Notification::unread_count(conn, user.id)?,
             created_at: wire_time(user.created_at),
         })
     })

@@ -10,6 +10,7 @@ pub mod exports;
 pub mod hub;
 pub mod me;
 pub mod monthly_reports;
+pub mod notifications;
 pub mod params;
 pub mod problem_actions;
 pub mod problems;
@@ -59,6 +60,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(service::endpoints());
     all.extend(auth::endpoints());
     all.extend(me::endpoints());
+    all.extend(notifications::endpoints());
     all.extend(enterprises::endpoints());
     all.extend(sign_ins::endpoints());
     all.extend(daily_reports::endpoints());

@@ -22,13 +22,6 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-/// Where a page of the inbox starts: after this entry (newest first).
-#[derive(Debug, Clone, Copy)]
-pub struct InboxCursor {
-    pub created_at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
 impl Notification {
     /// Writes inbox entries; an entry already made from the same event for the same user is
     /// kept (an expansion repeated after a crash adds nothing).
@@ -50,7 +43,7 @@ impl Notification {
         conn: &mut PgConnection,
         user_id: Uuid,
         unread_only: bool,
-        after: Option<InboxCursor>,
+        after: Option<(DateTime<Utc>, Uuid)>,
         limit: i64,
     ) -> QueryResult<Page<Notification>> {
         let mut query = notifications::table
@@ -60,20 +53,18 @@ impl Notification {
         if unread_only {
             query = query.filter(notifications::read_at.is_null());
         }
-        if let Some(after) = after {
+        if let Some((at, id)) = after {
             query = query.filter(
-                notifications::created_at.lt(after.created_at).or(notifications::created_at
-                    .eq(after.created_at)
-                    .and(notifications::id.lt(after.id))),
+                notifications::created_at
+                    .lt(at)
+                    .or(notifications::created_at.eq(at).and(notifications::id.lt(id))),
             );
         }
         let rows = query
             .order((notifications::created_at.desc(), notifications::id.desc()))
             .limit(limit + 1)
             .load(conn)?;
-        Ok(Page::from_rows(rows, limit, |n| {
-            format!("{}_{}", n.created_at.timestamp_micros(), n.id)
-        }))
+        Ok(Page::from_rows(rows, limit, |n| crate::routes::time_cursor(n.created_at, n.id)))
     }
 
     pub fn unread_count(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<i64> {
@@ -110,16 +101,5 @@ impl Notification {
         )
         .set(notifications::read_at.eq(at))
         .execute(conn)
-    }
-}
-
-impl InboxCursor {
-    /// Reads a cursor this module wrote (`<micros>_<uuid>`).
-    pub fn parse(text: &str) -> Option<Self> {
-        let (micros, id) = text.split_once('_')?;
-        Some(Self {
-            created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-            id: id.parse().ok()?,
-        })
     }
 }

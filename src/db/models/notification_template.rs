@@ -53,10 +53,6 @@ impl Template {
             .get_result(conn)
     }
 
-    pub fn delete(conn: &mut PgConnection, kind: NotificationKind) -> QueryResult<bool> {
-        Ok(diesel::delete(notification_templates::table.find(kind)).execute(conn)? == 1)
-    }
-
     /// Template key → value name, as stored.
     pub fn field_map(&self) -> BTreeMap<String, String> {
         serde_json::from_value(self.fields.clone()).unwrap_or_default()

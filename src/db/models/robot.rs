@@ -50,7 +50,4 @@ impl Robot {
             .get_result(conn)
     }
 
-    pub fn delete(conn: &mut PgConnection, unit_id: Uuid) -> QueryResult<bool> {
-        Ok(diesel::delete(unit_robots::table.find(unit_id)).execute(conn)? == 1)
-    }
 }

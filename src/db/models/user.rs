@@ -242,4 +242,15 @@ impl User {
             .set(users::password_hash.eq(hash))
             .execute(conn)
     }
+
+    /// The kinds the user muted (words of `NotificationKind`).
+    pub fn muted_kinds(conn: &mut PgConnection, id: Uuid) -> QueryResult<Vec<String>> {
+        users::table.find(id).select(users::muted_kinds).first(conn)
+    }
+
+    pub fn set_muted_kinds(conn: &mut PgConnection, id: Uuid, kinds: &[String]) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set(users::muted_kinds.eq(kinds))
+            .execute(conn)
+    }
 }

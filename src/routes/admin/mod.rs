@@ -5,6 +5,7 @@ mod categories;
 mod crud;
 mod enterprises;
 mod import;
+mod notifications;
 mod regions;
 mod units;
 mod users;
@@ -24,6 +25,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(users::endpoints());
     all.extend(assignments::endpoints());
     all.extend(categories::endpoints());
+    all.extend(notifications::endpoints());
     all
 }
 
