@@ -70,6 +70,8 @@ pub struct Settings {
     pub quiet_hours: Option<QuietHours>,
     /// The hosts a unit's group robot may be registered at (the server posts to them).
     pub robot_webhook_hosts: Vec<String>,
+    /// How long one push (a WeChat send, a robot post) may take before it counts as failed.
+    pub notify_timeout: Duration,
 }
 
 /// An IP network in CIDR notation; a bare address is a network of one.
@@ -174,6 +176,15 @@ impl Settings {
             Some(v) => QuietHours::parse(&v)
                 .ok_or_else(|| malformed("NOTIFY_QUIET_HOURS", "expected HH:MM-HH:MM (China time) or off"))?,
         };
+        let notify_timeout = match get("NOTIFY_TIMEOUT_MS") {
+            None => Duration::from_secs(10),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (100..=60_000).contains(n))
+                .map(Duration::from_millis)
+                .ok_or_else(|| malformed("NOTIFY_TIMEOUT_MS", "expected milliseconds from 100 to 60000"))?,
+        };
         let robot_webhook_hosts = get("ROBOT_WEBHOOK_HOSTS")
             .unwrap_or_else(|| "oapi.dingtalk.com, qyapi.weixin.qq.com".to_owned())
             .split(',')
@@ -214,6 +225,7 @@ impl Settings {
             database_notify_pool_size,
             quiet_hours,
             robot_webhook_hosts,
+            notify_timeout,
         })
     }
 }

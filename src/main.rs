@@ -163,8 +163,14 @@ async fn serve() -> anyhow::Result<()> {
             state.clone(),
             shutdown.clone(),
         )),
-        actix_web::rt::spawn(jobs::freeze_months::run_until_stopped(state.clone(), shutdown.clone())),
-        actix_web::rt::spawn(jobs::reminders::run_until_stopped(state.clone(), shutdown.clone())),
+        actix_web::rt::spawn(jobs::freeze_months::run_until_stopped(
+            state.clone(),
+            shutdown.clone(),
+        )),
+        actix_web::rt::spawn(jobs::reminders::run_until_stopped(
+            state.clone(),
+            shutdown.clone(),
+        )),
         actix_web::rt::spawn(jobs::notify::run_until_stopped(state.clone(), shutdown)),
     ];
     let app = Application::build(state.clone())?;

@@ -79,7 +79,7 @@ impl AppState {
         let sealer = Sealer::new(settings.jwt_secret.expose());
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
-            .timeout(Duration::from_secs(10))
+            .timeout(settings.notify_timeout)
             .build()?;
         let tokens = AccessTokens::new(
             http.clone(),
@@ -94,6 +94,7 @@ impl AppState {
             sealer: sealer.clone(),
             quiet: settings.quiet_hours,
             metrics: metrics.notify.clone(),
+            lease: settings.notify_timeout * 3 + Duration::from_secs(30),
         };
         Ok(Self {
             sign_ins: SignInQueue::start(pool.clone(), metrics.sign_in_batch_size.clone())?,

@@ -130,7 +130,10 @@ impl NotifyMetrics {
             ),
             &["channel", "outcome"],
         )?;
-        let pending = IntGauge::new("notification_pushes_pending", "Pushes waiting to be sent or retried")?;
+        let pending = IntGauge::new(
+            "notification_pushes_pending",
+            "Pushes waiting to be sent or retried",
+        )?;
         let oldest_pending_seconds = IntGauge::new(
             "notification_oldest_pending_seconds",
             "Age of the oldest push that is due and not yet sent (0 when none)",

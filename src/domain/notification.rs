@@ -52,7 +52,13 @@ impl NotificationKind {
         use NotificationKind::*;
         matches!(
             self,
-            ProblemAssigned | ContactDue | DueSoon | Escalated | Returned | ExtensionRequested | ExtensionDecided
+            ProblemAssigned
+                | ContactDue
+                | DueSoon
+                | Escalated
+                | Returned
+                | ExtensionRequested
+                | ExtensionDecided
         )
     }
 
@@ -74,7 +80,14 @@ impl NotificationKind {
     pub fn values(self) -> &'static [&'static str] {
         use NotificationKind::*;
         match self {
-            ProblemAssigned => &["title", "enterprise", "department", "contact_due_at", "due_at", "status"],
+            ProblemAssigned => &[
+                "title",
+                "enterprise",
+                "department",
+                "contact_due_at",
+                "due_at",
+                "status",
+            ],
             ContactDue => &["title", "enterprise", "contact_due_at", "status"],
             DueSoon => &["title", "enterprise", "due_at", "status"],
             Escalated => &["title", "enterprise", "level", "reason", "due_at", "status"],
@@ -84,7 +97,16 @@ impl NotificationKind {
             ExtensionDecided => &["title", "decision", "due_at", "status"],
             SignInMissing | ReportMissing => &["day", "name", "status"],
             MissingDigest => &["day", "unit", "without_sign_in", "without_report", "status"],
-            DailyFigures => &["day", "region", "sign_ins", "reports", "new_problems", "open_problems", "overdue", "status"],
+            DailyFigures => &[
+                "day",
+                "region",
+                "sign_ins",
+                "reports",
+                "new_problems",
+                "open_problems",
+                "overdue",
+                "status",
+            ],
         }
     }
 
@@ -256,7 +278,11 @@ pub enum FillError {
     #[error("template field {key} names {value}, which this message does not carry")]
     Missing { key: String, value: String },
     #[error("template field {key}: nothing of “{value}” fits a {kind} field")]
-    Unfit { key: String, value: String, kind: FieldKind },
+    Unfit {
+        key: String,
+        value: String,
+        kind: FieldKind,
+    },
 }
 
 impl Rendered {
@@ -265,13 +291,10 @@ impl Rendered {
         let mut data = serde_json::Map::new();
         for (key, name) in fields {
             let kind = FieldKind::of_key(key).ok_or_else(|| FillError::UnknownKey(key.clone()))?;
-            let value = self
-                .values
-                .get(name.as_str())
-                .ok_or_else(|| FillError::Missing {
-                    key: key.clone(),
-                    value: name.clone(),
-                })?;
+            let value = self.values.get(name.as_str()).ok_or_else(|| FillError::Missing {
+                key: key.clone(),
+                value: name.clone(),
+            })?;
             let fitted = value.fit(kind).ok_or_else(|| FillError::Unfit {
                 key: key.clone(),
                 value: value.display(),
@@ -302,7 +325,9 @@ impl Payload<'_> {
 
     fn instant(&self, name: &str) -> Option<DateTime<Utc>> {
         let text = self.0.get(name)?.as_str()?;
-        DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
     }
 
     fn day(&self, name: &str) -> Option<NaiveDate> {
@@ -357,15 +382,25 @@ pub fn render(kind: NotificationKind, payload: &Value) -> Rendered {
     let label = |name: &str, words: &str| FieldValue::Text(format!("{words}{}", p.text(name)));
     match kind {
         Escalated => {
-            values.insert("reason", FieldValue::Text(reason_label(&p.text("reason")).to_owned()));
+            values.insert(
+                "reason",
+                FieldValue::Text(reason_label(&p.text("reason")).to_owned()),
+            );
             values.insert("level", label("level", "级别"));
         }
         Responded => {
-            let outcome = p.text("outcome").parse::<Outcome>().map_or("已答复", Outcome::label);
+            let outcome = p
+                .text("outcome")
+                .parse::<Outcome>()
+                .map_or("已答复", Outcome::label);
             values.insert("outcome", FieldValue::Text(outcome.to_owned()));
         }
         ExtensionDecided => {
-            let decided = if p.text("decision") == "approved" { "已批准" } else { "未批准" };
+            let decided = if p.text("decision") == "approved" {
+                "已批准"
+            } else {
+                "未批准"
+            };
             values.insert("decision", FieldValue::Text(decided.to_owned()));
         }
         _ => {}
@@ -413,7 +448,11 @@ pub fn render(kind: NotificationKind, payload: &Value) -> Rendered {
         ),
         Returned => (
             "问题被退回".to_owned(),
-            format!("{title}：{}退回，理由：{}", p.text("department"), p.text("reason")),
+            format!(
+                "{title}：{}退回，理由：{}",
+                p.text("department"),
+                p.text("reason")
+            ),
             problem(),
         ),
         ExtensionRequested => (
@@ -428,17 +467,29 @@ pub fn render(kind: NotificationKind, payload: &Value) -> Rendered {
         ),
         ExtensionDecided => (
             format!("延期申请{}", shown("decision")),
-            format!("{title}：延期申请{}，办理时限{}。", shown("decision"), shown("due_at")),
+            format!(
+                "{title}：延期申请{}，办理时限{}。",
+                shown("decision"),
+                shown("due_at")
+            ),
             problem(),
         ),
         SignInMissing => (
             "今日尚未签到".to_owned(),
-            format!("{}，今天（{}）您还没有在驻点企业签到。", p.text("name"), shown("day")),
+            format!(
+                "{}，今天（{}）您还没有在驻点企业签到。",
+                p.text("name"),
+                shown("day")
+            ),
             day.map(Link::DailyReport),
         ),
         ReportMissing => (
             "今日尚未填报日报".to_owned(),
-            format!("{}，今天（{}）的驻企日报还没有填报。", p.text("name"), shown("day")),
+            format!(
+                "{}，今天（{}）的驻企日报还没有填报。",
+                p.text("name"),
+                shown("day")
+            ),
             day.map(Link::DailyReport),
         ),
         MissingDigest => (
@@ -590,7 +641,9 @@ mod tests {
         assert!(NotificationKind::Escalated.mandatory());
         assert!(!NotificationKind::SignInMissing.mandatory());
         assert!(!NotificationKind::DailyFigures.mandatory());
-        assert!(NotificationKind::ALL.iter().all(|k| k.values().contains(&"status")));
+        assert!(NotificationKind::ALL
+            .iter()
+            .all(|k| k.values().contains(&"status")));
     }
 
     fn assigned() -> Value {
@@ -617,7 +670,10 @@ mod tests {
             Some(Link::Problem("0b7e6d9c-0000-4000-8000-000000000001".to_owned()))
         );
         assert_eq!(
-            rendered.link.as_ref().map(|l| l.page("pages/problem/detail?id={problem_id}")),
+            rendered
+                .link
+                .as_ref()
+                .map(|l| l.page("pages/problem/detail?id={problem_id}")),
             Some("pages/problem/detail?id=0b7e6d9c-0000-4000-8000-000000000001".to_owned())
         );
     }
@@ -676,10 +732,15 @@ mod tests {
                 "without_report": 0, "names_without_report": [],
             }),
         );
-        assert_eq!(rendered.body, "市财政局：今日未签到2人（张伟、李娜）；上一工作日未报日报0人。");
+        assert_eq!(
+            rendered.body,
+            "市财政局：今日未签到2人（张伟、李娜）；上一工作日未报日报0人。"
+        );
         assert_eq!(
             rendered.link,
-            Some(Link::MissingReports(NaiveDate::from_ymd_opt(2026, 11, 20).expect("valid")))
+            Some(Link::MissingReports(
+                NaiveDate::from_ymd_opt(2026, 11, 20).expect("valid")
+            ))
         );
     }
 }

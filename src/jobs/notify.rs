@@ -49,7 +49,9 @@ pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: 
             pass(&state).await;
             if read_backlog {
                 let now = state.clock.now();
-                if let Ok(backlog) = db::run(&state.notify_pool, move |conn| Ok(Delivery::backlog(conn, now)?)).await {
+                if let Ok(backlog) =
+                    db::run(&state.notify_pool, move |conn| Ok(Delivery::backlog(conn, now)?)).await
+                {
                     let age = backlog.oldest_due_at.map_or(0, |at| (now - at).num_seconds());
                     state.deliverer.metrics.backlog(backlog.pending, age);
                 }

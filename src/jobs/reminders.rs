@@ -90,7 +90,7 @@ fn runs(
     }
     let ran: Vec<Ran> = diesel::sql_query(
         "INSERT INTO notification_runs (job, day, region_code, ran_at)
-         SELECT $1, $2, code, $4 FROM unnest($3::text[]) AS code
+         SELECT $1, $2, r.code, $4 FROM unnest($3::text[]) AS r(code)
          ON CONFLICT DO NOTHING RETURNING region_code",
     )
     .bind::<Text, _>(job)
@@ -131,7 +131,7 @@ fn deadlines(conn: &mut PgConnection, calendar: &Calendar, now: DateTime<Utc>) -
         "SELECT p.id, p.title, p.region_code, p.department_id, e.name AS enterprise,
                 p.contact_due_at, p.due_at, p.contacted_at, p.deadline_round::bigint AS deadline_round
            FROM problems p JOIN enterprises e ON e.id = p.enterprise_id
-          WHERE p.status IN ({}) AND p.department_id IS NOT NULL AND p.responded_at IS NULL
+          WHERE p.status IN {} AND p.department_id IS NOT NULL AND p.responded_at IS NULL
             AND p.due_at > $1
             AND ((p.contacted_at IS NULL AND p.contact_due_at > $1 AND p.contact_due_at <= $2)
                  OR p.due_at <= $2)",
@@ -153,9 +153,16 @@ fn deadlines(conn: &mut PgConnection, calendar: &Calendar, now: DateTime<Utc>) -
             if now >= reminder_at(calendar, deadline) && now < deadline {
                 let key = format!("{kind}:{}:{}", p.id, p.deadline_round);
                 events.push(
-                    NewEvent::to_unit(kind, p.department_id, Audience::Department, &p.region_code, payload.clone(), now)
-                        .about(p.id)
-                        .keyed(key),
+                    NewEvent::to_unit(
+                        kind,
+                        p.department_id,
+                        Audience::Department,
+                        &p.region_code,
+                        payload.clone(),
+                        now,
+                    )
+                    .about(p.id)
+                    .keyed(key),
                 );
             }
         };
@@ -258,15 +265,27 @@ fn digests(
                 "names_without_report": m.without_report.iter().take(DIGEST_NAMES).collect::<Vec<_>>(),
             });
             let key = format!("{}:{today}:{}", NotificationKind::MissingDigest, m.unit_id);
-            NewEvent::to_unit(NotificationKind::MissingDigest, m.unit_id, Audience::UnitAdmins, &m.region_code, payload, now)
-                .keyed(key)
+            NewEvent::to_unit(
+                NotificationKind::MissingDigest,
+                m.unit_id,
+                Audience::UnitAdmins,
+                &m.region_code,
+                payload,
+                now,
+            )
+            .keyed(key)
         })
         .collect();
     OutboxEvent::enqueue(conn, &events)
 }
 
 /// The day's figures to each hub unit of the regions, over its region and the regions below.
-fn figures(conn: &mut PgConnection, regions: &[String], day: NaiveDate, now: DateTime<Utc>) -> QueryResult<usize> {
+fn figures(
+    conn: &mut PgConnection,
+    regions: &[String],
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     #[derive(QueryableByName)]
     struct Figures {
         #[diesel(sql_type = SqlUuid)]
@@ -303,9 +322,9 @@ fn figures(conn: &mut PgConnection, regions: &[String], day: NaiveDate, now: Dat
                 (SELECT count(*) FROM daily_reports d WHERE d.day = $2 AND d.region_code IN (SELECT code FROM sub WHERE sub.hub = h.hub)) AS reports,
                 (SELECT count(*) FROM problems p WHERE p.created_at >= $3 AND p.created_at <= $4
                     AND p.region_code IN (SELECT code FROM sub WHERE sub.hub = h.hub)) AS new_problems,
-                (SELECT count(*) FROM problems p WHERE p.status NOT IN ({finished})
+                (SELECT count(*) FROM problems p WHERE p.status NOT IN {finished}
                     AND p.region_code IN (SELECT code FROM sub WHERE sub.hub = h.hub)) AS open_problems,
-                (SELECT count(*) FROM problems p WHERE p.status IN ({with_department}) AND p.due_at < $4
+                (SELECT count(*) FROM problems p WHERE p.status IN {with_department} AND p.due_at < $4
                     AND p.region_code IN (SELECT code FROM sub WHERE sub.hub = h.hub)) AS overdue
            FROM hubs h"
     ))
@@ -322,8 +341,15 @@ fn figures(conn: &mut PgConnection, regions: &[String], day: NaiveDate, now: Dat
                 "new_problems": f.new_problems, "open_problems": f.open_problems, "overdue": f.overdue,
             });
             let key = format!("{}:{day}:{}", NotificationKind::DailyFigures, f.hub);
-            NewEvent::to_hub(NotificationKind::DailyFigures, Some(f.hub), Audience::Hub, &f.region_code, payload, now)
-                .keyed(key)
+            NewEvent::to_hub(
+                NotificationKind::DailyFigures,
+                Some(f.hub),
+                Audience::Hub,
+                &f.region_code,
+                payload,
+                now,
+            )
+            .keyed(key)
         })
         .collect();
     OutboxEvent::enqueue(conn, &events)

@@ -22,12 +22,9 @@ use crate::error::AppError;
 use crate::telemetry::NotifyMetrics;
 use crate::wechat::subscribe::{Sent, SubscribeSender};
 
-/// Pushes claimed at a time.
-pub const CLAIM: i64 = 64;
-/// Sends in flight at a time.
-const CONCURRENCY: usize = 16;
-/// How long a claim holds its pushes: longer than a send can take (its HTTP timeout).
-const LEASE: Duration = Duration::from_secs(60);
+/// Pushes claimed at a time, all sent at once: every push of a claim starts at once, so the
+/// lease only has to outlast one push.
+pub const CLAIM: i64 = 16;
 
 pub struct Deliverer {
     pub wechat: SubscribeSender,
@@ -35,6 +32,9 @@ pub struct Deliverer {
     pub sealer: Sealer,
     pub quiet: Option<QuietHours>,
     pub metrics: NotifyMetrics,
+    /// How long a claim holds its pushes: longer than one push can take (a token refresh and
+    /// two sends, each within the HTTP timeout), so no other sender takes it meanwhile.
+    pub lease: Duration,
 }
 
 /// What one pass did.
@@ -51,7 +51,7 @@ impl Deliverer {
     /// Claims the due pushes and sends them; `now` decides what is due and quiet.
     pub async fn pass(&self, pool: &PgPool, now: DateTime<Utc>) -> Result<Delivered, AppError> {
         let quiet = self.quiet.is_some_and(|q| q.contains(now));
-        let lease = chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let lease = chrono::Duration::from_std(self.lease).unwrap_or_default();
         let (claimed, robots) = db::run(pool, move |conn| {
             let claimed = Delivery::claim(conn, now, quiet, lease, CLAIM)?;
             let units: Vec<Uuid> = claimed.iter().filter_map(|d| d.unit_id).collect();
@@ -75,7 +75,7 @@ impl Deliverer {
                     Ok(attempted)
                 }
             })
-            .buffer_unordered(CONCURRENCY)
+            .buffer_unordered(CLAIM as usize)
             .collect()
             .await;
         for outcome in outcomes {
@@ -134,7 +134,12 @@ impl Deliverer {
         attempted
     }
 
-    async fn post_to_robot(&self, push: &Delivery, robots: &HashMap<Uuid, Robot>, now: DateTime<Utc>) -> Sent {
+    async fn post_to_robot(
+        &self,
+        push: &Delivery,
+        robots: &HashMap<Uuid, Robot>,
+        now: DateTime<Utc>,
+    ) -> Sent {
         let Some(robot) = push.unit_id.and_then(|u| robots.get(&u)) else {
             return Sent::Refused("the unit's robot was removed or switched off".to_owned());
         };
@@ -153,8 +158,22 @@ impl Deliverer {
             webhook: Secret::new(webhook),
             secret,
         };
-        let text = |name: &str| push.message.get(name).and_then(|v| v.as_str()).unwrap_or_default();
-        match robot::post(&self.http, &opened, text("title"), text("markdown"), now.timestamp_millis(), push.id).await {
+        let text = |name: &str| {
+            push.message
+                .get(name)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+        };
+        match robot::post(
+            &self.http,
+            &opened,
+            text("title"),
+            text("markdown"),
+            now.timestamp_millis(),
+            push.id,
+        )
+        .await
+        {
             Ok(()) => Sent::Sent,
             Err(why) => Sent::Retry(why),
         }

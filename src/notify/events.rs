@@ -77,23 +77,53 @@ pub fn escalated(
     let department = problem.department_id;
     let mut events = Vec::new();
     match level {
-        1 => events.extend(department.map(|d| NewEvent::to_unit(kind, d, Audience::Department, region, payload.clone(), at))),
+        1 => events.extend(
+            department.map(|d| NewEvent::to_unit(kind, d, Audience::Department, region, payload.clone(), at)),
+        ),
         2 => {
             events.extend(department.map(|d| {
-                NewEvent::to_unit(kind, d, Audience::DepartmentLeadership, region, payload.clone(), at)
+                NewEvent::to_unit(
+                    kind,
+                    d,
+                    Audience::DepartmentLeadership,
+                    region,
+                    payload.clone(),
+                    at,
+                )
             }));
             for unit in Unit::dispatching_units_of_enterprise(conn, problem.enterprise_id)? {
-                events.push(NewEvent::to_unit(kind, unit, Audience::DispatchingUnit, region, payload.clone(), at));
+                events.push(NewEvent::to_unit(
+                    kind,
+                    unit,
+                    Audience::DispatchingUnit,
+                    region,
+                    payload.clone(),
+                    at,
+                ));
             }
         }
         _ => {
             let hubs = Unit::hubs_over(conn, region)?;
             if hubs.is_empty() {
                 // No hub unit: the dispatchers over the region hear of it.
-                events.push(NewEvent::to_hub(kind, None, Audience::HubLeadership, region, payload.clone(), at));
+                events.push(NewEvent::to_hub(
+                    kind,
+                    None,
+                    Audience::HubLeadership,
+                    region,
+                    payload.clone(),
+                    at,
+                ));
             }
             for hub in hubs {
-                events.push(NewEvent::to_hub(kind, Some(hub), Audience::HubLeadership, region, payload.clone(), at));
+                events.push(NewEvent::to_hub(
+                    kind,
+                    Some(hub),
+                    Audience::HubLeadership,
+                    region,
+                    payload.clone(),
+                    at,
+                ));
             }
         }
     }
@@ -102,7 +132,12 @@ pub fn escalated(
 }
 
 /// 反馈: the enterprise's contacts and its officers, asked to rate the response.
-pub fn responded(conn: &mut PgConnection, problem: &Problem, outcome: Outcome, at: DateTime<Utc>) -> QueryResult<()> {
+pub fn responded(
+    conn: &mut PgConnection,
+    problem: &Problem,
+    outcome: Outcome,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
     let payload = with(
         about(conn, problem)?,
         json!({ "outcome": outcome.as_str(), "responded_at": wire_time(at) }),
@@ -123,8 +158,18 @@ pub fn returned(
         Some(id) => units::table.find(id).select(units::name).first(conn).optional()?,
         None => None,
     };
-    let payload = with(about(conn, problem)?, json!({ "department": name, "reason": reason }));
-    let event = NewEvent::to_hub(NotificationKind::Returned, None, Audience::Hub, &problem.region_code, payload, at);
+    let payload = with(
+        about(conn, problem)?,
+        json!({ "department": name, "reason": reason }),
+    );
+    let event = NewEvent::to_hub(
+        NotificationKind::Returned,
+        None,
+        Audience::Hub,
+        &problem.region_code,
+        payload,
+        at,
+    );
     OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
 }
 
@@ -152,7 +197,12 @@ pub fn extension_requested(
 }
 
 /// 延期审批: the department. `problem` is the row after the decision.
-pub fn extension_decided(conn: &mut PgConnection, problem: &Problem, approved: bool, at: DateTime<Utc>) -> QueryResult<()> {
+pub fn extension_decided(
+    conn: &mut PgConnection,
+    problem: &Problem,
+    approved: bool,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
     let Some(department) = problem.department_id else {
         return Ok(());
     };

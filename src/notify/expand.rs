@@ -78,7 +78,10 @@ fn expand_batch(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Expa
     let templates = Template::enabled(conn)?;
     let mut recipients = recipients(conn, &events)?;
     let units: Vec<Uuid> = events.iter().filter_map(|e| e.recipient_unit_id).collect();
-    let robots: HashSet<Uuid> = Robot::enabled_of(conn, &units)?.into_iter().map(|r| r.unit_id).collect();
+    let robots: HashSet<Uuid> = Robot::enabled_of(conn, &units)?
+        .into_iter()
+        .map(|r| r.unit_id)
+        .collect();
 
     let mut inbox = Vec::new();
     let mut pushes = Vec::new();
@@ -101,7 +104,8 @@ fn expand_batch(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Expa
         for recipient in recipients.remove(&event.id).unwrap_or_default() {
             let notification_id = Uuid::new_v4();
             inbox.push(inbox_entry(event, &rendered, recipient.id, notification_id));
-            let (Some(template), Some(data), Some(openid)) = (template, &wechat_data, &recipient.openid) else {
+            let (Some(template), Some(data), Some(openid)) = (template, &wechat_data, &recipient.openid)
+            else {
                 continue;
             };
             if !recipient.wants_push(event.kind) {
@@ -132,10 +136,16 @@ fn expand_batch(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Expa
             if template.long_term {
                 pushes.push(push);
             } else {
-                wanting_credit.entry(template.template_id.clone()).or_default().push(push);
+                wanting_credit
+                    .entry(template.template_id.clone())
+                    .or_default()
+                    .push(push);
             }
         }
-        if let Some(unit) = event.recipient_unit_id.filter(|u| event.kind.to_robot() && robots.contains(u)) {
+        if let Some(unit) = event
+            .recipient_unit_id
+            .filter(|u| event.kind.to_robot() && robots.contains(u))
+        {
             pushes.push(NewDelivery {
                 event_id: event.id,
                 notification_id: None,
@@ -192,8 +202,14 @@ fn with_credit(
         let mut seen = HashSet::new();
         let (round, later): (Vec<_>, Vec<_>) = wanting.into_iter().partition(|p| seen.insert(p.user_id));
         let users: Vec<Uuid> = round.iter().filter_map(|p| p.user_id).collect();
-        let took: HashSet<Uuid> = Credit::take(conn, template_id, &users, now)?.into_iter().collect();
-        granted.extend(round.into_iter().filter(|p| p.user_id.is_some_and(|u| took.contains(&u))));
+        let took: HashSet<Uuid> = Credit::take(conn, template_id, &users, now)?
+            .into_iter()
+            .collect();
+        granted.extend(
+            round
+                .into_iter()
+                .filter(|p| p.user_id.is_some_and(|u| took.contains(&u))),
+        );
         // Users without a credit now have none for their later pushes either.
         wanting = later
             .into_iter()
@@ -217,7 +233,8 @@ fn recipients(conn: &mut PgConnection, events: &[OutboxEvent]) -> QueryResult<Ha
         .map(|r| (r.id, r))
         .collect();
     // The rest: one query per distinct address in the batch.
-    let mut addressed: HashMap<(Option<Uuid>, Audience, String, Option<Uuid>), Vec<Recipient>> = HashMap::new();
+    let mut addressed: HashMap<(Option<Uuid>, Audience, String, Option<Uuid>), Vec<Recipient>> =
+        HashMap::new();
     for event in events {
         if event.audience == Audience::User {
             let found = event.recipient_user_id.and_then(|u| named.get(&u)).cloned();
@@ -249,7 +266,10 @@ fn audience_of(
     let active = users::table.filter(users::active.eq(true));
     match (audience, unit, problem) {
         (Audience::EnterpriseSide, _, Some(problem)) => {
-            let enterprise: Uuid = problems::table.find(problem).select(problems::enterprise_id).first(conn)?;
+            let enterprise: Uuid = problems::table
+                .find(problem)
+                .select(problems::enterprise_id)
+                .first(conn)?;
             let officers = assignments::table
                 .filter(assignments::enterprise_id.eq(enterprise))
                 .filter(assignments::end_day.is_null())

@@ -23,7 +23,7 @@ pub fn dingtalk_signed_url(webhook: &str, secret: &str, timestamp_ms: i64) -> Op
 }
 
 /// `None` only if HMAC refused the key, which it does for no length.
-fn dingtalk_sign(secret: &str, timestamp_ms: i64) -> Option<String> {
+pub fn dingtalk_sign(secret: &str, timestamp_ms: i64) -> Option<String> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
     mac.update(format!("{timestamp_ms}\n{secret}").as_bytes());
     Some(STANDARD.encode(mac.finalize().into_bytes()))
@@ -85,7 +85,10 @@ pub async fn post(
         None | Some(0) => Ok(()),
         Some(errcode) => Err(format!(
             "errcode {errcode}: {}",
-            answer.get("errmsg").and_then(serde_json::Value::as_str).unwrap_or_default()
+            answer
+                .get("errmsg")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
         )),
     }
 }

@@ -93,7 +93,10 @@ mod tests {
         assert_ne!(a, b);
         assert!(!String::from_utf8_lossy(&a).contains("abcdef"));
         assert_eq!(sealer.open(&a).as_deref(), Some(webhook));
-        assert_eq!(Sealer::new("another-secret-of-at-least-32-bytes!!").open(&a), None);
+        assert_eq!(
+            Sealer::new("another-secret-of-at-least-32-bytes!!").open(&a),
+            None
+        );
         let mut altered = a.clone();
         let last = altered.len() - 1;
         altered[last] ^= 1;
@@ -103,7 +106,9 @@ mod tests {
     #[test]
     fn the_hint_shows_the_host_and_four_characters() {
         assert_eq!(
-            webhook_hint("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"),
+            webhook_hint(
+                "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+            ),
             "qyapi.weixin.qq.com/…5aaa"
         );
     }

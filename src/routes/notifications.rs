@@ -24,11 +24,23 @@ use crate::state::AppState;
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         get("/api/v1/me/notifications", web::get().to(me_notification_list)),
-        post("/api/v1/me/notifications/{id}/read", web::post().to(me_notification_read)),
-        post("/api/v1/me/notifications/read-all", web::post().to(me_notification_read_all)),
+        post(
+            "/api/v1/me/notifications/{id}/read",
+            web::post().to(me_notification_read),
+        ),
+        post(
+            "/api/v1/me/notifications/read-all",
+            web::post().to(me_notification_read_all),
+        ),
         post("/api/v1/me/subscriptions", web::post().to(me_subscriptions_post)),
-        get("/api/v1/me/notification-settings", web::get().to(me_notification_settings_get)),
-        put("/api/v1/me/notification-settings", web::put().to(me_notification_settings_put)),
+        get(
+            "/api/v1/me/notification-settings",
+            web::get().to(me_notification_settings_get),
+        ),
+        put(
+            "/api/v1/me/notification-settings",
+            web::put().to(me_notification_settings_put),
+        ),
     ]
 }
 
@@ -59,8 +71,8 @@ impl From<Notification> for NotificationDto {
 
 #[derive(Deserialize)]
 struct InboxParams {
-    #[serde(flatten)]
-    page: PageParams,
+    limit: Option<i64>,
+    cursor: Option<String>,
     /// Only the unread ones.
     #[serde(default)]
     unread: bool,
@@ -72,8 +84,13 @@ async fn me_notification_list(
     AuthUser(caller): AuthUser,
     params: web::Query<InboxParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (limit, after) = (params.page.limit()?, params.page.time_cursor()?);
-    let unread = params.unread;
+    let InboxParams {
+        limit,
+        cursor,
+        unread,
+    } = params.into_inner();
+    let page = PageParams { limit, cursor };
+    let (limit, after) = (page.limit()?, page.time_cursor()?);
     let page = db::run(&state.pool, move |conn| {
         Ok(Notification::page(conn, caller.user_id, unread, after, limit)?)
     })
@@ -151,7 +168,11 @@ async fn me_subscriptions_post(
 ) -> Result<HttpResponse, AppError> {
     let results = body.into_inner().results;
     if results.is_empty() || results.len() > 20 {
-        return Err(AppError::invalid_field("results", FieldCode::OutOfRange, "应有1–20项"));
+        return Err(AppError::invalid_field(
+            "results",
+            FieldCode::OutOfRange,
+            "应有1–20项",
+        ));
     }
     let now = state.clock.now();
     let stored = db::run(&state.pool, move |conn| {
@@ -162,7 +183,11 @@ async fn me_subscriptions_post(
                 .enumerate()
                 .filter(|(_, r)| !known.contains(&r.template_id))
                 .map(|(i, _)| {
-                    FieldError::new(&format!("results[{i}].template_id"), FieldCode::Unknown, "不是本系统配置的订阅消息模板")
+                    FieldError::new(
+                        &format!("results[{i}].template_id"),
+                        FieldCode::Unknown,
+                        "不是本系统配置的订阅消息模板",
+                    )
                 })
                 .collect();
             if !errors.is_empty() {
@@ -200,7 +225,10 @@ async fn me_notification_settings_get(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
 ) -> Result<HttpResponse, AppError> {
-    let muted = db::run(&state.pool, move |conn| Ok(User::muted_kinds(conn, caller.user_id)?)).await?;
+    let muted = db::run(&state.pool, move |conn| {
+        Ok(User::muted_kinds(conn, caller.user_id)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(NotificationSettings {
         muted_kinds: muted.iter().filter_map(|k| k.parse().ok()).collect(),
     }))
@@ -231,6 +259,9 @@ async fn me_notification_settings_put(
     muted.sort_by_key(|k| k.as_str());
     muted.dedup();
     let words: Vec<String> = muted.iter().map(|k| k.as_str().to_owned()).collect();
-    db::run(&state.pool, move |conn| Ok(User::set_muted_kinds(conn, caller.user_id, &words)?)).await?;
+    db::run(&state.pool, move |conn| {
+        Ok(User::set_muted_kinds(conn, caller.user_id, &words)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(NotificationSettings { muted_kinds: muted }))
 }

@@ -59,7 +59,9 @@ impl SubscribeSender {
                 Ok(0) => return Sent::Sent,
                 Ok(43101) => return Sent::Unsubscribed,
                 Ok(-1) => return Sent::Retry("system busy (errcode -1)".to_owned()),
-                Ok(errcode @ (45009 | 45047)) => return Sent::Retry(format!("WeChat frequency limit (errcode {errcode})")),
+                Ok(errcode @ (45009 | 45047)) => {
+                    return Sent::Retry(format!("WeChat frequency limit (errcode {errcode})"))
+                }
                 Ok(errcode) => return Sent::Refused(format!("errcode {errcode}")),
                 Err(e) => return Sent::Retry(e),
             }
@@ -86,7 +88,12 @@ impl SubscribeSender {
         let answer: Answer = serde_json::from_slice(&bytes).map_err(|e| format!("unreadable answer: {e}"))?;
         let errcode = answer.errcode.unwrap_or(0);
         if errcode != 0 {
-            tracing::info!(push = push_id, errcode, errmsg = answer.errmsg.unwrap_or_default(), "WeChat refused a subscribe message");
+            tracing::info!(
+                push = push_id,
+                errcode,
+                errmsg = answer.errmsg.unwrap_or_default(),
+                "WeChat refused a subscribe message"
+            );
         }
         Ok(errcode)
     }

@@ -112,7 +112,10 @@ impl AccessTokens {
             .await
             .map_err(|e| WeChatError::Unavailable(e.without_url().to_string()))?;
         if !response.status().is_success() {
-            return Err(WeChatError::Unavailable(format!("http status {}", response.status())));
+            return Err(WeChatError::Unavailable(format!(
+                "http status {}",
+                response.status()
+            )));
         }
         let bytes = response
             .bytes()

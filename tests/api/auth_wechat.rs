@@ -61,7 +61,7 @@ async fn a_new_officer_binds_once_and_then_logs_in_with_one_tap() {
     let again = wechat_login(&app, "code-openid-sun").await;
     assert_eq!(again.body["bind_required"], false);
     assert_eq!(again.body["user"]["username"], "officer.sun");
-    assert_eq!(app.wechat.calls.load(Ordering::SeqCst), 2);
+    assert_eq!(app.wechat.state.calls.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

@@ -2,11 +2,9 @@
 //! template), its own Redis key prefix, and its own fake WeChat API.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::web;
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{json, Value};
@@ -56,69 +54,7 @@ fn template() -> &'static str {
     })
 }
 
-/// What the fake WeChat answers for a `js_code`: `code-<openid>` succeeds for that openid;
-/// the named codes return WeChat's error codes.
-async fn fake_code2session(
-    query: web::Query<HashMap<String, String>>,
-    calls: web::Data<AtomicUsize>,
-) -> HttpResponse {
-    calls.fetch_add(1, Ordering::SeqCst);
-    if query.get("appid").map(String::as_str) != Some("wx-test")
-        || query.get("secret").map(String::as_str) != Some("wechat-secret")
-    {
-        return HttpResponse::Ok().json(json!({"errcode": 40013, "errmsg": "invalid appid"}));
-    }
-    let code = query.get("js_code").cloned().unwrap_or_default();
-    let body = match code.as_str() {
-        "invalid" => json!({"errcode": 40029, "errmsg": "invalid code"}),
-        "used" => json!({"errcode": 40163, "errmsg": "code been used"}),
-        "limited" => json!({"errcode": 45011, "errmsg": "api minute-quota reach limit"}),
-        "risky" => json!({"errcode": 40226, "errmsg": "high risk user"}),
-        "busy" => json!({"errcode": -1, "errmsg": "system error"}),
-        "garbage" => {
-            return HttpResponse::Ok()
-                .content_type("text/plain")
-                .body("<html>oops</html>")
-        }
-        "http500" => return HttpResponse::InternalServerError().finish(),
-        other => match other.strip_prefix("code-") {
-            // WeChat labels its JSON text/plain.
-            Some(openid) => {
-                return HttpResponse::Ok()
-                    .content_type("text/plain")
-                    .body(json!({"openid": openid, "session_key": "SESSION-KEY-NEVER-LEAVES"}).to_string())
-            }
-            None => json!({"errcode": 40029, "errmsg": "invalid code"}),
-        },
-    };
-    HttpResponse::Ok().json(body)
-}
-
-pub struct FakeWeChat {
-    pub base: String,
-    pub calls: web::Data<AtomicUsize>,
-}
-
-fn start_fake_wechat() -> FakeWeChat {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let calls = web::Data::new(AtomicUsize::new(0));
-    let data = calls.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .route("/sns/jscode2session", web::get().to(fake_code2session))
-    })
-    .workers(1)
-    .listen(listener)
-    .expect("listen")
-    .run();
-    tokio::spawn(server);
-    FakeWeChat {
-        base: format!("http://127.0.0.1:{port}"),
-        calls,
-    }
-}
+pub use zhuqi::demo::fake_wechat::{FakeWeChat, Scripted, ROBOT_SECRET};
 
 pub struct TestApp {
     pub address: String,
@@ -132,6 +68,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub wechat: FakeWeChat,
     pub redis_prefix: String,
+    /// The server's state, for tests that run its jobs (`jobs::notify::pass`).
+    pub state: web::Data<AppState>,
+    /// The settings the server was built with, for a second instance on the same data.
+    pub settings: Settings,
 }
 
 /// 2026-11-20 10:00 in China (a Friday, a working day).
@@ -179,7 +119,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             .execute(&mut server)
             .expect("clone template");
     }
-    let wechat = start_fake_wechat();
+    let wechat = FakeWeChat::start("wx-test", "wechat-secret").expect("fake WeChat");
     let redis_prefix = format!("test:{}:", Uuid::new_v4().simple());
     let mut env: HashMap<&str, String> = HashMap::from([
         (
@@ -201,15 +141,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             options.wechat_base.unwrap_or_else(|| wechat.base.clone()),
         ),
         ("LOG_FORMAT", "text".to_owned()),
+        ("ROBOT_WEBHOOK_HOSTS", "127.0.0.1".to_owned()),
+        ("NOTIFY_TIMEOUT_MS", "500".to_owned()),
     ]);
     env.extend(options.env);
     let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
     let clock = Clock::fixed(default_now());
-    let state = web::Data::new(AppState::new(settings, clock.clone()).expect("state"));
+    let state = web::Data::new(AppState::new(settings.clone(), clock.clone()).expect("state"));
     let pool = state.pool.clone();
     let bulk_pool = state.bulk_pool.clone();
     let cache = state.cache.clone();
-    let app = Application::build(state).expect("build");
+    let app = Application::build(state.clone()).expect("build");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -222,6 +164,26 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         client: reqwest::Client::new(),
         wechat,
         redis_prefix,
+        state,
+        settings,
+    }
+}
+
+impl TestApp {
+    /// A second instance's state on the same database, Redis and clock (its own pools, its
+    /// own token cache in memory, its own sender).
+    pub fn twin(&self) -> web::Data<AppState> {
+        web::Data::new(AppState::new(self.settings.clone(), self.clock.clone()).expect("twin state"))
+    }
+
+    /// Runs the notification worker's pass once (expand the outbox, send what is due).
+    pub async fn notify(&self) {
+        zhuqi::jobs::notify::pass(&self.state).await;
+    }
+
+    /// Marks every event so far as expanded, so a test sees only what it causes.
+    pub fn forget_outbox(&self) {
+        self.exec("UPDATE notification_outbox SET expanded_at = now() WHERE expanded_at IS NULL");
     }
 }
 

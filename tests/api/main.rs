@@ -16,6 +16,7 @@ mod hub;
 mod hub_queue;
 mod idempotency;
 mod lifecycle;
+mod notifications;
 mod problems;
 mod redis_optional;
 mod schema;

@@ -52,9 +52,15 @@ pub struct NewDelivery {
 pub enum Attempted {
     Sent,
     /// Try again at the given time (the error kept for the operator).
-    Retry { at: DateTime<Utc>, error: String },
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
     /// Never again: dead (with why) or unsubscribed.
-    Final { status: DeliveryStatus, error: String },
+    Final {
+        status: DeliveryStatus,
+        error: String,
+    },
 }
 
 /// The backlog for the metrics: pending pushes and the age of the oldest due one.
@@ -107,7 +113,12 @@ impl Delivery {
     }
 
     /// Records the outcome of the attempt a claim started.
-    pub fn record(conn: &mut PgConnection, id: i64, attempted: &Attempted, now: DateTime<Utc>) -> QueryResult<usize> {
+    pub fn record(
+        conn: &mut PgConnection,
+        id: i64,
+        attempted: &Attempted,
+        now: DateTime<Utc>,
+    ) -> QueryResult<usize> {
         use notification_deliveries as d;
         let row = d::table.find(id);
         match attempted {

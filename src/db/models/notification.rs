@@ -64,7 +64,9 @@ impl Notification {
             .order((notifications::created_at.desc(), notifications::id.desc()))
             .limit(limit + 1)
             .load(conn)?;
-        Ok(Page::from_rows(rows, limit, |n| crate::routes::time_cursor(n.created_at, n.id)))
+        Ok(Page::from_rows(rows, limit, |n| {
+            crate::routes::time_cursor(n.created_at, n.id)
+        }))
     }
 
     pub fn unread_count(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<i64> {

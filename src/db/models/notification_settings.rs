@@ -81,7 +81,8 @@ impl SettingsByRegion {
             .into_iter()
             .map(|s| (s.region_code.clone(), s))
             .collect();
-        let paths: Vec<(String, String)> = regions::table.select((regions::code, regions::path)).load(conn)?;
+        let paths: Vec<(String, String)> =
+            regions::table.select((regions::code, regions::path)).load(conn)?;
         let codes = paths.iter().map(|(code, _)| code.clone()).collect();
         let effective = paths
             .into_iter()

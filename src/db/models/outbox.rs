@@ -42,7 +42,13 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
-    fn new(kind: NotificationKind, audience: Audience, region_code: &str, payload: serde_json::Value, at: DateTime<Utc>) -> Self {
+    fn new(
+        kind: NotificationKind,
+        audience: Audience,
+        region_code: &str,
+        payload: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Self {
         Self {
             kind,
             problem_id: None,

@@ -49,5 +49,4 @@ impl Robot {
             .returning(Robot::as_returning())
             .get_result(conn)
     }
-
 }

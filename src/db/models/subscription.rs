@@ -23,7 +23,12 @@ pub const MAX_CREDITS: i32 = 50;
 
 impl Credit {
     /// Adds one acceptance to each template (up to [`MAX_CREDITS`]).
-    pub fn accept(conn: &mut PgConnection, user_id: Uuid, templates: &[String], now: DateTime<Utc>) -> QueryResult<()> {
+    pub fn accept(
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        templates: &[String],
+        now: DateTime<Utc>,
+    ) -> QueryResult<()> {
         for template in templates {
             diesel::insert_into(subscription_credits::table)
                 .values((
@@ -35,9 +40,9 @@ impl Credit {
                 .on_conflict((subscription_credits::user_id, subscription_credits::template_id))
                 .do_update()
                 .set((
-                    subscription_credits::remaining.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(&format!(
-                        "LEAST(subscription_credits.remaining + 1, {MAX_CREDITS})"
-                    ))),
+                    subscription_credits::remaining.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(
+                        &format!("LEAST(subscription_credits.remaining + 1, {MAX_CREDITS})"),
+                    )),
                     subscription_credits::updated_at.eq(now),
                 ))
                 .execute(conn)?;
@@ -55,7 +60,12 @@ impl Credit {
 
     /// Takes one credit of `template_id` from each listed user who has one left: the users who
     /// had one (and so may be sent the message).
-    pub fn take(conn: &mut PgConnection, template_id: &str, users: &[Uuid], now: DateTime<Utc>) -> QueryResult<Vec<Uuid>> {
+    pub fn take(
+        conn: &mut PgConnection,
+        template_id: &str,
+        users: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> QueryResult<Vec<Uuid>> {
         #[derive(QueryableByName)]
         struct Taken {
             #[diesel(sql_type = diesel::sql_types::Uuid)]

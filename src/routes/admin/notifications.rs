@@ -31,8 +31,14 @@ use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        get("/api/v1/admin/notification-templates", web::get().to(admin_template_list)),
-        put("/api/v1/admin/notification-templates/{kind}", web::put().to(admin_template_put)),
+        get(
+            "/api/v1/admin/notification-templates",
+            web::get().to(admin_template_list),
+        ),
+        put(
+            "/api/v1/admin/notification-templates/{kind}",
+            web::put().to(admin_template_put),
+        ),
         get("/api/v1/admin/units/{id}/robot", web::get().to(admin_robot_get)),
         put("/api/v1/admin/units/{id}/robot", web::put().to(admin_robot_put)),
         get(
@@ -89,7 +95,10 @@ struct TemplateList {
     kinds: Vec<KindDto>,
 }
 
-async fn admin_template_list(state: web::Data<AppState>, _admin: AuthAdmin) -> Result<HttpResponse, AppError> {
+async fn admin_template_list(
+    state: web::Data<AppState>,
+    _admin: AuthAdmin,
+) -> Result<HttpResponse, AppError> {
     let items = db::run(&state.pool, |conn| Ok(Template::all(conn)?)).await?;
     Ok(HttpResponse::Ok().json(TemplateList {
         items: items.into_iter().map(TemplateDto::from).collect(),
@@ -127,11 +136,28 @@ fn yes() -> bool {
 fn check_template(kind: NotificationKind, input: &TemplateInput) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let id = input.template_id.trim();
-    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        errors.push(FieldError::new("template_id", FieldCode::Invalid, "模板ID应为1–64位字母、数字、-或_"));
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        errors.push(FieldError::new(
+            "template_id",
+            FieldCode::Invalid,
+            "模板ID应为1–64位字母、数字、-或_",
+        ));
     }
-    if input.page.as_ref().is_some_and(|p| p.len() > 256 || p.trim().is_empty()) {
-        errors.push(FieldError::new("page", FieldCode::Invalid, "页面路径应为1–256个字符"));
+    if input
+        .page
+        .as_ref()
+        .is_some_and(|p| p.len() > 256 || p.trim().is_empty())
+    {
+        errors.push(FieldError::new(
+            "page",
+            FieldCode::Invalid,
+            "页面路径应为1–256个字符",
+        ));
     }
     if input.fields.is_empty() || input.fields.len() > 10 {
         errors.push(FieldError::new("fields", FieldCode::OutOfRange, "应有1–10个字段"));
@@ -186,7 +212,15 @@ async fn admin_template_put(
                 },
             )?;
             let dto = TemplateDto::from(template);
-            audit::record(conn, Some(caller.user_id), "notification_template.put", "notification_template", kind.as_str(), None::<&()>, Some(&dto))?;
+            audit::record(
+                conn,
+                Some(caller.user_id),
+                "notification_template.put",
+                "notification_template",
+                kind.as_str(),
+                None::<&()>,
+                Some(&dto),
+            )?;
             Stored::json(StatusCode::OK, &dto)
         })
     })
@@ -221,7 +255,11 @@ impl From<Robot> for RobotDto {
 }
 
 /// The unit, if the admin's region reaches it.
-fn unit_in_scope(conn: &mut diesel::PgConnection, admin: &crate::auth::Caller, id: Uuid) -> Result<Unit, AppError> {
+fn unit_in_scope(
+    conn: &mut diesel::PgConnection,
+    admin: &crate::auth::Caller,
+    id: Uuid,
+) -> Result<Unit, AppError> {
     let scope = RegionScope::of(conn, admin)?;
     match Unit::find(conn, id)? {
         Some(unit) if scope.contains(conn, &unit.region_code)? => Ok(unit),
@@ -265,7 +303,10 @@ fn check_webhook(webhook: &str, hosts: &[String]) -> Result<(), FieldError> {
         return Err(refuse("应为 https 网址"));
     }
     if !hosts.iter().any(|h| h == host) {
-        return Err(refuse(&format!("机器人地址应在 {} 之内（ROBOT_WEBHOOK_HOSTS）", hosts.join("、"))));
+        return Err(refuse(&format!(
+            "机器人地址应在 {} 之内（ROBOT_WEBHOOK_HOSTS）",
+            hosts.join("、")
+        )));
     }
     Ok(())
 }
@@ -280,10 +321,15 @@ async fn admin_robot_put(
     body: web::Json<RobotInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input) = (path.into_inner(), body.into_inner());
-    check_webhook(&input.webhook, &state.settings.robot_webhook_hosts).map_err(|e| AppError::invalid(vec![e]))?;
+    check_webhook(&input.webhook, &state.settings.robot_webhook_hosts)
+        .map_err(|e| AppError::invalid(vec![e]))?;
     let secret = input.secret.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if secret.is_some_and(|s| s.len() > 256) {
-        return Err(AppError::invalid_field("secret", FieldCode::TooLong, "不能超过256个字符"));
+        return Err(AppError::invalid_field(
+            "secret",
+            FieldCode::TooLong,
+            "不能超过256个字符",
+        ));
     }
     let robot = Robot {
         unit_id: id,
@@ -301,7 +347,15 @@ async fn admin_robot_put(
         idempotency::within(conn, &idempotency, now, |conn| {
             unit_in_scope(conn, &caller, id)?;
             let dto = RobotDto::from(Robot::upsert(conn, &robot)?);
-            audit::record(conn, Some(caller.user_id), "unit_robot.put", "unit", &id.to_string(), None::<&()>, Some(&dto))?;
+            audit::record(
+                conn,
+                Some(caller.user_id),
+                "unit_robot.put",
+                "unit",
+                &id.to_string(),
+                None::<&()>,
+                Some(&dto),
+            )?;
             Stored::json(StatusCode::OK, &dto)
         })
     })
@@ -348,7 +402,11 @@ mod hh_mm {
 impl RegionSettingsDto {
     fn of(settings: &RegionSettings) -> Self {
         Self {
-            disabled_kinds: settings.disabled_kinds.iter().filter_map(|k| k.parse().ok()).collect(),
+            disabled_kinds: settings
+                .disabled_kinds
+                .iter()
+                .filter_map(|k| k.parse().ok())
+                .collect(),
             sign_in_reminder_at: settings.sign_in_reminder_at,
             report_reminder_at: settings.report_reminder_at,
             digest_at: settings.digest_at,
@@ -359,7 +417,11 @@ impl RegionSettingsDto {
 }
 
 /// The region, if the admin's region reaches it.
-fn region_in_scope(conn: &mut diesel::PgConnection, admin: &crate::auth::Caller, code: &str) -> Result<Region, AppError> {
+fn region_in_scope(
+    conn: &mut diesel::PgConnection,
+    admin: &crate::auth::Caller,
+    code: &str,
+) -> Result<Region, AppError> {
     let scope = RegionScope::of(conn, admin)?;
     match Region::find(conn, code)? {
         Some(region) if scope.contains(conn, &region.code)? => Ok(region),
@@ -397,7 +459,11 @@ async fn admin_region_notification_settings_put(
 ) -> Result<HttpResponse, AppError> {
     let (code, input) = (path.into_inner(), body.into_inner());
     let (now, caller) = (state.clock.now(), admin.caller);
-    let mut disabled: Vec<String> = input.disabled_kinds.iter().map(|k| k.as_str().to_owned()).collect();
+    let mut disabled: Vec<String> = input
+        .disabled_kinds
+        .iter()
+        .map(|k| k.as_str().to_owned())
+        .collect();
     disabled.sort();
     disabled.dedup();
     let stored = db::run(&state.pool, move |conn| {
@@ -417,7 +483,15 @@ async fn admin_region_notification_settings_put(
                 },
             )?;
             let dto = RegionSettingsDto::of(&saved);
-            audit::record(conn, Some(caller.user_id), "notification_settings.put", "region", &region.code, None::<&()>, Some(&dto))?;
+            audit::record(
+                conn,
+                Some(caller.user_id),
+                "notification_settings.put",
+                "region",
+                &region.code,
+                None::<&()>,
+                Some(&dto),
+            )?;
             Stored::json(StatusCode::OK, &dto)
         })
     })
