@@ -30,13 +30,14 @@ APP_ENV = DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' BIND_ADDR='$(B
 	LOG_FORMAT='$(LOG_FORMAT)' RUST_LOG='$(RUST_LOG)' \
 	JWT_SECRET="$${JWT_SECRET:-$$(cat $(SECRET))}"
 
-.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint fuzz drills
+.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint fuzz drills demo-day
 
 help:
 	@echo "Targets:"
 	echo "  make run          start services, build, migrate, seed demo data once, serve on $(BIND_ADDR)"
 	echo "  make test         start services, drop leftover test databases, cargo test"
 	echo "  make migrate      start services, build, run migrations"
+	echo "  make demo-day     the demo city's notifications of one working day, sent to a fake WeChat and printed"
 	echo "  make stop         stop PostgreSQL and Redis"
 	echo "  make services     start PostgreSQL ($(PG_PORT)) and Redis ($(REDIS_PORT)) only"
 	echo "  make status       show service status"
@@ -77,6 +78,10 @@ run: migrate
 	  cat $(LOCAL)/demo-logins.txt
 	fi
 	exec env $(APP_ENV) $(BIN) serve
+
+# One working day of notifications in a database of its own (zhuqi_demo_day), sent to fakes.
+demo-day: services build
+	@env DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' RUST_LOG=warn $(BIN) demo-day
 
 test: services spec-lint
 	@echo "dropping leftover test databases"

@@ -24,6 +24,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve => serve(),
+        Command::DemoDay { database } => {
+            telemetry::init(LogFormat::Text);
+            demo_day(&database)
+        }
         other => {
             telemetry::init(LogFormat::Text);
             one_off(other)
@@ -77,7 +81,7 @@ fn one_off(command: Command) -> anyhow::Result<()> {
             println!("admin {} {verb} for region {}", user.username, user.region_code);
         }
         Command::ReconcileStats => reconcile_stats(&url)?,
-        Command::Serve => unreachable_serve(),
+        Command::Serve | Command::DemoDay { .. } => unreachable_serve(),
     }
     Ok(())
 }
@@ -124,6 +128,33 @@ fn reconcile_stats(database_url: &str) -> anyhow::Result<()> {
             "Redis at REDIS_URL did not answer; nothing to reconcile"
         );
         println!("{}", serde_json::to_string(&outcome)?);
+        Ok(())
+    })
+}
+
+/// `zhuqi demo-day`: the demo city's notifications of one day, sent to fakes and printed.
+fn demo_day(database: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !database.is_empty()
+            && database
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+        "--database takes lower-case letters, digits and underscores"
+    );
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .with_context(|| format!("configuration error: {name} is not set"))
+    };
+    let (server, redis) = (env("DATABASE_URL")?, env("REDIS_URL")?);
+    actix_web::rt::System::new().block_on(async move {
+        let report = demo::day::run(&server, database, &redis, |line| println!("{line}")).await?;
+        println!(
+            "\n{} WeChat subscribe messages and {} group robot posts on Friday 20 November 2026 \
+             (database {database}); by kind: {:?}",
+            report.wechat, report.robot, report.by_kind
+        );
         Ok(())
     })
 }

@@ -1,4 +1,4 @@
-//! The command line: `zhuqi serve | migrate | seed-demo | reconcile-stats | create-admin`.
+//! The command line: `zhuqi serve | migrate | seed-demo | demo-day | reconcile-stats | create-admin`.
 
 pub mod create_admin;
 
@@ -32,6 +32,14 @@ pub enum Command {
     /// any drift (the server also does this every five minutes). Needs DATABASE_URL and
     /// REDIS_URL (and REDIS_KEY_PREFIX when the server uses one).
     ReconcileStats,
+    /// One working day of the demo city's notifications, sent to a fake WeChat and fake group
+    /// robots started inside the command, and printed as they go out. Makes (and keeps) a
+    /// database of its own on the PostgreSQL server of DATABASE_URL; needs REDIS_URL.
+    DemoDay {
+        /// The database to make for the day (dropped first if it exists).
+        #[arg(long, default_value = "zhuqi_demo_day")]
+        database: String,
+    },
     /// Bootstrap an admin of a region (creates the region when it does not exist yet). An
     /// existing username gets the admin role and the new password. The password (8–128
     /// characters) comes from ZHUQI_ADMIN_PASSWORD or, without it, the first line of standard

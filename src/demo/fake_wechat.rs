@@ -68,6 +68,8 @@ pub struct FakeSend {
 #[derive(Debug, Clone)]
 pub struct FakePost {
     pub push_id: i64,
+    /// The robot's key (`access_token` of a DingTalk webhook, `key` of a WeCom one).
+    pub target: String,
     pub body: Value,
     /// The DingTalk signature checked out against [`ROBOT_SECRET`] (WeCom posts: always).
     pub signed: bool,
@@ -181,6 +183,7 @@ async fn fake_dingtalk(
         .unwrap_or_else(|e| e.into_inner())
         .push(FakePost {
             push_id: push_id(&req),
+            target: query.get("access_token").cloned().unwrap_or_default(),
             body: body.into_inner(),
             signed,
         });
@@ -193,6 +196,7 @@ async fn fake_dingtalk(
 
 async fn fake_wecom(
     req: actix_web::HttpRequest,
+    query: web::Query<HashMap<String, String>>,
     body: web::Json<Value>,
     state: web::Data<FakeState>,
 ) -> HttpResponse {
@@ -202,6 +206,7 @@ async fn fake_wecom(
         .unwrap_or_else(|e| e.into_inner())
         .push(FakePost {
             push_id: push_id(&req),
+            target: query.get("key").cloned().unwrap_or_default(),
             body: body.into_inner(),
             signed: true,
         });

@@ -6,6 +6,7 @@
 //! [`History::Week`] the demo also gets a week of sign-ins, reports and problems ([`history`])
 //! and the hub's work on them ([`hub`]).
 
+pub mod day;
 pub mod fake_wechat;
 mod history;
 mod hub;

@@ -799,3 +799,42 @@ async fn templates_and_robots_are_configured_by_the_right_admins_and_secrets_nev
         403
     );
 }
+
+#[tokio::test]
+async fn the_demo_day_sends_each_kind_of_a_working_day_to_the_fakes() {
+    let server = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://zhuqi@127.0.0.1:55432/postgres".to_owned());
+    let database = format!("zhuqi_test_{}", uuid::Uuid::new_v4().simple());
+    let report = zhuqi::demo::day::run(&server, &database, &crate::helpers::redis_url(), |_| {})
+        .await
+        .expect("the demo day runs");
+    let _ = std::thread::spawn(move || {
+        use diesel::{Connection, RunQueryDsl};
+        if let Ok(mut conn) = diesel::PgConnection::establish(&server) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    })
+    .join();
+    for kind in [
+        "problem.assigned",
+        "problem.responded",
+        "officer.sign_in_missing",
+        "officer.report_missing",
+        "unit.missing_digest",
+        "region.daily_figures",
+    ] {
+        assert!(
+            report.by_kind.get(kind).is_some_and(|n| *n > 0),
+            "{kind}: {:?}",
+            report.by_kind
+        );
+    }
+    assert!(report.wechat >= 10 && report.robot >= 5, "{report:?}");
+    assert!(report.all_signed, "every robot post is signed");
+    assert!(
+        report.lines.iter().any(|l| l.starts_with("10:00  微信  张伟")),
+        "{:#?}",
+        report.lines
+    );
+}
