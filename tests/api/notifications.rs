@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Scripted, TestApp, CRRC, ROBOT_SECRET};
+use crate::helpers::{spawn_app, spawn_app_with, Options, Scripted, TestApp, CRRC, ROBOT_SECRET};
 
 const ASSIGNED_TEMPLATE: &str = "TPL-ASSIGNED-0001";
 
@@ -162,6 +162,13 @@ async fn an_assignment_reaches_the_departments_inbox_wechat_and_group_robot_once
     assert_eq!(
         app.get("/api/v1/me", Some(&clerk)).await.body["unread_notifications"],
         1
+    );
+
+    let metrics = app.get("/metrics", None).await;
+    assert!(
+        metrics.text.contains("zhuqi_notification_pushes_total{channel=\"wechat\",outcome=\"sent\"} 1"),
+        "{}",
+        metrics.text
     );
 
     // Nothing is sent twice, and nothing more without another acceptance.
@@ -526,6 +533,26 @@ async fn a_region_sets_its_own_times_and_switches_kinds_off() {
         .expect("body")
         .contains("签到"));
 
+    // The hub's WeCom group gets the figures as markdown.
+    let hub = app.unit_id("ZZ-HUB").await;
+    let wecom = app
+        .put(
+            &format!("/api/v1/admin/units/{hub}/robot"),
+            Some(&admin),
+            json!({"platform": "wecom", "webhook": format!("{}/cgi-bin/webhook/send?key=hub-group", app.wechat.base)}),
+        )
+        .await;
+    assert_eq!(wecom.status, 200, "{}", wecom.text);
+    assert_eq!(remind(&app, china(2026, 11, 23, 18, 0)).figures, 1);
+    app.notify().await;
+    let posts = app.wechat.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0].target, "hub-group");
+    assert!(posts[0].body["markdown"]["content"]
+        .as_str()
+        .expect("content")
+        .contains("株洲市今日数据"));
+
     // Another city's admin reaches none of it.
     app.create_admin("cs.admin", "430100", "长沙市");
     let stranger = app.token("cs.admin").await;
@@ -818,6 +845,7 @@ async fn the_demo_day_sends_each_kind_of_a_working_day_to_the_fakes() {
     .join();
     for kind in [
         "problem.assigned",
+        "problem.due_soon",
         "problem.responded",
         "officer.sign_in_missing",
         "officer.report_missing",
@@ -836,5 +864,39 @@ async fn the_demo_day_sends_each_kind_of_a_working_day_to_the_fakes() {
         report.lines.iter().any(|l| l.starts_with("10:00  微信  张伟")),
         "{:#?}",
         report.lines
+    );
+}
+
+#[tokio::test]
+async fn instances_share_one_access_token_and_keep_sending_without_redis() {
+    let app = spawn_app().await;
+    city(&app, true, 0).await;
+    assigned(&app, "变压器增容").await;
+    app.notify().await;
+    let twin = app.twin();
+    assigned(&app, "线路改造").await;
+    zhuqi::jobs::notify::pass(&twin).await;
+    assert_eq!(app.wechat.sends().len(), 2);
+    assert_eq!(
+        app.wechat.state.tokens_issued.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the second instance took the token from Redis"
+    );
+
+    let lonely = spawn_app_with(Options {
+        redis_url: "redis://127.0.0.1:1/0".to_owned(),
+        ..Options::default()
+    })
+    .await;
+    city(&lonely, true, 0).await;
+    assigned(&lonely, "变压器增容").await;
+    lonely.notify().await;
+    assigned(&lonely, "线路改造").await;
+    lonely.notify().await;
+    assert_eq!(lonely.wechat.sends().len(), 2, "sent without Redis");
+    assert_eq!(
+        lonely.wechat.state.tokens_issued.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the instance kept its token in memory"
     );
 }
