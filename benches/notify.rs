@@ -4,7 +4,8 @@
 //! `BENCH_MODE=drain`: one instance's delivery rate. BENCH_MESSAGES reminders (default 20,000)
 //! to the officers of a city of their own, a long-term template for them, and the fake WeChat
 //! answering each send after BENCH_LATENCY_MS (default 20); the worker's pass runs until every
-//! push is sent: messages per minute, and that each was sent once.
+//! push is sent, under NOTIFY_MAX_PER_MINUTE (default 6000, 0 for none): messages per minute,
+//! and that each was sent once.
 //!
 //! `BENCH_MODE=reminders`: the reminder run at 10:00 of a working day for BENCH_OFFICERS
 //! (default 24,000) officers without a sign-in: its time and the statements it sent.
@@ -55,7 +56,10 @@ const REMINDER_CITY: City = City {
 };
 
 fn main() {
-    let database_url = env("BENCH_DATABASE_URL", "postgres://zhuqi@127.0.0.1:55432/zhuqi_bench_notify");
+    let database_url = env(
+        "BENCH_DATABASE_URL",
+        "postgres://zhuqi@127.0.0.1:55432/zhuqi_bench_notify",
+    );
     let mut conn = PgConnection::establish(&database_url).expect("database");
     zhuqi::db::migrate(&mut conn).expect("migrations");
     match env("BENCH_MODE", "drain").as_str() {
@@ -96,7 +100,10 @@ fn drain(database_url: &str, conn: &mut PgConnection) {
     .execute(conn)
     .unwrap();
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let fake = FakeWeChat::start("bench", "bench").expect("fake");
         fake.state.latency_ms.store(latency, Ordering::SeqCst);
@@ -110,17 +117,19 @@ fn drain(database_url: &str, conn: &mut PgConnection) {
             ("WECHAT_SECRET", "bench".to_owned()),
             ("WECHAT_API_BASE", fake.base.clone()),
             ("NOTIFY_QUIET_HOURS", "off".to_owned()),
+            ("NOTIFY_MAX_PER_MINUTE", env("NOTIFY_MAX_PER_MINUTE", "6000")),
         ]);
         let settings = Settings::from_lookup(|name| vars.get(name).cloned()).unwrap();
         let state = AppState::new(settings, Clock::system()).unwrap();
         state.cache.connect_in_background();
         let started = Instant::now();
-        let mut expanded_at = None;
+        let mut conn = state.notify_pool.get().expect("connection");
+        let expanded = zhuqi::notify::expand::tick(&mut conn, chrono::Utc::now()).expect("expansion");
+        drop(conn);
+        let expansion = started.elapsed();
+        assert_eq!(expanded.deliveries, messages, "one push per message");
         loop {
             zhuqi::jobs::notify::pass(&state).await;
-            if expanded_at.is_none() {
-                expanded_at = Some(started.elapsed());
-            }
             if fake.sends().len() >= messages || started.elapsed().as_secs() > 900 {
                 break;
             }
@@ -131,10 +140,11 @@ fn drain(database_url: &str, conn: &mut PgConnection) {
         ids.sort_unstable();
         ids.dedup();
         println!(
-            "drain: {} messages, fake latency {latency} ms, {:.1} s (expansion {:.1} s): {:.0} messages/minute, {} sent twice",
+            "drain: {} messages, fake latency {latency} ms, limit {}/minute, {:.1} s (of which expansion {:.1} s): {:.0} messages/minute, {} sent twice",
             sends.len(),
+            env("NOTIFY_MAX_PER_MINUTE", "6000"),
             seconds,
-            expanded_at.unwrap_or_default().as_secs_f64(),
+            expansion.as_secs_f64(),
             sends.len() as f64 / seconds * 60.0,
             sends.len() - ids.len()
         );
@@ -156,7 +166,10 @@ fn reminders(conn: &mut PgConnection) {
     let officers: usize = env("BENCH_OFFICERS", "24000").parse().unwrap();
     let built = Instant::now();
     build_city(conn, &REMINDER_CITY, officers);
-    println!("city of {officers} officers built in {:.1} s", built.elapsed().as_secs_f64());
+    println!(
+        "city of {officers} officers built in {:.1} s",
+        built.elapsed().as_secs_f64()
+    );
     // Friday 20 November 2026, 10:00 in China: a working day.
     let at = chrono_tz::Asia::Shanghai
         .with_ymd_and_hms(2026, 11, 20, 10, 0, 0)

@@ -72,6 +72,9 @@ pub struct Settings {
     pub robot_webhook_hosts: Vec<String>,
     /// How long one push (a WeChat send, a robot post) may take before it counts as failed.
     pub notify_timeout: Duration,
+    /// The most pushes one instance sends a minute (0: as fast as they go), so a burst of
+    /// reminders never takes the CPU and disk the officers' requests need.
+    pub notify_per_minute: u32,
 }
 
 /// An IP network in CIDR notation; a bare address is a network of one.
@@ -185,6 +188,14 @@ impl Settings {
                 .map(Duration::from_millis)
                 .ok_or_else(|| malformed("NOTIFY_TIMEOUT_MS", "expected milliseconds from 100 to 60000"))?,
         };
+        let notify_per_minute = match get("NOTIFY_MAX_PER_MINUTE") {
+            None => 6000,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 1_000_000)
+                .ok_or_else(|| malformed("NOTIFY_MAX_PER_MINUTE", "expected a number (0 for no limit)"))?,
+        };
         let robot_webhook_hosts = get("ROBOT_WEBHOOK_HOSTS")
             .unwrap_or_else(|| "oapi.dingtalk.com, qyapi.weixin.qq.com".to_owned())
             .split(',')
@@ -226,6 +237,7 @@ impl Settings {
             quiet_hours,
             robot_webhook_hosts,
             notify_timeout,
+            notify_per_minute,
         })
     }
 }

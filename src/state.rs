@@ -95,6 +95,7 @@ impl AppState {
             quiet: settings.quiet_hours,
             metrics: metrics.notify.clone(),
             lease: settings.notify_timeout * 3 + Duration::from_secs(30),
+            per_minute: settings.notify_per_minute,
         };
         Ok(Self {
             sign_ins: SignInQueue::start(pool.clone(), metrics.sign_in_batch_size.clone())?,

@@ -53,7 +53,7 @@ CREATE TABLE notification_deliveries (
     id              BIGSERIAL PRIMARY KEY,
     event_id        BIGINT NOT NULL REFERENCES notification_outbox (id),
     notification_id UUID REFERENCES notifications (id),
-    channel         TEXT NOT NULL CHECK (channel IN ('wechat', 'robot')),
+    channel         TEXT NOT NULL CONSTRAINT notification_deliveries_channel_known CHECK (channel IN ('wechat', 'robot')),
     user_id         UUID REFERENCES users (id),
     unit_id         UUID REFERENCES units (id),
     kind            TEXT NOT NULL REFERENCES notification_kinds (kind),
@@ -62,6 +62,7 @@ CREATE TABLE notification_deliveries (
     message         JSONB NOT NULL,
     urgent          BOOLEAN NOT NULL DEFAULT false,
     status          TEXT NOT NULL DEFAULT 'pending'
+                    CONSTRAINT notification_deliveries_status_known
                     CHECK (status IN ('pending', 'sent', 'dead', 'unsubscribed')),
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL,
@@ -104,7 +105,7 @@ CREATE TABLE subscription_credits (
 -- A unit's group robot. The webhook and secret are sealed (AES-256-GCM) and never answered.
 CREATE TABLE unit_robots (
     unit_id        UUID PRIMARY KEY REFERENCES units (id),
-    platform       TEXT NOT NULL CHECK (platform IN ('dingtalk', 'wecom')),
+    platform       TEXT NOT NULL CONSTRAINT unit_robots_platform_known CHECK (platform IN ('dingtalk', 'wecom')),
     webhook_sealed BYTEA NOT NULL,
     -- Shown to admins instead of the webhook: its host and the last four characters.
     webhook_hint   TEXT NOT NULL,

@@ -1,6 +1,6 @@
 //! The notification worker: every second, expands the outbox's new events and sends the due
-//! pushes, going on at once while a full claim shows more are waiting (for at most half a
-//! minute, so a shutdown never waits long for it).
+//! pushes, going on while a full claim shows more are waiting (no faster than
+//! `NOTIFY_MAX_PER_MINUTE`, and for at most half a minute, so a shutdown never waits long).
 
 use std::time::{Duration, Instant};
 
@@ -25,9 +25,14 @@ pub async fn pass(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "expanding notifications failed; next pass tries again"),
     }
+    let spacing = state.deliverer.claim_spacing();
     while started.elapsed() < LONGEST_PASS {
+        let claim_started = Instant::now();
         match state.deliverer.pass(&state.notify_pool, state.clock.now()).await {
-            Ok(done) if done.claimed as i64 == CLAIM => continue,
+            Ok(done) if done.claimed as i64 == CLAIM => {
+                // More are waiting: go on, no faster than the rate limit allows.
+                tokio::time::sleep(spacing.saturating_sub(claim_started.elapsed())).await;
+            }
             Ok(_) => break,
             Err(e) => {
                 tracing::warn!(error = %e, "sending notifications failed; next pass tries again");

@@ -1,8 +1,8 @@
-//! Stage three: pushes are claimed for a lease, sent a few at a time, and each outcome is
-//! recorded as soon as it is known (sent; retried later with backoff and jitter; dead after
-//! too many attempts or a refusal no retry can fix; unsubscribed). In quiet hours only urgent
-//! pushes are claimed. The worker uses a pool of its own, so it never takes a request's
-//! connection.
+//! Stage three: pushes are claimed for a lease, sent all at once, and their outcomes recorded
+//! together (sent; retried later with backoff and jitter; dead after too many attempts or a
+//! refusal no retry can fix; unsubscribed). In quiet hours only urgent pushes are claimed.
+//! The worker uses a pool of its own, so it never takes a request's connection, and commits
+//! without waiting for the WAL flush (`delivery::relaxed`), so it never delays a sign-in's.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -35,6 +35,8 @@ pub struct Deliverer {
     /// How long a claim holds its pushes: longer than one push can take (a token refresh and
     /// two sends, each within the HTTP timeout), so no other sender takes it meanwhile.
     pub lease: Duration,
+    /// The most pushes a minute (0: no limit).
+    pub per_minute: u32,
 }
 
 /// What one pass did.
@@ -48,6 +50,14 @@ pub struct Delivered {
 }
 
 impl Deliverer {
+    /// The shortest time a claim of [`CLAIM`] pushes may take under the rate limit.
+    pub fn claim_spacing(&self) -> Duration {
+        match self.per_minute {
+            0 => Duration::ZERO,
+            n => Duration::from_secs_f64(60.0 * CLAIM as f64 / f64::from(n)),
+        }
+    }
+
     /// Claims the due pushes and sends them; `now` decides what is due and quiet.
     pub async fn pass(&self, pool: &PgPool, now: DateTime<Utc>) -> Result<Delivered, AppError> {
         let quiet = self.quiet.is_some_and(|q| q.contains(now));
@@ -64,22 +74,16 @@ impl Deliverer {
             claimed: claimed.len(),
             ..Delivered::default()
         };
-        let outcomes: Vec<Result<Attempted, AppError>> = stream::iter(claimed)
+        let outcomes: Vec<(i64, Attempted)> = stream::iter(claimed)
             .map(|push| {
                 let robots = &robots;
-                async move {
-                    let attempted = self.attempt(&push, robots, now).await;
-                    let id = push.id;
-                    let record = attempted.clone();
-                    db::run(pool, move |conn| Ok(Delivery::record(conn, id, &record, now)?)).await?;
-                    Ok(attempted)
-                }
+                async move { (push.id, self.attempt(&push, robots, now).await) }
             })
             .buffer_unordered(CLAIM as usize)
             .collect()
             .await;
-        for outcome in outcomes {
-            match outcome? {
+        for (_, attempted) in &outcomes {
+            match attempted {
                 Attempted::Sent => done.sent += 1,
                 Attempted::Retry { .. } => done.retried += 1,
                 Attempted::Final {
@@ -88,6 +92,9 @@ impl Deliverer {
                 } => done.unsubscribed += 1,
                 Attempted::Final { .. } => done.dead += 1,
             }
+        }
+        if !outcomes.is_empty() {
+            db::run(pool, move |conn| Ok(Delivery::record_all(conn, &outcomes, now)?)).await?;
         }
         Ok(done)
     }

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::db::models::delivery::{Delivery, NewDelivery};
+use crate::db::models::delivery::{relaxed, Delivery, NewDelivery};
 use crate::db::models::notification::Notification;
 use crate::db::models::notification_settings::SettingsByRegion;
 use crate::db::models::notification_template::Template;
@@ -43,7 +43,7 @@ impl std::ops::AddAssign for Expanded {
 pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Expanded> {
     let mut total = Expanded::default();
     loop {
-        let batch = conn.transaction(|conn| expand_batch(conn, now))?;
+        let batch = relaxed(conn, |conn| expand_batch(conn, now))?;
         total += batch;
         if batch.events < BATCH as usize {
             return Ok(total);

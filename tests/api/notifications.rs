@@ -166,7 +166,9 @@ async fn an_assignment_reaches_the_departments_inbox_wechat_and_group_robot_once
 
     let metrics = app.get("/metrics", None).await;
     assert!(
-        metrics.text.contains("zhuqi_notification_pushes_total{channel=\"wechat\",outcome=\"sent\"} 1"),
+        metrics
+            .text
+            .contains("zhuqi_notification_pushes_total{channel=\"wechat\",outcome=\"sent\"} 1"),
         "{}",
         metrics.text
     );
@@ -878,7 +880,10 @@ async fn instances_share_one_access_token_and_keep_sending_without_redis() {
     zhuqi::jobs::notify::pass(&twin).await;
     assert_eq!(app.wechat.sends().len(), 2);
     assert_eq!(
-        app.wechat.state.tokens_issued.load(std::sync::atomic::Ordering::SeqCst),
+        app.wechat
+            .state
+            .tokens_issued
+            .load(std::sync::atomic::Ordering::SeqCst),
         1,
         "the second instance took the token from Redis"
     );
@@ -895,7 +900,11 @@ async fn instances_share_one_access_token_and_keep_sending_without_redis() {
     lonely.notify().await;
     assert_eq!(lonely.wechat.sends().len(), 2, "sent without Redis");
     assert_eq!(
-        lonely.wechat.state.tokens_issued.load(std::sync::atomic::Ordering::SeqCst),
+        lonely
+            .wechat
+            .state
+            .tokens_issued
+            .load(std::sync::atomic::Ordering::SeqCst),
         1,
         "the instance kept its token in memory"
     );

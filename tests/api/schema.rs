@@ -123,6 +123,7 @@ fn words<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
 async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
     use zhuqi::domain::daily_report::ProductionStatus;
     use zhuqi::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
+    use zhuqi::domain::notification::{Audience, Channel, DeliveryStatus, NotificationKind, RobotPlatform};
     use zhuqi::domain::problem::Urgency;
     use zhuqi::domain::role::Role;
     use zhuqi::domain::unit_kind::UnitKind;
@@ -143,10 +144,19 @@ async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
             "problems_reporter_role_known",
             words(&[Role::Officer, Role::Enterprise]),
         ),
+        ("notification_outbox_audience_known", words(Audience::ALL)),
+        ("notification_deliveries_channel_known", words(Channel::ALL)),
+        ("notification_deliveries_status_known", words(DeliveryStatus::ALL)),
+        ("unit_robots_platform_known", words(RobotPlatform::ALL)),
     ];
     for (constraint, words) in expected {
         assert_eq!(allowed_words(&app, constraint), words, "{constraint}");
     }
+    // The notification kinds are a table the others refer to.
+    let kinds = app.text("SELECT string_agg(kind, ',' ORDER BY kind) AS t FROM notification_kinds");
+    let mut expected: Vec<&str> = NotificationKind::ALL.iter().map(|k| k.as_str()).collect();
+    expected.sort_unstable();
+    assert_eq!(kinds, expected.join(","));
 }
 
 #[tokio::test]

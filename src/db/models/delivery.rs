@@ -1,11 +1,12 @@
 //! `notification_deliveries`: pushes waiting, sent, or given up. A sender claims due rows for
-//! a lease (`FOR UPDATE SKIP LOCKED`, so two instances never take the same row), sends, and
-//! records each outcome as soon as it has it: a crash between a send and its record repeats
-//! that one push when the lease runs out, and loses none.
+//! a lease (`FOR UPDATE SKIP LOCKED`, so two instances never take the same row), sends them
+//! all at once, and records their outcomes together. A crash between the sends and the record
+//! repeats each push of that claim once when the lease runs out (receivers can tell by the
+//! push id), and loses none.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use uuid::Uuid;
 
 use crate::domain::notification::{Channel, DeliveryStatus, NotificationKind};
@@ -92,8 +93,9 @@ impl Delivery {
         lease: chrono::Duration,
         limit: i64,
     ) -> QueryResult<Vec<Delivery>> {
-        diesel::sql_query(
-            "UPDATE notification_deliveries d
+        relaxed(conn, |conn| {
+            diesel::sql_query(
+                "UPDATE notification_deliveries d
                 SET attempts = d.attempts + 1, leased_until = $1
               WHERE d.id IN (
                     SELECT id FROM notification_deliveries
@@ -104,47 +106,56 @@ impl Delivery {
                      LIMIT $4
                        FOR UPDATE SKIP LOCKED)
              RETURNING d.*",
-        )
-        .bind::<Timestamptz, _>(now + lease)
-        .bind::<Timestamptz, _>(now)
-        .bind::<Bool, _>(quiet)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
+            )
+            .bind::<Timestamptz, _>(now + lease)
+            .bind::<Timestamptz, _>(now)
+            .bind::<Bool, _>(quiet)
+            .bind::<BigInt, _>(limit)
+            .load(conn)
+        })
     }
 
-    /// Records the outcome of the attempt a claim started.
-    pub fn record(
+    /// Records the outcomes of the attempts a claim started, in one statement.
+    pub fn record_all(
         conn: &mut PgConnection,
-        id: i64,
-        attempted: &Attempted,
+        outcomes: &[(i64, Attempted)],
         now: DateTime<Utc>,
     ) -> QueryResult<usize> {
-        use notification_deliveries as d;
-        let row = d::table.find(id);
-        match attempted {
-            Attempted::Sent => diesel::update(row)
-                .set((
-                    d::status.eq(DeliveryStatus::Sent),
-                    d::sent_at.eq(now),
-                    d::leased_until.eq(None::<DateTime<Utc>>),
-                    d::last_error.eq(None::<String>),
-                ))
-                .execute(conn),
-            Attempted::Retry { at, error } => diesel::update(row)
-                .set((
-                    d::next_attempt_at.eq(at),
-                    d::leased_until.eq(None::<DateTime<Utc>>),
-                    d::last_error.eq(error),
-                ))
-                .execute(conn),
-            Attempted::Final { status, error } => diesel::update(row)
-                .set((
-                    d::status.eq(status),
-                    d::leased_until.eq(None::<DateTime<Utc>>),
-                    d::last_error.eq(error),
-                ))
-                .execute(conn),
+        let mut ids = Vec::new();
+        let mut statuses = Vec::new();
+        let mut next_attempts = Vec::new();
+        let mut sent = Vec::new();
+        let mut errors = Vec::new();
+        for (id, attempted) in outcomes {
+            let (status, next, sent_at, error) = match attempted {
+                Attempted::Sent => (DeliveryStatus::Sent, None, Some(now), None),
+                Attempted::Retry { at, error } => {
+                    (DeliveryStatus::Pending, Some(*at), None, Some(error.clone()))
+                }
+                Attempted::Final { status, error } => (*status, None, None, Some(error.clone())),
+            };
+            ids.push(*id);
+            statuses.push(status.as_str());
+            next_attempts.push(next);
+            sent.push(sent_at);
+            errors.push(error);
         }
+        relaxed(conn, |conn| {
+            diesel::sql_query(
+                "UPDATE notification_deliveries d
+                    SET status = v.status, next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at),
+                        sent_at = v.sent_at, last_error = v.last_error, leased_until = NULL
+                   FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[])
+                        AS v(id, status, next_attempt_at, sent_at, last_error)
+                  WHERE d.id = v.id",
+            )
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Array<Text>, _>(&statuses)
+            .bind::<Array<Nullable<Timestamptz>>, _>(&next_attempts)
+            .bind::<Array<Nullable<Timestamptz>>, _>(&sent)
+            .bind::<Array<Nullable<Text>>, _>(&errors)
+            .execute(conn)
+        })
     }
 
     pub fn backlog(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Backlog> {
@@ -164,4 +175,19 @@ impl Delivery {
             .select(Delivery::as_select())
             .load(conn)
     }
+}
+
+/// Runs `work` in a transaction whose commit does not wait for the WAL to reach the disk. The
+/// notification tables take that: a commit lost in a database crash only repeats work (a lost
+/// claim is claimed again, a lost record sends its push again, a lost expansion expands again),
+/// and nothing is lost, while the sign-ins, which do wait for their flushes, no longer queue
+/// behind the worker's.
+pub fn relaxed<T>(
+    conn: &mut PgConnection,
+    work: impl FnOnce(&mut PgConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    conn.transaction(|conn| {
+        diesel::sql_query("SET LOCAL synchronous_commit TO off").execute(conn)?;
+        work(conn)
+    })
 }
