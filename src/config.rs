@@ -188,14 +188,13 @@ impl Settings {
                 .map(Duration::from_millis)
                 .ok_or_else(|| malformed("NOTIFY_TIMEOUT_MS", "expected milliseconds from 100 to 60000"))?,
         };
-        let notify_per_minute = match get("NOTIFY_MAX_PER_MINUTE") {
-            None => 6000,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n <= 1_000_000)
-                .ok_or_else(|| malformed("NOTIFY_MAX_PER_MINUTE", "expected a number (0 for no limit)"))?,
-        };
+        let notify_per_minute =
+            match get("NOTIFY_MAX_PER_MINUTE") {
+                None => 6000,
+                Some(v) => v.parse::<u32>().ok().filter(|n| *n <= 1_000_000).ok_or_else(|| {
+                    malformed("NOTIFY_MAX_PER_MINUTE", "expected a number (0 for no limit)")
+                })?,
+            };
         let robot_webhook_hosts = get("ROBOT_WEBHOOK_HOSTS")
             .unwrap_or_else(|| "oapi.dingtalk.com, qyapi.weixin.qq.com".to_owned())
             .split(',')

@@ -507,17 +507,16 @@ async fn a_region_sets_its_own_times_and_switches_kinds_off() {
         remind(&app, china(2026, 11, 20, 9, 0)).sign_ins > 0,
         "at the region's nine o'clock"
     );
-    assert_eq!(
-        remind(&app, china(2026, 11, 20, 19, 30)).reports,
-        0,
-        "switched off"
-    );
-
     // The 催报 digest to the dispatching unit's admin, and the day's figures to the hub.
     let digest = remind(&app, china(2026, 11, 20, 10, 30));
     assert!(digest.digests >= 1, "{digest:?}");
     let figures = remind(&app, china(2026, 11, 20, 18, 0));
     assert_eq!(figures.figures, 1);
+    assert_eq!(
+        remind(&app, china(2026, 11, 20, 19, 30)).reports,
+        0,
+        "switched off"
+    );
     app.notify().await;
     let czj = app.token("czj.admin").await;
     let inbox = app.get("/api/v1/me/notifications", Some(&czj)).await;
@@ -536,6 +535,7 @@ async fn a_region_sets_its_own_times_and_switches_kinds_off() {
         .contains("签到"));
 
     // The hub's WeCom group gets the figures as markdown.
+    let admin = app.token("demo.admin").await;
     let hub = app.unit_id("ZZ-HUB").await;
     let wecom = app
         .put(
@@ -633,6 +633,7 @@ async fn deadlines_are_reminded_a_working_day_ahead_and_the_lifecycle_notifies_e
         .contains("请评价"));
 
     // A return of a misrouted problem reaches the hub.
+    app.clock.advance(Duration::minutes(10));
     let other = assigned(&app, "用电报装流程咨询").await;
     app.post(
         &format!("/api/v1/problems/{other}/return"),
@@ -660,7 +661,10 @@ async fn users_mute_what_is_not_mandatory_and_each_acceptance_is_one_send() {
         )
         .await;
     assert_eq!((mandatory.status, mandatory.code()), (422, "validation.failed"));
-    assert_eq!(mandatory.body["details"]["errors"][0]["field"], "muted_kinds[0]");
+    assert_eq!(
+        mandatory.body["error"]["details"]["errors"][0]["field"],
+        "muted_kinds[0]"
+    );
 
     // An accepted subscription sent twice with one key counts once; without a key, twice.
     let once = json!({"results": [{"template_id": ASSIGNED_TEMPLATE, "accepted": true}]});
@@ -765,7 +769,10 @@ async fn templates_and_robots_are_configured_by_the_right_admins_and_secrets_nev
         )
         .await;
     assert_eq!((elsewhere.status, elsewhere.code()), (422, "validation.failed"));
-    assert_eq!(elsewhere.body["details"]["errors"][0]["field"], "webhook");
+    assert_eq!(
+        elsewhere.body["error"]["details"]["errors"][0]["field"],
+        "webhook"
+    );
 
     let templates = app
         .get("/api/v1/admin/notification-templates", Some(&admin))
@@ -780,7 +787,7 @@ async fn templates_and_robots_are_configured_by_the_right_admins_and_secrets_nev
         )
         .await;
     assert_eq!((wrong.status, wrong.code()), (422, "validation.failed"));
-    let fields: Vec<&str> = wrong.body["details"]["errors"]
+    let fields: Vec<&str> = wrong.body["error"]["details"]["errors"]
         .as_array()
         .expect("errors")
         .iter()
