@@ -233,8 +233,7 @@ fn recipients(conn: &mut PgConnection, events: &[OutboxEvent]) -> QueryResult<Ha
         .map(|r| (r.id, r))
         .collect();
     // The rest: one query per distinct address in the batch.
-    let mut addressed: HashMap<(Option<Uuid>, Audience, String, Option<Uuid>), Vec<Recipient>> =
-        HashMap::new();
+    let mut addressed: HashMap<Address, Vec<Recipient>> = HashMap::new();
     for event in events {
         if event.audience == Audience::User {
             let found = event.recipient_user_id.and_then(|u| named.get(&u)).cloned();
@@ -255,13 +254,17 @@ fn recipients(conn: &mut PgConnection, events: &[OutboxEvent]) -> QueryResult<Ha
     Ok(by_event)
 }
 
+/// Whom an event addresses: a unit, the audience, the region, and (for the enterprise side)
+/// the problem. Events with the same address reach the same users.
+type Address = (Option<Uuid>, Audience, String, Option<Uuid>);
+
 fn roles_of(audience: Audience) -> Vec<String> {
     audience.roles().iter().map(|r| r.as_str().to_owned()).collect()
 }
 
 fn audience_of(
     conn: &mut PgConnection,
-    (unit, audience, region, problem): &(Option<Uuid>, Audience, String, Option<Uuid>),
+    (unit, audience, region, problem): &Address,
 ) -> QueryResult<Vec<Recipient>> {
     let active = users::table.filter(users::active.eq(true));
     match (audience, unit, problem) {

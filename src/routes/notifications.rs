@@ -249,7 +249,7 @@ async fn me_notification_settings_put(
             FieldError::new(
                 &format!("muted_kinds[{i}]"),
                 FieldCode::Invalid,
-                &format!("“{}”是必须送达的通知，不能关闭", k.label()),
+                format!("“{}”是必须送达的通知，不能关闭", k.label()),
             )
         })
         .collect();

@@ -92,7 +92,7 @@ impl SettingsByRegion {
                     .split('/')
                     .filter(|c| !c.is_empty())
                     .filter_map(|c| rows.get(c))
-                    .last()?;
+                    .next_back()?;
                 Some((code, nearest.clone()))
             })
             .collect();
