@@ -93,6 +93,18 @@ pub struct FakeState {
 }
 
 impl FakeState {
+    fn record_post(&self, req: &actix_web::HttpRequest, target: Option<&String>, body: Value, signed: bool) {
+        self.posts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(FakePost {
+                push_id: push_id(req),
+                target: target.cloned().unwrap_or_default(),
+                body,
+                signed,
+            });
+    }
+
     fn issue_token(&self) -> String {
         let n = self.tokens_issued.fetch_add(1, Ordering::SeqCst) + 1;
         let token = format!("token-{n}");
@@ -177,16 +189,7 @@ async fn fake_dingtalk(
         }
         _ => false,
     };
-    state
-        .posts
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(FakePost {
-            push_id: push_id(&req),
-            target: query.get("access_token").cloned().unwrap_or_default(),
-            body: body.into_inner(),
-            signed,
-        });
+    state.record_post(&req, query.get("access_token"), body.into_inner(), signed);
     if signed {
         HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
     } else {
@@ -200,16 +203,7 @@ async fn fake_wecom(
     body: web::Json<Value>,
     state: web::Data<FakeState>,
 ) -> HttpResponse {
-    state
-        .posts
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(FakePost {
-            push_id: push_id(&req),
-            target: query.get("key").cloned().unwrap_or_default(),
-            body: body.into_inner(),
-            signed: true,
-        });
+    state.record_post(&req, query.get("key"), body.into_inner(), true);
     HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
 }
 

@@ -689,7 +689,11 @@ mod tests {
             ("thing5".to_owned(), "enterprise".to_owned()),
         ]);
         let data = rendered.fill(&fields).expect("fills");
-        assert_eq!(data["thing1"]["value"], "变压器增容申请三个月未批复，影响新生…");
+        assert_eq!(data["thing1"]["value"], "变压器增容申请三个月未批复，影响新生产…");
+        assert_eq!(
+            data["thing1"]["value"].as_str().map(|t| t.chars().count()),
+            Some(20)
+        );
         assert_eq!(data["time2"]["value"], "2026年12月4日 23:59");
         assert_eq!(data["date3"]["value"], "2026年11月25日");
         assert_eq!(data["phrase4"]["value"], "已交办");

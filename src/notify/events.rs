@@ -43,14 +43,20 @@ fn with(mut payload: Value, more: Value) -> Value {
     payload
 }
 
-/// 交办: the department (its clerks and robot). `problem` is the row after the assignment.
-pub fn assigned(conn: &mut PgConnection, problem: &Problem, at: DateTime<Utc>) -> QueryResult<()> {
+/// An event of `kind` to the problem's department (its clerks and robot), with `more` values.
+fn to_department(
+    conn: &mut PgConnection,
+    problem: &Problem,
+    kind: NotificationKind,
+    more: Value,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
     let Some(department) = problem.department_id else {
         return Ok(());
     };
-    let payload = about(conn, problem)?;
+    let payload = with(about(conn, problem)?, more);
     let event = NewEvent::to_unit(
-        NotificationKind::ProblemAssigned,
+        kind,
         department,
         Audience::Department,
         &problem.region_code,
@@ -58,6 +64,11 @@ pub fn assigned(conn: &mut PgConnection, problem: &Problem, at: DateTime<Utc>) -
         at,
     );
     OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
+}
+
+/// 交办: the department. `problem` is the row after the assignment.
+pub fn assigned(conn: &mut PgConnection, problem: &Problem, at: DateTime<Utc>) -> QueryResult<()> {
+    to_department(conn, problem, NotificationKind::ProblemAssigned, json!({}), at)
 }
 
 /// 督办 to `level`: the people of that level, as the escalation rules name them.
@@ -203,18 +214,12 @@ pub fn extension_decided(
     approved: bool,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let Some(department) = problem.department_id else {
-        return Ok(());
-    };
     let decision = if approved { "approved" } else { "refused" };
-    let payload = with(about(conn, problem)?, json!({ "decision": decision }));
-    let event = NewEvent::to_unit(
+    to_department(
+        conn,
+        problem,
         NotificationKind::ExtensionDecided,
-        department,
-        Audience::Department,
-        &problem.region_code,
-        payload,
+        json!({ "decision": decision }),
         at,
-    );
-    OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
+    )
 }

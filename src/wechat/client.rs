@@ -101,22 +101,8 @@ impl WeChatClient {
                 ("grant_type", "authorization_code"),
             ])
             .send()
-            .await
-            // The URL carries the app secret: strip it from every error we keep.
-            .map_err(|e| WeChatError::Unavailable(e.without_url().to_string()))?;
-        if !response.status().is_success() {
-            return Err(WeChatError::Unavailable(format!(
-                "http status {}",
-                response.status()
-            )));
-        }
-        // WeChat answers JSON labelled text/plain, so parse the bytes ourselves.
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| WeChatError::Unavailable(e.without_url().to_string()))?;
-        let body: Code2SessionResponse = serde_json::from_slice(&bytes)
-            .map_err(|e| WeChatError::Unavailable(format!("unreadable answer: {e}")))?;
+            .await;
+        let body: Code2SessionResponse = super::read_answer(response).await?;
         match body.errcode {
             None | Some(0) => match (body.openid, body.session_key) {
                 (Some(openid), Some(session_key)) if !openid.is_empty() => Ok(Session {

@@ -109,20 +109,8 @@ impl AccessTokens {
                 "force_refresh": force,
             }))
             .send()
-            .await
-            .map_err(|e| WeChatError::Unavailable(e.without_url().to_string()))?;
-        if !response.status().is_success() {
-            return Err(WeChatError::Unavailable(format!(
-                "http status {}",
-                response.status()
-            )));
-        }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| WeChatError::Unavailable(e.without_url().to_string()))?;
-        let body: StableToken = serde_json::from_slice(&bytes)
-            .map_err(|e| WeChatError::Unavailable(format!("unreadable answer: {e}")))?;
+            .await;
+        let body: StableToken = super::read_answer(response).await?;
         match (body.errcode, body.access_token) {
             (None | Some(0), Some(token)) if !token.is_empty() => {
                 let seconds = body.expires_in.unwrap_or(7200).saturating_sub(MARGIN_S).max(60);

@@ -4,21 +4,8 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
-
-/// Files a problem at 中车 as its officer; returns its id.
-async fn file(app: &TestApp, description: &str) -> String {
-    let (officer, enterprise) = app.officer_at("中车株洲电力机车有限公司").await;
-    let filed = app
-        .post(
-            "/api/v1/problems",
-            Some(&officer),
-            json!({"enterprise_id": enterprise, "description": description}),
-        )
-        .await;
-    assert_eq!(filed.status, 201, "{}", filed.text);
-    filed.body["id"].as_str().expect("id").to_owned()
-}
+use crate::helpers::spawn_app;
+use crate::lifecycle::{assigned, file};
 
 fn events(problem: &Value) -> Vec<String> {
     problem["timeline"]
@@ -27,15 +14,6 @@ fn events(problem: &Value) -> Vec<String> {
         .iter()
         .map(|e| e["type"].as_str().expect("type").to_owned())
         .collect()
-}
-
-/// Files, triages as `utilities` and assigns to 国网株洲供电公司 with the category's policy.
-async fn assigned(app: &TestApp, description: &str) -> String {
-    let id = file(app, description).await;
-    let dispatcher = app.token("hub.dispatcher").await;
-    app.triage_and_assign(&dispatcher, &id, "utilities", "ZZ-GDGS", None)
-        .await;
-    id
 }
 
 #[tokio::test]

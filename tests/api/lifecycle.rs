@@ -70,3 +70,26 @@ impl TestApp {
         self.act(token, id, "assign", body).await
     }
 }
+
+/// Files a problem at 中车 as its officer; returns its id.
+pub async fn file(app: &TestApp, description: &str) -> String {
+    let (officer, enterprise) = app.officer_at("中车株洲电力机车有限公司").await;
+    let filed = app
+        .post(
+            "/api/v1/problems",
+            Some(&officer),
+            json!({"enterprise_id": enterprise, "description": description}),
+        )
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.text);
+    filed.body["id"].as_str().expect("id").to_owned()
+}
+
+/// Files, triages as `utilities` and assigns to 国网株洲供电公司 with the category's policy.
+pub async fn assigned(app: &TestApp, description: &str) -> String {
+    let id = file(app, description).await;
+    let dispatcher = app.token("hub.dispatcher").await;
+    app.triage_and_assign(&dispatcher, &id, "utilities", "ZZ-GDGS", None)
+        .await;
+    id
+}

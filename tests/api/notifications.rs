@@ -7,6 +7,7 @@ use chrono_tz::Asia::Shanghai;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, spawn_app_with, Options, Scripted, TestApp, CRRC, ROBOT_SECRET};
+use crate::lifecycle::assigned;
 
 const ASSIGNED_TEMPLATE: &str = "TPL-ASSIGNED-0001";
 
@@ -16,29 +17,6 @@ fn china(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         .single()
         .expect("valid")
         .with_timezone(&Utc)
-}
-
-/// Files a problem at 中车 as its officer; returns its id.
-async fn file(app: &TestApp, description: &str) -> String {
-    let (officer, enterprise) = app.officer_at("中车株洲电力机车有限公司").await;
-    let filed = app
-        .post(
-            "/api/v1/problems",
-            Some(&officer),
-            json!({"enterprise_id": enterprise, "description": description}),
-        )
-        .await;
-    assert_eq!(filed.status, 201, "{}", filed.text);
-    filed.body["id"].as_str().expect("id").to_owned()
-}
-
-/// Filed, triaged as `utilities` and assigned to 国网株洲供电公司.
-async fn assigned(app: &TestApp, description: &str) -> String {
-    let id = file(app, description).await;
-    let dispatcher = app.token("hub.dispatcher").await;
-    app.triage_and_assign(&dispatcher, &id, "utilities", "ZZ-GDGS", None)
-        .await;
-    id
 }
 
 async fn set_template(app: &TestApp, kind: &str, body: Value) {
