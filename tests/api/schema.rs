@@ -45,6 +45,7 @@ fn declared() -> Vec<(String, String, String, bool)> {
             "Text" => "text",
             "Timestamptz" => "timestamptz",
             "Date" => "date",
+            "Time" => "time",
             "Float8" => "float8",
             "Int2" => "int2",
             "Int4" => "int4",
