@@ -166,15 +166,6 @@ impl Delivery {
         .bind::<Timestamptz, _>(now)
         .get_result(conn)
     }
-
-    /// Pushes of some events, for tests and the operator.
-    pub fn of_events(conn: &mut PgConnection, events: &[i64]) -> QueryResult<Vec<Delivery>> {
-        notification_deliveries::table
-            .filter(notification_deliveries::event_id.eq_any(events))
-            .order(notification_deliveries::id)
-            .select(Delivery::as_select())
-            .load(conn)
-    }
 }
 
 /// Runs `work` in a transaction whose commit does not wait for the WAL to reach the disk. The

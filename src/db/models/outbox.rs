@@ -157,14 +157,6 @@ impl OutboxEvent {
             .execute(conn)
     }
 
-    pub fn for_problem(conn: &mut PgConnection, problem_id: Uuid) -> QueryResult<Vec<OutboxEvent>> {
-        notification_outbox::table
-            .filter(notification_outbox::problem_id.eq(problem_id))
-            .order(notification_outbox::id)
-            .select(OutboxEvent::as_select())
-            .load(conn)
-    }
-
     /// Locks up to `limit` events not yet expanded, oldest first, skipping those another
     /// instance holds.
     pub fn claim_pending(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<OutboxEvent>> {
