@@ -61,6 +61,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    console_sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Uuid,
+        csrf -> Text,
+        generation -> Int8,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     daily_report_revisions (report_id, revision) {
         report_id -> Uuid,
         revision -> Int4,
@@ -438,6 +449,7 @@ diesel::table! {
 diesel::joinable!(assignments -> enterprises (enterprise_id));
 diesel::joinable!(assignments -> users (officer_id));
 diesel::joinable!(audit_log -> users (actor_id));
+diesel::joinable!(console_sessions -> users (user_id));
 diesel::joinable!(calendar_days -> calendar_years (year));
 diesel::joinable!(calendar_years -> users (updated_by));
 diesel::joinable!(categories -> units (default_department_id));
@@ -475,6 +487,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_days,
     calendar_years,
     categories,
+    console_sessions,
     daily_report_revisions,
     daily_reports,
     enterprises,

@@ -43,6 +43,7 @@ impl Application {
                 .wrap(from_fn(idempotency::fingerprint))
                 .wrap(from_fn(request_context))
                 .configure(routes::configure)
+                .configure(crate::console::configure)
                 .default_service(web::to(routes::not_found))
         })
         .listen(listener)?

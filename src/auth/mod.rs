@@ -4,6 +4,7 @@
 pub mod client_ip;
 pub mod extractors;
 pub mod jwt;
+pub mod login;
 pub mod password;
 pub mod scope;
 pub mod secrets;

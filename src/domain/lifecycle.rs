@@ -47,6 +47,22 @@ impl Status {
     pub fn is_open(self) -> bool {
         !Self::FINISHED.contains(&self)
     }
+
+    /// Its words in ledgers and the console.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Submitted => "待分类",
+            Status::Triaged => "已分类",
+            Status::Assigned => "已交办",
+            Status::InProgress => "办理中",
+            Status::Returned => "已退回",
+            Status::Responded => "已反馈",
+            Status::Evaluated => "已评价",
+            Status::Reopened => "重新办理",
+            Status::Closed => "已销号",
+            Status::Merged => "已合并",
+        }
+    }
 }
 
 vocabulary! {

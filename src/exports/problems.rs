@@ -11,7 +11,7 @@ use super::{in_pages, local_date_text, Cell, Ledger, XlsxFile, PAGE};
 use crate::db::models::category::Category;
 use crate::db::models::problem::{Problem, ProblemFilter};
 use crate::db::models::scoped::RecordScope;
-use crate::domain::lifecycle::{Rating, Status};
+use crate::domain::lifecycle::Rating;
 use crate::error::AppError;
 
 pub const HEADER: [&str; 14] = [
@@ -30,21 +30,6 @@ pub const HEADER: [&str; 14] = [
     "评价",
     "是否超期",
 ];
-
-fn status_label(status: Status) -> &'static str {
-    match status {
-        Status::Submitted => "待分类",
-        Status::Triaged => "已分类",
-        Status::Assigned => "已交办",
-        Status::InProgress => "办理中",
-        Status::Returned => "已退回",
-        Status::Responded => "已反馈",
-        Status::Evaluated => "已评价",
-        Status::Reopened => "重新办理",
-        Status::Closed => "已销号",
-        Status::Merged => "已合并",
-    }
-}
 
 fn rating_label(rating: Rating) -> &'static str {
     match rating {
@@ -150,7 +135,7 @@ pub fn export(
                             Cell::from(names.unit(p.department_id)),
                             Cell::from(assigned.as_ref()),
                             Cell::from(due.as_ref()),
-                            Cell::from(status_label(p.status)),
+                            Cell::from(p.status.label()),
                             Cell::from(&resolution),
                             Cell::from(p.rating.map(rating_label)),
                             Cell::from(if overdue(p, now) { "是" } else { "否" }),

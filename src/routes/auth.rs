@@ -9,6 +9,7 @@ use super::me::UserSummary;
 use super::{post, Endpoint};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::jwt::{TokenError, BIND_TTL};
+use crate::auth::login;
 use crate::auth::secrets;
 use crate::auth::session::{self, TokenPair};
 use crate::auth::sessions;
@@ -247,44 +248,14 @@ async fn auth_password_login(
 ) -> Result<HttpResponse, AppError> {
     let PasswordLoginRequest { username, password } = body.into_inner();
     let username = required("username", &username, 64)?.to_owned();
-    let (ip, account) = (ip.to_string(), format!("{username}|{ip}"));
-    let budgets = [
-        (&state.ip_failures, ip.as_str()),
-        (&state.login_failures, account.as_str()),
-    ];
-    let (user, tokens) = within_budgets(
-        &budgets,
-        ErrorCode::AuthInvalidCredentials,
-        check_password(&state, username, password),
-    )
-    .await?;
-    Ok(signed_in(&state, &user, tokens).await)
-}
-
-/// The user and a new session when the password is right. The hash is compared between two
-/// database hops, holding no connection.
-async fn check_password(
-    state: &web::Data<AppState>,
-    username: String,
-    password: String,
-) -> Result<(User, TokenPair), AppError> {
-    let user = db::run(&state.pool, move |conn| {
-        Ok(User::find_by_username(conn, &username)?)
-    })
-    .await?;
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let (true, Some(user)) = (state.hasher.verify(password, stored).await?, user) else {
-        return Err(AppError::new(
-            ErrorCode::AuthInvalidCredentials,
-            "用户名或密码错误 (wrong username or password)",
-        ));
-    };
+    let user = login::by_password(&state, ip, username, password).await?;
     let app = state.clone();
-    db::run(&state.pool, move |conn| {
+    let (user, tokens) = db::run(&state.pool, move |conn| {
         let tokens = open_session(conn, &app, &user, "auth.password_login")?;
         Ok((user, tokens))
     })
-    .await
+    .await?;
+    Ok(signed_in(&state, &user, tokens).await)
 }
 
 #[derive(Deserialize)]

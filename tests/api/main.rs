@@ -9,6 +9,7 @@ mod auth_password;
 mod auth_wechat;
 mod calendar;
 mod cli;
+mod console;
 mod daily_reports;
 mod errors;
 mod helpers;

@@ -5,6 +5,7 @@ pub mod assignment;
 pub mod audit;
 pub mod calendar;
 pub mod category;
+pub mod console_session;
 pub mod daily_report;
 pub mod delivery;
 pub mod enterprise;

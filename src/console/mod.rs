@@ -1,0 +1,165 @@
+//! The hub console (/console): server-rendered pages for dispatchers, department clerks and
+//! leaders, on the same rules as the API (the state machine decides the actions, the scope
+//! module what is seen). Templates are compiled in (askama, `templates/console/`); the style
+//! sheet and script are the project's own, served by the binary (`assets/console/`): an
+//! intranet without internet loads everything from here.
+//!
+//! The console is HTML, not part of the API contract: its routes are registered here, apart
+//! from `routes::endpoints()` and the spec.
+
+mod assets;
+mod department;
+mod login;
+mod problem;
+mod queue;
+pub mod session;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse, ResponseError};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use chrono_tz::Asia::Shanghai;
+
+use crate::domain::role::Role;
+use crate::error::AppError;
+use session::Console;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console", web::get().to(home))
+        .route("/console/login", web::get().to(login::console_login_form))
+        .route("/console/login", web::post().to(login::console_login))
+        .route("/console/logout", web::post().to(login::console_logout))
+        .route("/console/queue", web::get().to(queue::console_queue))
+        .route("/console/queue/claim", web::post().to(queue::console_queue_claim))
+        .route(
+            "/console/department",
+            web::get().to(department::console_department),
+        )
+        .route("/console/problems/{id}", web::get().to(problem::console_problem))
+        .route(
+            "/console/problems/{id}",
+            web::post().to(problem::console_problem_act),
+        )
+        .route("/console/assets/{name}", web::get().to(assets::console_asset));
+}
+
+/// What every page's frame shows: the title, who is signed in, and their menu.
+pub struct Frame {
+    pub title: String,
+    pub user: Option<FrameUser>,
+}
+
+pub struct FrameUser {
+    pub name: String,
+    pub csrf: String,
+    pub dispatcher: bool,
+    pub department: bool,
+}
+
+impl Frame {
+    /// The session's CSRF token, for the page's forms.
+    pub fn csrf(&self) -> &str {
+        self.user.as_ref().map(|u| u.csrf.as_str()).unwrap_or_default()
+    }
+
+    pub fn of(console: &Console, title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            user: Some(FrameUser {
+                name: console.name.clone(),
+                csrf: console.csrf.clone(),
+                dispatcher: console.has(Role::Dispatcher),
+                department: console.has(Role::Department),
+            }),
+        }
+    }
+}
+
+/// An instant as the console shows it: China time to the minute.
+pub fn shown(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Why a console request was not served, as a page or a redirect.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// No live session: to the sign-in page.
+    #[error("not signed in")]
+    SignIn,
+    /// A form without this session's CSRF token.
+    #[error("form token missing or wrong")]
+    Csrf,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+struct ErrorPage {
+    frame: Frame,
+    status: u16,
+    message: String,
+}
+
+impl ResponseError for ConsoleError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ConsoleError::SignIn => StatusCode::SEE_OTHER,
+            ConsoleError::Csrf => StatusCode::FORBIDDEN,
+            ConsoleError::App(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let message = match self {
+            ConsoleError::SignIn => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/console/login"))
+                    .finish()
+            }
+            ConsoleError::Csrf => "表单已过期，请返回刷新页面后重试".to_owned(),
+            ConsoleError::App(AppError::NotFound) => "没有找到该页面或问题，或您无权查看".to_owned(),
+            ConsoleError::App(e) => e.to_string(),
+        };
+        let page = ErrorPage {
+            frame: Frame {
+                title: "出错了".to_owned(),
+                user: None,
+            },
+            status: status.as_u16(),
+            message,
+        };
+        let body = page.render().unwrap_or_else(|_| "出错了".to_owned());
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}
+
+/// A rendered page.
+pub fn html(page: &impl Template) -> Result<HttpResponse, ConsoleError> {
+    let body = page
+        .render()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering a console page: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// A redirect after a form (post, redirect, get).
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_owned()))
+        .finish()
+}
+
+/// The start page of each role: the queue for dispatchers, the unit's problems for clerks.
+async fn home(console: Console) -> HttpResponse {
+    if console.has(Role::Dispatcher) {
+        see_other("/console/queue")
+    } else {
+        see_other("/console/department")
+    }
+}

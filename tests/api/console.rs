@@ -1,0 +1,349 @@
+//! The hub console through HTTP as a browser uses it: the session cookie, CSRF refusals,
+//! what each role sees, scope, idle timeout, and the labels of every form control.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+
+use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::lifecycle::{assigned, file};
+
+/// A cookie jar and a client that does not follow redirects, so each answer can be read.
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    location: String,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let request = if jar.is_empty() {
+            request
+        } else {
+            request.header("cookie", jar.join("; "))
+        };
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let set_cookies: Vec<String> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        for cookie in &set_cookies {
+            let pair = cookie.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                if value.is_empty() {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        Page {
+            status,
+            location,
+            set_cookies,
+            body: response.text().await.expect("body"),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(self.app.url(path));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.client.post(self.app.url(path)).form(form);
+        self.send(request).await
+    }
+
+    /// Signs in through the form; the page it lands on.
+    async fn sign_in(&mut self, username: &str) -> Page {
+        let form = self.get("/console/login").await;
+        let token = hidden(&form.body, "token");
+        let signed = self
+            .post(
+                "/console/login",
+                &[("username", username), ("password", PASSWORD), ("token", &token)],
+            )
+            .await;
+        assert_eq!(
+            (signed.status, signed.location.as_str()),
+            (303, "/console"),
+            "{}",
+            signed.body
+        );
+        signed
+    }
+}
+
+/// The value of the first hidden field `name` of a page.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .map(|i| i + marker.len())
+        .expect("hidden field");
+    body[start..].split('"').next().unwrap_or_default().to_owned()
+}
+
+/// Every visible form control has a label naming its id; the page has a title and zh-CN.
+fn assert_accessible(body: &str) {
+    assert!(body.contains("<html lang=\"zh-CN\">"), "lang");
+    assert!(
+        body.contains("<title>") && !body.contains("<title></title>"),
+        "title"
+    );
+    for tag in ["<input", "<select", "<textarea"] {
+        for control in body.split(tag).skip(1) {
+            let control = control.split('>').next().unwrap_or_default();
+            if control.contains("type=\"hidden\"") {
+                continue;
+            }
+            let id = control
+                .split("id=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_else(|| panic!("{tag}{control}> has no id"));
+            assert!(body.contains(&format!("for=\"{id}\"")), "no label for #{id}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_http_only_cookie_and_the_form_needs_its_token() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/console/login").await;
+    assert_eq!(form.status, 200);
+    assert_accessible(&form.body);
+    // Without the sign-in form's cookie (another site's form): refused.
+    let forged = Browser::new(&app)
+        .post(
+            "/console/login",
+            &[
+                ("username", "hub.dispatcher"),
+                ("password", PASSWORD),
+                ("token", "guess"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let wrong = browser
+        .post(
+            "/console/login",
+            &[
+                ("username", "hub.dispatcher"),
+                ("password", "wrong"),
+                ("token", &hidden(&form.body, "token")),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 200);
+    assert!(wrong.body.contains("用户名或密码错误"));
+
+    let signed = browser.sign_in("hub.dispatcher").await;
+    let session = signed
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("zhuqi_console="))
+        .expect("session cookie");
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(session.contains(flag), "{session}");
+    }
+    assert!(!session.contains("Secure"), "plain HTTP: not Secure");
+    let home = browser.get("/console").await;
+    assert_eq!((home.status, home.location.as_str()), (303, "/console/queue"));
+    let queue = browser.get("/console/queue").await;
+    assert_eq!(queue.status, 200);
+    assert_accessible(&queue.body);
+
+    // Signing out needs the session's token, and ends the session.
+    assert_eq!(browser.post("/console/logout", &[]).await.status, 403);
+    let csrf = hidden(&queue.body, "csrf");
+    let out = browser.post("/console/logout", &[("csrf", &csrf)]).await;
+    assert_eq!((out.status, out.location.as_str()), (303, "/console/login"));
+    let after = browser.get("/console/queue").await;
+    assert_eq!((after.status, after.location.as_str()), (303, "/console/login"));
+}
+
+#[tokio::test]
+async fn a_session_ends_after_thirty_idle_minutes_or_when_the_user_is_disabled() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("hub.dispatcher").await;
+    app.clock.advance(Duration::minutes(29));
+    assert_eq!(browser.get("/console/queue").await.status, 200, "still there");
+    app.clock.advance(Duration::minutes(29));
+    assert_eq!(
+        browser.get("/console/queue").await.status,
+        200,
+        "each page restarts the idle time"
+    );
+    app.clock.advance(Duration::minutes(31));
+    assert_eq!(browser.get("/console/queue").await.status, 303, "idle too long");
+
+    browser.sign_in("hub.dispatcher").await;
+    app.exec("UPDATE users SET active = false WHERE username = 'hub.dispatcher'");
+    assert_eq!(browser.get("/console/queue").await.status, 303, "disabled");
+}
+
+#[tokio::test]
+async fn a_dispatcher_claims_triages_and_assigns_and_the_clerk_answers_in_the_console() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let id = file(&app, "园区近一周频繁停电，二车间生产线多次中断，请供电公司协调").await;
+    let mut dispatcher = Browser::new(&app);
+    dispatcher.sign_in("hub.dispatcher").await;
+    let queue = dispatcher.get("/console/queue").await;
+    assert!(queue.body.contains("园区近一周频繁停电"), "{}", queue.body);
+    let csrf = hidden(&queue.body, "csrf");
+    assert_eq!(
+        dispatcher.post("/console/queue/claim", &[]).await.status,
+        403,
+        "no token"
+    );
+    let claimed = dispatcher.post("/console/queue/claim", &[("csrf", &csrf)]).await;
+    assert_eq!(claimed.status, 303);
+    assert!(dispatcher
+        .get("/console/queue")
+        .await
+        .body
+        .contains("<strong>我</strong>"));
+
+    let page = dispatcher.get(&format!("/console/problems/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert_accessible(&page.body);
+    assert!(page.body.contains("分类并交办"));
+    assert!(
+        !page.body.contains("反馈办理结果"),
+        "no dead buttons: a dispatcher does not respond"
+    );
+    let gdgs = app.unit_id("ZZ-GDGS").await;
+    let path = format!("/console/problems/{id}");
+    let forged = dispatcher
+        .post(
+            &path,
+            &[
+                ("action", "triage_assign"),
+                ("category", "utilities"),
+                ("department_id", &gdgs),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "a form without the session's token");
+    let done = dispatcher
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("action", "triage_assign"),
+                ("category", "utilities"),
+                ("department_id", &gdgs),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    let after = dispatcher.get(&done.location).await;
+    assert!(after.body.contains("已分类并交办"), "{}", after.body);
+    assert!(after.body.contains("国网株洲供电公司"));
+
+    // The clerk of another department does not see it; the department's clerk answers it.
+    let mut other = Browser::new(&app);
+    other.sign_in("rsj.clerk").await;
+    assert_eq!(other.get(&path).await.status, 404);
+    assert_eq!(
+        other.get("/console/queue").await.status,
+        404,
+        "no queue for clerks"
+    );
+    let mut clerk = Browser::new(&app);
+    clerk.sign_in("gdgs.clerk").await;
+    let mine = clerk.get("/console/department").await;
+    assert!(mine.body.contains("园区近一周频繁停电"));
+    let page = clerk.get(&path).await;
+    assert!(page.body.contains("签收") && !page.body.contains("分类并交办"));
+    let csrf = hidden(&page.body, "csrf");
+    assert_eq!(
+        clerk
+            .post(&path, &[("csrf", &csrf), ("action", "accept")])
+            .await
+            .status,
+        303
+    );
+    let responded = clerk
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("action", "respond"),
+                ("outcome", "resolved"),
+                ("resolution", "已安排线路检修，恢复双回路供电"),
+            ],
+        )
+        .await;
+    let answered = clerk.get(&responded.location).await;
+    assert!(answered.body.contains("已反馈"), "{}", answered.body);
+    // A second answer is refused by the state machine and said on the page.
+    let again = clerk
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("action", "respond"),
+                ("outcome", "resolved"),
+                ("resolution", "再次"),
+            ],
+        )
+        .await;
+    let refused = clerk.get(&again.location).await;
+    assert!(refused.body.contains("不能执行此操作"), "{}", refused.body);
+    let api = app
+        .get(
+            &format!("/api/v1/problems/{id}"),
+            Some(&app.token("hub.dispatcher").await),
+        )
+        .await;
+    assert_eq!(api.body["status"], "responded");
+}
+
+#[tokio::test]
+async fn an_overdue_problem_is_shown_in_red_on_the_department_page() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    assigned(&app, "变压器增容申请进展缓慢").await;
+    app.clock.advance(Duration::days(30));
+    let mut clerk = Browser::new(&app);
+    clerk.sign_in("gdgs.clerk").await;
+    let page = clerk.get("/console/department").await;
+    assert!(page.body.contains("class=\"overdue\""), "{}", page.body);
+    assert!(page.body.contains("（已逾期）"));
+}
