@@ -1,7 +1,8 @@
 //! Deletes idempotency records once they are older than the retention (48 h, so every key is
 //! honoured for at least the 24 h the API promises). The records have no index on their age:
 //! every POST would pay for it at the peak, while this pass, a sequential scan of two days of
-//! records every 15 minutes, does not need one.
+//! records every 15 minutes, does not need one. The same pass deletes console sessions that
+//! have ended (idle or too old), which no request would read again.
 
 use std::time::Duration;
 
@@ -9,7 +10,9 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 
 use super::Shutdown;
+use crate::console::session as console;
 use crate::db;
+use crate::db::models::console_session::ConsoleSession;
 use crate::db::models::idempotency::IdempotencyRecord;
 use crate::state::AppState;
 
@@ -18,6 +21,7 @@ const EVERY: Duration = Duration::from_secs(15 * 60);
 
 /// One pass; returns how many records were deleted. Running it twice deletes nothing more.
 pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> diesel::QueryResult<usize> {
+    ConsoleSession::prune(conn, now - console::IDLE, now - console::LONGEST)?;
     IdempotencyRecord::prune(conn, now - RETENTION)
 }
 
