@@ -1,5 +1,6 @@
 // Keyboard use of the console: in a list, j/k move between rows and Enter opens the current
-// one; on a problem page, t jumps to the first field of the first form. No dependencies.
+// one; on a problem page, t jumps to the first field of the first form. A ledger's button
+// says it is working while the file is prepared. No dependencies.
 (function () {
   "use strict";
   var rows = Array.prototype.slice.call(document.querySelectorAll("tr[data-href]"));
@@ -11,6 +12,16 @@
     rows[current].classList.add("current");
     rows[current].scrollIntoView({ block: "nearest" });
   }
+  // A ledger takes a while to prepare: say so on the button until the download starts.
+  Array.prototype.forEach.call(document.querySelectorAll("form.export"), function (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button");
+      var label = button.textContent;
+      button.textContent = "正在生成，请稍候…";
+      button.disabled = true;
+      setTimeout(function () { button.textContent = label; button.disabled = false; }, 15000);
+    });
+  });
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "select" || tag === "textarea") return;

@@ -9,6 +9,7 @@
 
 mod assets;
 mod department;
+mod ledgers;
 mod login;
 mod problem;
 mod queue;
@@ -39,6 +40,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/console/problems/{id}",
             web::post().to(problem::console_problem_act),
+        )
+        .route("/console/ledgers", web::get().to(ledgers::console_ledgers))
+        .route(
+            "/console/exports/problems.xlsx",
+            web::get().to(ledgers::console_problem_ledger),
+        )
+        .route(
+            "/console/exports/daily-reports.xlsx",
+            web::get().to(ledgers::console_report_ledger),
         )
         .route("/console/assets/{name}", web::get().to(assets::console_asset));
 }

@@ -9,7 +9,7 @@ use super::daily_reports::ReportListQuery;
 use super::monthly_reports::{monthly_xlsx, MonthlyQuery};
 use super::problems::ProblemQuery;
 use super::{get, Endpoint};
-use crate::auth::{scope, AuthUser};
+use crate::auth::{scope, AuthUser, Caller};
 use crate::db;
 use crate::db::models::daily_report::ReportFilter;
 use crate::error::AppError;
@@ -49,10 +49,19 @@ async fn problem_export(
     AuthUser(caller): AuthUser,
     query: web::Query<ProblemQuery>,
 ) -> Result<HttpResponse, AppError> {
+    problems_xlsx(&state, caller, query.into_inner()).await
+}
+
+/// The problem ledger of what `caller` may see under `query` (the API's and the console's).
+pub(crate) async fn problems_xlsx(
+    state: &AppState,
+    caller: Caller,
+    query: ProblemQuery,
+) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let workbook = db::run(&state.bulk_pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
-        let filter = query.into_inner().into_filter(conn, now)?;
+        let filter = query.into_filter(conn, now)?;
         exports::problems::export(conn, &scope, &filter, now)
     })
     .await?;
@@ -79,7 +88,16 @@ async fn daily_report_export(
     AuthUser(caller): AuthUser,
     query: web::Query<ReportListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let filter = export_period(ReportFilter::from(query.into_inner()), state.clock.today())?;
+    daily_reports_xlsx(&state, caller, query.into_inner()).await
+}
+
+/// The report ledger of what `caller` may see under `query` (the API's and the console's).
+pub(crate) async fn daily_reports_xlsx(
+    state: &AppState,
+    caller: Caller,
+    query: ReportListQuery,
+) -> Result<HttpResponse, AppError> {
+    let filter = export_period(ReportFilter::from(query), state.clock.today())?;
     let workbook = db::run(&state.bulk_pool, move |conn| {
         let scope = scope::record_scope(conn, &caller)?;
         exports::daily_reports::export(conn, &scope, &filter)

@@ -347,3 +347,39 @@ async fn an_overdue_problem_is_shown_in_red_on_the_department_page() {
     assert!(page.body.contains("class=\"overdue\""), "{}", page.body);
     assert!(page.body.contains("（已逾期）"));
 }
+
+#[tokio::test]
+async fn ledgers_download_with_the_forms_filters_for_what_the_viewer_may_see() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    assigned(&app, "变压器增容申请进展缓慢").await;
+    let mut dispatcher = Browser::new(&app);
+    dispatcher.sign_in("hub.dispatcher").await;
+    let page = dispatcher.get("/console/ledgers").await;
+    assert_eq!(page.status, 200);
+    assert_accessible(&page.body);
+    // "全部" sends empty fields; they mean no filter.
+    let all = dispatcher
+        .get("/console/exports/problems.xlsx?status=&overdue=")
+        .await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert!(all.body.starts_with("PK"), "an XLSX (zip) file");
+    let assigned_only = dispatcher
+        .get("/console/exports/problems.xlsx?status=assigned")
+        .await;
+    assert_eq!(assigned_only.status, 200);
+    let bad = dispatcher
+        .get("/console/exports/problems.xlsx?status=nonsense")
+        .await;
+    assert_eq!(bad.status, 400);
+    let reports = dispatcher
+        .get("/console/exports/daily-reports.xlsx?from=2026-11-01&to=2026-11-20")
+        .await;
+    assert_eq!(reports.status, 200);
+    // Signed out: to the sign-in page, no file.
+    let stranger = Browser::new(&app).get("/console/exports/problems.xlsx").await;
+    assert_eq!(
+        (stranger.status, stranger.location.as_str()),
+        (303, "/console/login")
+    );
+}
