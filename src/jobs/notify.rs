@@ -43,12 +43,12 @@ pub async fn pass(state: &AppState) {
 }
 
 pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {
-    let mut backlog_read = Instant::now() - BACKLOG_EVERY;
+    let mut backlog_read: Option<Instant> = None;
     super::every("notify", EVERY, shutdown, || {
         let state = state.clone();
-        let read_backlog = backlog_read.elapsed() >= BACKLOG_EVERY;
+        let read_backlog = backlog_read.is_none_or(|at| at.elapsed() >= BACKLOG_EVERY);
         if read_backlog {
-            backlog_read = Instant::now();
+            backlog_read = Some(Instant::now());
         }
         async move {
             pass(&state).await;
