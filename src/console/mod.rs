@@ -8,6 +8,7 @@
 //! from `routes::endpoints()` and the spec.
 
 mod assets;
+mod dashboard;
 mod department;
 mod ledgers;
 mod login;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/console/problems/{id}",
             web::post().to(problem::console_problem_act),
         )
+        .route("/console/dashboard", web::get().to(dashboard::console_dashboard))
         .route("/console/ledgers", web::get().to(ledgers::console_ledgers))
         .route(
             "/console/exports/problems.xlsx",
@@ -64,6 +66,8 @@ pub struct FrameUser {
     pub csrf: String,
     pub dispatcher: bool,
     pub department: bool,
+    /// May read the dashboards (dispatchers, admins, unit admins).
+    pub leader: bool,
 }
 
 impl Frame {
@@ -80,6 +84,9 @@ impl Frame {
                 csrf: console.csrf.clone(),
                 dispatcher: console.has(Role::Dispatcher),
                 department: console.has(Role::Department),
+                leader: console
+                    .caller
+                    .has_any(&[Role::Dispatcher, Role::Admin, Role::UnitAdmin]),
             }),
         }
     }

@@ -383,3 +383,37 @@ async fn ledgers_download_with_the_forms_filters_for_what_the_viewer_may_see() {
         (303, "/console/login")
     );
 }
+
+#[tokio::test]
+async fn the_dashboard_draws_the_days_figures_and_follows_a_sign_in() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let mut leader = Browser::new(&app);
+    leader.sign_in("hub.dispatcher").await;
+    let before = leader.get("/console/dashboard").await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    assert_accessible(&before.body);
+    assert!(before.body.contains("<svg role=\"img\""));
+    assert!(before.body.contains("签到率"));
+    let signed_in = |body: &str| -> String {
+        let marker = "已签到</span><span>";
+        let start = body.find(marker).expect("signed-in figure") + marker.len();
+        body[start..].split('<').next().unwrap_or_default().to_owned()
+    };
+    assert_eq!(signed_in(&before.body), "0");
+    let (officer, enterprise) = app.officer_at("中车株洲电力机车有限公司").await;
+    let signed = app
+        .post(
+            "/api/v1/sign-ins",
+            Some(&officer),
+            serde_json::json!({"enterprise_id": enterprise, "lat": crate::helpers::CRRC.0, "lng": crate::helpers::CRRC.1}),
+        )
+        .await;
+    assert_eq!(signed.status, 201, "{}", signed.text);
+    let after = leader.get("/console/dashboard").await;
+    assert_eq!(signed_in(&after.body), "1", "the figures follow the day");
+    // A clerk reads no dashboard.
+    let mut clerk = Browser::new(&app);
+    clerk.sign_in("gdgs.clerk").await;
+    assert_eq!(clerk.get("/console/dashboard").await.status, 403);
+}
