@@ -370,13 +370,7 @@ pub fn give_back(
 ) -> Result<Problem, AppError> {
     let (problem, to, role) = check(conn, acting, id, Action::Return)?;
     let reason = note_text("reason", reason, true)?;
-    events::returned(
-        conn,
-        &problem,
-        problem.department_id,
-        reason.as_deref().unwrap_or_default(),
-        acting.now,
-    )?;
+    events::returned(conn, &problem, reason.as_deref().unwrap_or_default(), acting.now)?;
     let effect = Effect {
         note: reason,
         details: Some(json!({ "department_id": problem.department_id })),

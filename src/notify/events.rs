@@ -5,7 +5,6 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use crate::clock::wire_time;
 use crate::db::models::outbox::{NewEvent, OutboxEvent};
@@ -157,31 +156,34 @@ pub fn responded(
     OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
 }
 
-/// 退回: the hub over the problem's region. `department` is the one that gave it back.
+/// An event of `kind` to the dispatchers over the problem's region, with `more` values.
+fn to_hub(
+    conn: &mut PgConnection,
+    problem: &Problem,
+    kind: NotificationKind,
+    more: Value,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    let payload = with(about(conn, problem)?, more);
+    let event = NewEvent::to_hub(kind, None, Audience::Hub, &problem.region_code, payload, at);
+    OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
+}
+
+/// 退回: the hub over the problem's region. `problem` is the row before the return, so its
+/// department is the one that gave it back.
 pub fn returned(
     conn: &mut PgConnection,
     problem: &Problem,
-    department: Option<Uuid>,
     reason: &str,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let name: Option<String> = match department {
-        Some(id) => units::table.find(id).select(units::name).first(conn).optional()?,
-        None => None,
-    };
-    let payload = with(
-        about(conn, problem)?,
-        json!({ "department": name, "reason": reason }),
-    );
-    let event = NewEvent::to_hub(
+    to_hub(
+        conn,
+        problem,
         NotificationKind::Returned,
-        None,
-        Audience::Hub,
-        &problem.region_code,
-        payload,
+        json!({ "reason": reason }),
         at,
-    );
-    OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
+    )
 }
 
 /// 延期申请: the hub over the problem's region.
@@ -192,19 +194,8 @@ pub fn extension_requested(
     reason: &str,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let payload = with(
-        about(conn, problem)?,
-        json!({ "requested_due_at": wire_time(requested_due_at), "reason": reason }),
-    );
-    let event = NewEvent::to_hub(
-        NotificationKind::ExtensionRequested,
-        None,
-        Audience::Hub,
-        &problem.region_code,
-        payload,
-        at,
-    );
-    OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
+    let more = json!({ "requested_due_at": wire_time(requested_due_at), "reason": reason });
+    to_hub(conn, problem, NotificationKind::ExtensionRequested, more, at)
 }
 
 /// 延期审批: the department. `problem` is the row after the decision.

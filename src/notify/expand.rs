@@ -41,9 +41,12 @@ impl std::ops::AddAssign for Expanded {
 
 /// Expands every pending event, a batch per transaction.
 pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Expanded> {
+    // Read once a pass: a burst of reminders is many batches, and these change rarely.
+    let settings = SettingsByRegion::load(conn)?;
+    let templates = Template::enabled(conn)?;
     let mut total = Expanded::default();
     loop {
-        let batch = relaxed(conn, |conn| expand_batch(conn, now))?;
+        let batch = relaxed(conn, |conn| expand_batch(conn, &settings, &templates, now))?;
         total += batch;
         if batch.events < BATCH as usize {
             return Ok(total);
@@ -69,13 +72,16 @@ impl Recipient {
 type Columns = (users::id, users::wechat_openid, users::muted_kinds);
 const COLUMNS: Columns = (users::id, users::wechat_openid, users::muted_kinds);
 
-fn expand_batch(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Expanded> {
+fn expand_batch(
+    conn: &mut PgConnection,
+    settings: &SettingsByRegion,
+    templates: &BTreeMap<String, Template>,
+    now: DateTime<Utc>,
+) -> QueryResult<Expanded> {
     let events = OutboxEvent::claim_pending(conn, BATCH)?;
     if events.is_empty() {
         return Ok(Expanded::default());
     }
-    let settings = SettingsByRegion::load(conn)?;
-    let templates = Template::enabled(conn)?;
     let mut recipients = recipients(conn, &events)?;
     let units: Vec<Uuid> = events.iter().filter_map(|e| e.recipient_unit_id).collect();
     let robots: HashSet<Uuid> = Robot::enabled_of(conn, &units)?

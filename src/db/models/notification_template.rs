@@ -58,7 +58,7 @@ impl Template {
         serde_json::from_value(self.fields.clone()).unwrap_or_default()
     }
 
-    /// Whether `template_id` is one of the configured templates (what a subscription names).
+    /// The template ids configured for any kind: those a subscription may name.
     pub fn known_ids(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
         notification_templates::table
             .select(notification_templates::template_id)

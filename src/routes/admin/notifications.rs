@@ -10,6 +10,7 @@ use chrono::{DateTime, FixedOffset, NaiveTime};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::crud::Entry;
 use crate::auth::scope::{self, RegionScope};
 use crate::auth::AuthAdmin;
 use crate::clock::wire_time;
@@ -254,17 +255,14 @@ impl From<Robot> for RobotDto {
     }
 }
 
-/// The unit, if the admin's region reaches it.
+/// The unit, if the admin's region reaches it (the roster's own visibility rule).
 fn unit_in_scope(
     conn: &mut diesel::PgConnection,
     admin: &crate::auth::Caller,
     id: Uuid,
 ) -> Result<Unit, AppError> {
     let scope = RegionScope::of(conn, admin)?;
-    match Unit::find(conn, id)? {
-        Some(unit) if scope.contains(conn, &unit.region_code)? => Ok(unit),
-        _ => Err(AppError::NotFound),
-    }
+    <Unit as Entry>::visible(conn, &scope, &id)
 }
 
 async fn admin_robot_get(
@@ -416,17 +414,14 @@ impl RegionSettingsDto {
     }
 }
 
-/// The region, if the admin's region reaches it.
+/// The region, if the admin's region reaches it (the roster's own visibility rule).
 fn region_in_scope(
     conn: &mut diesel::PgConnection,
     admin: &crate::auth::Caller,
     code: &str,
 ) -> Result<Region, AppError> {
     let scope = RegionScope::of(conn, admin)?;
-    match Region::find(conn, code)? {
-        Some(region) if scope.contains(conn, &region.code)? => Ok(region),
-        _ => Err(AppError::NotFound),
-    }
+    <Region as Entry>::visible(conn, &scope, &code.to_owned())
 }
 
 /// The settings that apply to the region: its own, else its nearest ancestor's, else the
