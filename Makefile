@@ -30,7 +30,7 @@ APP_ENV = DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' BIND_ADDR='$(B
 	LOG_FORMAT='$(LOG_FORMAT)' RUST_LOG='$(RUST_LOG)' \
 	JWT_SECRET="$${JWT_SECRET:-$$(cat $(SECRET))}"
 
-.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint fuzz drills demo-day
+.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint fuzz drills demo-day browser
 
 help:
 	@echo "Targets:"
@@ -83,7 +83,7 @@ run: migrate
 demo-day: services build
 	@env DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' RUST_LOG=warn $(BIN) demo-day
 
-test: services spec-lint
+test: services spec-lint browser
 	@echo "dropping leftover test databases"
 	psql -q -v ON_ERROR_STOP=1 '$(TEST_DATABASE_URL)' <<'SQL'
 	SELECT format('ALTER DATABASE %I IS_TEMPLATE false', datname),
@@ -92,6 +92,20 @@ test: services spec-lint
 	 WHERE datname LIKE 'zhuqi\_test\_%' OR datname LIKE 'zhuqi\_tpl\_%' \gexec
 	SQL
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' cargo test
+
+# The console's browser tests drive Debian's chromium through chromium-driver; a CJK font makes
+# their screenshots (target/console-screenshots/) readable. Installed when missing.
+browser:
+	@pkgs=()
+	command -v chromium >/dev/null || pkgs+=(chromium)
+	command -v chromedriver >/dev/null || pkgs+=(chromium-driver)
+	dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || pkgs+=(fonts-wqy-microhei)
+	if [ "$${#pkgs[@]}" -gt 0 ]; then
+	  echo "installing $${pkgs[*]} for the console's browser tests"
+	  export DEBIAN_FRONTEND=noninteractive
+	  apt-get update -qq
+	  apt-get install -y -qq --no-install-recommends "$${pkgs[@]}" >/dev/null
+	fi
 
 lint:
 	cargo fmt --check

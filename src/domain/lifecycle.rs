@@ -81,6 +81,15 @@ impl Rating {
     pub fn is_satisfied(self) -> bool {
         Self::SATISFIED.contains(&self)
     }
+
+    /// Its words in ledgers and the console.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rating::Satisfied => "满意",
+            Rating::BasicallySatisfied => "基本满意",
+            Rating::Dissatisfied => "不满意",
+        }
+    }
 }
 
 vocabulary! {

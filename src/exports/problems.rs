@@ -31,14 +31,6 @@ pub const HEADER: [&str; 14] = [
     "是否超期",
 ];
 
-fn rating_label(rating: Rating) -> &'static str {
-    match rating {
-        Rating::Satisfied => "满意",
-        Rating::BasicallySatisfied => "基本满意",
-        Rating::Dissatisfied => "不满意",
-    }
-}
-
 /// The sheets of a ledger by name, as Excel takes them: at most 31 characters, none of
 /// `[]:*?/\\`, not starting or ending with an apostrophe, not `History`, and unique without
 /// regard to case. A category whose name breaks a rule gets its code, then its code numbered.
@@ -137,7 +129,7 @@ pub fn export(
                             Cell::from(due.as_ref()),
                             Cell::from(p.status.label()),
                             Cell::from(&resolution),
-                            Cell::from(p.rating.map(rating_label)),
+                            Cell::from(p.rating.map(Rating::label)),
                             Cell::from(if overdue(p, now) { "是" } else { "否" }),
                         ];
                         ledger.row(all, &cells)?;

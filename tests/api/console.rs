@@ -396,7 +396,7 @@ async fn the_dashboard_draws_the_days_figures_and_follows_a_sign_in() {
     assert!(before.body.contains("<svg role=\"img\""));
     assert!(before.body.contains("签到率"));
     let signed_in = |body: &str| -> String {
-        let marker = "已签到</span><span>";
+        let marker = "已签到</span><span id=\"signed_in\">";
         let start = body.find(marker).expect("signed-in figure") + marker.len();
         body[start..].split('<').next().unwrap_or_default().to_owned()
     };

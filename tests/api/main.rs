@@ -10,6 +10,7 @@ mod auth_wechat;
 mod calendar;
 mod cli;
 mod console;
+mod console_browser;
 mod daily_reports;
 mod errors;
 mod helpers;
