@@ -72,6 +72,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    console_uploads (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        file_name -> Text,
+        bytes -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     daily_report_revisions (report_id, revision) {
         report_id -> Uuid,
         revision -> Int4,
@@ -450,6 +461,7 @@ diesel::joinable!(assignments -> enterprises (enterprise_id));
 diesel::joinable!(assignments -> users (officer_id));
 diesel::joinable!(audit_log -> users (actor_id));
 diesel::joinable!(console_sessions -> users (user_id));
+diesel::joinable!(console_uploads -> users (user_id));
 diesel::joinable!(calendar_days -> calendar_years (year));
 diesel::joinable!(calendar_years -> users (updated_by));
 diesel::joinable!(categories -> units (default_department_id));
@@ -488,6 +500,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_years,
     categories,
     console_sessions,
+    console_uploads,
     daily_report_revisions,
     daily_reports,
     enterprises,

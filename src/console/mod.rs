@@ -14,6 +14,7 @@ mod ledgers;
 mod login;
 mod problem;
 mod queue;
+mod roster;
 pub mod session;
 
 use actix_web::http::{header, StatusCode};
@@ -52,6 +53,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/console/exports/daily-reports.xlsx",
             web::get().to(ledgers::console_report_ledger),
         )
+        .route("/console/roster", web::get().to(roster::console_roster))
+        .route(
+            "/console/roster/check",
+            web::post().to(roster::console_roster_check),
+        )
+        .route(
+            "/console/roster/import",
+            web::post().to(roster::console_roster_import),
+        )
+        .route(
+            "/console/roster/users/{id}/invite",
+            web::post().to(roster::console_roster_invite),
+        )
         .route("/console/assets/{name}", web::get().to(assets::console_asset));
 }
 
@@ -68,6 +82,8 @@ pub struct FrameUser {
     pub department: bool,
     /// May read the dashboards (dispatchers, admins, unit admins).
     pub leader: bool,
+    /// Manages the roster (admins).
+    pub admin: bool,
 }
 
 impl Frame {
@@ -87,6 +103,7 @@ impl Frame {
                 leader: console
                     .caller
                     .has_any(&[Role::Dispatcher, Role::Admin, Role::UnitAdmin]),
+                admin: console.has(Role::Admin),
             }),
         }
     }
@@ -172,11 +189,16 @@ pub fn see_other(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// The start page of each role: the queue for dispatchers, the unit's problems for clerks.
+/// The start page of each role: the queue for dispatchers, the unit's problems for clerks, the
+/// roster for admins, the dashboard for the other leaders.
 async fn home(console: Console) -> HttpResponse {
     if console.has(Role::Dispatcher) {
         see_other("/console/queue")
-    } else {
+    } else if console.has(Role::Department) {
         see_other("/console/department")
+    } else if console.has(Role::Admin) {
+        see_other("/console/roster")
+    } else {
+        see_other("/console/dashboard")
     }
 }

@@ -24,6 +24,8 @@ pub const COOKIE: &str = "zhuqi_console";
 pub const LOGIN_COOKIE: &str = "zhuqi_console_login";
 pub const IDLE: Duration = Duration::minutes(30);
 pub const LONGEST: Duration = Duration::hours(12);
+/// How long a checked roster file waits for its import to be confirmed.
+pub const UPLOAD_KEPT: Duration = Duration::hours(1);
 /// A session's last-seen time is written at most this often (not on every page).
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 

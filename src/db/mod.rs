@@ -85,6 +85,11 @@ const MIGRATION_LOCK: i64 = 0x7a68_7571_696d_6967;
 /// Applies every pending embedded migration; returns the versions applied. Instances starting
 /// at the same moment take turns (a session advisory lock): the first migrates, the others
 /// find nothing left to do.
+/// `text` for a `LIKE` pattern: its `%`, `_` and `\\` match only themselves.
+pub fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
     use diesel::RunQueryDsl;
     let lock = |sql: &str, conn: &mut PgConnection| {

@@ -22,6 +22,18 @@ vocabulary! {
 }
 
 impl Role {
+    /// Its words in the console.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Officer => "驻企联络员",
+            Role::Enterprise => "企业联系人",
+            Role::Department => "部门经办人",
+            Role::UnitAdmin => "派出单位管理员",
+            Role::Dispatcher => "驻企办调度员",
+            Role::Admin => "系统管理员",
+        }
+    }
+
     /// Roles that act on behalf of a unit and so must belong to one.
     pub fn needs_unit(self) -> bool {
         matches!(self, Role::Officer | Role::Department | Role::UnitAdmin)

@@ -2,7 +2,8 @@
 //! honoured for at least the 24 h the API promises). The records have no index on their age:
 //! every POST would pay for it at the peak, while this pass, a sequential scan of two days of
 //! records every 15 minutes, does not need one. The same pass deletes console sessions that
-//! have ended (idle or too old), which no request would read again.
+//! have ended (idle or too old), which no request would read again, and roster files the
+//! console checked but nobody imported within the hour.
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use super::Shutdown;
 use crate::console::session as console;
 use crate::db;
 use crate::db::models::console_session::ConsoleSession;
+use crate::db::models::console_upload::ConsoleUpload;
 use crate::db::models::idempotency::IdempotencyRecord;
 use crate::state::AppState;
 
@@ -22,6 +24,7 @@ const EVERY: Duration = Duration::from_secs(15 * 60);
 /// One pass; returns how many records were deleted. Running it twice deletes nothing more.
 pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> diesel::QueryResult<usize> {
     ConsoleSession::prune(conn, now - console::IDLE, now - console::LONGEST)?;
+    ConsoleUpload::prune(conn, now - console::UPLOAD_KEPT)?;
     IdempotencyRecord::prune(conn, now - RETENTION)
 }
 

@@ -30,15 +30,26 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "regions" => Some(Kind::Regions),
-            "units" => Some(Kind::Units),
-            "enterprises" => Some(Kind::Enterprises),
-            "users" => Some(Kind::Users),
-            "assignments" => Some(Kind::Assignments),
-            _ => None,
+    pub const ALL: [Kind; 5] = [
+        Kind::Regions,
+        Kind::Units,
+        Kind::Enterprises,
+        Kind::Users,
+        Kind::Assignments,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Regions => "regions",
+            Kind::Units => "units",
+            Kind::Enterprises => "enterprises",
+            Kind::Users => "users",
+            Kind::Assignments => "assignments",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     pub fn columns(self) -> &'static [&'static str] {

@@ -83,6 +83,20 @@ impl<'a> Browser<'a> {
         self.send(request).await
     }
 
+    /// Posts a multipart form with one file, as a file input sends it.
+    async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &str)) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        let part = reqwest::multipart::Part::bytes(file.1.as_bytes().to_vec()).file_name(file.0.to_owned());
+        let request = self
+            .client
+            .post(self.app.url(path))
+            .multipart(form.part("file", part));
+        self.send(request).await
+    }
+
     /// Signs in through the form; the page it lands on.
     async fn sign_in(&mut self, username: &str) -> Page {
         let form = self.get("/console/login").await;
@@ -416,4 +430,122 @@ async fn the_dashboard_draws_the_days_figures_and_follows_a_sign_in() {
     let mut clerk = Browser::new(&app);
     clerk.sign_in("gdgs.clerk").await;
     assert_eq!(clerk.get("/console/dashboard").await.status, 403);
+}
+
+#[tokio::test]
+async fn an_admin_checks_a_roster_file_before_importing_it_and_reissues_an_invite() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let mut admin = Browser::new(&app);
+    admin.sign_in("demo.admin").await;
+    let page = admin.get("/console/roster").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_accessible(&page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let users = || app.count("SELECT count(*) AS n FROM users");
+    let before = users();
+
+    // A file with broken rows: each shown with its line, nothing written.
+    let broken = "username,name,phone,roles,unit_code,region_code,enterprise_credit_code\n\
+                  zz.newcomer,陶新,13807339901,officer,ZZ-CZJ,430200,\n\
+                  officer.chen,陈晨,not-a-phone,officer,ZZ-CZJ,430200,\n\
+                  officer.wu,吴敏,13807339903,boss,ZZ-CZJ,430200,\n";
+    let fields = [("csrf", csrf.as_str()), ("kind", "users")];
+    let refused = admin
+        .upload("/console/roster/check", &fields, ("users.csv", broken))
+        .await;
+    assert_eq!(refused.status, 200, "{}", refused.body);
+    assert!(refused.body.contains("check-refused"), "{}", refused.body);
+    assert!(
+        refused.body.contains("<td>3</td><td>phone</td>"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("<td>4</td><td>roles</td>"),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.body.contains("确认导入"));
+    assert_eq!(users(), before, "a check writes nothing");
+
+    // A clean file: a summary and a confirmation; only the confirmation writes.
+    let clean = "username,name,phone,roles,unit_code,region_code,enterprise_credit_code\n\
+                 zz.newcomer,陶新,13807339901,officer,ZZ-CZJ,430200,\n";
+    let forged = admin
+        .upload(
+            "/console/roster/check",
+            &[("kind", "users")],
+            ("users.csv", clean),
+        )
+        .await;
+    assert_eq!(forged.status, 403, "a check needs the session's token");
+    let checked = admin
+        .upload("/console/roster/check", &fields, ("users.csv", clean))
+        .await;
+    assert!(
+        checked.body.contains("检查通过：1 行，将新增 1"),
+        "{}",
+        checked.body
+    );
+    assert_eq!(users(), before);
+    let upload = hidden(&checked.body, "upload");
+    let imported = admin
+        .post("/console/roster/import", &[("csrf", &csrf), ("upload", &upload)])
+        .await;
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    assert!(
+        imported.body.contains("人员已导入：1 行，新增 1"),
+        "{}",
+        imported.body
+    );
+    assert!(
+        imported.body.contains("<td>zz.newcomer</td><td><code>"),
+        "the invite code, once"
+    );
+    assert_eq!(users(), before + 1);
+    let again = admin
+        .post("/console/roster/import", &[("csrf", &csrf), ("upload", &upload)])
+        .await;
+    assert_eq!(again.status, 422, "a checked file is imported once");
+    assert_eq!(users(), before + 1);
+
+    // Search, and a new invite code for the user found.
+    let found = admin.get("/console/roster?q=%E9%99%B6%E6%96%B0").await;
+    assert!(
+        found.body.contains("<td>zz.newcomer</td><td>陶新</td>"),
+        "{}",
+        found.body
+    );
+    let liu = app.text("SELECT id::text AS t FROM users WHERE username = 'zz.newcomer'");
+    let old_digest = app.text("SELECT invite_code_hash AS t FROM users WHERE username = 'zz.newcomer'");
+    let reissued = admin
+        .post(&format!("/console/roster/users/{liu}/invite"), &[("csrf", &csrf)])
+        .await;
+    assert!(
+        reissued.body.contains("已为 zz.newcomer 重新发放邀请码"),
+        "{}",
+        reissued.body
+    );
+    assert_ne!(
+        app.text("SELECT invite_code_hash AS t FROM users WHERE username = 'zz.newcomer'"),
+        old_digest
+    );
+    let enterprises = admin.get("/console/roster?e=%E4%B8%AD%E8%BD%A6").await;
+    assert!(enterprises.body.contains("中车株洲电力机车有限公司"));
+
+    // An admin of a county sees and manages only the county's people; others have no roster.
+    app.create_admin("ll.admin", "430281", "醴陵市");
+    let mut county = Browser::new(&app);
+    county.sign_in("ll.admin").await;
+    let outside = county.get("/console/roster?q=zz.newcomer").await;
+    assert!(!outside.body.contains("<td>zz.newcomer</td>"), "{}", outside.body);
+    let csrf = hidden(&outside.body, "csrf");
+    let refused = county
+        .post(&format!("/console/roster/users/{liu}/invite"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(refused.status, 404);
+    let mut dispatcher = Browser::new(&app);
+    dispatcher.sign_in("hub.dispatcher").await;
+    assert_eq!(dispatcher.get("/console/roster").await.status, 404);
 }

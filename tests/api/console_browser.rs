@@ -298,12 +298,7 @@ async fn a_dispatcher_triages_from_the_keyboard_a_clerk_answers_and_the_rating_s
 
 /// The signed-in figure on the dashboard's overview.
 async fn signed_in(chrome: &Chrome) -> i64 {
-    chrome
-        .text("#signed_in")
-        .await
-        .trim()
-        .parse()
-        .expect("a count")
+    chrome.text("#signed_in").await.trim().parse().expect("a count")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,7 +308,12 @@ async fn a_leader_sees_the_dashboard_follow_the_day() {
     let mut chrome = Chrome::start("dashboard").await;
     chrome.sign_in(&app, "demo.admin").await;
     chrome.open(&app, "/console/dashboard").await;
-    assert!(chrome.find("svg[role=img]").await.is_displayed().await.expect("shown"));
+    assert!(chrome
+        .find("svg[role=img]")
+        .await
+        .is_displayed()
+        .await
+        .expect("shown"));
     let before = signed_in(&chrome).await;
     chrome.look("before").await;
 

@@ -278,9 +278,15 @@ async fn wechat_errors_are_retried_refreshed_or_dead_lettered_as_they_deserve() 
     assert_eq!(inbox.body["items"].as_array().expect("items").len(), 6);
     // Pages of the inbox follow each other without gaps or repeats, newest first.
     let first = app.get("/api/v1/me/notifications?limit=4", Some(&clerk)).await;
-    let cursor = first.body["next_cursor"].as_str().expect("a next page").to_owned();
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
     let second = app
-        .get(&format!("/api/v1/me/notifications?limit=4&cursor={cursor}"), Some(&clerk))
+        .get(
+            &format!("/api/v1/me/notifications?limit=4&cursor={cursor}"),
+            Some(&clerk),
+        )
         .await;
     assert!(second.body["next_cursor"].is_null());
     let ids = |page: &Value| -> Vec<String> {

@@ -84,8 +84,8 @@ impl Enterprise {
             query = query.filter(enterprises::region_code.eq(region.clone()));
         }
         if let Some(name) = &filter.name {
-            let escaped = name.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            query = query.filter(enterprises::name.like(format!("%{escaped}%")));
+            let like = format!("%{}%", crate::db::like_escaped(name));
+            query = query.filter(enterprises::name.like(like));
         }
         if let Some(cursor) = cursor {
             query = query.filter(enterprises::id.gt(cursor));

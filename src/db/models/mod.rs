@@ -6,6 +6,7 @@ pub mod audit;
 pub mod calendar;
 pub mod category;
 pub mod console_session;
+pub mod console_upload;
 pub mod daily_report;
 pub mod delivery;
 pub mod enterprise;

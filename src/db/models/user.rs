@@ -69,6 +69,8 @@ pub struct UserFilter {
     pub phone: Option<String>,
     pub role: Option<Role>,
     pub unit_id: Option<Uuid>,
+    /// Part of the username or the name, or the whole phone number (the console's search).
+    pub text: Option<String>,
 }
 
 impl User {
@@ -131,6 +133,15 @@ impl User {
         }
         if let Some(unit) = filter.unit_id {
             query = query.filter(users::unit_id.eq(unit));
+        }
+        if let Some(text) = &filter.text {
+            let like = format!("%{}%", crate::db::like_escaped(text));
+            query = query.filter(
+                users::username
+                    .like(like.clone())
+                    .or(users::name.like(like))
+                    .or(users::phone.eq(text.clone())),
+            );
         }
         if let Some(cursor) = cursor {
             query = query.filter(users::id.gt(cursor));

@@ -1,5 +1,7 @@
 //! `POST /admin/import/{kind}`: roster files as multipart uploads or raw CSV/XLSX bodies.
 
+use std::collections::HashMap;
+
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -12,7 +14,7 @@ use crate::auth::AuthAdmin;
 use crate::db;
 use crate::error::{AppError, ErrorCode};
 use crate::roster::import::{self, Kind};
-use crate::roster::reader::{self, ReadError};
+use crate::roster::reader::{self, ReadError, Row};
 use crate::roster::save::Writer;
 use crate::routes::{post, Endpoint};
 use crate::state::AppState;
@@ -44,8 +46,29 @@ async fn admin_roster_import(
 ) -> Result<HttpResponse, AppError> {
     let kind = Kind::parse(&kind).ok_or(AppError::RouteNotFound)?;
     let bytes = read_upload(&req, payload).await?;
-    // Parsing a large file is CPU work: on the blocking pool, holding no connection.
-    let rows = web::block(move || reader::read(&bytes, kind.columns(), kind.required_columns()))
+    let rows = read_rows(kind, bytes).await?;
+    let dry_run = query.dry_run;
+    let now = state.clock.now();
+    let report = db::run(&state.bulk_pool, move |conn| {
+        let scope = RegionScope::of(conn, &admin.caller)?;
+        let writer = Writer {
+            actor: admin.caller.user_id,
+            scope: &scope,
+        };
+        import::run(conn, &writer, kind, rows, dry_run, now)
+    })
+    .await?;
+    for (user, generation) in &report.sessions {
+        sessions::publish(&state.cache, *user, *generation).await;
+    }
+    tracing::info!(kind = ?report.kind, rows = report.rows, created = report.created, updated = report.updated, dry_run, "roster imported");
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The rows of a roster file of `kind`, or why it cannot be read. Parsing a large file is CPU
+/// work: it runs on the blocking pool, holding no connection.
+pub(crate) async fn read_rows(kind: Kind, bytes: Vec<u8>) -> Result<Vec<Row>, AppError> {
+    web::block(move || reader::read(&bytes, kind.columns(), kind.required_columns()))
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("reading an upload failed: {e}")))?
         .map_err(|e| match e {
@@ -71,23 +94,48 @@ async fn admin_roster_import(
                 }),
             ),
             ReadError::Unreadable(why) => AppError::new(ErrorCode::ImportUnreadable, why),
-        })?;
-    let dry_run = query.dry_run;
-    let now = state.clock.now();
-    let report = db::run(&state.bulk_pool, move |conn| {
-        let scope = RegionScope::of(conn, &admin.caller)?;
-        let writer = Writer {
-            actor: admin.caller.user_id,
-            scope: &scope,
-        };
-        import::run(conn, &writer, kind, rows, dry_run, now)
-    })
-    .await?;
-    for (user, generation) in &report.sessions {
-        sessions::publish(&state.cache, *user, *generation).await;
+        })
+}
+
+/// A multipart form with one file: its text fields (each at most 4 KiB) and the `file` part
+/// with the name the browser gave it.
+#[derive(Default)]
+pub(crate) struct UploadForm {
+    pub fields: HashMap<String, String>,
+    pub file: Option<(String, Vec<u8>)>,
+}
+
+/// Reads a multipart form, the file limited to `MAX_UPLOAD` bytes.
+pub(crate) async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<UploadForm, AppError> {
+    const MAX_FIELD: usize = 4 * 1024;
+    let mut form = Multipart::new(req.headers(), payload);
+    let mut read = UploadForm::default();
+    while let Some(field) = form.next().await {
+        let mut field =
+            field.map_err(|e| AppError::new(ErrorCode::ImportUnreadable, format!("表单无法解析：{e}")))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned);
+        let limit = if name == "file" { MAX_UPLOAD } else { MAX_FIELD };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk =
+                chunk.map_err(|e| AppError::new(ErrorCode::ImportUnreadable, format!("上传中断：{e}")))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(AppError::PayloadTooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if name == "file" {
+            read.file = Some((file_name.unwrap_or_default(), bytes));
+        } else {
+            read.fields
+                .insert(name, String::from_utf8_lossy(&bytes).into_owned());
+        }
     }
-    tracing::info!(kind = ?report.kind, rows = report.rows, created = report.created, updated = report.updated, dry_run, "roster imported");
-    Ok(HttpResponse::Ok().json(report))
+    Ok(read)
 }
 
 /// The uploaded file: the `file` part of a multipart form, or the raw body.
@@ -99,25 +147,11 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec
         .unwrap_or("")
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        let mut form = Multipart::new(req.headers(), payload);
-        while let Some(field) = form.next().await {
-            let mut field = field
-                .map_err(|e| AppError::new(ErrorCode::ImportUnreadable, format!("表单无法解析：{e}")))?;
-            if field.name() != Some("file") {
-                continue;
-            }
-            let mut bytes = Vec::new();
-            while let Some(chunk) = field.next().await {
-                let chunk = chunk
-                    .map_err(|e| AppError::new(ErrorCode::ImportUnreadable, format!("上传中断：{e}")))?;
-                if bytes.len() + chunk.len() > MAX_UPLOAD {
-                    return Err(AppError::PayloadTooLarge);
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            return Ok(bytes);
-        }
-        return Err(AppError::new(ErrorCode::ImportUnreadable, "表单中缺少 file 字段"));
+        return read_form(req, payload)
+            .await?
+            .file
+            .map(|(_, bytes)| bytes)
+            .ok_or_else(|| AppError::new(ErrorCode::ImportUnreadable, "表单中缺少 file 字段"));
     }
     let accepted = [
         "text/csv",

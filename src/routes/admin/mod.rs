@@ -4,11 +4,11 @@ mod assignments;
 mod categories;
 mod crud;
 mod enterprises;
-mod import;
+pub(crate) mod import;
 mod notifications;
 mod regions;
 mod units;
-mod users;
+pub(crate) mod users;
 
 use serde_json::{Map, Value};
 

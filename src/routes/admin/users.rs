@@ -131,6 +131,7 @@ async fn admin_user_list(
         phone,
         role,
         unit_id,
+        text: None,
     };
     let page = db::run(&state.pool, move |conn| {
         let scope = RegionScope::of(conn, &admin.caller)?;
@@ -147,7 +148,7 @@ async fn admin_user_list(
 
 /// The user, when both their region and their unit (if any) are in the admin's subtree: a
 /// district admin does not manage the staff of a city unit who happen to live in the district.
-fn visible(conn: &mut PgConnection, scope: &RegionScope, id: Uuid) -> Result<User, AppError> {
+pub(crate) fn visible(conn: &mut PgConnection, scope: &RegionScope, id: Uuid) -> Result<User, AppError> {
     let user = User::find(conn, id)?.ok_or(AppError::NotFound)?;
     scope.require(conn, &user.region_code)?;
     if let Some(unit) = user.unit_id {
