@@ -6,8 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::session::Console;
-use super::{html, ConsoleError, Frame};
-use crate::error::{AppError, ErrorCode};
+use super::{filters, html, ConsoleError, Frame};
 use crate::routes::daily_reports::ReportListQuery;
 use crate::routes::exports::{daily_reports_xlsx, problems_xlsx};
 use crate::routes::problems::ProblemQuery;
@@ -31,19 +30,6 @@ pub async fn console_ledgers(
         today: today.to_string(),
         month_start: today.format("%Y-%m-01").to_string(),
     })
-}
-
-/// The form's query without its empty fields: "全部" in a select sends `status=`, which the
-/// API's filters (rightly) refuse.
-fn filters<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, AppError> {
-    let kept: Vec<&str> = req
-        .query_string()
-        .split('&')
-        .filter(|pair| !pair.is_empty() && !pair.ends_with('='))
-        .collect();
-    web::Query::<T>::from_query(&kept.join("&"))
-        .map(web::Query::into_inner)
-        .map_err(|e| AppError::new(ErrorCode::RequestInvalidQuery, format!("筛选条件有误：{e}")))
 }
 
 pub async fn console_problem_ledger(

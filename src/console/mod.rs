@@ -13,6 +13,7 @@ mod department;
 mod ledgers;
 mod login;
 mod problem;
+mod problem_list;
 mod queue;
 mod roster;
 pub mod session;
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/console/department",
             web::get().to(department::console_department),
         )
+        .route("/console/problems", web::get().to(problem_list::console_problems))
         .route("/console/problems/{id}", web::get().to(problem::console_problem))
         .route(
             "/console/problems/{id}",
@@ -201,4 +203,32 @@ async fn home(console: Console) -> HttpResponse {
     } else {
         see_other("/console/dashboard")
     }
+}
+
+/// Percent-encodes a query value.
+pub fn url_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A form's query without its empty fields: "全部" in a select sends `status=`, which the API's
+/// filters (rightly) refuse.
+pub fn filters<T: serde::de::DeserializeOwned>(req: &actix_web::HttpRequest) -> Result<T, AppError> {
+    let kept: Vec<&str> = req
+        .query_string()
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.ends_with('='))
+        .collect();
+    web::Query::<T>::from_query(&kept.join("&"))
+        .map(web::Query::into_inner)
+        .map_err(|e| {
+            AppError::new(
+                crate::error::ErrorCode::RequestInvalidQuery,
+                format!("筛选条件有误：{e}"),
+            )
+        })
 }

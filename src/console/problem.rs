@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::Console;
-use super::{html, see_other, shown, ConsoleError, Frame};
+use super::{html, see_other, shown, url_encoded, ConsoleError, Frame};
 use crate::auth::scope::{self, RegionScope};
 use crate::clock::local_day;
 use crate::db;
@@ -333,14 +333,4 @@ pub async fn console_problem_act(
         "/console/problems/{id}?msg={}",
         url_encoded(&message)
     )))
-}
-
-/// Percent-encodes a query value.
-fn url_encoded(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -273,14 +273,14 @@ async fn problem_create(
 #[derive(Deserialize)]
 pub(crate) struct ProblemQuery {
     #[serde(default, deserialize_with = "crate::routes::params::text")]
-    status: Option<String>,
+    pub(crate) status: Option<String>,
     #[serde(default, deserialize_with = "crate::routes::params::text")]
-    category: Option<String>,
-    enterprise_id: Option<Uuid>,
-    department_id: Option<Uuid>,
-    overdue: Option<bool>,
+    pub(crate) category: Option<String>,
+    pub(crate) enterprise_id: Option<Uuid>,
+    pub(crate) department_id: Option<Uuid>,
+    pub(crate) overdue: Option<bool>,
     #[serde(default, deserialize_with = "crate::routes::params::text")]
-    region_code: Option<String>,
+    pub(crate) region_code: Option<String>,
 }
 
 impl ProblemQuery {

@@ -433,6 +433,66 @@ async fn the_dashboard_draws_the_days_figures_and_follows_a_sign_in() {
 }
 
 #[tokio::test]
+async fn the_dashboards_charts_link_to_their_lists_for_the_picked_region_and_period() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let id = assigned(&app, "厂区道路被施工车辆长期占用，原料车辆无法进出").await;
+    let mut leader = Browser::new(&app);
+    leader.sign_in("hub.dispatcher").await;
+    let page = leader
+        .get("/console/dashboard?from=2026-11-01&to=2026-11-20")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_accessible(&page.body);
+    for chart in ["rates", "categories", "weeks", "departments", "officers"] {
+        assert!(page.body.contains(&format!("id=\"chart-{chart}\"")), "{chart}");
+    }
+    assert!(
+        page.body.contains("<option value=\"430281\">醴陵市</option>"),
+        "the region picker"
+    );
+    // The category's bar leads to the problems of that category, the department's to its own.
+    let category_link = "/console/problems?region_code=430200&#38;category=utilities";
+    assert!(page.body.contains(category_link), "{}", page.body);
+    let gdgs = app.unit_id("ZZ-GDGS").await;
+    assert!(page.body.contains(&format!("department_id={gdgs}")));
+    let list = leader.get(&category_link.replace("&#38;", "&")).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert_accessible(&list.body);
+    assert!(
+        list.body.contains(&format!("/console/problems/{id}")),
+        "{}",
+        list.body
+    );
+    let other = leader
+        .get("/console/problems?region_code=430200&category=other&status=")
+        .await;
+    assert_eq!(other.status, 200, "an empty select is no filter: {}", other.body);
+    assert!(!other.body.contains(&format!("/console/problems/{id}")));
+    // Four weeks ending on `to`, the last with the problem.
+    let weeks = page.body.split("id=\"chart-weeks\"").nth(1).unwrap_or_default();
+    assert!(weeks.contains("11-14–11-20"), "{weeks}");
+
+    // Another region: its own figures; a period too long is refused on the page.
+    let county = leader.get("/console/dashboard?region=430281").await;
+    assert_eq!(county.status, 200);
+    assert!(county.body.contains("数据看板 · 醴陵市"));
+    let too_long = leader
+        .get("/console/dashboard?from=2025-01-01&to=2026-11-20")
+        .await;
+    assert_eq!(too_long.status, 400);
+    // A county's admin cannot pick the city.
+    app.create_admin("ll.admin", "430281", "醴陵市");
+    let mut county_admin = Browser::new(&app);
+    county_admin.sign_in("ll.admin").await;
+    assert_eq!(
+        county_admin.get("/console/dashboard?region=430200").await.status,
+        404
+    );
+    assert_eq!(county_admin.get("/console/dashboard").await.status, 200);
+}
+
+#[tokio::test]
 async fn an_admin_checks_a_roster_file_before_importing_it_and_reissues_an_invite() {
     let app = spawn_app().await;
     app.seed_demo();

@@ -16,7 +16,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp, CRRC, PASSWORD};
-use crate::lifecycle::file;
+use crate::lifecycle::{assigned, file};
 
 /// A chromium-driver of this test's own and a headless chromium session through it; both end
 /// when the test does.
@@ -305,6 +305,7 @@ async fn signed_in(chrome: &Chrome) -> i64 {
 async fn a_leader_sees_the_dashboard_follow_the_day() {
     let app = spawn_app().await;
     app.seed_demo();
+    assigned(&app, "厂区道路被施工车辆长期占用，原料车辆无法进出").await;
     let mut chrome = Chrome::start("dashboard").await;
     chrome.sign_in(&app, "demo.admin").await;
     chrome.open(&app, "/console/dashboard").await;
@@ -330,5 +331,14 @@ async fn a_leader_sees_the_dashboard_follow_the_day() {
     chrome.client.refresh().await.expect("reload");
     assert_eq!(signed_in(&chrome).await, before + 1, "the figures follow the day");
     chrome.look("after").await;
+
+    // A bar leads to the list behind it.
+    chrome.click("#chart-categories a").await;
+    assert_eq!(chrome.path().await, "/console/problems");
+    assert!(chrome
+        .text("#problems")
+        .await
+        .contains("厂区道路被施工车辆长期占用"));
+    chrome.look("list").await;
     chrome.end().await;
 }
