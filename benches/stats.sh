@@ -14,14 +14,8 @@ scripts/services.sh up >/dev/null
 # ZHUQI_BIN measures another build (e.g. an older commit's, for an A/B on the same city).
 zhuqi=${ZHUQI_BIN:-target/release/zhuqi}
 [[ -n "${ZHUQI_BIN:-}" ]] || cargo build --release --bin zhuqi
-if [[ "${REUSE:-0}" != 1 ]]; then
-  psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-  DATABASE_URL="$pg/$db" "$zhuqi" migrate
-  benches/city.sh "$pg/$db" "$@"
-  DATABASE_URL="$pg/$db" ZHUQI_ADMIN_PASSWORD=bench-password "$zhuqi" create-admin \
-    --username bench.admin --region-code 439900 >/dev/null
-  psql -q "$pg/$db" -c "UPDATE users SET roles = '{admin,dispatcher}' WHERE username = 'bench.admin'"
-fi
+source benches/city-db.sh
+city_database "$pg" "$db" "$zhuqi" "$@"
 redis-cli -p "$redis_port" --scan --pattern "${prefix}*" | xargs -r redis-cli -p "$redis_port" del >/dev/null
 
 export JWT_SECRET=bench-secret-bench-secret-bench-secret!!

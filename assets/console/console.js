@@ -1,6 +1,7 @@
 // Keyboard use of the console: in a list, j/k move between rows and Enter opens the current
-// one; on a problem page, t jumps to the first field of the first form. A ledger's button
-// says it is working while the file is prepared. No dependencies.
+// one; on the queue, c claims the next items; on a problem page, t jumps to the first field of
+// the first form (then Tab through it and Enter to submit). A ledger's button says it is
+// working while the file is prepared. No dependencies.
 (function () {
   "use strict";
   var rows = Array.prototype.slice.call(document.querySelectorAll("tr[data-href]"));
@@ -28,6 +29,10 @@
     if (event.key === "j") { mark(current + 1); }
     else if (event.key === "k") { mark(current - 1); }
     else if (event.key === "Enter" && current >= 0) { window.location = rows[current].dataset.href; }
+    else if (event.key === "c") {
+      var claim = document.querySelector("form[action='/console/queue/claim']");
+      if (claim) { event.preventDefault(); claim.requestSubmit(); }
+    }
     else if (event.key === "t") {
       var first = document.querySelector("form.action select, form.action input:not([type=hidden]), form.action textarea");
       if (first) { event.preventDefault(); first.focus(); }

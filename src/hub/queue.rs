@@ -11,7 +11,7 @@ use crate::db::models::problem::Problem;
 use crate::db::models::scoped::RecordScope;
 use crate::domain::lifecycle::Status;
 use crate::domain::problem::Urgency;
-use crate::domain::similarity::{most_similar, Fingerprint};
+use crate::domain::similarity::{Fingerprint, Pool};
 use crate::schema::problems;
 
 pub const MAX_CLAIM: i64 = 50;
@@ -113,7 +113,7 @@ pub fn similar_to(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let pool: Vec<(Uuid, Uuid, String, String, Status)> = problems::table
+    let open: Vec<(Uuid, Uuid, String, String, Status)> = problems::table
         .filter(problems::status.ne_all(Status::FINISHED))
         .filter(problems::region_code.eq_any(RecordScope::subtree(root_path)))
         .order(problems::created_at.desc())
@@ -126,21 +126,18 @@ pub fn similar_to(
             problems::status,
         ))
         .load(conn)?;
-    let fingerprints: Vec<Fingerprint> = pool.iter().map(|p| Fingerprint::of(&p.3)).collect();
+    let fingerprints: Vec<Fingerprint> = open.iter().map(|p| Fingerprint::of(&p.3)).collect();
+    let index = Pool::new(&fingerprints);
     Ok(items
         .iter()
         .map(|item| {
             let target = Fingerprint::of(&item.description);
-            let candidates = pool
-                .iter()
-                .zip(&fingerprints)
-                .enumerate()
-                .filter(|(_, (p, _))| p.0 != item.id && p.1 != item.enterprise_id)
-                .map(|(i, (_, f))| (i, f));
-            most_similar(&target, candidates, SIMILAR)
+            let other = |i: usize| open[i].0 != item.id && open[i].1 != item.enterprise_id;
+            index
+                .most_similar(&target, SIMILAR, other)
                 .into_iter()
                 .map(|(i, score)| {
-                    let (id, enterprise_id, title, _, status) = &pool[i];
+                    let (id, enterprise_id, title, _, status) = &open[i];
                     Similar {
                         id: *id,
                         enterprise_id: *enterprise_id,

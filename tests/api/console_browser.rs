@@ -220,7 +220,10 @@ async fn a_dispatcher_triages_from_the_keyboard_a_clerk_answers_and_the_rating_s
     assert_eq!(chrome.path().await, "/console/queue");
     assert!(chrome.body().await.contains("园区近一周频繁停电"));
     chrome.look("queue").await;
-    chrome.click("form[action='/console/queue/claim'] button").await;
+    // c claims the next items, from the keyboard.
+    let queue = chrome.client.find(Locator::Css("html")).await.expect("page");
+    chrome.press("c").await;
+    chrome.until_replaced(queue).await;
     assert!(
         chrome.text("tr[data-href] td:nth-child(5)").await.contains('我'),
         "the claim shows who holds the item"

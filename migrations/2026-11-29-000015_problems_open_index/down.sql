@@ -1,0 +1,1 @@
+DROP INDEX problems_open_created_idx;
