@@ -49,6 +49,8 @@ struct ListPage {
     overdue: bool,
     /// The filters as a query string, for the next page's link.
     filters: String,
+    /// The filters in use, for the ledger of this list.
+    in_use: Vec<(&'static str, String)>,
     next: Option<String>,
 }
 
@@ -150,6 +152,7 @@ pub async fn console_problems(
             .map(|(n, v)| format!("{n}={}", url_encoded(v)))
             .collect::<Vec<_>>()
             .join("&"),
+        in_use: shown_filters.into_iter().filter(|(_, v)| !v.is_empty()).collect(),
         next,
     })
 }

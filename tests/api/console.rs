@@ -464,6 +464,14 @@ async fn the_dashboards_charts_link_to_their_lists_for_the_picked_region_and_per
         "{}",
         list.body
     );
+    // The list's ledger carries its filters.
+    assert!(list
+        .body
+        .contains("<input type=\"hidden\" name=\"category\" value=\"utilities\">"));
+    let ledger = leader
+        .get("/console/exports/problems.xlsx?category=utilities&region_code=430200")
+        .await;
+    assert_eq!(ledger.status, 200);
     let other = leader
         .get("/console/problems?region_code=430200&category=other&status=")
         .await;
