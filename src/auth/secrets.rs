@@ -33,7 +33,11 @@ pub fn new_refresh_token() -> String {
 }
 
 pub fn sha256_hex(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
+    sha256_hex_bytes(value.as_bytes())
+}
+
+pub fn sha256_hex_bytes(value: &[u8]) -> String {
+    hex::encode(Sha256::digest(value))
 }
 
 #[cfg(test)]

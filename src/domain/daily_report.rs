@@ -26,6 +26,19 @@ pub fn is_open(now: DateTime<Utc>, day: NaiveDate) -> bool {
     day == today || (day + Duration::days(1) == today && local.time() < LATE_FILING_UNTIL)
 }
 
+/// The last instant a report for `day` may be filed or revised: 10:00 China time the next
+/// morning (`is_open` is true before it).
+pub fn closes_at(day: NaiveDate) -> DateTime<Utc> {
+    let local = (day + Duration::days(1)).and_time(LATE_FILING_UNTIL);
+    use chrono::TimeZone;
+    Shanghai
+        .from_local_datetime(&local)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        // China has no daylight saving: every local time exists once.
+        .unwrap_or_else(|| local.and_utc() - Duration::hours(8))
+}
+
 vocabulary! {
     /// How the enterprise is producing today (`daily_reports.production_status`).
     pub enum ProductionStatus {
@@ -204,6 +217,15 @@ impl ValidReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_report_closes_at_ten_the_next_morning_china_time() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).expect("day");
+        let closes = closes_at(day);
+        assert_eq!(closes.to_rfc3339(), "2026-11-21T02:00:00+00:00");
+        assert!(is_open(closes - Duration::seconds(1), day));
+        assert!(!is_open(closes, day));
+    }
     use chrono::TimeZone;
 
     fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {

@@ -3,7 +3,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -185,7 +186,7 @@ struct OpenProblem {
 }
 
 #[derive(Serialize)]
-struct DraftDto {
+pub(crate) struct DraftDto {
     enterprise_id: Uuid,
     day: NaiveDate,
     /// Whether the report for this day can still be filed or revised now.
@@ -197,6 +198,22 @@ struct DraftDto {
     difficulties: Option<String>,
     /// The enterprise's problems that are not closed, so the officer can say what moved.
     open_problems: Vec<OpenProblem>,
+    /// The filed report's id and last change, for the home screen's state (not part of a draft).
+    #[serde(skip)]
+    pub(crate) report_id: Option<Uuid>,
+    #[serde(skip)]
+    pub(crate) updated_at: Option<DateTime<Utc>>,
+}
+
+impl DraftDto {
+    pub(crate) fn revision(&self) -> Option<i32> {
+        self.revision
+    }
+
+    /// Whether something was carried over into an unfiled draft.
+    pub(crate) fn prefilled(&self) -> bool {
+        self.revision.is_none() && self.production.is_some()
+    }
 }
 
 /// A prefilled report: the day's own if filed, else yesterday's staffing numbers carried over.
@@ -216,47 +233,64 @@ async fn daily_report_draft_get(
         if !scope::assigned_on(conn, officer_id, enterprise_id, day)? {
             return Err(AppError::NotFound);
         }
-        let same_day = DailyReport::find_on_day(conn, enterprise_id, day)?
-            .into_iter()
-            .find(|r| r.officer_id == officer_id);
-        let open_problems = Problem::open_for_enterprise(conn, enterprise_id)?
-            .into_iter()
-            .map(|p| OpenProblem {
-                id: p.id,
-                title: p.title,
-                status: p.status,
-                created_at: wire_time(p.created_at),
-            })
-            .collect();
-        Ok(match same_day {
-            Some(report) => {
-                let content = report.content();
-                DraftDto {
-                    enterprise_id,
-                    day,
-                    open,
-                    revision: Some(report.revision),
-                    production: Some(production_of(&content)),
-                    work_done: content.work_done,
-                    difficulties: content.difficulties,
-                    open_problems,
-                }
-            }
-            None => DraftDto {
-                enterprise_id,
-                day,
-                open,
-                revision: None,
-                work_done: String::new(),
-                production: DailyReport::latest_before(conn, officer_id, enterprise_id, day)?
-                    .map(|r| production_of(&r.content())),
-                difficulties: None,
-                open_problems,
-            },
-        })
+        draft_of(conn, officer_id, enterprise_id, day, open)
     })
     .await?;
     Ok(HttpResponse::Ok().json(draft))
+}
+
+/// The officer's report for `day` as a draft: the day's own if filed, else a blank one with the
+/// latest earlier production carried over; with the enterprise's open problems. The caller has
+/// checked the assignment.
+pub(crate) fn draft_of(
+    conn: &mut PgConnection,
+    officer_id: Uuid,
+    enterprise_id: Uuid,
+    day: NaiveDate,
+    open: bool,
+) -> Result<DraftDto, AppError> {
+    let same_day = DailyReport::find_on_day(conn, enterprise_id, day)?
+        .into_iter()
+        .find(|r| r.officer_id == officer_id);
+    let open_problems = Problem::open_for_enterprise(conn, enterprise_id)?
+        .into_iter()
+        .map(|p| OpenProblem {
+            id: p.id,
+            title: p.title,
+            status: p.status,
+            created_at: wire_time(p.created_at),
+        })
+        .collect();
+    Ok(match same_day {
+        Some(report) => {
+            let content = report.content();
+            DraftDto {
+                enterprise_id,
+                day,
+                open,
+                revision: Some(report.revision),
+                production: Some(production_of(&content)),
+                work_done: content.work_done,
+                difficulties: content.difficulties,
+                open_problems,
+                report_id: Some(report.id),
+                updated_at: Some(report.updated_at),
+            }
+        }
+        None => DraftDto {
+            enterprise_id,
+            day,
+            open,
+            revision: None,
+            work_done: String::new(),
+            production: DailyReport::latest_before(conn, officer_id, enterprise_id, day)?
+                .map(|r| production_of(&r.content())),
+            difficulties: None,
+            open_problems,
+            report_id: None,
+            updated_at: None,
+        },
+    })
 }
 
 /// The filters of the report list (and of the daily-report ledger export).

@@ -1,20 +1,24 @@
 //! The signed-in user: who they are, what they look after, and their own password.
 
+use actix_web::http::header;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::daily_reports::{draft_of, DraftDto};
 use super::enterprises::EnterpriseDto;
 use super::{get, put, Endpoint};
 use crate::auth::extractors::AuthOfficer;
+use crate::auth::secrets::sha256_hex_bytes;
 use crate::auth::AuthUser;
 use crate::auth::{session, sessions};
 use crate::cache::limiter::within_budgets;
 use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::audit;
+use crate::db::models::calendar::CalendarYear;
 use crate::db::models::daily_report::DailyReport;
 use crate::db::models::enterprise::Enterprise;
 use crate::db::models::notification::Notification;
@@ -23,6 +27,7 @@ use crate::db::models::region::Region;
 use crate::db::models::sign_in::SignIn;
 use crate::db::models::unit::Unit;
 use crate::db::models::user::User;
+use crate::domain::daily_report;
 use crate::domain::role::Role;
 use crate::domain::unit_kind::UnitKind;
 use crate::error::{AppError, ErrorCode};
@@ -34,6 +39,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         get("/api/v1/me", web::get().to(me_get)),
         put("/api/v1/me/password", web::put().to(me_password_put)),
         get("/api/v1/me/enterprises", web::get().to(me_enterprises_list)),
+        get("/api/v1/me/today", web::get().to(me_today)),
     ]
 }
 
@@ -308,4 +314,102 @@ async fn me_enterprises_list(
     })
     .await?;
     Ok(HttpResponse::Ok().json(MyEnterprisesResponse { day: today, items }))
+}
+
+/// Where today's report on an enterprise stands (`TodaysReportState`).
+#[derive(Serialize)]
+struct TodaysReportState {
+    state: &'static str,
+    id: Option<Uuid>,
+    revision: Option<i32>,
+    updated_at: Option<DateTime<FixedOffset>>,
+    open: bool,
+    closes_at: DateTime<FixedOffset>,
+}
+
+#[derive(Serialize)]
+struct TodayEnterprise {
+    #[serde(flatten)]
+    enterprise: EnterpriseDto,
+    sign_in: Option<TodaysSignIn>,
+    report: TodaysReportState,
+    draft: DraftDto,
+}
+
+#[derive(Serialize)]
+struct MeToday {
+    day: chrono::NaiveDate,
+    working_day: bool,
+    unread_notifications: i64,
+    items: Vec<TodayEnterprise>,
+}
+
+/// The officer's home screen in one answer, with an `ETag` so an unchanged screen costs a 304:
+/// the morning is refresh, today, sign-in, report.
+async fn me_today(
+    state: web::Data<AppState>,
+    officer: AuthOfficer,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let (now, today) = (state.clock.now(), state.clock.today());
+    let officer_id = officer.caller.user_id;
+    let open = daily_report::is_open(now, today);
+    let closes_at = wire_time(daily_report::closes_at(today));
+    let answer = db::run(&state.pool, move |conn| {
+        let mut items = Vec::new();
+        for enterprise in Enterprise::assigned_to(conn, officer_id, today)? {
+            let sign_in =
+                SignIn::find_for_day(conn, officer_id, enterprise.id, today)?.map(|s| TodaysSignIn {
+                    id: s.id,
+                    signed_at: wire_time(s.signed_at),
+                    within_geofence: s.within_geofence,
+                });
+            let draft = draft_of(conn, officer_id, enterprise.id, today, open)?;
+            let report = TodaysReportState {
+                state: match (draft.revision(), draft.prefilled()) {
+                    (Some(_), _) => "filed",
+                    (None, true) => "prefilled",
+                    (None, false) => "none",
+                },
+                id: draft.report_id,
+                revision: draft.revision(),
+                updated_at: draft.updated_at.map(wire_time),
+                open,
+                closes_at,
+            };
+            items.push(TodayEnterprise {
+                enterprise: EnterpriseDto::from(enterprise),
+                sign_in,
+                report,
+                draft,
+            });
+        }
+        Ok(MeToday {
+            day: today,
+            working_day: CalendarYear::load(conn)?.is_working_day(today),
+            unread_notifications: Notification::unread_count(conn, officer_id)?,
+            items,
+        })
+    })
+    .await?;
+    let body = serde_json::to_vec(&answer).map_err(|e| AppError::Internal(e.into()))?;
+    let etag = format!("\"{}\"", &sha256_hex_bytes(&body)[..16]);
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|sent| sent.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+    let mut response = if unchanged {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    Ok(if unchanged {
+        response.finish()
+    } else {
+        response.content_type("application/json").body(body)
+    })
 }

@@ -18,6 +18,7 @@ mod hub;
 mod hub_queue;
 mod idempotency;
 mod lifecycle;
+mod me_today;
 mod notifications;
 mod problems;
 mod redis_optional;
