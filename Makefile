@@ -30,7 +30,7 @@ APP_ENV = DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' BIND_ADDR='$(B
 	LOG_FORMAT='$(LOG_FORMAT)' RUST_LOG='$(RUST_LOG)' \
 	JWT_SECRET="$${JWT_SECRET:-$$(cat $(SECRET))}"
 
-.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint fuzz drills demo-day browser
+.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint fuzz drills demo-day browser sdk
 
 help:
 	@echo "Targets:"
@@ -77,13 +77,14 @@ run: migrate
 	elif [ -f $(LOCAL)/demo-logins.txt ]; then
 	  cat $(LOCAL)/demo-logins.txt
 	fi
+	echo "The offices' console: http://$(BIND_ADDR)/console (the API under http://$(BIND_ADDR)/api/v1)"
 	exec env $(APP_ENV) $(BIN) serve
 
 # One working day of notifications in a database of its own (zhuqi_demo_day), sent to fakes.
 demo-day: services build
 	@env DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' RUST_LOG=warn $(BIN) demo-day
 
-test: services spec-lint browser
+test: services spec-lint browser sdk
 	@echo "dropping leftover test databases"
 	psql -q -v ON_ERROR_STOP=1 '$(TEST_DATABASE_URL)' <<'SQL'
 	SELECT format('ALTER DATABASE %I IS_TEMPLATE false', datname),
@@ -92,6 +93,18 @@ test: services spec-lint browser
 	 WHERE datname LIKE 'zhuqi\_test\_%' OR datname LIKE 'zhuqi\_tpl\_%' \gexec
 	SQL
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' cargo test
+
+# The mini-program SDK (sdk/): its tools installed from its lock file when that changed, its
+# generated types checked against the spec, compiled, and its unit tests run. The API tests then
+# run its end-to-end morning against the real server (tests/api/sdk.rs).
+sdk:
+	@if ! cmp -s sdk/package-lock.json sdk/node_modules/.zhuqi-installed; then
+	  echo "installing the SDK's build tools (npm ci)"
+	  npm ci --prefix sdk --no-audit --no-fund --loglevel=error
+	  cp sdk/package-lock.json sdk/node_modules/.zhuqi-installed
+	fi
+	npm run --prefix sdk --silent check:types
+	npm test --prefix sdk --silent
 
 # The console's browser tests drive Debian's chromium through chromium-driver; a CJK font makes
 # their screenshots (target/console-screenshots/) readable. Installed when missing.

@@ -1,4 +1,4 @@
-//! Load generator for the officer's day: a morning peak of sign-ins and an evening peak of
+//! Load generator for the officer's day: a morning peak of home screens and sign-ins and an evening peak of
 //! daily reports with problems, replayed by N officers with real tokens against a running
 //! server. Run through `benches/run.sh`, which starts everything and measures the
 //! PostgreSQL insert ceiling with pgbench in the same run; numbers go to docs/performance.md.
@@ -214,6 +214,13 @@ async fn main() {
     };
 
     println!("officers {n}, connections {connections}, day {day}, idempotency keys {with_keys}");
+    // The app opens on the home screen (GET /me/today) before the sign-in.
+    let base_t = base.clone();
+    let screens = wave("morning home screens", officers.clone(), connections, client.clone(), move |c, o, _| {
+        c.get(format!("{base_t}/api/v1/me/today")).bearer_auth(&o.token)
+    })
+    .await;
+    screens.print();
     let base_a = base.clone();
     let morning =
         wave(
@@ -246,6 +253,13 @@ async fn main() {
         )
         .await;
     retries.print();
+    // After the sign-in the screen is fetched again (changed: a 200 with its new ETag).
+    let base_s = base.clone();
+    let after = wave("screens after sign-in", officers.clone(), connections, client.clone(), move |c, o, _| {
+        c.get(format!("{base_s}/api/v1/me/today")).bearer_auth(&o.token)
+    })
+    .await;
+    after.print();
     let base_c = base.clone();
     let evening = wave("evening reports", officers.clone(), connections, client.clone(), move |c, o, i| {
         c.put(format!("{base_c}/api/v1/daily-reports/{}/{day}", o.enterprise_id))

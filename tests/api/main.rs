@@ -24,6 +24,7 @@ mod problems;
 mod redis_optional;
 mod schema;
 mod scope;
+mod sdk;
 mod service;
 mod sign_ins;
 mod spec;

@@ -15,6 +15,14 @@ async fn today(app: &TestApp, token: &str, etag: Option<&str>) -> crate::helpers
     app.send(request).await
 }
 
+/// The screen's entry for `enterprise`.
+fn item<'a>(screen: &'a serde_json::Value, enterprise: &str) -> &'a serde_json::Value {
+    screen["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["id"] == enterprise))
+        .unwrap_or_else(|| panic!("{enterprise} on the screen: {screen}"))
+}
+
 fn etag(reply: &crate::helpers::Reply) -> String {
     reply
         .headers
@@ -37,11 +45,7 @@ async fn the_home_screen_follows_the_morning_and_costs_a_304_when_unchanged() {
     );
     assert_eq!(first.body["day"], "2026-11-20");
     assert_eq!(first.body["working_day"], true, "a Friday");
-    let items = first.body["items"].as_array().expect("items");
-    let crrc = items
-        .iter()
-        .find(|i| i["id"] == enterprise.as_str())
-        .expect("the officer's enterprise");
+    let crrc = item(&first.body, &enterprise);
     assert_eq!(crrc["sign_in"], serde_json::Value::Null);
     assert_eq!(crrc["report"]["state"], "none");
     assert_eq!(crrc["report"]["closes_at"], "2026-11-21T10:00:00+08:00");
@@ -66,7 +70,7 @@ async fn the_home_screen_follows_the_morning_and_costs_a_304_when_unchanged() {
     let after = today(&app, &officer, Some(&tag)).await;
     assert_eq!(after.status, 200, "a changed screen is sent again");
     assert_ne!(etag(&after), tag);
-    let crrc = &after.body["items"][0];
+    let crrc = item(&after.body, &enterprise);
     assert_eq!(crrc["sign_in"]["id"], signed.body["id"]);
     let filed = app
         .put(
@@ -80,7 +84,8 @@ async fn the_home_screen_follows_the_morning_and_costs_a_304_when_unchanged() {
         )
         .await;
     assert_eq!(filed.status, 201, "{}", filed.text);
-    let report = &today(&app, &officer, None).await.body["items"][0]["report"];
+    let screen = today(&app, &officer, None).await.body;
+    let report = &item(&screen, &enterprise)["report"];
     assert_eq!(report["state"], "filed");
     assert_eq!(report["revision"], 1);
     assert_eq!(report["id"], filed.body["id"]);
@@ -101,7 +106,7 @@ async fn the_home_screen_follows_the_morning_and_costs_a_304_when_unchanged() {
         .await;
     let next = today(&app, &officer, None).await;
     assert_eq!(next.body["working_day"], false, "{}", next.text);
-    let crrc = &next.body["items"][0];
+    let crrc = item(&next.body, &enterprise);
     assert_eq!(crrc["report"]["state"], "prefilled");
     assert_eq!(crrc["draft"]["production"]["capacity_pct"], 95);
 }
