@@ -32,7 +32,7 @@ uuid() { python3 -c 'import uuid; print(uuid.uuid4())'; }
 # What wx.request adds to every request on a phone.
 phone=(-H 'User-Agent: Mozilla/5.0 (Linux; Android 14; V2309A Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160083 MMWEBSDK/20240404 MMWEBID/2307 MicroMessenger/8.0.49.2600(0x28003133) WeChat/arm64 Weixin NetType/4G Language/zh_CN ABI/arm64 MiniProgramEnv/android'
        -H 'Referer: https://servicewechat.com/wx1234567890abcdef/12/page-frame.html'
-       -H 'Content-Type: application/json' -H 'Accept: */*' -H 'Accept-Encoding: gzip, deflate')
+       -H 'Content-Type: application/json' -H 'Accept: */*')
 # The demo officer of 中车 signs in once with a password, as a bound phone would have a session.
 officer=$(psql -tA "$pg/$db" -c "SELECT u.username FROM users u JOIN assignments a ON a.officer_id = u.id \
   JOIN enterprises e ON e.id = a.enterprise_id WHERE e.name = '中车株洲电力机车有限公司' LIMIT 1")
@@ -45,7 +45,8 @@ step() {
   local name=$1
   shift
   local out
-  out=$(curl -s -o "$work/body" -w '%{http_code} %{size_request} %{size_upload} %{size_header} %{size_download} %{time_total}' \
+  # --compressed: Accept-Encoding as wx.request sends it; the sizes are the bytes on the wire.
+  out=$(curl -s --compressed -o "$work/body" -w '%{http_code} %{size_request} %{size_upload} %{size_header} %{size_download} %{time_total}' \
     "${phone[@]}" "$@")
   read -r code req up hdr down secs <<< "$out"
   local bytes=$((req + up + hdr + down)) ms

@@ -216,9 +216,13 @@ async fn main() {
     println!("officers {n}, connections {connections}, day {day}, idempotency keys {with_keys}");
     // The app opens on the home screen (GET /me/today) before the sign-in.
     let base_t = base.clone();
-    let screens = wave("morning home screens", officers.clone(), connections, client.clone(), move |c, o, _| {
-        c.get(format!("{base_t}/api/v1/me/today")).bearer_auth(&o.token)
-    })
+    let screens = wave(
+        "morning home screens",
+        officers.clone(),
+        connections,
+        client.clone(),
+        move |c, o, _| c.get(format!("{base_t}/api/v1/me/today")).bearer_auth(&o.token),
+    )
     .await;
     screens.print();
     let base_a = base.clone();
@@ -255,9 +259,13 @@ async fn main() {
     retries.print();
     // After the sign-in the screen is fetched again (changed: a 200 with its new ETag).
     let base_s = base.clone();
-    let after = wave("screens after sign-in", officers.clone(), connections, client.clone(), move |c, o, _| {
-        c.get(format!("{base_s}/api/v1/me/today")).bearer_auth(&o.token)
-    })
+    let after = wave(
+        "screens after sign-in",
+        officers.clone(),
+        connections,
+        client.clone(),
+        move |c, o, _| c.get(format!("{base_s}/api/v1/me/today")).bearer_auth(&o.token),
+    )
     .await;
     after.print();
     let base_c = base.clone();

@@ -259,7 +259,7 @@ export interface paths {
          * The officer's home screen in one answer (officer)
          * @description Role `officer`. Everything the mini-program's home screen needs, so the morning is four round trips (refresh, today, sign-in, report): today (Asia/Shanghai) and whether it is an official working day, the unread notification count, and each enterprise assigned to the caller today (`EnterpriseDto` fields) with today's sign-in (or `null`), the state of today's report there (`none`, `prefilled` with production carried over from an earlier report, or `filed` with its revision) and until when it can be filed or revised (`closes_at`: 10:00 the next morning), and the draft `GET /api/v1/daily-reports/{enterprise_id}/{day}/draft` would give (with the enterprise's open problems).
          *
-         *     The answer carries an `ETag`; send it back as `If-None-Match` and an unchanged screen is 304 without a body.
+         *     The answer carries an `ETag`; send it back as `If-None-Match` and an unchanged screen is 304 without a body. It is gzipped when the request accepts it (`Accept-Encoding: gzip`, as `wx.request` sends).
          */
         get: operations["me_today"];
         put?: never;
@@ -5412,8 +5412,8 @@ export interface components {
     requestBodies: never;
     headers: {
         /**
-         * @description A strong validator of the answer's content; send it back as `If-None-Match`.
-         * @example "6f1c2a9b0d3e4f51"
+         * @description A (weak) validator of the answer's content, the same whether the answer was gzipped or not; send it back as `If-None-Match`.
+         * @example W/"6f1c2a9b0d3e4f51"
          */
         ETag: string;
         /** @description Id of this request, in every response and every log line. A caller's own id (1–64 characters of `A-Za-z0-9-_.`) sent as `X-Request-Id` is reused; otherwise a UUID is generated. Quote it when reporting a problem. */
@@ -6455,7 +6455,7 @@ export interface operations {
             header?: {
                 /**
                  * @description The `ETag` of an earlier answer; when the screen has not changed since, 304 without a body.
-                 * @example "6f1c2a9b0d3e4f51"
+                 * @example W/"6f1c2a9b0d3e4f51"
                  */
                 "If-None-Match"?: string;
             };

@@ -51,6 +51,24 @@ async fn the_home_screen_follows_the_morning_and_costs_a_304_when_unchanged() {
     assert_eq!(crrc["report"]["closes_at"], "2026-11-21T10:00:00+08:00");
     assert_eq!(crrc["draft"]["open"], true);
 
+    // Gzipped for a phone that accepts it (wx.request does), with the same validator.
+    let zipped = app
+        .client
+        .get(app.url("/api/v1/me/today"))
+        .bearer_auth(&officer)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    assert_eq!(
+        zipped.headers()["etag"].to_str().ok(),
+        Some(etag(&first).as_str())
+    );
+    let bytes = zipped.bytes().await.expect("body");
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert!(bytes.len() < first.text.len());
+
     // Unchanged: 304 without a body; the same answer again has the same tag.
     let tag = etag(&first);
     let again = today(&app, &officer, Some(&tag)).await;
