@@ -1,7 +1,8 @@
-//! Load generator for the officer's day: a morning peak of home screens and sign-ins and an evening peak of
-//! daily reports with problems, replayed by N officers with real tokens against a running
-//! server. Run through `benches/run.sh`, which starts everything and measures the
-//! PostgreSQL insert ceiling with pgbench in the same run; numbers go to docs/performance.md.
+//! Load generator for the officer's day: a morning peak of session refreshes, home screens and
+//! sign-ins and an evening peak of daily reports with problems, replayed by N officers with real
+//! tokens against a running server. Run through `benches/run.sh`, which starts everything and
+//! measures the PostgreSQL insert ceiling with pgbench in the same run; numbers go to
+//! docs/performance.md.
 //!
 //! Environment: BENCH_URL (server), BENCH_DATABASE_URL (its database), JWT_SECRET (the
 //! server's), BENCH_OFFICERS (default 3000), BENCH_CONNECTIONS (default 64).
@@ -20,14 +21,18 @@ mod support;
 
 use support::{build_city, count, env, publish_sessions, City};
 use zhuqi::auth::jwt::{AccessClaims, JwtKeys};
+use zhuqi::auth::secrets::sha256_hex;
 use zhuqi::clock::Clock;
 use zhuqi::config::Secret;
+use zhuqi::db::models::refresh_token::NewRefreshToken;
 use zhuqi::domain::role::Role;
 
 const REGION: &str = "439900";
 
 struct Officer {
     token: String,
+    /// A refresh token of its own session, as a phone keeps from its sign-in.
+    refresh: String,
     enterprise_id: Uuid,
     lat: f64,
     lng: f64,
@@ -169,11 +174,38 @@ async fn main() {
     assert_eq!(pairs.len(), n, "setup made one assignment per officer");
     let keys = JwtKeys::new(&Secret::new(secret));
     let clock = Clock::system();
+    // Each officer's session, as a sign-in would have stored it (only the digest is kept).
+    let now = clock.now();
+    let refresh: Vec<String> = pairs
+        .iter()
+        .map(|(officer_id, ..)| format!("bench-refresh-{officer_id}-{}", Uuid::new_v4().simple()))
+        .collect();
+    let digests: Vec<String> = refresh.iter().map(|t| sha256_hex(t)).collect();
+    let sessions: Vec<NewRefreshToken> = pairs
+        .iter()
+        .zip(&digests)
+        .map(|((officer_id, ..), digest)| NewRefreshToken {
+            user_id: *officer_id,
+            family_id: Uuid::new_v4(),
+            token_hash: digest,
+            issued_at: now,
+            expires_at: now + chrono::Duration::days(30),
+            family_started_at: now,
+        })
+        .collect();
+    for chunk in sessions.chunks(1000) {
+        diesel::insert_into(zhuqi::schema::refresh_tokens::table)
+            .values(chunk)
+            .execute(&mut conn)
+            .expect("bench sessions");
+    }
     let officers: Arc<Vec<Officer>> = Arc::new(
         pairs
             .iter()
             .copied()
-            .map(|(officer_id, enterprise_id, lat, lng)| Officer {
+            .zip(refresh)
+            .map(|((officer_id, enterprise_id, lat, lng), refresh)| Officer {
+                refresh,
                 token: keys.issue_access(
                     &clock,
                     AccessClaims::for_subject(officer_id, vec![Role::Officer], REGION.to_owned(), None, None),
@@ -214,7 +246,22 @@ async fn main() {
     };
 
     println!("officers {n}, connections {connections}, day {day}, idempotency keys {with_keys}");
-    // The app opens on the home screen (GET /me/today) before the sign-in.
+    // The app starts by refreshing its session, then opens on the home screen (GET /me/today)
+    // before the sign-in.
+    let base_r = base.clone();
+    let refreshes = wave(
+        "morning refreshes",
+        officers.clone(),
+        connections,
+        client.clone(),
+        move |c, o, _| {
+            c.post(format!("{base_r}/api/v1/auth/refresh"))
+                .json(&json!({"refresh_token": o.refresh}))
+        },
+    )
+    .await;
+    refreshes.print();
+
     let base_t = base.clone();
     let screens = wave(
         "morning home screens",

@@ -297,6 +297,16 @@ impl YearSchedule {
     }
 }
 
+/// Whether `day` is worked, given the official schedule's word on it (`None`: an ordinary day,
+/// worked on weekdays).
+pub fn working_day(day: NaiveDate, exception: Option<DayKind>) -> bool {
+    match exception {
+        Some(DayKind::Holiday) => false,
+        Some(DayKind::Workday) => true,
+        None => !is_weekend(day),
+    }
+}
+
 fn is_weekend(day: NaiveDate) -> bool {
     matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
 }
@@ -391,11 +401,7 @@ impl Calendar {
     }
 
     pub fn is_working_day(&self, day: NaiveDate) -> bool {
-        match self.exceptions.get(&day) {
-            Some(DayKind::Holiday) => false,
-            Some(DayKind::Workday) => true,
-            None => !is_weekend(day),
-        }
+        working_day(day, self.exceptions.get(&day).copied())
     }
 
     /// The day `n` working days after `from` (`from` itself does not count), and whether any

@@ -285,6 +285,24 @@ struct MyEnterprisesResponse {
     items: Vec<MyEnterprise>,
 }
 
+impl TodaysSignIn {
+    /// The officer's sign-in at the enterprise on `day`, if any.
+    fn of(
+        conn: &mut diesel::PgConnection,
+        officer_id: Uuid,
+        enterprise_id: Uuid,
+        day: chrono::NaiveDate,
+    ) -> Result<Option<TodaysSignIn>, AppError> {
+        Ok(
+            SignIn::find_for_day(conn, officer_id, enterprise_id, day)?.map(|s| TodaysSignIn {
+                id: s.id,
+                signed_at: wire_time(s.signed_at),
+                within_geofence: s.within_geofence,
+            }),
+        )
+    }
+}
+
 /// The officer's enterprises today, each with today's sign-in and report state: the phone's
 /// home screen.
 async fn me_enterprises_list(
@@ -296,12 +314,7 @@ async fn me_enterprises_list(
     let items = db::run(&state.pool, move |conn| {
         let mut items = Vec::new();
         for enterprise in Enterprise::assigned_to(conn, officer_id, today)? {
-            let sign_in =
-                SignIn::find_for_day(conn, officer_id, enterprise.id, today)?.map(|s| TodaysSignIn {
-                    id: s.id,
-                    signed_at: wire_time(s.signed_at),
-                    within_geofence: s.within_geofence,
-                });
+            let sign_in = TodaysSignIn::of(conn, officer_id, enterprise.id, today)?;
             let report = DailyReport::find_on_day(conn, enterprise.id, today)?
                 .into_iter()
                 .find(|r| r.officer_id == officer_id)
@@ -364,12 +377,7 @@ async fn me_today(
     let answer = db::run(&state.pool, move |conn| {
         let mut items = Vec::new();
         for enterprise in Enterprise::assigned_to(conn, officer_id, today)? {
-            let sign_in =
-                SignIn::find_for_day(conn, officer_id, enterprise.id, today)?.map(|s| TodaysSignIn {
-                    id: s.id,
-                    signed_at: wire_time(s.signed_at),
-                    within_geofence: s.within_geofence,
-                });
+            let sign_in = TodaysSignIn::of(conn, officer_id, enterprise.id, today)?;
             let draft = draft_of(conn, officer_id, enterprise.id, today, open)?;
             let report = TodaysReportState {
                 state: match (draft.revision(), draft.prefilled()) {
@@ -392,7 +400,7 @@ async fn me_today(
         }
         Ok(MeToday {
             day: today,
-            working_day: CalendarYear::load(conn)?.is_working_day(today),
+            working_day: CalendarYear::is_working_day(conn, today)?,
             unread_notifications: Notification::unread_count(conn, officer_id)?,
             items,
         })

@@ -154,3 +154,24 @@ async fn the_home_screen_is_the_officers_own_and_only_officers_have_one() {
     let anonymous = app.get("/api/v1/me/today", None).await;
     assert_eq!(anonymous.status, 401);
 }
+
+#[tokio::test]
+async fn the_working_day_follows_the_official_calendar_not_the_weekday() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let username =
+        app.text("SELECT u.username AS t FROM users u JOIN assignments a ON a.officer_id = u.id LIMIT 1");
+    for (day, worked) in [(1, false), (9, true), (10, true), (11, false)] {
+        // 2026-10-01 (Thursday) National Day; 10-09 a Friday; 10-10 the make-up Saturday; 10-11 Sunday.
+        let at = Shanghai
+            .with_ymd_and_hms(2026, 10, day, 9, 0, 0)
+            .single()
+            .expect("valid")
+            .with_timezone(&Utc);
+        app.clock.set(at);
+        let token = app.token(&username).await;
+        let screen = today(&app, &token, None).await;
+        assert_eq!(screen.status, 200, "{}", screen.text);
+        assert_eq!(screen.body["working_day"], worked, "2026-10-{day:02}");
+    }
+}

@@ -1,6 +1,7 @@
 //! `calendar_years` and `calendar_days`: the official working-day calendar as stored, which
 //! is what deadlines are counted with (the shipped schedules only seed it).
 
+use chrono::Datelike;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -54,6 +55,21 @@ impl CalendarYear {
             }
             Ok(installed)
         })
+    }
+
+    /// Whether `day` is an official working day, by one indexed lookup (for answers that need
+    /// only today, not the whole calendar).
+    pub fn is_working_day(conn: &mut PgConnection, day: NaiveDate) -> QueryResult<bool> {
+        let kind: Option<String> = calendar_days::table
+            .filter(calendar_days::year.eq(day.year()))
+            .filter(calendar_days::day.eq(day))
+            .select(calendar_days::kind)
+            .first(conn)
+            .optional()?;
+        Ok(crate::domain::calendar::working_day(
+            day,
+            kind.as_deref().and_then(DayKind::parse),
+        ))
     }
 
     /// The whole stored calendar (a few hundred rows), with its version: the highest of the
