@@ -320,7 +320,8 @@ fn slowest_departments(departments: &[DepartmentStats], region: &str) -> Chart {
 }
 
 fn lowest_officers(officers: &mut [OfficerStats]) -> Chart {
-    let rate = |r: Option<f64>| r.unwrap_or(-1.0);
+    // Officers with no working day in the period have no rate: after everyone who has one.
+    let rate = |r: Option<f64>| r.unwrap_or(f64::INFINITY);
     officers.sort_by(|a, b| {
         rate(a.report_rate)
             .total_cmp(&rate(b.report_rate))

@@ -277,8 +277,11 @@ impl From<DieselError> for AppError {
                         code: ErrorCode::DatabaseUnavailable,
                     };
                 }
-                // PostgreSQL text cannot hold U+0000, which JSON can carry ("\u0000").
-                if info.message().starts_with("invalid byte sequence for encoding") {
+                // PostgreSQL text cannot hold U+0000, which JSON can carry ("\u0000"), and jsonb
+                // refuses it as an escape.
+                if message.starts_with("invalid byte sequence for encoding")
+                    || message.starts_with("unsupported Unicode escape sequence")
+                {
                     return Self::new(ErrorCode::ValidationFailed, "文本不能包含空字符 (U+0000)");
                 }
                 match kind {

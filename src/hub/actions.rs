@@ -142,6 +142,12 @@ pub fn note_text(
     let text = text.map(str::trim).filter(|t| !t.is_empty());
     match text {
         None if required => Err(AppError::invalid_field(field, FieldCode::Required, "不能为空")),
+        // PostgreSQL cannot store U+0000 (in text nor in the notification's JSON).
+        Some(t) if t.contains('\0') => Err(AppError::invalid_field(
+            field,
+            FieldCode::Invalid,
+            "不能包含空字符 (U+0000)",
+        )),
         Some(t) if t.chars().count() > MAX_NOTE => Err(AppError::invalid_field(
             field,
             FieldCode::TooLong,

@@ -384,6 +384,31 @@ async fn a_return_puts_the_problem_back_in_the_queue() {
         )
         .await;
     assert_eq!(missing_reason.status, 422);
+    // A NUL in the reason (which PostgreSQL cannot store, in text nor in the notification's
+    // JSON) is the client's mistake, said as such, and nothing is written.
+    let events = app.count(&format!(
+        "SELECT count(*) AS n FROM problem_events WHERE problem_id = '{id}'"
+    ));
+    let nul = app
+        .post(
+            &format!("/api/v1/problems/{id}/return"),
+            Some(&clerk),
+            json!({"reason": "不属于\u{0}本单位职责"}),
+        )
+        .await;
+    assert_eq!(
+        (nul.status, nul.code()),
+        (422, "validation.failed"),
+        "{}",
+        nul.text
+    );
+    assert_eq!(nul.body["error"]["details"]["errors"][0]["field"], "reason");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM problem_events WHERE problem_id = '{id}'"
+        )),
+        events
+    );
     let returned = app
         .post(
             &format!("/api/v1/problems/{id}/return"),
