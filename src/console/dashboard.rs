@@ -173,25 +173,10 @@ pub async fn console_dashboard(
     })
     .await?;
     let region = scope.region_code.clone();
-    let overview: Overview = stats::answer(
-        &state,
-        StatsQuery::Overview {
-            scope: scope.clone(),
-            day,
-        },
-    )
-    .await?;
-    let problems: ProblemStats = stats::answer(
-        &state,
-        StatsQuery::Problems {
-            scope: scope.clone(),
-            from,
-            to,
-        },
-    )
-    .await?;
-    let weekly: Vec<ProblemStats> = try_join_all(weeks(from, to).into_iter().map(|(from, to)| {
-        stats::answer(
+    // The five answers are independent (each cached on its own): asked at once, so a cold page
+    // waits for the slowest, not for their sum.
+    let weeks = try_join_all(weeks(from, to).into_iter().map(|(from, to)| {
+        stats::answer::<ProblemStats>(
             &state,
             StatsQuery::Problems {
                 scope: scope.clone(),
@@ -199,19 +184,34 @@ pub async fn console_dashboard(
                 to,
             },
         )
-    }))
-    .await?;
-    let departments: Vec<DepartmentStats> = stats::answer(
-        &state,
-        StatsQuery::Departments {
-            scope: scope.clone(),
-            from,
-            to,
-        },
-    )
-    .await?;
-    let mut officers: Vec<OfficerStats> =
-        stats::answer(&state, StatsQuery::Officers { scope, from, to }).await?;
+    }));
+    let (overview, problems, weekly, departments, mut officers) = futures_util::try_join!(
+        stats::answer::<Overview>(
+            &state,
+            StatsQuery::Overview {
+                scope: scope.clone(),
+                day,
+            },
+        ),
+        stats::answer::<ProblemStats>(
+            &state,
+            StatsQuery::Problems {
+                scope: scope.clone(),
+                from,
+                to,
+            },
+        ),
+        weeks,
+        stats::answer::<Vec<DepartmentStats>>(
+            &state,
+            StatsQuery::Departments {
+                scope: scope.clone(),
+                from,
+                to,
+            },
+        ),
+        stats::answer::<Vec<OfficerStats>>(&state, StatsQuery::Officers { scope, from, to }),
+    )?;
     let charts = vec![
         rates(&overview, &region),
         by_category(&problems, &categories, &region),

@@ -173,6 +173,12 @@ impl ResponseError for ConsoleError {
     }
 }
 
+/// A form that carries nothing but the session's CSRF token (claim, reissue an invite).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: Option<String>,
+}
+
 /// A rendered page.
 pub fn html(page: &impl Template) -> Result<HttpResponse, ConsoleError> {
     let body = page

@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::Duration;
-use serde::Deserialize;
 
 use super::session::Console;
-use super::{html, see_other, shown, ConsoleError, Frame};
+use super::{html, see_other, shown, ConsoleError, CsrfForm, Frame};
 use crate::auth::scope::RegionScope;
 use crate::db;
 use crate::db::models::user::User;
@@ -115,11 +114,6 @@ pub async fn console_queue(
         frame: Frame::of(&console, "问题分拣"),
         rows,
     })
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: Option<String>,
 }
 
 /// Leases the next free items to the dispatcher for five minutes.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::{Console, UPLOAD_KEPT};
-use super::{html, shown, ConsoleError, Frame};
+use super::{html, shown, ConsoleError, CsrfForm, Frame};
 use crate::auth::scope::RegionScope;
 use crate::auth::sessions;
 use crate::db;
@@ -378,11 +378,6 @@ pub async fn console_roster_import(
             .collect(),
         ..RosterPage::of(&console)
     })
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: Option<String>,
 }
 
 /// Issues the user a new invite code (the old one stops working, their sessions end).

@@ -192,7 +192,7 @@ pub(crate) struct DraftDto {
     /// Whether the report for this day can still be filed or revised now.
     open: bool,
     /// The revision already filed for this day, if any (its content is prefilled).
-    revision: Option<i32>,
+    pub(crate) revision: Option<i32>,
     work_done: String,
     production: Option<Production>,
     difficulties: Option<String>,
@@ -206,10 +206,6 @@ pub(crate) struct DraftDto {
 }
 
 impl DraftDto {
-    pub(crate) fn revision(&self) -> Option<i32> {
-        self.revision
-    }
-
     /// Whether something was carried over into an unfiled draft.
     pub(crate) fn prefilled(&self) -> bool {
         self.revision.is_none() && self.production.is_some()

@@ -380,13 +380,13 @@ async fn me_today(
             let sign_in = TodaysSignIn::of(conn, officer_id, enterprise.id, today)?;
             let draft = draft_of(conn, officer_id, enterprise.id, today, open)?;
             let report = TodaysReportState {
-                state: match (draft.revision(), draft.prefilled()) {
+                state: match (draft.revision, draft.prefilled()) {
                     (Some(_), _) => "filed",
                     (None, true) => "prefilled",
                     (None, false) => "none",
                 },
                 id: draft.report_id,
-                revision: draft.revision(),
+                revision: draft.revision,
                 updated_at: draft.updated_at.map(wire_time),
                 open,
                 closes_at,
