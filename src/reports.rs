@@ -7,11 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::auth::scope;
 use crate::db::models::daily_report::DailyReport;
 use crate::db::models::enterprise::Enterprise;
 use crate::db::models::problem::{Filing, Problem};
-use crate::db::models::region::Region;
 use crate::domain::classifier::Suggestion;
 use crate::domain::daily_report::{self, ReportInput, ValidReport};
 use crate::domain::problem::ValidProblem;
@@ -66,29 +64,36 @@ pub fn file(conn: &mut PgConnection, filing: ReportFiling) -> Result<Filed, AppE
             serde_json::json!({ "day": day }),
         ));
     }
-    let enterprise = Enterprise::find(conn, enterprise_id)?.ok_or(AppError::NotFound)?;
-    if !scope::assigned_on(conn, officer_id, enterprise_id, day)? {
+    let (enterprise, region_path, assigned) =
+        Enterprise::for_filing(conn, enterprise_id, officer_id, day)?.ok_or(AppError::NotFound)?;
+    if !assigned {
         return Err(AppError::new(
             ErrorCode::ReportNotAssigned,
             "您在该日未包联该企业，不能填报日报",
         ));
     }
     let body = serde_json::to_value(&input).unwrap_or_default();
-    let (report, created) = match DailyReport::find_for_update(conn, officer_id, enterprise_id, day)? {
-        Some(old) => (old, false),
-        None => {
-            let report = DailyReport::insert(
-                conn,
-                officer_id,
-                enterprise_id,
-                &enterprise.region_code,
-                day,
-                &content,
-                now,
-            )?
-            .ok_or_else(|| AppError::new(ErrorCode::ReportInProgress, "该日报正在提交，请稍后刷新"))?;
+    // The first filing is the common case: try it first, and read the report for revision
+    // only when it is already there (a concurrent first filing has committed by then: the
+    // insert waits for it).
+    let inserted = DailyReport::insert(
+        conn,
+        officer_id,
+        enterprise_id,
+        &enterprise.region_code,
+        day,
+        &content,
+        now,
+    )?;
+    let (report, created) = match inserted {
+        Some(report) => {
             DailyReport::record_revision(conn, &report, officer_id, body.clone(), Vec::new())?;
             (report, true)
+        }
+        None => {
+            let old = DailyReport::find_for_update(conn, officer_id, enterprise_id, day)?
+                .ok_or_else(|| AppError::new(ErrorCode::ReportInProgress, "该日报正在提交，请稍后刷新"))?;
+            (old, false)
         }
     };
     let problem_filing = Filing {
@@ -99,12 +104,18 @@ pub fn file(conn: &mut PgConnection, filing: ReportFiling) -> Result<Filed, AppE
         source_report_id: Some(report.id),
         at: now,
     };
-    let mut new_problems = 0;
+    // One prepared statement per problem: a report raises none or one or two, and a batch
+    // INSERT of varying length would be parsed and rewritten afresh each time.
+    let mut filed = Vec::with_capacity(problems.len());
     for (suggestion, problem) in &problems {
-        if Problem::file(conn, &problem_filing, problem, suggestion.as_ref())?.is_some() {
-            new_problems += 1;
-        }
+        filed.extend(Problem::file(
+            conn,
+            &problem_filing,
+            problem,
+            suggestion.as_ref(),
+        )?);
     }
+    let new_problems = filed.len() as i64;
     let changed = if created {
         Vec::new()
     } else {
@@ -117,11 +128,17 @@ pub fn file(conn: &mut PgConnection, filing: ReportFiling) -> Result<Filed, AppE
         DailyReport::record_revision(conn, &revised, officer_id, body, changed)?;
         revised
     };
-    let region_path = Region::find(conn, &enterprise.region_code)?
-        .map(|r| r.path)
-        .unwrap_or_default();
+    // A first filing raised exactly the problems it just filed, all at `now`: oldest first
+    // is by id, as `ids_from_report` orders them.
+    let problem_ids = if created {
+        let mut ids: Vec<Uuid> = filed.iter().map(|p| p.id).collect();
+        ids.sort();
+        ids
+    } else {
+        Problem::ids_from_report(conn, report.id)?
+    };
     Ok(Filed {
-        problem_ids: Problem::ids_from_report(conn, report.id)?,
+        problem_ids,
         report,
         created,
         new_problems,

@@ -7452,7 +7452,7 @@ export interface operations {
             };
             /** @description `not_found` — no such enterprise, or a malformed id or day. */
             404: components["responses"]["NotFound"];
-            /** @description `report.in_progress` — another request is filing this report's first revision at this moment (refresh and retry); `idempotency.in_progress` — the first request with this key is still running (retry shortly). */
+            /** @description `report.in_progress` — another request filed this report's first revision at this moment and it could not be read back (refresh and retry; two first filings at once otherwise make revision 1 and revision 2); `idempotency.in_progress` — the first request with this key is still running (retry shortly). */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];

@@ -214,14 +214,20 @@ pub fn assigned_on(
     enterprise_id: Uuid,
     day: NaiveDate,
 ) -> QueryResult<bool> {
-    diesel::select(exists(
+    diesel::select(assignment_on(officer_id, enterprise_id, day)).get_result(conn)
+}
+
+/// Whether the officer was assigned to the enterprise on `day`, as an expression to select
+/// beside other columns (see `Enterprise::for_filing`).
+#[diesel::dsl::auto_type]
+pub fn assignment_on(officer_id: Uuid, enterprise_id: Uuid, day: NaiveDate) -> _ {
+    exists(
         assignments::table
             .filter(assignments::officer_id.eq(officer_id))
             .filter(assignments::enterprise_id.eq(enterprise_id))
             .filter(assignments::start_day.le(day))
             .filter(assignments::end_day.is_null().or(assignments::end_day.ge(day))),
-    ))
-    .get_result(conn)
+    )
 }
 
 /// Which unit's officers a caller's dashboards are limited to: none for dispatchers and admins

@@ -373,3 +373,31 @@ async fn a_report_naming_an_unknown_category_is_refused_whole() {
     assert_eq!(app.count("SELECT count(*) AS n FROM daily_reports"), 0);
     assert_eq!(app.count("SELECT count(*) AS n FROM problems"), 0);
 }
+
+#[tokio::test]
+async fn two_first_filings_at_once_make_one_report_and_one_revision() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let enterprise = app.crrc().await;
+    let zhang = app.token("officer.zhang").await;
+    let path = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
+    // Two phones of one officer (or a retry with a fresh key) file the day's first report at
+    // the same moment: one creates it, the other waits for it and revises it; neither fails.
+    for round in 0..5 {
+        app.exec("TRUNCATE daily_reports, problems CASCADE");
+        let mut a = report("上午走访总装车间");
+        a["problems"] = json!([{"description": format!("融资需求：第{round}轮流动资金贷款")}]);
+        let b = report("下午走访总装车间");
+        let (first, second) = tokio::join!(app.put(&path, Some(&zhang), a), app.put(&path, Some(&zhang), b));
+        let mut statuses = [first.status, second.status];
+        statuses.sort();
+        assert_eq!(statuses, [200, 201], "{} / {}", first.text, second.text);
+        assert_eq!(first.body["id"], second.body["id"]);
+        assert_eq!(app.count("SELECT count(*) AS n FROM daily_reports"), 1);
+        assert_eq!(app.count("SELECT count(*) AS n FROM daily_report_revisions"), 2);
+        assert_eq!(app.count("SELECT count(*) AS n FROM problems"), 1);
+        let revised = if first.status == 200 { &first } else { &second };
+        assert_eq!(revised.body["revision"], 2);
+        assert_eq!(revised.body["problem_ids"].as_array().map(Vec::len), Some(1));
+    }
+}

@@ -1,6 +1,6 @@
 //! `enterprises`: identified by their unified social credit code, located in GCJ-02.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
@@ -49,6 +49,26 @@ impl Enterprise {
         enterprises::table
             .find(id)
             .select(Enterprise::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// What filing a report needs of its enterprise, in one round trip: the enterprise, its
+    /// region's path (for the counters) and whether `officer_id` was assigned to it on `day`.
+    pub fn for_filing(
+        conn: &mut PgConnection,
+        id: Uuid,
+        officer_id: Uuid,
+        day: NaiveDate,
+    ) -> QueryResult<Option<(Enterprise, String, bool)>> {
+        enterprises::table
+            .inner_join(regions::table)
+            .filter(enterprises::id.eq(id))
+            .select((
+                Enterprise::as_select(),
+                regions::path,
+                crate::auth::scope::assignment_on(officer_id, id, day),
+            ))
             .first(conn)
             .optional()
     }
