@@ -296,6 +296,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    problem_co_handlers (id) {
+        id -> Uuid,
+        problem_id -> Uuid,
+        department_id -> Uuid,
+        position -> Int2,
+        status -> Text,
+        active -> Bool,
+        assigned_at -> Timestamptz,
+        contact_working_days -> Int4,
+        contact_due_at -> Timestamptz,
+        due_at -> Timestamptz,
+        contacted_at -> Nullable<Timestamptz>,
+        opinion -> Nullable<Text>,
+        opined_at -> Nullable<Timestamptz>,
+        return_reason -> Nullable<Text>,
+        returned_at -> Nullable<Timestamptz>,
+        escalation_level -> Int2,
+    }
+}
+
+diesel::table! {
     problem_extensions (id) {
         id -> Uuid,
         problem_id -> Uuid,
@@ -478,6 +499,8 @@ diesel::joinable!(officer_devices -> users (officer_id));
 diesel::joinable!(problem_escalations -> problems (problem_id));
 diesel::joinable!(problem_events -> problems (problem_id));
 diesel::joinable!(problem_events -> users (actor_id));
+diesel::joinable!(problem_co_handlers -> problems (problem_id));
+diesel::joinable!(problem_co_handlers -> units (department_id));
 diesel::joinable!(problem_extensions -> problems (problem_id));
 diesel::joinable!(problems -> categories (category));
 diesel::joinable!(problems -> daily_reports (source_report_id));
@@ -517,6 +540,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     officer_devices,
     problem_escalations,
     problem_events,
+    problem_co_handlers,
     problem_extensions,
     problems,
     refresh_tokens,

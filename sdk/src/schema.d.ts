@@ -829,6 +829,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/problems/{id}/co-handling/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign for a co-handled part (协办签收; co-handling department)
+         * @description **Who:** a `department` user of one of the problem's co-handling departments (`co_handlers`). **From:** its part `assigned` → `accepted`.
+         *
+         *     Signing for it counts as the co-handler's contact with the enterprise (`contacted_at`). Event `co_accepted` (note: the optional `note`; details: the department and whether by its `contact_due_at`).
+         *
+         *     Checks, in order: the body (400); the problem exists and you can see it (else 404 `not_found`); your department is one of its co-handlers in the current assignment (else 403 `problem.not_allowed`); your part's state and the problem's allow it — the problem must be with its departments (`assigned`, `in_progress`, `reopened`) (else 409 `problem.invalid_transition`); then the fields (422).
+         *
+         *     Answers 200 with the problem as it now stands, with its `timeline`, `extensions` and `co_handlers`.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here). The answer carries a token pair, a secret, so it is never stored: a repeat with the same key and the same body — also after the first request succeeded and its answer was lost — is 409 `idempotency.not_replayable` and changes nothing (the password *was* set: sign in again with the new one); the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; failed requests leave no record (a retry after an error runs again).
+         */
+        post: operations["problem_co_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/problems/{id}/co-handling/opinion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File a co-handling opinion (会办意见; co-handling department)
+         * @description **Who:** a `department` user of one of the problem's co-handling departments. **From:** its part `assigned` or `accepted` → `opined` (from `assigned` it also counts as its contact).
+         *
+         *     The opinion is for the lead department, which responds for all once no co-handler is `assigned` or `accepted` (else its `respond` is 409 `problem.co_opinions_pending`). An opinion once filed stands. Event `co_opinion` (note: the opinion; details: the department and whether by its `due_at`).
+         *
+         *     Checks, in order: the body (400); the problem exists and you can see it (else 404 `not_found`); your department is one of its co-handlers in the current assignment (else 403 `problem.not_allowed`); your part's state and the problem's allow it — the problem must be with its departments (`assigned`, `in_progress`, `reopened`) (else 409 `problem.invalid_transition`); then the fields (422).
+         *
+         *     Answers 200 with the problem as it now stands, with its `timeline`, `extensions` and `co_handlers`.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here). The answer carries a token pair, a secret, so it is never stored: a repeat with the same key and the same body — also after the first request succeeded and its answer was lost — is 409 `idempotency.not_replayable` and changes nothing (the password *was* set: sign in again with the new one); the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; failed requests leave no record (a retry after an error runs again).
+         */
+        post: operations["problem_co_opinion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/problems/{id}/co-handling/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Return a co-handled part (协办退回; co-handling department)
+         * @description **Who:** a `department` user of one of the problem's co-handling departments. **From:** its part `assigned` or `accepted` → `returned`.
+         *
+         *     Not this department's remit: the lead carries on without it, and the hub hears of it (a `problem.returned` notification with `role: co_handler`). Event `co_returned` (note: the reason).
+         *
+         *     Checks, in order: the body (400); the problem exists and you can see it (else 404 `not_found`); your department is one of its co-handlers in the current assignment (else 403 `problem.not_allowed`); your part's state and the problem's allow it — the problem must be with its departments (`assigned`, `in_progress`, `reopened`) (else 409 `problem.invalid_transition`); then the fields (422).
+         *
+         *     Answers 200 with the problem as it now stands, with its `timeline`, `extensions` and `co_handlers`.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here). The answer carries a token pair, a secret, so it is never stored: a repeat with the same key and the same body — also after the first request succeeded and its answer was lost — is 409 `idempotency.not_replayable` and changes nothing (the password *was* set: sign in again with the new one); the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; failed requests leave no record (a retry after an error runs again).
+         */
+        post: operations["problem_co_return"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/problems/{id}/extension": {
         parameters: {
             query?: never;
@@ -1781,7 +1865,7 @@ export interface components {
          *
          *     Generated by `api-spec/tools/error_codes.py` from `api-spec/error-codes.yaml`; do not edit by hand.
          */
-        ErrorCode: string & ("request.malformed_json" | "request.invalid_body" | "request.invalid_query" | "request.invalid_limit" | "request.invalid_cursor" | "idempotency.key_invalid" | "import.unreadable" | "import.missing_columns" | "import.unknown_columns" | "auth.token_missing" | "auth.token_invalid" | "auth.token_expired" | "auth.session_ended" | "auth.invalid_credentials" | "auth.bind_token_invalid" | "auth.bind_token_expired" | "auth.refresh_invalid" | "auth.refresh_reused" | "wechat.code_invalid" | "auth.role_required" | "auth.user_disabled" | "admin.top_region_required" | "password.old_mismatch" | "wechat.user_blocked" | "signin.not_assigned" | "report.not_assigned" | "problem.not_your_enterprise" | "problem.not_allowed" | "stats.forbidden" | "not_found" | "route.not_found" | "request.method_not_allowed" | "idempotency.in_progress" | "idempotency.not_replayable" | "conflict.duplicate" | "region.code_taken" | "unit.code_taken" | "enterprise.credit_code_taken" | "user.username_taken" | "user.phone_taken" | "wechat.already_bound" | "assignment.exists" | "password.changed_meanwhile" | "report.in_progress" | "problem.invalid_transition" | "problem.leased" | "extension.pending" | "extension.none_pending" | "request.too_large" | "request.unsupported_media_type" | "idempotency.key_reused" | "validation.failed" | "reference.not_found" | "request.field_invalid" | "bind.phone_invalid" | "bind.invite_invalid" | "bind.invite_expired" | "password.too_weak" | "user.unit_required" | "user.enterprise_required" | "assignment.days_out_of_order" | "signin.out_of_range" | "signin.inaccurate" | "report.closed" | "report.month_not_started" | "problem.unknown_category" | "problem.unknown_department" | "problem.merge_target_invalid" | "import.invalid_rows" | "import.too_large" | "auth.too_many_attempts" | "wechat.rate_limited" | "internal" | "wechat.error" | "database.unavailable" | "auth.busy" | "signin.busy" | "wechat.unavailable");
+        ErrorCode: string & ("request.malformed_json" | "request.invalid_body" | "request.invalid_query" | "request.invalid_limit" | "request.invalid_cursor" | "idempotency.key_invalid" | "import.unreadable" | "import.missing_columns" | "import.unknown_columns" | "auth.token_missing" | "auth.token_invalid" | "auth.token_expired" | "auth.session_ended" | "auth.invalid_credentials" | "auth.bind_token_invalid" | "auth.bind_token_expired" | "auth.refresh_invalid" | "auth.refresh_reused" | "wechat.code_invalid" | "auth.role_required" | "auth.user_disabled" | "admin.top_region_required" | "password.old_mismatch" | "wechat.user_blocked" | "signin.not_assigned" | "report.not_assigned" | "problem.not_your_enterprise" | "problem.not_allowed" | "stats.forbidden" | "not_found" | "route.not_found" | "request.method_not_allowed" | "idempotency.in_progress" | "idempotency.not_replayable" | "conflict.duplicate" | "region.code_taken" | "unit.code_taken" | "enterprise.credit_code_taken" | "user.username_taken" | "user.phone_taken" | "wechat.already_bound" | "assignment.exists" | "password.changed_meanwhile" | "report.in_progress" | "problem.invalid_transition" | "problem.leased" | "problem.co_opinions_pending" | "extension.pending" | "extension.none_pending" | "request.too_large" | "request.unsupported_media_type" | "idempotency.key_reused" | "validation.failed" | "reference.not_found" | "request.field_invalid" | "bind.phone_invalid" | "bind.invite_invalid" | "bind.invite_expired" | "password.too_weak" | "user.unit_required" | "user.enterprise_required" | "assignment.days_out_of_order" | "signin.out_of_range" | "signin.inaccurate" | "report.closed" | "report.month_not_started" | "problem.unknown_category" | "problem.unknown_department" | "problem.merge_target_invalid" | "import.invalid_rows" | "import.too_large" | "auth.too_many_attempts" | "wechat.rate_limited" | "internal" | "wechat.error" | "database.unavailable" | "auth.busy" | "signin.busy" | "wechat.unavailable");
         /**
          * @description Machine-readable context; always an object (`{}` when there is nothing to add). Which keys appear depends on the code:
          *     - `errors` — every broken rule, as `FieldError` `{field, code, message}` (`validation.failed`, `request.field_invalid`, `bind.phone_invalid`) or `ImportRowError` `{row, field, code, message}` (`import.invalid_rows`): the one shape of validation errors;
@@ -1790,6 +1874,7 @@ export interface components {
          *     - `accuracy_m`, `max_accuracy_m` — the fix's reported accuracy and the largest accepted (`signin.inaccurate`);
          *     - `day` — the day whose report can no longer be filed (`report.closed`).
          *     - `max_rows`, `max_columns`, `max_uncompressed_bytes` — the limits an upload broke (`import.too_large`).
+         *     - `departments` — the co-handling departments that still owe an opinion (`problem.co_opinions_pending`).
          */
         ErrorDetails: {
             /** @example 600 */
@@ -1814,6 +1899,7 @@ export interface components {
             max_columns?: number;
             /** @example 268435456 */
             max_uncompressed_bytes?: number;
+            departments?: string[];
         } & {
             [key: string]: unknown;
         };
@@ -2468,11 +2554,14 @@ export interface components {
          *     | `extension_approved` | `extension/approve` | `dispatcher` | `ExtensionEventDetails` |
          *     | `extension_refused` | `extension/refuse` | `dispatcher` | `ExtensionEventDetails` |
          *     | `escalated` | the escalation job (督办), `actor_id: null` | `system` | `EscalationDetails` |
+         *     | `co_accepted` | `co-handling/accept` | `department` | `CoHandlingDetails` |
+         *     | `co_opinion` | `co-handling/opinion` (the note is the opinion, 会办意见) | `department` | `CoHandlingDetails` |
+         *     | `co_returned` | `co-handling/return` (the note is the reason) | `department` | `CoHandlingDetails` |
          *
          *     These are all the types of this version of the API; a later version may add some, so a client should show
          *     an event of a type it does not know generically rather than fail.
          */
-        ProblemEvent: components["schemas"]["ProblemEventSubmitted"] | components["schemas"]["ProblemEventTriaged"] | components["schemas"]["ProblemEventMerged"] | components["schemas"]["ProblemEventMergedIn"] | components["schemas"]["ProblemEventAssigned"] | components["schemas"]["ProblemEventAccepted"] | components["schemas"]["ProblemEventReturned"] | components["schemas"]["ProblemEventResponded"] | components["schemas"]["ProblemEventResolvedOnSite"] | components["schemas"]["ProblemEventEvaluated"] | components["schemas"]["ProblemEventReopened"] | components["schemas"]["ProblemEventClosed"] | components["schemas"]["ProblemEventExtensionRequested"] | components["schemas"]["ProblemEventExtensionApproved"] | components["schemas"]["ProblemEventExtensionRefused"] | components["schemas"]["ProblemEventEscalated"];
+        ProblemEvent: components["schemas"]["ProblemEventSubmitted"] | components["schemas"]["ProblemEventTriaged"] | components["schemas"]["ProblemEventMerged"] | components["schemas"]["ProblemEventMergedIn"] | components["schemas"]["ProblemEventAssigned"] | components["schemas"]["ProblemEventAccepted"] | components["schemas"]["ProblemEventReturned"] | components["schemas"]["ProblemEventResponded"] | components["schemas"]["ProblemEventResolvedOnSite"] | components["schemas"]["ProblemEventEvaluated"] | components["schemas"]["ProblemEventReopened"] | components["schemas"]["ProblemEventClosed"] | components["schemas"]["ProblemEventExtensionRequested"] | components["schemas"]["ProblemEventExtensionApproved"] | components["schemas"]["ProblemEventExtensionRefused"] | components["schemas"]["ProblemEventEscalated"] | components["schemas"]["ProblemEventCoAccepted"] | components["schemas"]["ProblemEventCoOpinion"] | components["schemas"]["ProblemEventCoReturned"];
         /**
          * Format: uuid
          * @description The user who acted.
@@ -2573,6 +2662,51 @@ export interface components {
             /** @description The department's optional `note`. */
             note: string | null;
             details: null;
+        };
+        /** @description A co-handling department signed for its part (`co-handling/accept`). */
+        ProblemEventCoAccepted: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "co_accepted";
+            actor_id: components["schemas"]["EventActorId"];
+            /** @enum {string} */
+            actor_role: "department";
+            at: components["schemas"]["EventAt"];
+            /** @description The department's optional `note`. */
+            note: string | null;
+            details: components["schemas"]["CoHandlingDetails"];
+        };
+        /** @description A co-handling department filed its opinion for the lead (会办意见, `co-handling/opinion`). */
+        ProblemEventCoOpinion: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "co_opinion";
+            actor_id: components["schemas"]["EventActorId"];
+            /** @enum {string} */
+            actor_role: "department";
+            at: components["schemas"]["EventAt"];
+            /** @description The opinion. */
+            note: string | null;
+            details: components["schemas"]["CoHandlingDetails"];
+        };
+        /** @description A co-handling department returned its part as not its remit (`co-handling/return`). */
+        ProblemEventCoReturned: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "co_returned";
+            actor_id: components["schemas"]["EventActorId"];
+            /** @enum {string} */
+            actor_role: "department";
+            at: components["schemas"]["EventAt"];
+            /** @description The reason. */
+            note: string | null;
+            details: components["schemas"]["CoHandlingDetails"];
         };
         /** @description The department gave the problem back to the hub (`return`). */
         ProblemEventReturned: {
@@ -2786,6 +2920,16 @@ export interface components {
             /** @example 7 */
             calendar_version: number;
             calendar_provisional: boolean;
+            /** @description The co-handling departments (协办) named with the lead, each with its own contact deadline (absent on events written before co-handling existed). */
+            co_handlers?: {
+                /** Format: uuid */
+                department_id: string;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-24T23:59:59+08:00
+                 */
+                contact_due_at: string;
+            }[];
         };
         /** @description `returned`: the department that gave the problem back. */
         ReturnDetails: {
@@ -2796,6 +2940,14 @@ export interface components {
         ResponseDetails: {
             outcome: components["schemas"]["Outcome"];
             on_time: boolean;
+            /** @description The co-handling departments whose opinions (会办意见) the lead answered with (absent on events written before co-handling existed). */
+            co_opinions?: string[];
+        };
+        /** @description `co_accepted`, `co_opinion`, `co_returned`: the co-handling department that acted, and whether in time (signing for it by its `contact_due_at`, the opinion by its `due_at`; `null` for a return). */
+        CoHandlingDetails: {
+            /** Format: uuid */
+            department_id: string;
+            on_time: boolean | null;
         };
         /** @description `evaluated`: the rating given. */
         RatingDetails: {
@@ -2829,6 +2981,16 @@ export interface components {
              */
             reason: "contact_overdue" | "response_overdue" | "still_overdue";
             round: number;
+            /**
+             * @description Present when a co-handling department (`department_id`) missed its own deadline; absent when the lead did.
+             * @enum {string}
+             */
+            role?: "co_handler";
+            /**
+             * Format: uuid
+             * @description The co-handling department that was escalated (with `role`).
+             */
+            department_id?: string;
         };
         /**
          * @description 问题/诉求 as lists show it (no `timeline`, no `extensions`).
@@ -3034,7 +3196,7 @@ export interface components {
             updated_at: string;
         };
         /**
-         * @description A problem with its `timeline` and `extensions` (single reads, filing, and every lifecycle action).
+         * @description A problem with its `timeline`, `extensions` and `co_handlers` (single reads, filing, and every lifecycle action).
          * @example {
          *       "id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f",
          *       "enterprise_id": "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e",
@@ -3153,6 +3315,8 @@ export interface components {
             timeline: components["schemas"]["ProblemEvent"][];
             /** @description Deadline extension requests (延期申请), oldest first; at most one `pending`. */
             extensions: components["schemas"]["Extension"][];
+            /** @description The co-handling departments (协办) of the current assignment, in the order named; empty when there are none or the lead returned the problem to the hub. */
+            co_handlers?: components["schemas"]["CoHandler"][];
         };
         /**
          * @description A deadline extension request (延期申请) of the problem's department and the hub's decision.
@@ -3955,6 +4119,16 @@ export interface components {
          *       "department_id": "d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a",
          *       "instructions": "请三日内联系企业"
          *     }
+         * @example {
+         *       "department_id": "d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a",
+         *       "due_working_days": 10,
+         *       "co_handlers": [
+         *         {
+         *           "department_id": "e3f4a5b6-c7d8-4e9f-0a1b-2c3d4e5f6a7b",
+         *           "contact_working_days": 2
+         *         }
+         *       ]
+         *     }
          */
         AssignRequest: {
             /**
@@ -3972,6 +4146,53 @@ export interface components {
              * @example 请三日内联系企业
              */
             instructions?: string | null;
+            /** @description Co-handling departments (协办部门) beside the lead (`department_id`, 牵头部门), at most 10, in the order they are to be shown. Each must be a `department` unit that could be the lead, not the lead itself and not named twice; every fault is listed in one 422 `validation.failed` (`co_handlers[i].department_id`: `unknown`, `invalid` for the lead, `duplicate`; `co_handlers[i].contact_working_days`: `out_of_range`; `co_handlers`: `too_many`), and nothing is written. Each hears of the assignment as the lead does. */
+            co_handlers?: components["schemas"]["CoHandlerRequest"][];
+        };
+        CoHandlerRequest: {
+            /** Format: uuid */
+            department_id: string;
+            /**
+             * @description Working days to contact the enterprise (default 3); the deadline is never later than the lead's `due_at`, which is also when its opinion is due.
+             * @example 2
+             */
+            contact_working_days?: number | null;
+        };
+        /** @description A co-handling department's part in the current assignment (协办). */
+        CoHandler: {
+            /** Format: uuid */
+            department_id: string;
+            /** @example 株洲市人力资源和社会保障局 */
+            department_name: string;
+            /**
+             * @description `assigned` 待签收 (owes contact by `contact_due_at`); `accepted` 已签收 (owes its opinion by `due_at`); `opined` 已提交会办意见; `returned` 已退回 (not its remit). The lead may respond once none is `assigned` or `accepted`.
+             * @enum {string}
+             */
+            status: "assigned" | "accepted" | "opined" | "returned";
+            /** Format: date-time */
+            assigned_at: string;
+            contact_working_days: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-24T23:59:59+08:00
+             */
+            contact_due_at: string;
+            /**
+             * Format: date-time
+             * @description When its opinion is due (the lead's `due_at` at assignment).
+             */
+            due_at: string;
+            /** Format: date-time */
+            contacted_at: string | null;
+            /** @description 会办意见. */
+            opinion: string | null;
+            /** Format: date-time */
+            opined_at: string | null;
+            return_reason: string | null;
+            /** Format: date-time */
+            returned_at: string | null;
+            /** @description Its own 督办 level (the problem's `escalation_level` is the lead's). */
+            escalation_level: number;
         };
         /**
          * @example {
@@ -3997,6 +4218,13 @@ export interface components {
              * @example 同意
              */
             note?: string | null;
+        };
+        OpinionRequest: {
+            /**
+             * @description 会办意见 for the lead department. Trimmed; required, not blank (else 422 `validation.failed`), at most 2000 characters.
+             * @example 已对接职业技术学院，定向输送电工20名
+             */
+            opinion: string;
         };
         /**
          * @example {
@@ -8788,8 +9016,32 @@ export interface operations {
             403: components["responses"]["ProblemNotAllowed"];
             /** @description `not_found` — no such problem, or you can neither see it nor relate to it (also a malformed id). */
             404: components["responses"]["NotFound"];
-            /** @description `problem.invalid_transition` — not allowed from the problem's current state; `idempotency.in_progress` — the first request with this key is still running (retry shortly). */
-            409: components["responses"]["ProblemConflict"];
+            /** @description `problem.invalid_transition` — not allowed from the problem's current state; `idempotency.in_progress` — the first request with this key is still running (retry shortly). Also `problem.co_opinions_pending` — the lead department responds for all once every co-handling department has filed its opinion or returned its part; `details.departments` names those still owing one. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "problem.invalid_transition",
+                     *         "message": "问题当前状态为“submitted”，不能执行此操作 (invalid transition)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "idempotency.in_progress" | "problem.invalid_transition" | "problem.co_opinions_pending";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description `validation.failed` — a field breaks a rule (`details.errors` `[{field, code, message}]`). Also `idempotency.key_reused` — this `Idempotency-Key` was used for a different request (method, path, query or body). */
@@ -9253,6 +9505,145 @@ export interface operations {
             409: components["responses"]["ProblemConflict"];
             413: components["responses"]["PayloadTooLarge"];
             /** @description `validation.failed` — a field breaks a rule (`details.errors` `[{field, code, message}]`). Also `idempotency.key_reused` — this `Idempotency-Key` was used for a different request (method, path, query or body). */
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    problem_co_accept: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /** @description Optional: no body (or only whitespace) is read as `{}`; the `Content-Type` is not checked. */
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "已安排专人对接"
+                 *     }
+                 */
+                "application/json": components["schemas"]["NoteRequest"];
+            };
+        };
+        responses: {
+            /** @description Done: the problem with its timeline, extensions and co-handlers. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ProblemNotAllowed"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ProblemConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    problem_co_opinion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "opinion": "已对接职业技术学院，定向输送电工20名"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OpinionRequest"];
+            };
+        };
+        responses: {
+            /** @description Done: the problem with its timeline, extensions and co-handlers. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ProblemNotAllowed"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ProblemConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    problem_co_return: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "不涉及本部门职能"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReturnRequest"];
+            };
+        };
+        responses: {
+            /** @description Done: the problem with its timeline, extensions and co-handlers. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ProblemNotAllowed"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ProblemConflict"];
+            413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

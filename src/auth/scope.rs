@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::Caller;
+use crate::db::models::co_handler::CoHandler;
 use crate::db::models::enterprise::Enterprise;
 use crate::db::models::problem::Problem;
 use crate::db::models::region::Region;
@@ -201,6 +202,11 @@ pub fn can_see_problem(
             && RegionScope::of(conn, caller)?.contains(conn, &problem.region_code)?);
     if direct {
         return Ok(true);
+    }
+    if let (true, Some(unit)) = (caller.has(Role::Department), caller.unit_id) {
+        if CoHandler::is_active(conn, problem.id, unit)? {
+            return Ok(true);
+        }
     }
     let scope = record_scope(conn, caller)?;
     Ok(problem.visible_in(conn, &scope)?)

@@ -268,11 +268,27 @@ fn act(
         "triage_assign" => {
             let category = blank(&form.category).unwrap_or("other");
             actions::triage(conn, acting, id, category, None)?;
-            actions::assign(conn, acting, id, department()?, days, blank(&form.instructions))?;
+            actions::assign(
+                conn,
+                acting,
+                id,
+                department()?,
+                days,
+                blank(&form.instructions),
+                &[],
+            )?;
             Ok("已分类并交办")
         }
         "assign" => {
-            actions::assign(conn, acting, id, department()?, days, blank(&form.instructions))?;
+            actions::assign(
+                conn,
+                acting,
+                id,
+                department()?,
+                days,
+                blank(&form.instructions),
+                &[],
+            )?;
             Ok("已交办")
         }
         "merge" => {

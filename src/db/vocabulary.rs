@@ -2,6 +2,7 @@
 //! `as_str` and read back through `FromStr`, so a column holding a word the code does not know
 //! (which the columns' `CHECK` constraints prevent) fails loudly instead of being misread.
 
+use crate::domain::co_handling::CoStatus;
 use crate::domain::daily_report::ProductionStatus;
 use crate::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
 use crate::domain::notification::{Audience, Channel, DeliveryStatus, NotificationKind, RobotPlatform};
@@ -36,6 +37,7 @@ text_columns!(
     ActorRole,
     Audience,
     Channel,
+    CoStatus,
     DeliveryStatus,
     EventKind,
     ExtensionStatus,

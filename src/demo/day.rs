@@ -305,6 +305,7 @@ fn hub_assigns(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()
                 department.unwrap_or(fallback),
                 None,
                 Some("请尽快联系企业"),
+                &[],
             )
             .map_err(super::app_error)?;
             Ok(())

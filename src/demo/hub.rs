@@ -216,6 +216,7 @@ impl Walk<'_> {
             department,
             None,
             Some("请按时限办理并反馈"),
+            &[],
         )
         .map_err(app_error)?;
         let unit = Unit::find(conn, department)?.context("department")?;

@@ -56,6 +56,18 @@ pub fn on_assignment(calendar: &Calendar, at: DateTime<Utc>, due_working_days: u
     }
 }
 
+/// A co-handler's contact deadline: the end of the `working_days`-th working day after `at`,
+/// never later than the lead's due date.
+pub fn contact_due(
+    calendar: &Calendar,
+    at: DateTime<Utc>,
+    working_days: u32,
+    due_at: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let (day, _) = calendar.add_working_days(local_date(at), working_days);
+    end_of_day(day).min(due_at)
+}
+
 /// The first instant of a China-local day.
 pub fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
     let midnight = day.and_time(NaiveTime::MIN);

@@ -165,6 +165,12 @@ vocabulary! {
         ExtensionApproved = "extension_approved",
         ExtensionRefused = "extension_refused",
         Escalated = "escalated",
+        /// A co-handling department signed for its part (`details.department_id`).
+        CoAccepted = "co_accepted",
+        /// A co-handling department's opinion for the lead (会办意见; the note).
+        CoOpinion = "co_opinion",
+        /// A co-handling department returned its part (the note is the reason).
+        CoReturned = "co_returned",
     }
 }
 

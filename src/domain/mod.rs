@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod category;
 pub mod classifier;
+pub mod co_handling;
 pub mod credit_code;
 pub mod daily_report;
 pub mod day;

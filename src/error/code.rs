@@ -147,6 +147,9 @@ error_codes! {
     ProblemInvalidTransition = ("problem.invalid_transition", 409),
     /// Another dispatcher's lease on the queue item is running: wait for it to end.
     ProblemLeased = ("problem.leased", 409),
+    /// The lead department responds for all once every co-handling department has filed its
+    /// opinion or returned its part; `details.departments` names those still owing one.
+    ProblemCoOpinionsPending = ("problem.co_opinions_pending", 409),
     /// An extension request is already pending.
     ExtensionPending = ("extension.pending", 409),
     /// There is no pending extension request to decide.

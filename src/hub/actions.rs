@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -13,12 +14,15 @@ use crate::auth::Caller;
 use crate::clock::{local_day, wire_time};
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::category::Category;
+use crate::db::models::co_handler::{CoChange, CoHandler, NewCoHandler};
 use crate::db::models::extension::{Extension, NewExtension};
 use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent};
 use crate::db::models::region::Region;
 use crate::db::models::unit::Unit;
-use crate::domain::deadline::{self, Deadlines, MAX_DUE_WORKING_DAYS};
+use crate::domain::co_handling::{co_transition, CoAction, CoStatus};
+use crate::domain::deadline::{self, Deadlines, CONTACT_WORKING_DAYS, MAX_DUE_WORKING_DAYS};
 use crate::domain::field_error::FieldCode;
+use crate::domain::field_error::FieldError;
 use crate::domain::lifecycle::{
     transition, Action, EventKind, Outcome, Rating, Refusal, ResponseOutcome, Status,
 };
@@ -238,8 +242,87 @@ fn new_round<'a>(
     }
 }
 
-/// 交办: to a department with deadlines in working days (the dispatcher's, or the category's
-/// policy for the problem's urgency); the department hears of it through the outbox.
+/// A co-handling department (协办部门) named at assignment, with its own contact deadline.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoHandlerInput {
+    pub department_id: Uuid,
+    /// Working days to contact the enterprise (default 3, never past the lead's due date).
+    pub contact_working_days: Option<u32>,
+}
+
+/// Most co-handlers one problem may have.
+pub const MAX_CO_HANDLERS: usize = 10;
+
+/// Checks the co-handlers against the lead and each other: known departments that serve the
+/// problem's region, none twice, not the lead, contact days in range. Every fault is listed.
+fn co_handler_rows(
+    conn: &mut PgConnection,
+    acting: Acting,
+    problem: &Problem,
+    lead: Uuid,
+    co_handlers: &[CoHandlerInput],
+    deadlines: &Deadlines,
+) -> Result<Vec<NewCoHandler>, AppError> {
+    if co_handlers.len() > MAX_CO_HANDLERS {
+        return Err(AppError::invalid_field(
+            "co_handlers",
+            FieldCode::TooMany,
+            "协办部门最多10个",
+        ));
+    }
+    let calendar = CalendarYear::load(conn)?;
+    let mut errors = Vec::new();
+    let mut rows = Vec::new();
+    for (i, input) in co_handlers.iter().enumerate() {
+        let field = format!("co_handlers[{i}].department_id");
+        let department = Unit::find(conn, input.department_id)?.filter(|u| u.kind == UnitKind::Department);
+        match department {
+            None => errors.push(FieldError::new(
+                &field,
+                FieldCode::Unknown,
+                "协办部门不存在或不是职能部门",
+            )),
+            Some(d) if !department_serves(conn, acting, &d, &problem.region_code)? => errors.push(
+                FieldError::new(&field, FieldCode::Unknown, "协办部门不在您的管辖范围内"),
+            ),
+            Some(d) if d.id == lead => errors.push(FieldError::new(
+                &field,
+                FieldCode::Invalid,
+                "协办部门不能是牵头部门",
+            )),
+            Some(d) if rows.iter().any(|r: &NewCoHandler| r.department_id == d.id) => {
+                errors.push(FieldError::new(&field, FieldCode::Duplicate, "协办部门重复"))
+            }
+            Some(d) => {
+                let days = input.contact_working_days.unwrap_or(CONTACT_WORKING_DAYS);
+                if !(1..=MAX_DUE_WORKING_DAYS).contains(&days) {
+                    errors.push(FieldError::new(
+                        &format!("co_handlers[{i}].contact_working_days"),
+                        FieldCode::OutOfRange,
+                        "联系时限应为1–250个工作日",
+                    ));
+                    continue;
+                }
+                rows.push(NewCoHandler {
+                    department_id: d.id,
+                    contact_working_days: days as i32,
+                    contact_due_at: deadline::contact_due(&calendar, acting.now, days, deadlines.due_at),
+                    due_at: deadlines.due_at,
+                });
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(AppError::invalid(errors))
+    }
+}
+
+/// 交办: to a lead department (牵头) with deadlines in working days (the dispatcher's, or the
+/// category's policy for the problem's urgency), and any co-handling departments (协办), each
+/// with its own contact deadline; every one hears of it through the outbox.
 pub fn assign(
     conn: &mut PgConnection,
     acting: Acting,
@@ -247,6 +330,7 @@ pub fn assign(
     department_id: Uuid,
     due_working_days: Option<u32>,
     instructions: Option<&str>,
+    co_handlers: &[CoHandlerInput],
 ) -> Result<Problem, AppError> {
     let (problem, to, role) = check(conn, acting, id, Action::Assign)?;
     let instructions = note_text("instructions", instructions, false)?;
@@ -281,8 +365,14 @@ pub fn assign(
     };
     let calendar = CalendarYear::load(conn)?;
     let deadlines = deadline::on_assignment(&calendar, acting.now, days);
+    let co_rows = co_handler_rows(conn, acting, &problem, department.id, co_handlers, &deadlines)?;
+    let co_handlers = CoHandler::insert_all(conn, problem.id, acting.now, &co_rows)?;
     let mut details = deadline_details(&deadlines, days);
     details["department_id"] = json!(department.id);
+    details["co_handlers"] = co_handlers
+        .iter()
+        .map(|c| json!({ "department_id": c.department_id, "contact_due_at": wire_time(c.contact_due_at) }))
+        .collect();
     let effect = Effect {
         change: ProblemChange {
             department_id: Some(department.id),
@@ -299,6 +389,9 @@ pub fn assign(
     };
     let assigned = commit(conn, acting, &problem, Action::Assign, to, role, effect)?;
     events::assigned(conn, &assigned, acting.now)?;
+    for co in &co_handlers {
+        events::co_assigned(conn, &assigned, co, acting.now)?;
+    }
     Ok(assigned)
 }
 
@@ -377,6 +470,8 @@ pub fn give_back(
     let (problem, to, role) = check(conn, acting, id, Action::Return)?;
     let reason = note_text("reason", reason, true)?;
     events::returned(conn, &problem, reason.as_deref().unwrap_or_default(), acting.now)?;
+    // Back in the queue, the problem waits for a new assignment, co-handlers and all.
+    CoHandler::end_assignment(conn, problem.id)?;
     let effect = Effect {
         note: reason,
         details: Some(json!({ "department_id": problem.department_id })),
@@ -396,6 +491,20 @@ pub fn respond(
     let outcome = Outcome::from(outcome);
     let (problem, to, role) = check(conn, acting, id, Action::Respond)?;
     let resolution = note_text("resolution", resolution, true)?;
+    // The lead answers for all: after every co-handler's opinion (or return).
+    let co_handlers = CoHandler::of_problem(conn, problem.id)?;
+    let pending: Vec<&str> = co_handlers
+        .iter()
+        .filter(|(c, _)| c.status.pending())
+        .map(|(_, name)| name.as_str())
+        .collect();
+    if !pending.is_empty() {
+        return Err(AppError::with_details(
+            ErrorCode::ProblemCoOpinionsPending,
+            format!("协办部门尚未提交会办意见：{}", pending.join("、")),
+            json!({ "departments": co_handlers.iter().filter(|(c, _)| c.status.pending()).map(|(c, _)| c.department_id).collect::<Vec<_>>() }),
+        ));
+    }
     let effect = Effect {
         change: ProblemChange {
             responded_at: Some(Some(acting.now)),
@@ -404,9 +513,15 @@ pub fn respond(
             ..ProblemChange::default()
         },
         note: resolution.clone(),
-        details: Some(
-            json!({ "outcome": outcome.as_str(), "on_time": problem.due_at.is_none_or(|due| acting.now <= due) }),
-        ),
+        details: Some(json!({
+            "outcome": outcome.as_str(),
+            "on_time": problem.due_at.is_none_or(|due| acting.now <= due),
+            "co_opinions": co_handlers
+                .iter()
+                .filter(|(c, _)| c.status == CoStatus::Opined)
+                .map(|(c, _)| c.department_id)
+                .collect::<Vec<_>>(),
+        })),
         ..Effect::default()
     };
     let responded = commit(conn, acting, &problem, Action::Respond, to, role, effect)?;
@@ -595,4 +710,101 @@ pub fn decide_extension(
     let decided = commit(conn, acting, &problem, Action::DecideExtension, to, role, effect)?;
     events::extension_decided(conn, &decided, approve, acting.now)?;
     Ok(decided)
+}
+
+/// A co-handling department's action (签收、会办意见、退回) on its part of a problem: 404 when
+/// the caller cannot see the problem, 403 when their department is not one of its
+/// co-handlers, 409 from the wrong state (theirs, or the problem no longer with departments).
+pub fn co_handle(
+    conn: &mut PgConnection,
+    acting: Acting,
+    id: Uuid,
+    action: CoAction,
+    text: Option<&str>,
+) -> Result<Problem, AppError> {
+    let problem = Problem::lock(conn, id)?.ok_or(AppError::NotFound)?;
+    if !scope::can_see_problem(conn, acting.caller, &problem)? {
+        return Err(AppError::NotFound);
+    }
+    let part = match (acting.caller.has(Role::Department), acting.caller.unit_id) {
+        (true, Some(unit)) => CoHandler::lock(conn, id, unit)?,
+        _ => None,
+    };
+    let part =
+        part.ok_or_else(|| AppError::new(ErrorCode::ProblemNotAllowed, "您所在部门不是该问题的协办部门"))?;
+    let to = co_transition(part.status, action)
+        .filter(|_| problem.status.with_department())
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::ProblemInvalidTransition,
+                format!(
+                    "协办状态为“{}”，问题状态为“{}”，不能执行此操作 (invalid transition)",
+                    part.status.label(),
+                    problem.status
+                ),
+            )
+        })?;
+    let text = match action {
+        CoAction::Accept => note_text("note", text, false)?,
+        CoAction::Opine => note_text("opinion", text, true)?,
+        CoAction::Return => note_text("reason", text, true)?,
+    };
+    let contacted = Some(part.contacted_at.unwrap_or(acting.now));
+    let (change, event) = match action {
+        CoAction::Accept => (
+            CoChange {
+                status: Some(to),
+                contacted_at: contacted,
+                ..CoChange::default()
+            },
+            EventKind::CoAccepted,
+        ),
+        CoAction::Opine => (
+            CoChange {
+                status: Some(to),
+                contacted_at: contacted,
+                opinion: text.as_deref(),
+                opined_at: Some(acting.now),
+                ..CoChange::default()
+            },
+            EventKind::CoOpinion,
+        ),
+        CoAction::Return => (
+            CoChange {
+                status: Some(to),
+                return_reason: text.as_deref(),
+                returned_at: Some(acting.now),
+                ..CoChange::default()
+            },
+            EventKind::CoReturned,
+        ),
+    };
+    let part = CoHandler::apply(conn, part.id, &change)?;
+    let on_time = match action {
+        CoAction::Accept => Some(acting.now <= part.contact_due_at),
+        CoAction::Opine => Some(acting.now <= part.due_at),
+        CoAction::Return => None,
+    };
+    ProblemEvent::append(
+        conn,
+        &NewEvent {
+            problem_id: problem.id,
+            event_type: event,
+            actor_id: Some(acting.caller.user_id),
+            actor_role: Some(Role::Department.into()),
+            at: acting.now,
+            note: text.as_deref(),
+            details: Some(json!({ "department_id": part.department_id, "on_time": on_time })),
+        },
+    )?;
+    if action == CoAction::Return {
+        events::co_returned(
+            conn,
+            &problem,
+            &part,
+            text.as_deref().unwrap_or_default(),
+            acting.now,
+        )?;
+    }
+    Ok(problem)
 }

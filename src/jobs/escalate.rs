@@ -17,6 +17,7 @@ use serde_json::json;
 use super::Shutdown;
 use crate::db;
 use crate::db::models::calendar::CalendarYear;
+use crate::db::models::co_handler::CoHandler;
 use crate::db::models::escalation::Escalation;
 use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent};
 use crate::domain::calendar::Calendar;
@@ -71,11 +72,78 @@ pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Pass> {
                 break;
             }
         }
+        escalations += escalate_co_handlers(conn, &calendar, now)?;
         Ok(Pass {
             skipped: false,
             escalations,
         })
     })
+}
+
+/// The same rules for each co-handling department (协办), on its own deadlines: contact by its
+/// contact date, the opinion by the lead's due date. Its level is its own; the lead's is
+/// untouched.
+fn escalate_co_handlers(
+    conn: &mut PgConnection,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let mut escalations = 0;
+    loop {
+        let batch = CoHandler::overdue(conn, now, BATCH)?;
+        let mut raised = 0;
+        for co in &batch {
+            let waiting = Waiting {
+                contact_due_at: co.contact_due_at,
+                due_at: co.due_at,
+                contacted_at: co.contacted_at,
+            };
+            let missed = missed_windows(calendar, &waiting, now);
+            let target = (missed.len() as i16).min(TOP_ESCALATION_LEVEL);
+            if target <= co.escalation_level || !CoHandler::raise(conn, co.id, target)? {
+                continue;
+            }
+            raised += 1;
+            let Some(problem) = Problem::find(conn, co.problem_id)? else {
+                continue;
+            };
+            for level in co.escalation_level + 1..=target {
+                let reason = missed[level as usize - 1];
+                let details = json!({
+                    "level": level,
+                    "reason": reason.as_str(),
+                    "round": problem.deadline_round,
+                    "role": "co_handler",
+                    "department_id": co.department_id,
+                });
+                ProblemEvent::append(
+                    conn,
+                    &NewEvent {
+                        problem_id: problem.id,
+                        event_type: EventKind::Escalated,
+                        actor_id: None,
+                        actor_role: Some(ActorRole::System),
+                        at: now,
+                        note: Some(co_note(level)),
+                        details: Some(details),
+                    },
+                )?;
+                events::co_escalated(conn, &problem, co, level, reason, now)?;
+                escalations += 1;
+            }
+        }
+        if batch.len() < BATCH as usize || raised == 0 {
+            return Ok(escalations);
+        }
+    }
+}
+
+fn co_note(level: i16) -> &'static str {
+    match level {
+        1 => "协办逾期督办（一级）：提醒协办部门",
+        2 => "协办逾期督办（二级）：通报协办部门负责人",
+        _ => "协办逾期督办（三级）：报驻企办领导",
+    }
 }
 
 /// Raises one problem to the level its missed windows call for: the levels reached (each on

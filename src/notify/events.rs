@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::clock::wire_time;
+use crate::db::models::co_handler::CoHandler;
 use crate::db::models::outbox::{NewEvent, OutboxEvent};
 use crate::db::models::problem::Problem;
 use crate::db::models::unit::Unit;
@@ -68,6 +69,70 @@ fn to_department(
 /// 交办: the department. `problem` is the row after the assignment.
 pub fn assigned(conn: &mut PgConnection, problem: &Problem, at: DateTime<Utc>) -> QueryResult<()> {
     to_department(conn, problem, NotificationKind::ProblemAssigned, json!({}), at)
+}
+
+/// 协办: a co-handling department hears of the problem as the lead does, with its own
+/// contact deadline and `"role": "co_handler"` (the same message kind and template).
+pub fn co_assigned(
+    conn: &mut PgConnection,
+    problem: &Problem,
+    co: &CoHandler,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    let payload = with(
+        about(conn, problem)?,
+        json!({ "role": "co_handler", "contact_due_at": wire_time(co.contact_due_at) }),
+    );
+    let event = NewEvent::to_unit(
+        NotificationKind::ProblemAssigned,
+        co.department_id,
+        Audience::Department,
+        &problem.region_code,
+        payload,
+        at,
+    );
+    OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
+}
+
+/// A co-handler returned its part: the hub hears of it (the lead carries on without it).
+pub fn co_returned(
+    conn: &mut PgConnection,
+    problem: &Problem,
+    co: &CoHandler,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    let more = json!({ "reason": reason, "role": "co_handler", "co_handler_id": co.department_id });
+    to_hub(conn, problem, NotificationKind::Returned, more, at)
+}
+
+/// 督办 of a co-handler to `level`: its department (level 1), then its leadership.
+pub fn co_escalated(
+    conn: &mut PgConnection,
+    problem: &Problem,
+    co: &CoHandler,
+    level: i16,
+    reason: EscalationReason,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    let payload = with(
+        about(conn, problem)?,
+        json!({ "level": level, "reason": reason.as_str(), "role": "co_handler", "contact_due_at": wire_time(co.contact_due_at) }),
+    );
+    let audience = if level == 1 {
+        Audience::Department
+    } else {
+        Audience::DepartmentLeadership
+    };
+    let event = NewEvent::to_unit(
+        NotificationKind::Escalated,
+        co.department_id,
+        audience,
+        &problem.region_code,
+        payload,
+        at,
+    );
+    OutboxEvent::enqueue(conn, &[event.about(problem.id)]).map(drop)
 }
 
 /// 督办 to `level`: the people of that level, as the escalation rules name them.

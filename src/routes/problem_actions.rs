@@ -16,12 +16,13 @@ use crate::auth::{AuthUser, Caller};
 use crate::cache::stats;
 use crate::db;
 use crate::db::models::problem::Problem;
+use crate::domain::co_handling::CoAction;
 use crate::domain::deadline::end_of_day;
 use crate::domain::field_error::FieldCode;
 use crate::domain::lifecycle::{Rating, ResponseOutcome};
 use crate::domain::problem::Urgency;
 use crate::error::{AppError, ErrorCode};
-use crate::hub::actions::{self, Acting};
+use crate::hub::actions::{self, Acting, CoHandlerInput};
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::state::AppState;
 
@@ -39,6 +40,18 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         post("/api/v1/problems/{id}/evaluate", web::post().to(problem_evaluate)),
         post("/api/v1/problems/{id}/close", web::post().to(problem_close)),
+        post(
+            "/api/v1/problems/{id}/co-handling/accept",
+            web::post().to(problem_co_accept),
+        ),
+        post(
+            "/api/v1/problems/{id}/co-handling/opinion",
+            web::post().to(problem_co_opinion),
+        ),
+        post(
+            "/api/v1/problems/{id}/co-handling/return",
+            web::post().to(problem_co_return),
+        ),
         post(
             "/api/v1/problems/{id}/extension",
             web::post().to(problem_extension_request),
@@ -132,6 +145,8 @@ struct AssignRequest {
     department_id: Uuid,
     due_working_days: Option<u32>,
     instructions: Option<String>,
+    #[serde(default)]
+    co_handlers: Vec<CoHandlerInput>,
 }
 
 /// 交办.
@@ -151,6 +166,7 @@ async fn problem_assign(
             body.department_id,
             body.due_working_days,
             body.instructions.as_deref(),
+            &body.co_handlers,
         )
     })
     .await?;
@@ -218,6 +234,60 @@ async fn problem_return(
     let (id, reason) = (id.into_inner(), body.into_inner().reason);
     let (response, _) = run(&state, caller, idempotency, move |conn, acting| {
         actions::give_back(conn, acting, id, Some(&reason))
+    })
+    .await?;
+    Ok(response)
+}
+
+/// 协办签收: a co-handling department signs for its part (counts as its contact).
+async fn problem_co_accept(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    idempotency: Idempotency,
+    id: web::Path<Uuid>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (id, body) = (id.into_inner(), optional_body::<NoteRequest>(&body)?);
+    let (response, _) = run(&state, caller, idempotency, move |conn, acting| {
+        actions::co_handle(conn, acting, id, CoAction::Accept, body.note.as_deref())
+    })
+    .await?;
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpinionRequest {
+    opinion: String,
+}
+
+/// 会办意见: a co-handling department's opinion for the lead.
+async fn problem_co_opinion(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    idempotency: Idempotency,
+    id: web::Path<Uuid>,
+    body: web::Json<OpinionRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (id, opinion) = (id.into_inner(), body.into_inner().opinion);
+    let (response, _) = run(&state, caller, idempotency, move |conn, acting| {
+        actions::co_handle(conn, acting, id, CoAction::Opine, Some(&opinion))
+    })
+    .await?;
+    Ok(response)
+}
+
+/// 协办退回: not this co-handler's remit; the lead carries on, the hub is told.
+async fn problem_co_return(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    idempotency: Idempotency,
+    id: web::Path<Uuid>,
+    body: web::Json<ReasonRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (id, reason) = (id.into_inner(), body.into_inner().reason);
+    let (response, _) = run(&state, caller, idempotency, move |conn, acting| {
+        actions::co_handle(conn, acting, id, CoAction::Return, Some(&reason))
     })
     .await?;
     Ok(response)

@@ -14,10 +14,12 @@ use crate::auth::{AnyRole, AuthUser};
 use crate::cache::counters::{self, Metric};
 use crate::clock::{local_day, wire_time};
 use crate::db;
+use crate::db::models::co_handler::CoHandler;
 use crate::db::models::extension::Extension;
 use crate::db::models::problem::{Problem, ProblemEvent, ProblemFilter};
 use crate::db::models::region::Region;
 use crate::db::models::Page;
+use crate::domain::co_handling::CoStatus;
 use crate::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
 use crate::domain::problem::{NewProblemInput, Urgency};
 use crate::domain::role::Role;
@@ -44,6 +46,45 @@ pub struct EventDto {
     at: DateTime<FixedOffset>,
     note: Option<String>,
     details: Option<serde_json::Value>,
+}
+
+/// A co-handling department's part (协办), as single reads show it.
+#[derive(Debug, Serialize)]
+pub struct CoHandlerDto {
+    department_id: Uuid,
+    department_name: String,
+    status: CoStatus,
+    assigned_at: DateTime<FixedOffset>,
+    contact_working_days: i32,
+    contact_due_at: DateTime<FixedOffset>,
+    /// The opinion is due with the lead's response.
+    due_at: DateTime<FixedOffset>,
+    contacted_at: Option<DateTime<FixedOffset>>,
+    opinion: Option<String>,
+    opined_at: Option<DateTime<FixedOffset>>,
+    return_reason: Option<String>,
+    returned_at: Option<DateTime<FixedOffset>>,
+    escalation_level: i16,
+}
+
+impl From<(CoHandler, String)> for CoHandlerDto {
+    fn from((c, department_name): (CoHandler, String)) -> Self {
+        Self {
+            department_id: c.department_id,
+            department_name,
+            status: c.status,
+            assigned_at: wire_time(c.assigned_at),
+            contact_working_days: c.contact_working_days,
+            contact_due_at: wire_time(c.contact_due_at),
+            due_at: wire_time(c.due_at),
+            contacted_at: c.contacted_at.map(wire_time),
+            opinion: c.opinion,
+            opined_at: c.opined_at.map(wire_time),
+            return_reason: c.return_reason,
+            returned_at: c.returned_at.map(wire_time),
+            escalation_level: c.escalation_level,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -128,6 +169,10 @@ pub struct ProblemDto {
     /// Deadline extension requests, oldest first (only on single reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     extensions: Option<Vec<ExtensionDto>>,
+    /// The co-handling departments (协办) of the current assignment, in the order named (only
+    /// on single reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    co_handlers: Option<Vec<CoHandlerDto>>,
     /// Similar open problems of other enterprises (only in the hub's queue).
     #[serde(skip_serializing_if = "Option::is_none")]
     similar: Option<Vec<Similar>>,
@@ -180,6 +225,7 @@ impl ProblemDto {
             updated_at: wire_time(p.updated_at),
             timeline: None,
             extensions: None,
+            co_handlers: None,
             similar: None,
         }
     }
@@ -188,6 +234,7 @@ impl ProblemDto {
     pub fn full(conn: &mut PgConnection, p: Problem, now: DateTime<Utc>) -> Result<ProblemDto, AppError> {
         let timeline = ProblemEvent::timeline(conn, p.id)?;
         let extensions = Extension::of_problem(conn, p.id)?;
+        let co_handlers = CoHandler::of_problem(conn, p.id)?;
         Ok(ProblemDto {
             timeline: Some(
                 timeline
@@ -203,6 +250,7 @@ impl ProblemDto {
                     .collect(),
             ),
             extensions: Some(extensions.into_iter().map(ExtensionDto::from).collect()),
+            co_handlers: Some(co_handlers.into_iter().map(CoHandlerDto::from).collect()),
             ..ProblemDto::summary(p, now)
         })
     }

@@ -9,6 +9,7 @@ mod auth_password;
 mod auth_wechat;
 mod calendar;
 mod cli;
+mod co_handling;
 mod console;
 mod console_browser;
 mod daily_reports;

@@ -122,6 +122,7 @@ fn words<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
 
 #[tokio::test]
 async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
+    use zhuqi::domain::co_handling::CoStatus;
     use zhuqi::domain::daily_report::ProductionStatus;
     use zhuqi::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
     use zhuqi::domain::notification::{Audience, Channel, DeliveryStatus, NotificationKind, RobotPlatform};
@@ -138,6 +139,7 @@ async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
         ("problem_events_type_known", words(EventKind::ALL)),
         ("problem_events_actor_role_known", words(ActorRole::ALL)),
         ("problem_extensions_status_known", words(ExtensionStatus::ALL)),
+        ("problem_co_handlers_status_known", words(CoStatus::ALL)),
         ("daily_reports_status_known", words(ProductionStatus::ALL)),
         ("units_kind_known", words(UnitKind::ALL)),
         ("users_roles_known", words(Role::ALL)),

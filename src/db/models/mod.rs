@@ -5,6 +5,7 @@ pub mod assignment;
 pub mod audit;
 pub mod calendar;
 pub mod category;
+pub mod co_handler;
 pub mod console_session;
 pub mod console_upload;
 pub mod daily_report;

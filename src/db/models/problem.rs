@@ -11,7 +11,7 @@ use crate::domain::classifier::Suggestion;
 use crate::domain::lifecycle::{ActorRole, EventKind, Outcome, Rating, Status};
 use crate::domain::problem::{Urgency, ValidProblem};
 use crate::domain::role::Role;
-use crate::schema::{assignments, problem_events, problems};
+use crate::schema::{assignments, problem_co_handlers, problem_events, problems};
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = problems, check_for_backend(diesel::pg::Pg))]
@@ -324,7 +324,15 @@ impl Problem {
                 query.filter(problems::region_code.eq_any(RecordScope::subtree(path)))
             }
             RecordScope::Enterprise(id) => query.filter(problems::enterprise_id.eq(*id)),
-            RecordScope::Department(unit) => query.filter(problems::department_id.eq(*unit)),
+            // The lead's problems and those it co-handles (协办).
+            RecordScope::Department(unit) => query.filter(
+                problems::department_id.eq(*unit).or(problems::id.eq_any(
+                    problem_co_handlers::table
+                        .filter(problem_co_handlers::department_id.eq(*unit))
+                        .filter(problem_co_handlers::active)
+                        .select(problem_co_handlers::problem_id),
+                )),
+            ),
             RecordScope::Nothing => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
         }
     }
