@@ -4640,13 +4640,13 @@ export interface components {
             /** @description Rated `satisfied` or `basically_satisfied` ÷ rated. */
             satisfaction_rate: components["schemas"]["Rate"];
         };
-        /** @description One department's record over a period (problems assigned to it in the period). Definitions in `docs/metrics.md`. */
+        /** @description One department's record over a period (problems assigned to it in the period, as lead and as co-handler, counted apart). Definitions in `docs/metrics.md`. */
         DepartmentStats: {
             /** Format: uuid */
             department_id: string;
             /** @example 国网株洲供电公司 */
             department_name: string;
-            /** @description Problems of the scope assigned to the department in the period. */
+            /** @description Problems of the scope assigned to the department as lead (牵头) in the period (0 for a department that only co-handled). The figures down to `satisfaction_rate` are its figures as lead. */
             assigned: number;
             /** @description Of those, answered by the end of the period. */
             responded: number;
@@ -4663,6 +4663,14 @@ export interface components {
             satisfied: number;
             /** @description `satisfied ÷ rated`. */
             satisfaction_rate: components["schemas"]["Rate"];
+            /** @description Co-handling parts (协办) given to the department in the period on problems of the scope, parts it returned as not its remit left out. */
+            co_handled: number;
+            /** @description Of those, with its opinion (会办意见) filed by the end of the period. */
+            co_opined: number;
+            /** @description Of those, filed on or before the part's `due_at`. */
+            co_opined_on_time: number;
+            /** @description `co_opined_on_time ÷ co_opined`: the on-time rate as co-handler, apart from the one as lead. */
+            co_on_time_rate: components["schemas"]["Rate"];
         };
         /** @description A page of departments, slowest (lowest `on_time_rate`) first; `on_time_rate: null` last. */
         DepartmentStatsList: {
@@ -10802,7 +10810,11 @@ export interface operations {
                      *           "mean_working_days_to_respond": 4.1,
                      *           "rated": 8,
                      *           "satisfied": 7,
-                     *           "satisfaction_rate": 0.875
+                     *           "satisfaction_rate": 0.875,
+                     *           "co_handled": 3,
+                     *           "co_opined": 3,
+                     *           "co_opined_on_time": 2,
+                     *           "co_on_time_rate": 0.6667
                      *         },
                      *         {
                      *           "department_id": "e3f4a5b6-c7d8-4e9f-8a1b-2c3d4e5f6a7b",
@@ -10815,7 +10827,11 @@ export interface operations {
                      *           "mean_working_days_to_respond": 2.22,
                      *           "rated": 6,
                      *           "satisfied": 6,
-                     *           "satisfaction_rate": 1
+                     *           "satisfaction_rate": 1,
+                     *           "co_handled": 0,
+                     *           "co_opined": 0,
+                     *           "co_opined_on_time": 0,
+                     *           "co_on_time_rate": null
                      *         }
                      *       ],
                      *       "next_cursor": "2"

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::stats::{
-    AsOf, OfficerFigures, OfficerPeriod, OverviewCounts, PeriodBy, ProblemFacts, StatsScope,
+    AsOf, CoHandlingFacts, OfficerFigures, OfficerPeriod, OverviewCounts, PeriodBy, ProblemFacts, StatsScope,
 };
 use crate::domain::calendar::Calendar;
 use crate::domain::deadline::local_date;
@@ -197,10 +197,41 @@ pub struct DepartmentStats {
     pub rated: i64,
     pub satisfied: i64,
     pub satisfaction_rate: Option<f64>,
+    /// As a co-handling department (协办): parts given in the period (returned ones left out),
+    /// opinions filed, those filed by their due date, and that rate. The figures above are
+    /// the department's as lead (牵头).
+    #[serde(default)]
+    pub co_handled: i64,
+    #[serde(default)]
+    pub co_opined: i64,
+    #[serde(default)]
+    pub co_opined_on_time: i64,
+    #[serde(default)]
+    pub co_on_time_rate: Option<f64>,
 }
 
-/// Departments with problems assigned in the period, slowest first (lowest on-time rate;
-/// those with nothing responded yet last), then by name.
+/// A department's co-handling parts, as of an instant.
+#[derive(Debug, Default, Clone, Copy)]
+struct CoTally {
+    parts: i64,
+    opined: i64,
+    on_time: i64,
+}
+
+impl CoTally {
+    fn add(&mut self, c: &CoHandlingFacts, as_of: AsOf) {
+        self.parts += 1;
+        if let Some(opined) = c.opined_at.filter(|t| *t < as_of.rows_before) {
+            self.opined += 1;
+            if opined <= c.due_at {
+                self.on_time += 1;
+            }
+        }
+    }
+}
+
+/// Departments with problems assigned in the period, as lead or co-handler, slowest first
+/// (lowest on-time rate as lead; those with nothing responded yet last), then by name.
 pub fn departments(
     conn: &mut PgConnection,
     scope: &StatsScope,
@@ -211,11 +242,14 @@ pub fn departments(
     let (start, end) = period_bounds(from, to);
     let facts = ProblemFacts::in_period(conn, scope, PeriodBy::Assigned, start, end)?;
     let calendar = CalendarYear::load(conn)?;
-    let mut tallies: HashMap<Uuid, Tally> = HashMap::new();
+    let mut tallies: HashMap<Uuid, (Tally, CoTally)> = HashMap::new();
     for p in &facts {
         if let Some(department) = p.department_id {
-            tallies.entry(department).or_default().add(p, as_of, &calendar);
+            tallies.entry(department).or_default().0.add(p, as_of, &calendar);
         }
+    }
+    for c in CoHandlingFacts::in_period(conn, scope, start, end)? {
+        tallies.entry(c.department_id).or_default().1.add(&c, as_of);
     }
     let ids: Vec<Uuid> = tallies.keys().copied().collect();
     let names: HashMap<Uuid, String> = units::table
@@ -226,7 +260,7 @@ pub fn departments(
         .collect();
     let mut rows: Vec<DepartmentStats> = tallies
         .into_iter()
-        .map(|(id, t)| DepartmentStats {
+        .map(|(id, (t, co))| DepartmentStats {
             department_id: id,
             department_name: names.get(&id).cloned().unwrap_or_default(),
             assigned: t.total,
@@ -238,6 +272,10 @@ pub fn departments(
             rated: t.rated,
             satisfied: t.satisfied,
             satisfaction_rate: rate(t.satisfied, t.rated),
+            co_handled: co.parts,
+            co_opined: co.opined,
+            co_opined_on_time: co.on_time,
+            co_on_time_rate: rate(co.on_time, co.opined),
         })
         .collect();
     rows.sort_by(|a, b| {

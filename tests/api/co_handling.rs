@@ -385,3 +385,99 @@ async fn each_co_handler_escalates_on_its_own_deadlines() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_departments_view_counts_lead_and_co_handling_apart() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let first = co_handled(&app).await;
+    let second = co_handled(&app).await;
+    let (lead, rsj, gxj) = (
+        app.token("gdgs.clerk").await,
+        app.token("rsj.clerk").await,
+        app.token("gxj.clerk").await,
+    );
+    app.act(
+        &rsj,
+        &first,
+        "co-handling/opinion",
+        json!({"opinion": "已安排招聘会"}),
+    )
+    .await;
+    app.act(
+        &gxj,
+        &first,
+        "co-handling/opinion",
+        json!({"opinion": "纳入重点项目"}),
+    )
+    .await;
+    app.act(
+        &gxj,
+        &second,
+        "co-handling/return",
+        json!({"reason": "不涉及工信职能"}),
+    )
+    .await;
+    app.act(&lead, &first, "accept", json!({})).await;
+    app.act(
+        &lead,
+        &first,
+        "respond",
+        json!({"resolution": "已解决", "outcome": "resolved"}),
+    )
+    .await;
+    // 人社局 files its opinion on the second after the lead's due date (ten working days).
+    app.clock.set(at("2026-12-07T09:00:00+08:00"));
+    let rsj = app.token("rsj.clerk").await;
+    app.act(
+        &rsj,
+        &second,
+        "co-handling/opinion",
+        json!({"opinion": "补充意见"}),
+    )
+    .await;
+
+    let dispatcher = app.token("hub.dispatcher").await;
+    let view = app
+        .get(
+            "/api/v1/stats/departments?from=2026-11-01&to=2026-12-31",
+            Some(&dispatcher),
+        )
+        .await;
+    assert_eq!(view.status, 200, "{}", view.text);
+    let row = |name: &str| -> Value {
+        view.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|d| d["department_name"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let gdgs = row("国网株洲供电公司");
+    assert_eq!(
+        (gdgs["assigned"].as_i64(), gdgs["responded_on_time"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        (gdgs["co_handled"].as_i64(), gdgs["co_on_time_rate"].clone()),
+        (Some(0), Value::Null)
+    );
+    let rsj_row = row("株洲市人力资源和社会保障局");
+    assert_eq!(rsj_row["assigned"], 0);
+    assert_eq!(
+        (
+            rsj_row["co_handled"].as_i64(),
+            rsj_row["co_opined"].as_i64(),
+            rsj_row["co_opined_on_time"].as_i64()
+        ),
+        (Some(2), Some(2), Some(1))
+    );
+    assert_eq!(rsj_row["co_on_time_rate"], 0.5);
+    let gxj_row = row("株洲市工业和信息化局");
+    assert_eq!(
+        (gxj_row["co_handled"].as_i64(), gxj_row["co_opined"].as_i64()),
+        (Some(1), Some(1)),
+        "the returned part is left out"
+    );
+}

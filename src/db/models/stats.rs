@@ -205,6 +205,48 @@ impl ProblemFacts {
     }
 }
 
+/// A co-handling department's part (协办) in a problem, as the departments view counts it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CoHandlingFacts {
+    #[diesel(sql_type = SqlUuid)]
+    pub department_id: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    pub contact_due_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub due_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub contacted_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub opined_at: Option<DateTime<Utc>>,
+}
+
+impl CoHandlingFacts {
+    /// The co-handling parts given in the period (`from` ≤ assigned < `until`) on problems of
+    /// the scope; parts returned by their department (not its remit) left out.
+    pub fn in_period(
+        conn: &mut PgConnection,
+        scope: &StatsScope,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> QueryResult<Vec<CoHandlingFacts>> {
+        diesel::sql_query(
+            "SELECT c.department_id, c.contact_due_at, c.due_at, c.contacted_at, c.opined_at
+               FROM problem_co_handlers c
+               JOIN problems p ON p.id = c.problem_id
+              WHERE p.region_code IN (SELECT code FROM regions WHERE path LIKE $1)
+                AND ($2::uuid IS NULL OR p.reporter_id IN (SELECT id FROM users WHERE unit_id = $2))
+                AND c.assigned_at >= $3 AND c.assigned_at < $4
+                AND c.status <> 'returned'
+                AND p.merged_into_id IS NULL",
+        )
+        .bind::<Text, _>(scope.path_pattern())
+        .bind::<Nullable<SqlUuid>, _>(scope.unit_id)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(until)
+        .load(conn)
+    }
+}
+
 /// One officer's figures over a period (also a frozen month's row).
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName, Serialize, Deserialize)]
 pub struct OfficerFigures {
