@@ -296,6 +296,39 @@ diesel::table! {
 }
 
 diesel::table! {
+    assignment_batches (id) {
+        id -> Uuid,
+        region_code -> Text,
+        title -> Text,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        item_count -> Int4,
+    }
+}
+
+diesel::table! {
+    assignment_batch_items (batch_id, position) {
+        batch_id -> Uuid,
+        position -> Int4,
+        problem_id -> Uuid,
+        number -> Text,
+        department_id -> Uuid,
+        co_handler_ids -> Array<Uuid>,
+        instructions -> Nullable<Text>,
+        contact_due_at -> Timestamptz,
+        due_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    problem_number_counters (region_code, year) {
+        region_code -> Text,
+        year -> Int4,
+        last -> Int4,
+    }
+}
+
+diesel::table! {
     problem_co_handlers (id) {
         id -> Uuid,
         problem_id -> Uuid,
@@ -375,6 +408,7 @@ diesel::table! {
         deadline_round -> Int4,
         escalation_level -> Int2,
         queue_rank -> Int2,
+        number -> Nullable<Text>,
     }
 }
 
@@ -499,6 +533,9 @@ diesel::joinable!(officer_devices -> users (officer_id));
 diesel::joinable!(problem_escalations -> problems (problem_id));
 diesel::joinable!(problem_events -> problems (problem_id));
 diesel::joinable!(problem_events -> users (actor_id));
+diesel::joinable!(assignment_batch_items -> assignment_batches (batch_id));
+diesel::joinable!(assignment_batch_items -> problems (problem_id));
+diesel::joinable!(assignment_batch_items -> units (department_id));
 diesel::joinable!(problem_co_handlers -> problems (problem_id));
 diesel::joinable!(problem_co_handlers -> units (department_id));
 diesel::joinable!(problem_extensions -> problems (problem_id));
@@ -517,6 +554,8 @@ diesel::joinable!(users -> regions (region_code));
 diesel::joinable!(users -> units (unit_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    assignment_batch_items,
+    assignment_batches,
     assignments,
     audit_log,
     calendar_days,
@@ -541,6 +580,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     problem_escalations,
     problem_events,
     problem_co_handlers,
+    problem_number_counters,
     problem_extensions,
     problems,
     refresh_tokens,

@@ -999,6 +999,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hub/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Assignment meetings of your region (dispatcher)
+         * @description Role `dispatcher`. The meetings held in your region subtree, newest first, without their items.
+         */
+        get: operations["assignment_meeting_list"];
+        put?: never;
+        /**
+         * Hold an assignment meeting (交办会; dispatcher)
+         * @description Role `dispatcher`. Assigns many problems at once, each to a lead department with optional co-handling departments, a deadline and instructions, exactly as `POST /api/v1/problems/{id}/assign` would one by one (same rules, same events, same notifications); an item that names a `category` is triaged first (the problem must then be in the queue; without one it must already be `triaged`). Each problem gets its 交办编号 (`number`) at its first assignment: per region and year, in order, without gaps even under concurrent meetings.
+         *
+         *     Every item is tried on its own and each failure reported with its `index` (`details.items`: the error it would have had alone). With `all_or_nothing` (the default) one failure refuses the meeting: 422 `assignment.items_invalid` and nothing is written (no number taken). With `all_or_nothing: false` the items that passed are kept and the others listed in `failed`; when none passed it is the same 422. A problem named twice is refused at its second mention (`validation.failed`, `items[i].problem_id`). The body may hold up to 1,000 items (1 MB).
+         *
+         *     Answers 201 with the meeting: its items as assigned (`number`, lead, co-handlers, dates) and the departments it concerns (`sheets`: how many problems each leads and co-handles), each of whose 交办单 `GET /api/v1/hub/assignments/{id}/sheets.xlsx` prints.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here). The answer carries a token pair, a secret, so it is never stored: a repeat with the same key and the same body — also after the first request succeeded and its answer was lost — is 409 `idempotency.not_replayable` and changes nothing (the password *was* set: sign in again with the new one); the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; failed requests leave no record (a retry after an error runs again).
+         */
+        post: operations["assignment_meeting_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hub/assignments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One assignment meeting with its items (dispatcher)
+         * @description Role `dispatcher`. The meeting with its items as assigned and the departments it concerns; a meeting outside your region subtree is 404 `not_found`.
+         */
+        get: operations["assignment_meeting_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hub/assignments/{id}/sheets.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 交办单 — the meeting's assignment sheets as Excel, for printing
+         * @description One worksheet per department the meeting concerns (named by the department), laid out for A4 landscape with the header row repeated on every printed page: the title 交办单, the department (承办单位), the meeting's title, date and number of items, then one row per problem in the meeting's order — 序号, 交办编号, 企业 (name and address), 问题 (title and description), 驻企联络员 (the officer who filed it) and 联系电话, 办理方式 (牵头 / 协办), 交办意见, 联系时限, 办结时限 (local dates).
+         *
+         *     A dispatcher whose region subtree holds the meeting gets every department's sheet, or only `department_id`'s. A `department` user gets their own department's sheet whatever `department_id` says, and 404 `not_found` when the meeting gave their department nothing; anyone else gets 404.
+         */
+        get: operations["assignment_sheet_download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hub/queue": {
         parameters: {
             query?: never;
@@ -1865,7 +1937,7 @@ export interface components {
          *
          *     Generated by `api-spec/tools/error_codes.py` from `api-spec/error-codes.yaml`; do not edit by hand.
          */
-        ErrorCode: string & ("request.malformed_json" | "request.invalid_body" | "request.invalid_query" | "request.invalid_limit" | "request.invalid_cursor" | "idempotency.key_invalid" | "import.unreadable" | "import.missing_columns" | "import.unknown_columns" | "auth.token_missing" | "auth.token_invalid" | "auth.token_expired" | "auth.session_ended" | "auth.invalid_credentials" | "auth.bind_token_invalid" | "auth.bind_token_expired" | "auth.refresh_invalid" | "auth.refresh_reused" | "wechat.code_invalid" | "auth.role_required" | "auth.user_disabled" | "admin.top_region_required" | "password.old_mismatch" | "wechat.user_blocked" | "signin.not_assigned" | "report.not_assigned" | "problem.not_your_enterprise" | "problem.not_allowed" | "stats.forbidden" | "not_found" | "route.not_found" | "request.method_not_allowed" | "idempotency.in_progress" | "idempotency.not_replayable" | "conflict.duplicate" | "region.code_taken" | "unit.code_taken" | "enterprise.credit_code_taken" | "user.username_taken" | "user.phone_taken" | "wechat.already_bound" | "assignment.exists" | "password.changed_meanwhile" | "report.in_progress" | "problem.invalid_transition" | "problem.leased" | "problem.co_opinions_pending" | "extension.pending" | "extension.none_pending" | "request.too_large" | "request.unsupported_media_type" | "idempotency.key_reused" | "validation.failed" | "reference.not_found" | "request.field_invalid" | "bind.phone_invalid" | "bind.invite_invalid" | "bind.invite_expired" | "password.too_weak" | "user.unit_required" | "user.enterprise_required" | "assignment.days_out_of_order" | "signin.out_of_range" | "signin.inaccurate" | "report.closed" | "report.month_not_started" | "problem.unknown_category" | "problem.unknown_department" | "problem.merge_target_invalid" | "import.invalid_rows" | "import.too_large" | "auth.too_many_attempts" | "wechat.rate_limited" | "internal" | "wechat.error" | "database.unavailable" | "auth.busy" | "signin.busy" | "wechat.unavailable");
+        ErrorCode: string & ("request.malformed_json" | "request.invalid_body" | "request.invalid_query" | "request.invalid_limit" | "request.invalid_cursor" | "idempotency.key_invalid" | "import.unreadable" | "import.missing_columns" | "import.unknown_columns" | "auth.token_missing" | "auth.token_invalid" | "auth.token_expired" | "auth.session_ended" | "auth.invalid_credentials" | "auth.bind_token_invalid" | "auth.bind_token_expired" | "auth.refresh_invalid" | "auth.refresh_reused" | "wechat.code_invalid" | "auth.role_required" | "auth.user_disabled" | "admin.top_region_required" | "password.old_mismatch" | "wechat.user_blocked" | "signin.not_assigned" | "report.not_assigned" | "problem.not_your_enterprise" | "problem.not_allowed" | "stats.forbidden" | "not_found" | "route.not_found" | "request.method_not_allowed" | "idempotency.in_progress" | "idempotency.not_replayable" | "conflict.duplicate" | "region.code_taken" | "unit.code_taken" | "enterprise.credit_code_taken" | "user.username_taken" | "user.phone_taken" | "wechat.already_bound" | "assignment.exists" | "password.changed_meanwhile" | "report.in_progress" | "problem.invalid_transition" | "problem.leased" | "problem.co_opinions_pending" | "extension.pending" | "extension.none_pending" | "request.too_large" | "request.unsupported_media_type" | "idempotency.key_reused" | "validation.failed" | "reference.not_found" | "request.field_invalid" | "bind.phone_invalid" | "bind.invite_invalid" | "bind.invite_expired" | "password.too_weak" | "user.unit_required" | "user.enterprise_required" | "assignment.days_out_of_order" | "signin.out_of_range" | "signin.inaccurate" | "report.closed" | "report.month_not_started" | "problem.unknown_category" | "problem.unknown_department" | "problem.merge_target_invalid" | "assignment.items_invalid" | "import.invalid_rows" | "import.too_large" | "auth.too_many_attempts" | "wechat.rate_limited" | "internal" | "wechat.error" | "database.unavailable" | "auth.busy" | "signin.busy" | "wechat.unavailable");
         /**
          * @description Machine-readable context; always an object (`{}` when there is nothing to add). Which keys appear depends on the code:
          *     - `errors` — every broken rule, as `FieldError` `{field, code, message}` (`validation.failed`, `request.field_invalid`, `bind.phone_invalid`) or `ImportRowError` `{row, field, code, message}` (`import.invalid_rows`): the one shape of validation errors;
@@ -1875,6 +1947,7 @@ export interface components {
          *     - `day` — the day whose report can no longer be filed (`report.closed`).
          *     - `max_rows`, `max_columns`, `max_uncompressed_bytes` — the limits an upload broke (`import.too_large`).
          *     - `departments` — the co-handling departments that still owe an opinion (`problem.co_opinions_pending`).
+         *     - `items` — each refused item of an assignment meeting, as `AssignmentItemError` (`assignment.items_invalid`).
          */
         ErrorDetails: {
             /** @example 600 */
@@ -1900,6 +1973,7 @@ export interface components {
             /** @example 268435456 */
             max_uncompressed_bytes?: number;
             departments?: string[];
+            items?: components["schemas"]["AssignmentItemError"][];
         } & {
             [key: string]: unknown;
         };
@@ -3039,6 +3113,11 @@ export interface components {
         ProblemDto: {
             /** Format: uuid */
             id: string;
+            /**
+             * @description 交办编号, given at the problem's first assignment (direct or at an assignment meeting) — region, year and place in that year's assignments of the region, without gaps; `null` before.
+             * @example 430211-2026-000123
+             */
+            number?: string | null;
             /** Format: uuid */
             enterprise_id: string;
             /**
@@ -4148,6 +4227,120 @@ export interface components {
             instructions?: string | null;
             /** @description Co-handling departments (协办部门) beside the lead (`department_id`, 牵头部门), at most 10, in the order they are to be shown. Each must be a `department` unit that could be the lead, not the lead itself and not named twice; every fault is listed in one 422 `validation.failed` (`co_handlers[i].department_id`: `unknown`, `invalid` for the lead, `duplicate`; `co_handlers[i].contact_working_days`: `out_of_range`; `co_handlers`: `too_many`), and nothing is written. Each hears of the assignment as the lead does. */
             co_handlers?: components["schemas"]["CoHandlerRequest"][];
+        };
+        /**
+         * @example {
+         *       "title": "11月第3次交办会",
+         *       "items": [
+         *         {
+         *           "problem_id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f",
+         *           "category": "utilities",
+         *           "department_id": "d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a",
+         *           "co_handlers": [
+         *             {
+         *               "department_id": "e3f4a5b6-c7d8-4e9f-0a1b-2c3d4e5f6a7b"
+         *             }
+         *           ],
+         *           "due_working_days": 10,
+         *           "instructions": "请三个工作日内联系企业"
+         *         }
+         *       ]
+         *     }
+         */
+        AssignmentMeetingRequest: {
+            /**
+             * @description The meeting's name (e.g. 11月第3次交办会), printed on every 交办单. Trimmed; required, not blank, at most 100 characters (else 422 `validation.failed`).
+             * @example 11月第3次交办会
+             */
+            title: string;
+            /**
+             * @description `true`: one failed item refuses the meeting; `false`: keep the items that pass.
+             * @default true
+             */
+            all_or_nothing: boolean;
+            /** @description The problems, in the order the sheets list them (1–1,000, else 422 `validation.failed`). */
+            items: components["schemas"]["AssignmentMeetingItem"][];
+        };
+        AssignmentMeetingItem: {
+            /** Format: uuid */
+            problem_id: string;
+            /**
+             * @description Triage the problem first with this category (it must be in the queue); omitted, it must already be `triaged`.
+             * @example utilities
+             */
+            category?: string | null;
+            /**
+             * Format: uuid
+             * @description The lead department (牵头), as `assign`'s `department_id`.
+             */
+            department_id: string;
+            /** @description As `assign`'s `co_handlers`. */
+            co_handlers?: components["schemas"]["CoHandlerRequest"][];
+            /** @description As `assign`'s. */
+            due_working_days?: number | null;
+            /** @description 交办意见, as `assign`'s. */
+            instructions?: string | null;
+        };
+        /** @description One problem as the meeting assigned it (kept as it was, whatever happens to the problem later). */
+        AssignmentBatchItem: {
+            position: number;
+            /** Format: uuid */
+            problem_id: string;
+            /**
+             * @description The problem's 交办编号.
+             * @example 430204-2026-000001
+             */
+            number: string;
+            /** Format: uuid */
+            department_id: string;
+            co_handler_ids: string[];
+            instructions: string | null;
+            /** Format: date-time */
+            contact_due_at: string;
+            /** Format: date-time */
+            due_at: string;
+        };
+        /** @description A department the meeting concerns, and how many of its problems it leads and co-handles. */
+        AssignmentSheetSummary: {
+            /** Format: uuid */
+            department_id: string;
+            /** @example 国网株洲供电公司 */
+            department_name: string;
+            lead: number;
+            co_handling: number;
+        };
+        /** @description Why one item of a meeting was refused — the error it would have had alone. */
+        AssignmentItemError: {
+            /** @description Its place in `items`. */
+            index: number;
+            /** Format: uuid */
+            problem_id: string;
+            code: components["schemas"]["ErrorCode"];
+            message: string;
+            details: Record<string, never>;
+        };
+        /** @description An assignment meeting (交办会). `items`, `sheets` on single reads and when held; `failed` when held. */
+        AssignmentBatch: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            /** @description The region of the dispatcher who held it. */
+            region_code: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+            item_count: number;
+            items?: components["schemas"]["AssignmentBatchItem"][];
+            /** @description The departments it concerns, by name. */
+            sheets?: components["schemas"]["AssignmentSheetSummary"][];
+            /** @description Items refused while the others were kept (`all_or_nothing: false`); empty otherwise. */
+            failed?: components["schemas"]["AssignmentItemError"][];
+        };
+        AssignmentBatchList: {
+            items: components["schemas"]["AssignmentBatch"][];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor: string | null;
         };
         CoHandlerRequest: {
             /** Format: uuid */
@@ -10245,6 +10438,162 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             /** @description `validation.failed` — a field breaks a rule (`details.errors` `[{field, code, message}]`). Also `idempotency.key_reused` — this `Idempotency-Key` was used for a different request (method, path, query or body). */
             422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    assignment_meeting_list: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 (else 400 `request.invalid_limit`). */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque `next_cursor` of the previous page (else 400 `request.invalid_cursor`). Repeat the same filters with it. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of meetings. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentBatchList"];
+                };
+            };
+            400: components["responses"]["BadListQuery"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    assignment_meeting_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignmentMeetingRequest"];
+            };
+        };
+        responses: {
+            /** @description The meeting as held. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentBatch"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyInProgress"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `assignment.items_invalid` — items of an assignment meeting were refused: `details.items` lists each with its index, problem and the error it would have had alone; with `all_or_nothing` nothing was saved; `idempotency.key_reused` — this `Idempotency-Key` was used for a different request (method, path, query or body); `validation.failed` — fields break rules: `details.errors` lists them as `{field, code, message}`; for a rule only the database states, `field` is the name of its constraint; text in a body holding U+0000 is refused the same way. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "assignment.items_invalid",
+                     *         "message": "3个问题未能交办，本次交办会未保存",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "idempotency.key_reused" | "validation.failed" | "assignment.items_invalid";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    assignment_meeting_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The meeting. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentBatch"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    assignment_sheet_download: {
+        parameters: {
+            query?: {
+                /** @description Only this department's sheet (dispatchers); an id the meeting does not concern is 404. */
+                department_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook (`assignment-sheets-<id>.xlsx`). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["XlsxWorkbook"];
+                };
+            };
+            400: components["responses"]["BadQuery"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -155,3 +155,18 @@ mod tests {
         assert_eq!(errors[0].field, "description");
     }
 }
+
+/// A problem's 交办编号: its region, the year of its first assignment and its place in that
+/// year's assignments of the region (`430211-2026-000123`).
+pub fn number(region_code: &str, year: i32, sequence: i32) -> String {
+    format!("{region_code}-{year}-{sequence:06}")
+}
+
+#[cfg(test)]
+mod number_tests {
+    #[test]
+    fn numbers_are_region_year_and_six_digits() {
+        assert_eq!(super::number("430211", 2026, 123), "430211-2026-000123");
+        assert_eq!(super::number("430200", 2027, 1_234_567), "430200-2027-1234567");
+    }
+}

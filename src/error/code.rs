@@ -201,6 +201,9 @@ error_codes! {
     /// `into_id` is this problem, does not exist, is `closed` or `merged`, or lies outside your
     /// region subtree.
     ProblemMergeTargetInvalid = ("problem.merge_target_invalid", 422),
+    /// Items of an assignment meeting were refused: `details.items` lists each with its index,
+    /// problem and the error it would have had alone; with `all_or_nothing` nothing was saved.
+    AssignmentItemsInvalid = ("assignment.items_invalid", 422),
     /// Nothing was written: `details.errors` lists every bad row as `{row, field, code, message}`.
     ImportInvalidRows = ("import.invalid_rows", 422),
     /// More than 100,000 data rows or 64 columns, or an XLSX archive declaring more than 256

@@ -3,6 +3,7 @@
 //! is streamed from disk, so an export of the whole city needs the memory of one page, not of
 //! the ledger.
 
+pub mod assignment_sheet;
 pub mod daily_reports;
 pub mod officers_monthly;
 pub mod problems;
@@ -51,6 +52,19 @@ fn in_pages<R, C>(
 pub struct XlsxFile {
     pub file: std::fs::File,
     pub len: u64,
+}
+
+impl XlsxFile {
+    /// Writes the workbook to an unnamed temporary file, open for reading: it disappears
+    /// once sent (or dropped).
+    pub fn save(workbook: &mut Workbook) -> Result<XlsxFile, AppError> {
+        let io = |e: std::io::Error| AppError::Internal(e.into());
+        let named = tempfile::NamedTempFile::new().map_err(io)?;
+        workbook.save(named.path())?;
+        let file = named.reopen().map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        Ok(XlsxFile { file, len })
+    }
 }
 
 /// A workbook being written, sheet by sheet, row by row.
@@ -156,12 +170,7 @@ impl Ledger {
     /// The finished file, open for reading; it has no name on disk any more, so it disappears
     /// once sent (or dropped).
     pub fn finish(mut self) -> Result<XlsxFile, AppError> {
-        let io = |e: std::io::Error| AppError::Internal(e.into());
-        let named = tempfile::NamedTempFile::new().map_err(io)?;
-        self.workbook.save(named.path())?;
-        let file = named.reopen().map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
-        Ok(XlsxFile { file, len })
+        XlsxFile::save(&mut self.workbook)
     }
 }
 

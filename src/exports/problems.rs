@@ -35,7 +35,7 @@ pub const HEADER: [&str; 14] = [
 /// `[]:*?/\\`, not starting or ending with an apostrophe, not `History`, and unique without
 /// regard to case. A category whose name breaks a rule gets its code, then its code numbered.
 #[derive(Default)]
-struct SheetNames(std::collections::HashSet<String>);
+pub(super) struct SheetNames(std::collections::HashSet<String>);
 
 impl SheetNames {
     fn usable(&self, name: &str) -> bool {
@@ -49,7 +49,7 @@ impl SheetNames {
     }
 
     /// Takes `name`, else `code`, else `code` with a number.
-    fn take(&mut self, name: &str, code: &str) -> String {
+    pub(super) fn take(&mut self, name: &str, code: &str) -> String {
         let chosen = [name.to_owned(), code.to_owned()]
             .into_iter()
             .chain((2..).map(|n| format!("{code}_{n}")))

@@ -3,7 +3,7 @@
 //! caller may take the action from the problem's state, then writes the row, its timeline
 //! event(s) and any outbox message together.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use diesel::PgConnection;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -366,6 +366,15 @@ pub fn assign(
     let calendar = CalendarYear::load(conn)?;
     let deadlines = deadline::on_assignment(&calendar, acting.now, days);
     let co_rows = co_handler_rows(conn, acting, &problem, department.id, co_handlers, &deadlines)?;
+    // Numbered last, after every check: a refused assignment takes no number.
+    let number = match &problem.number {
+        Some(_) => None,
+        None => Some(Problem::next_number(
+            conn,
+            &problem.region_code,
+            local_day(acting.now).year(),
+        )?),
+    };
     let co_handlers = CoHandler::insert_all(conn, problem.id, acting.now, &co_rows)?;
     let mut details = deadline_details(&deadlines, days);
     details["department_id"] = json!(department.id);
@@ -377,6 +386,7 @@ pub fn assign(
         change: ProblemChange {
             department_id: Some(department.id),
             instructions: Some(instructions.as_deref()),
+            number: number.as_deref(),
             ..new_round(&problem, &deadlines, days, acting.now)
         }
         .release(),

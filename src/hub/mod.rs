@@ -4,4 +4,5 @@
 
 pub mod actions;
 pub mod classifier;
+pub mod meeting;
 pub mod queue;

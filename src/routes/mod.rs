@@ -2,6 +2,7 @@
 //! that both the server and the spec test read.
 
 pub mod admin;
+pub mod assignment_meetings;
 pub mod auth;
 pub mod calendar;
 pub mod daily_reports;
@@ -67,6 +68,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(problems::endpoints());
     all.extend(problem_actions::endpoints());
     all.extend(hub::endpoints());
+    all.extend(assignment_meetings::endpoints());
     all.extend(calendar::endpoints());
     all.extend(stats::endpoints());
     all.extend(monthly_reports::endpoints());
@@ -93,6 +95,41 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Body and parameter parsing errors in the service's error format.
+/// A JSON body above `json_config`'s 64 KB, up to `limit` bytes (an assignment meeting of a
+/// thousand items), refused as `json_config` refuses: 415 for another content type, 413 past
+/// the limit, 400 for malformed JSON or a wrong field.
+pub async fn large_json<T: serde::de::DeserializeOwned>(
+    req: &actix_web::HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<T, AppError> {
+    use futures_util::StreamExt;
+    let json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("application/json"));
+    if !json {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|e| AppError::new(ErrorCode::RequestMalformedJson, format!("请求内容读取失败：{e}")))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        if e.is_data() {
+            AppError::new(ErrorCode::RequestInvalidBody, format!("请求内容字段有误：{e}"))
+        } else {
+            AppError::new(ErrorCode::RequestMalformedJson, format!("JSON 格式错误：{e}"))
+        }
+    })
+}
+
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(64 * 1024)

@@ -121,6 +121,8 @@ impl From<Extension> for ExtensionDto {
 #[derive(Debug, Serialize)]
 pub struct ProblemDto {
     id: Uuid,
+    /// 交办编号, from the first assignment on.
+    number: Option<String>,
     enterprise_id: Uuid,
     region_code: String,
     title: String,
@@ -186,6 +188,7 @@ impl ProblemDto {
         ProblemDto {
             overdue: with_department && p.due_at.is_some_and(|due| due < now),
             id: p.id,
+            number: p.number,
             enterprise_id: p.enterprise_id,
             region_code: p.region_code,
             title: p.title,

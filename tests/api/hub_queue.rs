@@ -289,7 +289,7 @@ async fn a_newly_overdue_problem_escalates_behind_five_hundred_already_at_their_
         "INSERT INTO problems ({columns}) SELECT {columns} FROM ( \
            SELECT (jsonb_populate_record(p, jsonb_build_object( \
              'id', gen_random_uuid(), 'contact_due_at', p.contact_due_at - interval '1 day', \
-             'escalation_level', 1))).* \
+             'escalation_level', 1, 'number', NULL))).* \
            FROM problems p, generate_series(1, 500) WHERE p.id = '{id}') copies"
     ));
 

@@ -5,6 +5,7 @@
 
 mod admin_crud;
 mod admin_import;
+mod assignment_meetings;
 mod auth_password;
 mod auth_wechat;
 mod calendar;

@@ -2,6 +2,7 @@
 //! them to DTOs.
 
 pub mod assignment;
+pub mod assignment_batch;
 pub mod audit;
 pub mod calendar;
 pub mod category;

@@ -56,6 +56,8 @@ pub struct Problem {
     pub reopen_count: i32,
     pub deadline_round: i32,
     pub escalation_level: i16,
+    /// 交办编号 (`430211-2026-000123`), given at the first assignment.
+    pub number: Option<String>,
 }
 
 /// The columns a transition changes; `None` leaves a column alone, `Some(None)` clears it.
@@ -89,6 +91,7 @@ pub struct ProblemChange<'a> {
     pub reopen_count: Option<i32>,
     pub deadline_round: Option<i32>,
     pub escalation_level: Option<i16>,
+    pub number: Option<&'a str>,
 }
 
 impl ProblemChange<'_> {
@@ -196,6 +199,25 @@ impl Problem {
             )?;
         }
         Ok(inserted)
+    }
+
+    /// The next 交办编号 of the region and year: taken under the counter row's lock, which the
+    /// caller's transaction holds until it ends, so numbers are given in order and a rolled
+    /// back assignment gives its number back (no gaps).
+    pub fn next_number(conn: &mut PgConnection, region_code: &str, year: i32) -> QueryResult<String> {
+        use crate::schema::problem_number_counters as counters;
+        let last: i32 = diesel::insert_into(counters::table)
+            .values((
+                counters::region_code.eq(region_code),
+                counters::year.eq(year),
+                counters::last.eq(1),
+            ))
+            .on_conflict((counters::region_code, counters::year))
+            .do_update()
+            .set(counters::last.eq(counters::last + 1))
+            .returning(counters::last)
+            .get_result(conn)?;
+        Ok(crate::domain::problem::number(region_code, year, last))
     }
 
     pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Problem>> {
