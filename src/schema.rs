@@ -409,6 +409,11 @@ diesel::table! {
         escalation_level -> Int2,
         queue_rank -> Int2,
         number -> Nullable<Text>,
+        benefit_loan_yuan -> Nullable<Int8>,
+        benefit_fees_reduced_yuan -> Nullable<Int8>,
+        benefit_subsidies_yuan -> Nullable<Int8>,
+        benefit_positions_filled -> Nullable<Int4>,
+        benefit_other -> Nullable<Text>,
     }
 }
 

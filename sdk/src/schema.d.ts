@@ -1191,6 +1191,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/benefits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the period's answers were worth (惠企成效统计)
+         * @description Roles `dispatcher` and `admin` (their region subtree) and `unit_admin` (the problems raised by their unit's officers, within their region subtree); any other caller → 403 `stats.forbidden`. `region_code` narrows to a region of that subtree.
+         *
+         *     The problems answered from `from` to `to` (local days, both included; default the month so far) — by a department's `respond` or an officer's `resolve-on-site`, placed in the period by `responded_at` — whose answer stated benefits (`Benefits`), merged duplicates left out: summed in `totals` (whole yuan of loans, of fees and taxes reduced, of subsidies; positions filled; how many stated other benefits in words) and the same sums by category, by lead department (largest loan sum first; `department_id: null` for on-site resolutions) and by the enterprise's region. A problem answered again after a reopening counts once, with its latest answer's benefits, in the period of that answer.
+         *
+         *     The answer may be served from the Redis cache or computed from PostgreSQL; it is identical either way (see *Statistics* in the introduction).
+         */
+        get: operations["stats_benefits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/problems": {
         parameters: {
             query?: never;
@@ -1324,7 +1348,7 @@ export interface paths {
          * 问题台账 — the problem ledger as Excel
          * @description Every problem `GET /api/v1/problems` would list with the same filters and the same scope (officers: problems they reported and those of enterprises they are or were assigned to; unit admins: those reported by their unit's users; dispatchers and admins: their region subtree; departments: those assigned to them; enterprise contacts: their own enterprise's; a caller with none of these gets an empty workbook), newest first, in one file (`problems-YYYY-MM-DD.xlsx`, no pagination). Read in one consistent snapshot, so the sheets agree.
          *
-         *     Sheets: **全部** (every problem), then one sheet per problem category (named by the category's name, in the order of `GET /api/v1/admin/categories`, empty ones included), then **未分类** (problems with no category yet). Columns, header row first: 编号 (the problem id), 企业, 区县 (the enterprise's region), 类别, 问题描述, 提出人, 提出日期, 承办部门, 交办日期, 办理时限 (`due_at`), 状态 (in Chinese, e.g. 已交办), 办理结果 (`【outcome】resolution`), 评价 (满意 / 基本满意 / 不满意), 是否超期 (是 / 否: answered after its deadline, or still unanswered past it). Dates are local `YYYY-MM-DD`.
+         *     Sheets: **全部** (every problem), then one sheet per problem category (named by the category's name, in the order of `GET /api/v1/admin/categories`, empty ones included), then **未分类** (problems with no category yet). Columns, header row first: 编号 (the problem id), 企业, 区县 (the enterprise's region), 类别, 问题描述, 提出人, 提出日期, 承办部门, 交办日期, 办理时限 (`due_at`), 状态 (in Chinese, e.g. 已交办), 办理结果 (`【outcome】resolution`), 评价 (满意 / 基本满意 / 不满意), 是否超期 (是 / 否: answered after its deadline, or still unanswered past it), 交办编号 (`number`, empty before the first assignment), then the answer's benefits (惠企成效): 贷款(元), 减免税费(元), 补贴(元), 解决用工(人) as numbers and 其他成效 as text, empty when not stated. Dates are local `YYYY-MM-DD`.
          */
         get: operations["problem_export"];
         put?: never;
@@ -3113,6 +3137,8 @@ export interface components {
         ProblemDto: {
             /** Format: uuid */
             id: string;
+            /** @description What the response (or the on-site resolution) was worth (惠企成效), when stated. */
+            benefits?: components["schemas"]["Benefits"] | null;
             /**
              * @description 交办编号, given at the problem's first assignment (direct or at an assignment meeting) — region, year and place in that year's assignments of the region, without gaps; `null` before.
              * @example 430211-2026-000123
@@ -4446,6 +4472,13 @@ export interface components {
          *       "resolution": "已更换故障开关，专线恢复稳定供电",
          *       "outcome": "resolved"
          *     }
+         * @example {
+         *       "resolution": "已协调银行办理续贷",
+         *       "outcome": "resolved",
+         *       "benefits": {
+         *         "loan_yuan": 20000000
+         *       }
+         *     }
          */
         RespondRequest: {
             /**
@@ -4454,6 +4487,8 @@ export interface components {
              */
             resolution: string;
             outcome: components["schemas"]["Outcome"];
+            /** @description What the answer was worth to the enterprise (惠企成效), optional; each part checked (422 `validation.failed` naming `benefits.loan_yuan` …); stating none (or only blank `other`) counts as none. */
+            benefits?: components["schemas"]["Benefits"] | null;
         };
         /**
          * @example {
@@ -4466,6 +4501,82 @@ export interface components {
              * @example 已现场讲解社保缓缴政策并协助提交申请
              */
             resolution: string;
+            /** @description What the answer was worth to the enterprise (惠企成效), optional; each part checked (422 `validation.failed` naming `benefits.loan_yuan` …); stating none (or only blank `other`) counts as none. */
+            benefits?: components["schemas"]["Benefits"] | null;
+        };
+        /** @description Sums of stated benefits (惠企成效) over a set of answered problems; amounts in whole yuan. */
+        BenefitSums: {
+            /** @description Problems with any benefit stated. */
+            problems: number;
+            loan_yuan: number;
+            fees_reduced_yuan: number;
+            subsidies_yuan: number;
+            positions_filled: number;
+            /** @description Of `problems`, those stating other benefits in words. */
+            with_other: number;
+        };
+        /** @description `GET /stats/benefits`: the period's benefits in total and by category, lead department and region. */
+        BenefitStats: {
+            region_code: string;
+            /** Format: uuid */
+            unit_id: string | null;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            totals: components["schemas"]["BenefitSums"];
+            by_category: {
+                category: string | null;
+                /** @description Problems with any benefit stated. */
+                problems: number;
+                loan_yuan: number;
+                fees_reduced_yuan: number;
+                subsidies_yuan: number;
+                positions_filled: number;
+                /** @description Of `problems`, those stating other benefits in words. */
+                with_other: number;
+            }[];
+            by_department: {
+                /** Format: uuid */
+                department_id: string | null;
+                department_name: string | null;
+                /** @description Problems with any benefit stated. */
+                problems: number;
+                loan_yuan: number;
+                fees_reduced_yuan: number;
+                subsidies_yuan: number;
+                positions_filled: number;
+                /** @description Of `problems`, those stating other benefits in words. */
+                with_other: number;
+            }[];
+            by_region: {
+                region_code: string;
+                region_name: string;
+                /** @description Problems with any benefit stated. */
+                problems: number;
+                loan_yuan: number;
+                fees_reduced_yuan: number;
+                subsidies_yuan: number;
+                positions_filled: number;
+                /** @description Of `problems`, those stating other benefits in words. */
+                with_other: number;
+            }[];
+        };
+        /** @description 惠企成效 — what help was worth, every part optional; amounts in whole yuan. */
+        Benefits: {
+            /**
+             * @description Loans obtained or renewed (贷款/续贷), yuan.
+             * @example 20000000
+             */
+            loan_yuan?: number | null;
+            /** @description Fees or taxes reduced (减免税费), yuan. */
+            fees_reduced_yuan?: number | null;
+            /** @description Subsidies obtained (争取补贴), yuan. */
+            subsidies_yuan?: number | null;
+            /** @description Positions filled (解决用工), people. */
+            positions_filled?: number | null;
+            /** @description Other benefits in words; trimmed, blank counts as none. */
+            other?: string | null;
         };
         /**
          * @example {
@@ -4785,6 +4896,8 @@ export interface components {
             resolution_rate: components["schemas"]["Rate"];
             /** @description Problems responded by the end of the day on or before their `due_at` ÷ problems with a deadline responded by then. */
             on_time_rate: components["schemas"]["Rate"];
+            /** @description What the month's answers were worth (惠企成效), from its first day to the end of `day` — as `GET /stats/benefits` sums them for that period. */
+            benefits_month: components["schemas"]["BenefitSums"];
         };
         CategoryCount: {
             /**
@@ -11003,13 +11116,57 @@ export interface operations {
                      *       "problems_open": 37,
                      *       "problems_overdue": 3,
                      *       "resolution_rate": 0.6842,
-                     *       "on_time_rate": 0.9
+                     *       "on_time_rate": 0.9,
+                     *       "benefits_month": {
+                     *         "problems": 12,
+                     *         "loan_yuan": 60000000,
+                     *         "fees_reduced_yuan": 1200000,
+                     *         "subsidies_yuan": 500000,
+                     *         "positions_filled": 90,
+                     *         "with_other": 2
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Overview"];
                 };
             };
             /** @description `request.invalid_query` — `day` is not a `YYYY-MM-DD` date or lies outside 2020–2099, or `region_code` is given blank. */
+            400: components["responses"]["BadQuery"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["StatsForbidden"];
+            /** @description `not_found` — `region_code` is unknown or outside your region subtree. */
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    stats_benefits: {
+        parameters: {
+            query?: {
+                /** @description Narrow the figures to this region's subtree (a 6-digit GB/T 2260 code); default your own region. Unknown or outside your region subtree → 404 `not_found`. Given blank → 400 `request.invalid_query`. */
+                region_code?: components["parameters"]["StatsRegionCode"];
+                /** @description First day of the period (`YYYY-MM-DD`, Asia/Shanghai), included; default the first day of `to`'s month. A day outside 2020–2099 → 400 `request.invalid_query`. */
+                from?: components["parameters"]["PeriodFrom"];
+                /** @description Last day of the period, included; default today. `from` after `to`, or a period longer than 366 days (both ends counted) → 400 `request.invalid_query`. A day outside 2020–2099 → 400 `request.invalid_query`. */
+                to?: components["parameters"]["PeriodTo"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The period's benefits. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BenefitStats"];
+                };
+            };
+            /** @description `request.invalid_query` — `from` or `to` is not a `YYYY-MM-DD` date or lies outside 2020–2099, `from` is after `to`, the period is longer than 366 days, or `region_code` is given blank. */
             400: components["responses"]["BadQuery"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["StatsForbidden"];

@@ -302,7 +302,7 @@ fn act(
         "respond" => {
             let outcome = parsed::<ResponseOutcome>(&form.outcome, "办理结果")?
                 .ok_or_else(|| AppError::new(crate::error::ErrorCode::ValidationFailed, "请选择办理结果"))?;
-            actions::respond(conn, acting, id, blank(&form.resolution), outcome).map(|_| "已反馈")
+            actions::respond(conn, acting, id, blank(&form.resolution), outcome, None).map(|_| "已反馈")
         }
         "extension" => {
             let day = parsed::<NaiveDate>(&form.requested_due, "新的办理时限")?.ok_or_else(|| {

@@ -350,6 +350,7 @@ fn department_answers(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Re
             id,
             Some("已与企业对接，问题已解决"),
             ResponseOutcome::Resolved,
+            None,
         )
         .map_err(super::app_error)?;
         Ok(())

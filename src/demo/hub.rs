@@ -15,6 +15,7 @@ use crate::auth::Caller;
 use crate::db::models::category::Category;
 use crate::db::models::unit::Unit;
 use crate::db::models::user::User;
+use crate::domain::benefit::Benefits;
 use crate::domain::lifecycle::{Rating, ResponseOutcome};
 use crate::hub::actions::{self, Acting};
 use crate::jobs::escalate;
@@ -242,12 +243,14 @@ impl Walk<'_> {
         if fate == Fate::InProgress {
             return Ok(());
         }
+        let benefits = benefits_of(category_of(&self.problem.description));
         actions::respond(
             conn,
             self.acting(clerk, RESPONDED_AFTER),
             id,
             Some("已联系企业并办结相关事项"),
             ResponseOutcome::Resolved,
+            benefits.as_ref(),
         )
         .map_err(app_error)?;
         if fate == Fate::Responded {
@@ -272,4 +275,29 @@ impl Walk<'_> {
         }
         Ok(())
     }
+}
+
+/// What a resolved demo problem was worth (惠企成效), by its category: loans for financing,
+/// positions for labour, fees for taxes, subsidies for policy questions.
+fn benefits_of(category: &str) -> Option<Benefits> {
+    let b = match category {
+        "financing" => Benefits {
+            loan_yuan: Some(20_000_000),
+            ..Benefits::default()
+        },
+        "labor" => Benefits {
+            positions_filled: Some(30),
+            ..Benefits::default()
+        },
+        "cost_reduction" => Benefits {
+            fees_reduced_yuan: Some(1_200_000),
+            ..Benefits::default()
+        },
+        "policy" => Benefits {
+            subsidies_yuan: Some(500_000),
+            ..Benefits::default()
+        },
+        _ => return None,
+    };
+    Some(b)
 }

@@ -113,6 +113,12 @@ impl From<i64> for Cell<'_> {
     }
 }
 
+impl From<Option<i64>> for Cell<'_> {
+    fn from(n: Option<i64>) -> Self {
+        n.map_or(Cell::Empty, Cell::from)
+    }
+}
+
 impl From<Option<f64>> for Cell<'_> {
     fn from(n: Option<f64>) -> Self {
         n.map_or(Cell::Empty, Cell::Number)

@@ -14,7 +14,7 @@ use crate::db::models::scoped::RecordScope;
 use crate::domain::lifecycle::Rating;
 use crate::error::AppError;
 
-pub const HEADER: [&str; 14] = [
+pub const HEADER: [&str; 20] = [
     "编号",
     "企业",
     "区县",
@@ -29,6 +29,12 @@ pub const HEADER: [&str; 14] = [
     "办理结果",
     "评价",
     "是否超期",
+    "交办编号",
+    "贷款(元)",
+    "减免税费(元)",
+    "补贴(元)",
+    "解决用工(人)",
+    "其他成效",
 ];
 
 /// The sheets of a ledger by name, as Excel takes them: at most 31 characters, none of
@@ -131,6 +137,12 @@ pub fn export(
                             Cell::from(&resolution),
                             Cell::from(p.rating.map(Rating::label)),
                             Cell::from(if overdue(p, now) { "是" } else { "否" }),
+                            Cell::from(p.number.as_ref()),
+                            Cell::from(p.benefit_loan_yuan),
+                            Cell::from(p.benefit_fees_reduced_yuan),
+                            Cell::from(p.benefit_subsidies_yuan),
+                            Cell::from(p.benefit_positions_filled.map(i64::from)),
+                            Cell::from(p.benefit_other.as_ref()),
                         ];
                         ledger.row(all, &cells)?;
                         if let Some(&sheet) = sheets.get(&p.category) {

@@ -19,6 +19,7 @@ use crate::db::models::extension::{Extension, NewExtension};
 use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent};
 use crate::db::models::region::Region;
 use crate::db::models::unit::Unit;
+use crate::domain::benefit::Benefits;
 use crate::domain::co_handling::{co_transition, CoAction, CoStatus};
 use crate::domain::deadline::{self, Deadlines, CONTACT_WORKING_DAYS, MAX_DUE_WORKING_DAYS};
 use crate::domain::field_error::FieldCode;
@@ -490,17 +491,27 @@ pub fn give_back(
     commit(conn, acting, &problem, Action::Return, to, role, effect)
 }
 
-/// 反馈: the department's result.
+/// The benefits a response states, checked (422 naming each bad part under `benefits`).
+fn stated_benefits(benefits: Option<&Benefits>) -> Result<Option<Benefits>, AppError> {
+    match benefits {
+        None => Ok(None),
+        Some(b) => b.validate("benefits").map_err(AppError::invalid),
+    }
+}
+
+/// 反馈: the department's result, with what it was worth (惠企成效) when stated.
 pub fn respond(
     conn: &mut PgConnection,
     acting: Acting,
     id: Uuid,
     resolution: Option<&str>,
     outcome: ResponseOutcome,
+    benefits: Option<&Benefits>,
 ) -> Result<Problem, AppError> {
     let outcome = Outcome::from(outcome);
     let (problem, to, role) = check(conn, acting, id, Action::Respond)?;
     let resolution = note_text("resolution", resolution, true)?;
+    let benefits = stated_benefits(benefits)?;
     // The lead answers for all: after every co-handler's opinion (or return).
     let co_handlers = CoHandler::of_problem(conn, problem.id)?;
     let pending: Vec<&str> = co_handlers
@@ -521,7 +532,8 @@ pub fn respond(
             outcome: Some(Some(outcome)),
             resolution: Some(resolution.as_deref()),
             ..ProblemChange::default()
-        },
+        }
+        .with_benefits(benefits.as_ref()),
         note: resolution.clone(),
         details: Some(json!({
             "outcome": outcome.as_str(),
@@ -545,9 +557,11 @@ pub fn resolve_on_site(
     acting: Acting,
     id: Uuid,
     resolution: Option<&str>,
+    benefits: Option<&Benefits>,
 ) -> Result<Problem, AppError> {
     let (problem, to, role) = check(conn, acting, id, Action::ResolveOnSite)?;
     let resolution = note_text("resolution", resolution, true)?;
+    let benefits = stated_benefits(benefits)?;
     let effect = Effect {
         change: ProblemChange {
             responded_at: Some(Some(acting.now)),
@@ -556,6 +570,7 @@ pub fn resolve_on_site(
             resolution: Some(resolution.as_deref()),
             ..ProblemChange::default()
         }
+        .with_benefits(benefits.as_ref())
         .release(),
         note: resolution.clone(),
         ..Effect::default()

@@ -16,6 +16,7 @@ use crate::auth::{AuthUser, Caller};
 use crate::cache::stats;
 use crate::db;
 use crate::db::models::problem::Problem;
+use crate::domain::benefit::Benefits;
 use crate::domain::co_handling::CoAction;
 use crate::domain::deadline::end_of_day;
 use crate::domain::field_error::FieldCode;
@@ -298,6 +299,7 @@ async fn problem_co_return(
 struct RespondRequest {
     resolution: String,
     outcome: ResponseOutcome,
+    benefits: Option<Benefits>,
 }
 
 /// 反馈.
@@ -310,7 +312,14 @@ async fn problem_respond(
 ) -> Result<HttpResponse, AppError> {
     let (id, body) = (id.into_inner(), body.into_inner());
     let (response, _) = run(&state, caller, idempotency, move |conn, acting| {
-        actions::respond(conn, acting, id, Some(&body.resolution), body.outcome)
+        actions::respond(
+            conn,
+            acting,
+            id,
+            Some(&body.resolution),
+            body.outcome,
+            body.benefits.as_ref(),
+        )
     })
     .await?;
     Ok(response)
@@ -320,6 +329,7 @@ async fn problem_respond(
 #[serde(deny_unknown_fields)]
 struct ResolutionRequest {
     resolution: String,
+    benefits: Option<Benefits>,
 }
 
 /// 现场答复.
@@ -330,9 +340,9 @@ async fn problem_resolve_on_site(
     id: web::Path<Uuid>,
     body: web::Json<ResolutionRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, resolution) = (id.into_inner(), body.into_inner().resolution);
+    let (id, body) = (id.into_inner(), body.into_inner());
     let (response, _) = run(&state, caller, idempotency, move |conn, acting| {
-        actions::resolve_on_site(conn, acting, id, Some(&resolution))
+        actions::resolve_on_site(conn, acting, id, Some(&body.resolution), body.benefits.as_ref())
     })
     .await?;
     Ok(response)

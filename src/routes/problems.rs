@@ -19,6 +19,7 @@ use crate::db::models::extension::Extension;
 use crate::db::models::problem::{Problem, ProblemEvent, ProblemFilter};
 use crate::db::models::region::Region;
 use crate::db::models::Page;
+use crate::domain::benefit::Benefits;
 use crate::domain::co_handling::CoStatus;
 use crate::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
 use crate::domain::problem::{NewProblemInput, Urgency};
@@ -154,6 +155,8 @@ pub struct ProblemDto {
     responded_at: Option<DateTime<FixedOffset>>,
     outcome: Option<Outcome>,
     resolution: Option<String>,
+    /// What the response was worth (惠企成效), when stated.
+    benefits: Option<Benefits>,
     rating: Option<Rating>,
     rating_comment: Option<String>,
     evaluated_at: Option<DateTime<FixedOffset>>,
@@ -187,6 +190,7 @@ impl ProblemDto {
         let leased = p.lease_expires_at.is_some_and(|until| until > now);
         ProblemDto {
             overdue: with_department && p.due_at.is_some_and(|due| due < now),
+            benefits: p.benefits(),
             id: p.id,
             number: p.number,
             enterprise_id: p.enterprise_id,

@@ -12,6 +12,7 @@ use crate::db;
 use crate::db::models::stats::StatsScope;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::stats::benefits::BenefitStats;
 use crate::stats::figures::{DepartmentStats, OfficerStats, Overview, ProblemStats};
 use crate::stats::{self, StatsQuery};
 
@@ -32,6 +33,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         get("/api/v1/stats/problems", web::get().to(stats_problems)),
         get("/api/v1/stats/departments", web::get().to(stats_departments)),
         get("/api/v1/stats/officers", web::get().to(stats_officers)),
+        get("/api/v1/stats/benefits", web::get().to(stats_benefits)),
     ]
 }
 
@@ -119,6 +121,24 @@ async fn stats_departments(
     let rows: Vec<DepartmentStats> =
         stats::answer(&state, StatsQuery::Departments { scope, from, to }).await?;
     Ok(HttpResponse::Ok().json(page.slice(rows)?))
+}
+
+/// 惠企成效: what the period's answers were worth, in total and by category, department and
+/// region.
+async fn stats_benefits(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, AppError> {
+    let PeriodQuery {
+        region_code,
+        from,
+        to,
+    } = query.into_inner();
+    let (from, to) = period(from, to, state.clock.today())?;
+    let scope = caller_scope(&state, caller, region_code).await?;
+    let answer: BenefitStats = stats::answer(&state, StatsQuery::Benefits { scope, from, to }).await?;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 #[derive(Deserialize)]

@@ -3,11 +3,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::benefits::BenefitSums;
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::stats::{
     AsOf, CoHandlingFacts, OfficerFigures, OfficerPeriod, OverviewCounts, PeriodBy, ProblemFacts, StatsScope,
@@ -35,6 +36,9 @@ pub struct Overview {
     pub problems_overdue: i64,
     pub resolution_rate: Option<f64>,
     pub on_time_rate: Option<f64>,
+    /// 惠企成效 of the month so far (its first day to the end of `day`).
+    #[serde(default)]
+    pub benefits_month: BenefitSums,
 }
 
 pub fn overview(
@@ -58,6 +62,8 @@ pub fn overview(
         problems_overdue: c.problems_overdue,
         resolution_rate: rate(c.problems_resolved, c.problems_total),
         on_time_rate: rate(c.problems_responded_on_time, c.problems_responded),
+        benefits_month: super::benefits::benefits(conn, scope, day.with_day(1).unwrap_or(day), day, as_of)?
+            .totals,
     })
 }
 

@@ -3,6 +3,7 @@
 //! depends on, so the same query gives the same answer from the cache or from the database;
 //! `reconcile` proves it for every cached answer.
 
+pub mod benefits;
 pub mod figures;
 pub mod in_flight;
 pub mod monthly;
@@ -61,6 +62,11 @@ pub enum StatsQuery {
         from: NaiveDate,
         to: NaiveDate,
     },
+    Benefits {
+        scope: StatsScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
 }
 
 impl StatsQuery {
@@ -70,6 +76,7 @@ impl StatsQuery {
             StatsQuery::Problems { .. } => "problems",
             StatsQuery::Departments { .. } => "departments",
             StatsQuery::Officers { .. } => "officers",
+            StatsQuery::Benefits { .. } => "benefits",
         }
     }
 
@@ -78,7 +85,8 @@ impl StatsQuery {
             StatsQuery::Overview { scope, .. }
             | StatsQuery::Problems { scope, .. }
             | StatsQuery::Departments { scope, .. }
-            | StatsQuery::Officers { scope, .. } => scope,
+            | StatsQuery::Officers { scope, .. }
+            | StatsQuery::Benefits { scope, .. } => scope,
         }
     }
 
@@ -87,7 +95,8 @@ impl StatsQuery {
             StatsQuery::Overview { scope, .. }
             | StatsQuery::Problems { scope, .. }
             | StatsQuery::Departments { scope, .. }
-            | StatsQuery::Officers { scope, .. } => scope,
+            | StatsQuery::Officers { scope, .. }
+            | StatsQuery::Benefits { scope, .. } => scope,
         }
     }
 
@@ -97,7 +106,8 @@ impl StatsQuery {
             StatsQuery::Overview { day, .. } => (day, day),
             StatsQuery::Problems { from, to, .. }
             | StatsQuery::Departments { from, to, .. }
-            | StatsQuery::Officers { from, to, .. } => (from, to),
+            | StatsQuery::Officers { from, to, .. }
+            | StatsQuery::Benefits { from, to, .. } => (from, to),
         }
     }
 
@@ -122,7 +132,10 @@ impl StatsQuery {
     /// reports close), when the question reads them.
     fn dependencies(&self, today: NaiveDate) -> Dependencies {
         let deps = Dependencies::figures();
-        if matches!(self, StatsQuery::Problems { .. } | StatsQuery::Departments { .. }) {
+        if matches!(
+            self,
+            StatsQuery::Problems { .. } | StatsQuery::Departments { .. } | StatsQuery::Benefits { .. }
+        ) {
             return deps;
         }
         let (from, to) = self.period();
@@ -181,6 +194,9 @@ impl StatsQuery {
             }
             StatsQuery::Officers { scope, from, to } => {
                 to_value(&figures::officers(conn, scope, *from, *to, as_of)?)
+            }
+            StatsQuery::Benefits { scope, from, to } => {
+                to_value(&benefits::benefits(conn, scope, *from, *to, as_of)?)
             }
         }
     }

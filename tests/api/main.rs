@@ -8,6 +8,7 @@ mod admin_import;
 mod assignment_meetings;
 mod auth_password;
 mod auth_wechat;
+mod benefits;
 mod calendar;
 mod cli;
 mod co_handling;

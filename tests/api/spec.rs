@@ -203,6 +203,8 @@ fn the_shape_check_finds_missing_extra_and_mistyped_fields() {
         "officers_total": 4, "officers_signed_in": 1, "sign_in_rate": 0.25,
         "officers_reported": 1, "report_rate": 0.25, "problems_new": 2, "problems_open": 2,
         "problems_overdue": 0, "resolution_rate": 0.0, "on_time_rate": null,
+        "benefits_month": {"problems": 0, "loan_yuan": 0, "fees_reduced_yuan": 0, "subsidies_yuan": 0,
+                           "positions_filled": 0, "with_other": 0},
     });
     assert_eq!(
         disagreements("/api/v1/stats/overview", &good),

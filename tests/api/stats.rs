@@ -86,6 +86,8 @@ async fn the_overview_matches_figures_computed_by_hand() {
         "officers_reported": 1, "report_rate": 0.25,
         "problems_new": 2, "problems_open": 2, "problems_overdue": 0,
         "resolution_rate": 0.0, "on_time_rate": null,
+        "benefits_month": {"problems": 0, "loan_yuan": 0, "fees_reduced_yuan": 0, "subsidies_yuan": 0,
+                           "positions_filled": 0, "with_other": 0},
     });
     assert_eq!(overview.body, want);
 
@@ -527,7 +529,13 @@ async fn ledgers_open_in_excel_with_their_columns_and_the_lists_filters() {
             "状态",
             "办理结果",
             "评价",
-            "是否超期"
+            "是否超期",
+            "交办编号",
+            "贷款(元)",
+            "减免税费(元)",
+            "补贴(元)",
+            "解决用工(人)",
+            "其他成效"
         ]
     );
     assert_eq!(

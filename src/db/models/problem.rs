@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::scoped::RecordScope;
+use crate::domain::benefit::Benefits;
 use crate::domain::classifier::Suggestion;
 use crate::domain::lifecycle::{ActorRole, EventKind, Outcome, Rating, Status};
 use crate::domain::problem::{Urgency, ValidProblem};
@@ -58,6 +59,25 @@ pub struct Problem {
     pub escalation_level: i16,
     /// 交办编号 (`430211-2026-000123`), given at the first assignment.
     pub number: Option<String>,
+    pub benefit_loan_yuan: Option<i64>,
+    pub benefit_fees_reduced_yuan: Option<i64>,
+    pub benefit_subsidies_yuan: Option<i64>,
+    pub benefit_positions_filled: Option<i32>,
+    pub benefit_other: Option<String>,
+}
+
+impl Problem {
+    /// The benefits its response stated (惠企成效), if any.
+    pub fn benefits(&self) -> Option<Benefits> {
+        let b = Benefits {
+            loan_yuan: self.benefit_loan_yuan,
+            fees_reduced_yuan: self.benefit_fees_reduced_yuan,
+            subsidies_yuan: self.benefit_subsidies_yuan,
+            positions_filled: self.benefit_positions_filled.map(i64::from),
+            other: self.benefit_other.clone(),
+        };
+        (b != Benefits::default()).then_some(b)
+    }
 }
 
 /// The columns a transition changes; `None` leaves a column alone, `Some(None)` clears it.
@@ -92,6 +112,27 @@ pub struct ProblemChange<'a> {
     pub deadline_round: Option<i32>,
     pub escalation_level: Option<i16>,
     pub number: Option<&'a str>,
+    pub benefit_loan_yuan: Option<Option<i64>>,
+    pub benefit_fees_reduced_yuan: Option<Option<i64>>,
+    pub benefit_subsidies_yuan: Option<Option<i64>>,
+    pub benefit_positions_filled: Option<Option<i32>>,
+    pub benefit_other: Option<Option<&'a str>>,
+}
+
+impl<'a> ProblemChange<'a> {
+    /// States the benefits of a response (all of them: a part left out is cleared).
+    pub fn with_benefits(mut self, benefits: Option<&'a Benefits>) -> Self {
+        self.benefit_loan_yuan = Some(benefits.and_then(|b| b.loan_yuan));
+        self.benefit_fees_reduced_yuan = Some(benefits.and_then(|b| b.fees_reduced_yuan));
+        self.benefit_subsidies_yuan = Some(benefits.and_then(|b| b.subsidies_yuan));
+        self.benefit_positions_filled = Some(
+            benefits
+                .and_then(|b| b.positions_filled)
+                .and_then(|n| i32::try_from(n).ok()),
+        );
+        self.benefit_other = Some(benefits.and_then(|b| b.other.as_deref()));
+        self
+    }
 }
 
 impl ProblemChange<'_> {

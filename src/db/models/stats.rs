@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Date, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Date, Int4, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -238,6 +238,59 @@ impl CoHandlingFacts {
                 AND c.assigned_at >= $3 AND c.assigned_at < $4
                 AND c.status <> 'returned'
                 AND p.merged_into_id IS NULL",
+        )
+        .bind::<Text, _>(scope.path_pattern())
+        .bind::<Nullable<SqlUuid>, _>(scope.unit_id)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(until)
+        .load(conn)
+    }
+}
+
+/// A problem whose answer stated benefits (惠企成效), as the benefits view sums them.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct BenefitFacts {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub category: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub department_id: Option<Uuid>,
+    #[diesel(sql_type = Text)]
+    pub region_code: String,
+    #[diesel(sql_type = Nullable<Int8>)]
+    pub loan_yuan: Option<i64>,
+    #[diesel(sql_type = Nullable<Int8>)]
+    pub fees_reduced_yuan: Option<i64>,
+    #[diesel(sql_type = Nullable<Int8>)]
+    pub subsidies_yuan: Option<i64>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    pub positions_filled: Option<i32>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub other: bool,
+}
+
+impl BenefitFacts {
+    /// The problems of the scope answered in the period (`from` ≤ responded_at < `until`) with
+    /// benefits stated, merged duplicates left out.
+    pub fn in_period(
+        conn: &mut PgConnection,
+        scope: &StatsScope,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> QueryResult<Vec<BenefitFacts>> {
+        diesel::sql_query(
+            "SELECT p.category, p.department_id, p.region_code, p.benefit_loan_yuan AS loan_yuan,
+                    p.benefit_fees_reduced_yuan AS fees_reduced_yuan,
+                    p.benefit_subsidies_yuan AS subsidies_yuan,
+                    p.benefit_positions_filled AS positions_filled,
+                    p.benefit_other IS NOT NULL AS other
+               FROM problems p
+              WHERE p.region_code IN (SELECT code FROM regions WHERE path LIKE $1)
+                AND ($2::uuid IS NULL OR p.reporter_id IN (SELECT id FROM users WHERE unit_id = $2))
+                AND p.responded_at >= $3 AND p.responded_at < $4
+                AND p.merged_into_id IS NULL
+                AND (p.benefit_loan_yuan IS NOT NULL OR p.benefit_fees_reduced_yuan IS NOT NULL
+                     OR p.benefit_subsidies_yuan IS NOT NULL OR p.benefit_positions_filled IS NOT NULL
+                     OR p.benefit_other IS NOT NULL)",
         )
         .bind::<Text, _>(scope.path_pattern())
         .bind::<Nullable<SqlUuid>, _>(scope.unit_id)

@@ -1,0 +1,6 @@
+ALTER TABLE problems
+    DROP COLUMN benefit_loan_yuan,
+    DROP COLUMN benefit_fees_reduced_yuan,
+    DROP COLUMN benefit_subsidies_yuan,
+    DROP COLUMN benefit_positions_filled,
+    DROP COLUMN benefit_other;
