@@ -36,7 +36,7 @@ const WORK_DONE: &[&str] = &[
 ];
 
 /// (description, category) of problems officers raise, one in a few reports.
-const DEMO_PROBLEMS: &[(&str, &str)] = &[
+pub(super) const DEMO_PROBLEMS: &[(&str, &str)] = &[
     (
         "企业订单增加，急需熟练焊工和数控操作工约30名，希望人社部门组织专场招聘",
         "labor",

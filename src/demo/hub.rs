@@ -36,7 +36,7 @@ const DEFAULT_DEPARTMENTS: &[(&str, &str)] = &[
 ];
 
 /// The demo user who dispatches.
-const DISPATCHER: &str = "hub.dispatcher";
+pub(super) const DISPATCHER: &str = "hub.dispatcher";
 
 /// How far the hub has taken a problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,7 @@ const RESPONDED_AFTER: Duration = Duration::hours(40);
 const RATED_AFTER: Duration = Duration::hours(44);
 const CLOSED_AFTER: Duration = Duration::hours(46);
 
-fn caller(conn: &mut PgConnection, username: &str) -> anyhow::Result<Caller> {
+pub(super) fn caller(conn: &mut PgConnection, username: &str) -> anyhow::Result<Caller> {
     let user =
         User::find_by_username(conn, username)?.ok_or_else(|| anyhow!("demo user {username} missing"))?;
     Ok(Caller {

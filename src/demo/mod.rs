@@ -10,6 +10,7 @@ pub mod day;
 pub mod fake_wechat;
 mod history;
 mod hub;
+mod meeting;
 mod roster;
 
 use std::fmt::Write as _;
@@ -86,6 +87,7 @@ pub fn seed_demo(
         if history == History::Week {
             history::seed(conn, &roster, today)?;
             hub::seed(conn, &roster.users, now)?;
+            meeting::seed(conn, now)?;
         }
         Ok(invites)
     })?;

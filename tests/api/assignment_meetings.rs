@@ -337,3 +337,45 @@ async fn numbers_have_no_gaps_under_concurrent_assignment() {
     let expected: Vec<String> = (1..=18).map(|n| format!("430204-2026-{n:06}")).collect();
     assert_eq!(numbers(&app), expected);
 }
+
+#[tokio::test]
+async fn the_demo_city_has_a_meeting_of_thirty_with_co_handlers() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::demo::History::Week);
+    let dispatcher = app.token("hub.dispatcher").await;
+    let list = app.get("/api/v1/hub/assignments", Some(&dispatcher)).await;
+    assert_eq!(list.status, 200);
+    let meeting = &list.body["items"][0];
+    assert_eq!(meeting["item_count"], 30);
+    let id = meeting["id"].as_str().expect("id");
+    let full = app
+        .get(&format!("/api/v1/hub/assignments/{id}"), Some(&dispatcher))
+        .await;
+    let co_handled = full.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["co_handler_ids"].as_array().is_some_and(|c| !c.is_empty()))
+        .count();
+    assert_eq!(co_handled, 10);
+    let (status, bytes) = download(
+        &app,
+        &format!("/api/v1/hub/assignments/{id}/sheets.xlsx"),
+        &dispatcher,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(sheet_rows(&bytes).len() >= 3);
+    // Resolved demo problems state what they were worth.
+    let benefits = app
+        .get(
+            "/api/v1/stats/benefits?from=2026-11-01&to=2026-11-30",
+            Some(&dispatcher),
+        )
+        .await;
+    assert!(
+        benefits.body["totals"]["problems"].as_i64().unwrap_or(0) > 0,
+        "{}",
+        benefits.text
+    );
+}
