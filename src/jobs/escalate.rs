@@ -116,18 +116,7 @@ fn escalate_co_handlers(
                     "role": "co_handler",
                     "department_id": co.department_id,
                 });
-                ProblemEvent::append(
-                    conn,
-                    &NewEvent {
-                        problem_id: problem.id,
-                        event_type: EventKind::Escalated,
-                        actor_id: None,
-                        actor_role: Some(ActorRole::System),
-                        at: now,
-                        note: Some(co_note(level)),
-                        details: Some(details),
-                    },
-                )?;
+                escalated_event(conn, problem.id, co_note(level), details, now)?;
                 events::co_escalated(conn, &problem, co, level, reason, now)?;
                 escalations += 1;
             }
@@ -136,6 +125,28 @@ fn escalate_co_handlers(
             return Ok(escalations);
         }
     }
+}
+
+/// The `escalated` event on the problem's timeline, written by the server itself.
+fn escalated_event(
+    conn: &mut PgConnection,
+    problem_id: uuid::Uuid,
+    note: &str,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    ProblemEvent::append(
+        conn,
+        &NewEvent {
+            problem_id,
+            event_type: EventKind::Escalated,
+            actor_id: None,
+            actor_role: Some(ActorRole::System),
+            at: now,
+            note: Some(note),
+            details: Some(details),
+        },
+    )
 }
 
 fn co_note(level: i16) -> &'static str {
@@ -174,18 +185,7 @@ fn escalate(
             continue;
         }
         let details = json!({ "level": level, "reason": reason.as_str(), "round": problem.deadline_round });
-        ProblemEvent::append(
-            conn,
-            &NewEvent {
-                problem_id: problem.id,
-                event_type: EventKind::Escalated,
-                actor_id: None,
-                actor_role: Some(ActorRole::System),
-                at: now,
-                note: Some(note(level)),
-                details: Some(details),
-            },
-        )?;
+        escalated_event(conn, problem.id, note(level), details, now)?;
         events::escalated(conn, problem, level, reason, now)?;
         escalations += 1;
     }

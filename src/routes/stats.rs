@@ -73,6 +73,16 @@ async fn caller_scope(
     }
 }
 
+/// The scope and the period a period question asks about.
+async fn period_scope(
+    state: &AppState,
+    caller: crate::auth::Caller,
+    query: PeriodQuery,
+) -> Result<(StatsScope, NaiveDate, NaiveDate), AppError> {
+    let (from, to) = period(query.from, query.to, state.clock.today())?;
+    Ok((caller_scope(state, caller, query.region_code).await?, from, to))
+}
+
 /// The day at a glance: officers on assignment, signed in and reported; problems new, open and
 /// overdue; resolution and on-time rates.
 async fn stats_overview(
@@ -93,13 +103,7 @@ async fn stats_problems(
     AuthUser(caller): AuthUser,
     query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let PeriodQuery {
-        region_code,
-        from,
-        to,
-    } = query.into_inner();
-    let (from, to) = period(from, to, state.clock.today())?;
-    let scope = caller_scope(&state, caller, region_code).await?;
+    let (scope, from, to) = period_scope(&state, caller, query.into_inner()).await?;
     let answer: ProblemStats = stats::answer(&state, StatsQuery::Problems { scope, from, to }).await?;
     Ok(HttpResponse::Ok().json(answer))
 }
@@ -111,13 +115,7 @@ async fn stats_departments(
     query: web::Query<PeriodQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let PeriodQuery {
-        region_code,
-        from,
-        to,
-    } = query.into_inner();
-    let (from, to) = period(from, to, state.clock.today())?;
-    let scope = caller_scope(&state, caller, region_code).await?;
+    let (scope, from, to) = period_scope(&state, caller, query.into_inner()).await?;
     let rows: Vec<DepartmentStats> =
         stats::answer(&state, StatsQuery::Departments { scope, from, to }).await?;
     Ok(HttpResponse::Ok().json(page.slice(rows)?))
@@ -130,13 +128,7 @@ async fn stats_benefits(
     AuthUser(caller): AuthUser,
     query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let PeriodQuery {
-        region_code,
-        from,
-        to,
-    } = query.into_inner();
-    let (from, to) = period(from, to, state.clock.today())?;
-    let scope = caller_scope(&state, caller, region_code).await?;
+    let (scope, from, to) = period_scope(&state, caller, query.into_inner()).await?;
     let answer: BenefitStats = stats::answer(&state, StatsQuery::Benefits { scope, from, to }).await?;
     Ok(HttpResponse::Ok().json(answer))
 }

@@ -165,6 +165,28 @@ pub struct ProblemFacts {
     pub rating: Option<Rating>,
 }
 
+/// The problems `p` of a scope (`$1`: its path pattern, `$2`: a unit admin's unit), merged
+/// duplicates left out: where every facts query below starts.
+const IN_SCOPE: &str = "p.region_code IN (SELECT code FROM regions WHERE path LIKE $1)
+    AND ($2::uuid IS NULL OR p.reporter_id IN (SELECT id FROM users WHERE unit_id = $2))
+    AND p.merged_into_id IS NULL";
+
+/// Runs a facts query over `IN_SCOPE` with the period's bounds as `$3` and `$4`.
+fn scoped_in_period<T: QueryableByName<diesel::pg::Pg> + 'static>(
+    conn: &mut PgConnection,
+    sql: &str,
+    scope: &StatsScope,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> QueryResult<Vec<T>> {
+    diesel::sql_query(sql)
+        .bind::<Text, _>(scope.path_pattern())
+        .bind::<Nullable<SqlUuid>, _>(scope.unit_id)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(until)
+        .load(conn)
+}
+
 /// Which instant places a problem in a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PeriodBy {
@@ -188,20 +210,13 @@ impl ProblemFacts {
             PeriodBy::Created => "p.created_at",
             PeriodBy::Assigned => "p.assigned_at",
         };
-        diesel::sql_query(format!(
+        let sql = format!(
             "SELECT p.category, p.status, p.department_id, p.assigned_at, p.due_at, p.responded_at,
                     p.outcome, p.closed_at, p.rating
                FROM problems p
-              WHERE p.region_code IN (SELECT code FROM regions WHERE path LIKE $1)
-                AND ($2::uuid IS NULL OR p.reporter_id IN (SELECT id FROM users WHERE unit_id = $2))
-                AND {column} >= $3 AND {column} < $4
-                AND p.merged_into_id IS NULL"
-        ))
-        .bind::<Text, _>(scope.path_pattern())
-        .bind::<Nullable<SqlUuid>, _>(scope.unit_id)
-        .bind::<Timestamptz, _>(from)
-        .bind::<Timestamptz, _>(until)
-        .load(conn)
+              WHERE {IN_SCOPE} AND {column} >= $3 AND {column} < $4"
+        );
+        scoped_in_period(conn, &sql, scope, from, until)
     }
 }
 
@@ -229,21 +244,13 @@ impl CoHandlingFacts {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> QueryResult<Vec<CoHandlingFacts>> {
-        diesel::sql_query(
+        let sql = format!(
             "SELECT c.department_id, c.contact_due_at, c.due_at, c.contacted_at, c.opined_at
                FROM problem_co_handlers c
                JOIN problems p ON p.id = c.problem_id
-              WHERE p.region_code IN (SELECT code FROM regions WHERE path LIKE $1)
-                AND ($2::uuid IS NULL OR p.reporter_id IN (SELECT id FROM users WHERE unit_id = $2))
-                AND c.assigned_at >= $3 AND c.assigned_at < $4
-                AND c.status <> 'returned'
-                AND p.merged_into_id IS NULL",
-        )
-        .bind::<Text, _>(scope.path_pattern())
-        .bind::<Nullable<SqlUuid>, _>(scope.unit_id)
-        .bind::<Timestamptz, _>(from)
-        .bind::<Timestamptz, _>(until)
-        .load(conn)
+              WHERE {IN_SCOPE} AND c.assigned_at >= $3 AND c.assigned_at < $4 AND c.status <> 'returned'"
+        );
+        scoped_in_period(conn, &sql, scope, from, until)
     }
 }
 
@@ -277,26 +284,19 @@ impl BenefitFacts {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> QueryResult<Vec<BenefitFacts>> {
-        diesel::sql_query(
+        let sql = format!(
             "SELECT p.category, p.department_id, p.region_code, p.benefit_loan_yuan AS loan_yuan,
                     p.benefit_fees_reduced_yuan AS fees_reduced_yuan,
                     p.benefit_subsidies_yuan AS subsidies_yuan,
                     p.benefit_positions_filled AS positions_filled,
                     p.benefit_other IS NOT NULL AS other
                FROM problems p
-              WHERE p.region_code IN (SELECT code FROM regions WHERE path LIKE $1)
-                AND ($2::uuid IS NULL OR p.reporter_id IN (SELECT id FROM users WHERE unit_id = $2))
-                AND p.responded_at >= $3 AND p.responded_at < $4
-                AND p.merged_into_id IS NULL
+              WHERE {IN_SCOPE} AND p.responded_at >= $3 AND p.responded_at < $4
                 AND (p.benefit_loan_yuan IS NOT NULL OR p.benefit_fees_reduced_yuan IS NOT NULL
                      OR p.benefit_subsidies_yuan IS NOT NULL OR p.benefit_positions_filled IS NOT NULL
-                     OR p.benefit_other IS NOT NULL)",
-        )
-        .bind::<Text, _>(scope.path_pattern())
-        .bind::<Nullable<SqlUuid>, _>(scope.unit_id)
-        .bind::<Timestamptz, _>(from)
-        .bind::<Timestamptz, _>(until)
-        .load(conn)
+                     OR p.benefit_other IS NOT NULL)"
+        );
+        scoped_in_period(conn, &sql, scope, from, until)
     }
 }
 
