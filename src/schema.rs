@@ -329,6 +329,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    task_forces (id) {
+        id -> Uuid,
+        region_code -> Text,
+        name -> Text,
+        leader_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    task_force_departments (task_force_id, unit_id) {
+        task_force_id -> Uuid,
+        unit_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    task_force_officers (task_force_id, officer_id) {
+        task_force_id -> Uuid,
+        officer_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    task_force_enterprises (task_force_id, enterprise_id) {
+        task_force_id -> Uuid,
+        enterprise_id -> Uuid,
+    }
+}
+
+diesel::table! {
     problem_co_handlers (id) {
         id -> Uuid,
         problem_id -> Uuid,
@@ -542,6 +573,11 @@ diesel::joinable!(assignment_batch_items -> assignment_batches (batch_id));
 diesel::joinable!(assignment_batch_items -> problems (problem_id));
 diesel::joinable!(assignment_batch_items -> units (department_id));
 diesel::joinable!(problem_co_handlers -> problems (problem_id));
+diesel::joinable!(task_force_departments -> task_forces (task_force_id));
+diesel::joinable!(task_force_officers -> task_forces (task_force_id));
+diesel::joinable!(task_force_enterprises -> task_forces (task_force_id));
+diesel::joinable!(task_force_enterprises -> enterprises (enterprise_id));
+diesel::joinable!(task_forces -> users (leader_id));
 diesel::joinable!(problem_co_handlers -> units (department_id));
 diesel::joinable!(problem_extensions -> problems (problem_id));
 diesel::joinable!(problems -> categories (category));
@@ -595,4 +631,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     unit_robots,
     units,
     users,
+    task_force_departments,
+    task_force_enterprises,
+    task_force_officers,
+    task_forces,
 );

@@ -999,6 +999,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/task-forces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a task force (专班; admin)
+         * @description Role `admin`. A task force ("1+2+N": one leader, member departments, member officers) owning a set of key enterprises, in its leader's region. Everything is checked at once and every fault listed (422 `validation.failed`): `name` (required, at most 50 characters), `leader_id` (an active user in your region subtree), `department_ids[i]` (`department` units in your subtree), `officer_ids[i]` (officers in your subtree), `enterprise_ids[i]` (at least one; in your subtree; not already in another task force; none twice). A name already used in that region is 409 `conflict.duplicate`.
+         *
+         *     The leader then reads the problems of these enterprises and acts on them as the hub does (triage, assign, merge, close, extensions), whatever their own roles; each of these problems shows its `task_force`.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here). The answer carries a token pair, a secret, so it is never stored: a repeat with the same key and the same body — also after the first request succeeded and its answer was lost — is 409 `idempotency.not_replayable` and changes nothing (the password *was* set: sign in again with the new one); the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; failed requests leave no record (a retry after an error runs again).
+         */
+        post: operations["task_force_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/task-forces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Task forces you may read (专班)
+         * @description Admins and dispatchers get their region subtree's task forces; anyone else those they lead or serve in as an officer (often none). By name, each with its members and figures.
+         */
+        get: operations["task_force_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/task-forces/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One task force with its members and figures (专班)
+         * @description Readable by the admins and dispatchers of its region (or a region above), its leader and its officers; anyone else gets 404 `not_found`.
+         */
+        get: operations["task_force_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/task-forces/{id}/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The problems of a task force's enterprises (专班)
+         * @description The problems of its enterprises, newest first (the leader's own list), for whoever may read the task force (else 404 `not_found`).
+         */
+        get: operations["task_force_problems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hub/assignments": {
         parameters: {
             query?: never;
@@ -3420,6 +3504,12 @@ export interface components {
             timeline: components["schemas"]["ProblemEvent"][];
             /** @description Deadline extension requests (延期申请), oldest first; at most one `pending`. */
             extensions: components["schemas"]["Extension"][];
+            /** @description The task force (专班) owning the problem's enterprise, `null` for none. */
+            task_force?: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
             /** @description The co-handling departments (协办) of the current assignment, in the order named; empty when there are none or the lead returned the problem to the hub. */
             co_handlers?: components["schemas"]["CoHandler"][];
         };
@@ -4253,6 +4343,52 @@ export interface components {
             instructions?: string | null;
             /** @description Co-handling departments (协办部门) beside the lead (`department_id`, 牵头部门), at most 10, in the order they are to be shown. Each must be a `department` unit that could be the lead, not the lead itself and not named twice; every fault is listed in one 422 `validation.failed` (`co_handlers[i].department_id`: `unknown`, `invalid` for the lead, `duplicate`; `co_handlers[i].contact_working_days`: `out_of_range`; `co_handlers`: `too_many`), and nothing is written. Each hears of the assignment as the lead does. */
             co_handlers?: components["schemas"]["CoHandlerRequest"][];
+        };
+        TaskForceRequest: {
+            /** @example 轨道交通装备专班 */
+            name: string;
+            /**
+             * Format: uuid
+             * @description The leader (a county leader, 县级领导).
+             */
+            leader_id: string;
+            /** @description Member departments (the heads of two or more in the 1+2+N model). */
+            department_ids?: string[];
+            /** @description Member officers. */
+            officer_ids?: string[];
+            /** @description The enterprises it owns (at least one; each in no other task force). */
+            enterprise_ids: string[];
+        };
+        /** @description A task force (专班) with its members and its problems at a glance. */
+        TaskForce: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description Its leader's region. */
+            region_code: string;
+            /** Format: uuid */
+            leader_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Member departments. */
+            department_ids: string[];
+            /** @description Member officers. */
+            officer_ids: string[];
+            /** @description Its enterprises. */
+            enterprise_ids: string[];
+            /** @description Its enterprises' problems now, merged duplicates left out: all, open, overdue (with a department past the due date), closed. */
+            figures: {
+                enterprises: number;
+                problems: number;
+                open: number;
+                overdue: number;
+                closed: number;
+            };
+        };
+        TaskForceList: {
+            items: components["schemas"]["TaskForce"][];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor: string | null;
         };
         /**
          * @example {
@@ -10551,6 +10687,160 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             /** @description `validation.failed` — a field breaks a rule (`details.errors` `[{field, code, message}]`). Also `idempotency.key_reused` — this `Idempotency-Key` was used for a different request (method, path, query or body). */
             422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    task_force_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskForceRequest"];
+            };
+        };
+        responses: {
+            /** @description The task force. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskForce"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `idempotency.in_progress` — the first request with this `Idempotency-Key` is still running: retry shortly; `conflict.duplicate` — the database refused a duplicate that no more specific code names. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency.in_progress",
+                     *         "message": "相同的请求正在处理中，请稍后重试 (the first request with this key is still running)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "idempotency.in_progress" | "conflict.duplicate";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    task_force_list: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 (else 400 `request.invalid_limit`). */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque `next_cursor` of the previous page (else 400 `request.invalid_cursor`). Repeat the same filters with it. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of task forces. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskForceList"];
+                };
+            };
+            400: components["responses"]["BadListQuery"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    task_force_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task force. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskForce"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    task_force_problems: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 (else 400 `request.invalid_limit`). */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque `next_cursor` of the previous page (else 400 `request.invalid_cursor`). Repeat the same filters with it. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of problems. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemList"];
+                };
+            };
+            400: components["responses"]["BadListQuery"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

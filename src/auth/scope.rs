@@ -17,6 +17,7 @@ use crate::db::models::problem::Problem;
 use crate::db::models::region::Region;
 use crate::db::models::scoped::RecordScope;
 use crate::db::models::stats::StatsScope;
+use crate::db::models::task_force::TaskForce;
 use crate::domain::role::Role;
 use crate::error::{AppError, ErrorCode};
 use crate::schema::{assignments, regions, users};
@@ -158,8 +159,8 @@ pub fn record_scope(conn: &mut PgConnection, caller: &Caller) -> Result<RecordSc
     Ok(RecordScope::Nothing)
 }
 
-/// The caller's roles that relate to this problem: the dispatcher of its region, its
-/// department, an officer assigned to its enterprise today, and its enterprise's contact. What the caller may do to the problem is decided from these alone
+/// The caller's roles that relate to this problem: the dispatcher of its region (or the
+/// leader of its enterprise's task force, 专班), its department, an officer assigned to its enterprise today, and its enterprise's contact. What the caller may do to the problem is decided from these alone
 /// (`domain::lifecycle`); a caller with none that cannot read it either gets 404.
 pub fn roles_toward_problem(
     conn: &mut PgConnection,
@@ -169,6 +170,9 @@ pub fn roles_toward_problem(
 ) -> Result<Vec<Role>, AppError> {
     let mut roles = Vec::new();
     if caller.has(Role::Dispatcher) && RegionScope::of(conn, caller)?.contains(conn, &problem.region_code)? {
+        roles.push(Role::Dispatcher);
+    } else if TaskForce::leads(conn, caller.user_id, problem.enterprise_id)? {
+        // 专班: the leader dispatches their task force's problems as the hub does.
         roles.push(Role::Dispatcher);
     }
     if caller.has(Role::Department) && caller.unit_id.is_some() && problem.department_id == caller.unit_id {
@@ -207,6 +211,9 @@ pub fn can_see_problem(
         if CoHandler::is_active(conn, problem.id, unit)? {
             return Ok(true);
         }
+    }
+    if TaskForce::leads(conn, caller.user_id, problem.enterprise_id)? {
+        return Ok(true);
     }
     let scope = record_scope(conn, caller)?;
     Ok(problem.visible_in(conn, &scope)?)

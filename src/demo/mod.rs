@@ -12,6 +12,7 @@ mod history;
 mod hub;
 mod meeting;
 mod roster;
+mod task_force;
 
 use std::fmt::Write as _;
 
@@ -87,6 +88,7 @@ pub fn seed_demo(
         if history == History::Week {
             history::seed(conn, &roster, today)?;
             hub::seed(conn, &roster.users, now)?;
+            task_force::seed(conn, now)?;
             meeting::seed(conn, now)?;
         }
         Ok(invites)

@@ -18,6 +18,7 @@ pub mod problems;
 pub mod service;
 pub mod sign_ins;
 pub mod stats;
+pub mod task_forces;
 
 use actix_web::http::Method;
 use actix_web::{error, web, HttpRequest, Route};
@@ -69,6 +70,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(problem_actions::endpoints());
     all.extend(hub::endpoints());
     all.extend(assignment_meetings::endpoints());
+    all.extend(task_forces::endpoints());
     all.extend(calendar::endpoints());
     all.extend(stats::endpoints());
     all.extend(monthly_reports::endpoints());

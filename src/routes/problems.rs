@@ -18,6 +18,7 @@ use crate::db::models::co_handler::CoHandler;
 use crate::db::models::extension::Extension;
 use crate::db::models::problem::{Problem, ProblemEvent, ProblemFilter};
 use crate::db::models::region::Region;
+use crate::db::models::task_force::TaskForce;
 use crate::db::models::Page;
 use crate::domain::benefit::Benefits;
 use crate::domain::co_handling::CoStatus;
@@ -47,6 +48,13 @@ pub struct EventDto {
     at: DateTime<FixedOffset>,
     note: Option<String>,
     details: Option<serde_json::Value>,
+}
+
+/// A task force as a problem names it.
+#[derive(Debug, Serialize)]
+pub struct TaskForceRef {
+    id: Uuid,
+    name: String,
 }
 
 /// A co-handling department's part (协办), as single reads show it.
@@ -178,6 +186,9 @@ pub struct ProblemDto {
     /// on single reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     co_handlers: Option<Vec<CoHandlerDto>>,
+    /// The task force (专班) owning its enterprise, `null` for none (only on single reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task_force: Option<Option<TaskForceRef>>,
     /// Similar open problems of other enterprises (only in the hub's queue).
     #[serde(skip_serializing_if = "Option::is_none")]
     similar: Option<Vec<Similar>>,
@@ -233,6 +244,7 @@ impl ProblemDto {
             timeline: None,
             extensions: None,
             co_handlers: None,
+            task_force: None,
             similar: None,
         }
     }
@@ -242,6 +254,10 @@ impl ProblemDto {
         let timeline = ProblemEvent::timeline(conn, p.id)?;
         let extensions = Extension::of_problem(conn, p.id)?;
         let co_handlers = CoHandler::of_problem(conn, p.id)?;
+        let task_force = TaskForce::of_enterprise(conn, p.enterprise_id)?.map(|t| TaskForceRef {
+            id: t.id,
+            name: t.name,
+        });
         Ok(ProblemDto {
             timeline: Some(
                 timeline
@@ -258,6 +274,7 @@ impl ProblemDto {
             ),
             extensions: Some(extensions.into_iter().map(ExtensionDto::from).collect()),
             co_handlers: Some(co_handlers.into_iter().map(CoHandlerDto::from).collect()),
+            task_force: Some(task_force),
             ..ProblemDto::summary(p, now)
         })
     }

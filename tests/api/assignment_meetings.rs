@@ -339,7 +339,7 @@ async fn numbers_have_no_gaps_under_concurrent_assignment() {
 }
 
 #[tokio::test]
-async fn the_demo_city_has_a_meeting_of_thirty_with_co_handlers() {
+async fn the_demo_city_has_a_meeting_of_thirty_a_task_force_and_benefits() {
     let app = spawn_app().await;
     app.seed_demo_with(zhuqi::demo::History::Week);
     let dispatcher = app.token("hub.dispatcher").await;
@@ -366,6 +366,16 @@ async fn the_demo_city_has_a_meeting_of_thirty_with_co_handlers() {
     .await;
     assert_eq!(status, 200);
     assert!(sheet_rows(&bytes).len() >= 3);
+    // And a task force owning the two 中车 companies, whose leader sees their problems.
+    let forces = app.get("/api/v1/task-forces", Some(&dispatcher)).await;
+    assert_eq!(forces.body["items"][0]["name"], "轨道交通装备专班");
+    assert_eq!(forces.body["items"][0]["figures"]["enterprises"], 2);
+    let leader = app.token("czj.admin").await;
+    let id = forces.body["items"][0]["id"].as_str().expect("id");
+    let owned = app
+        .get(&format!("/api/v1/task-forces/{id}/problems"), Some(&leader))
+        .await;
+    assert!(!owned.body["items"].as_array().expect("items").is_empty());
     // Resolved demo problems state what they were worth.
     let benefits = app
         .get(

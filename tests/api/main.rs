@@ -32,4 +32,5 @@ mod service;
 mod sign_ins;
 mod spec;
 mod stats;
+mod task_forces;
 mod tokens;

@@ -29,6 +29,7 @@ pub mod scoped;
 pub mod sign_in;
 pub mod stats;
 pub mod subscription;
+pub mod task_force;
 pub mod unit;
 pub mod user;
 
