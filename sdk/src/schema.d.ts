@@ -10048,6 +10048,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["ProblemConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -10094,6 +10095,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["ProblemConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

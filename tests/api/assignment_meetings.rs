@@ -389,3 +389,46 @@ async fn the_demo_city_has_a_meeting_of_thirty_a_task_force_and_benefits() {
         benefits.text
     );
 }
+
+#[tokio::test]
+async fn a_keyed_meeting_larger_than_an_ordinary_body_is_held_once() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let ids = file_many(&app, 12).await;
+    let dispatcher = app.token("hub.dispatcher").await;
+    let mut items = Vec::new();
+    for id in &ids {
+        let mut one = item(&app, id, "ZZ-GDGS", &[]).await;
+        one["instructions"] = json!("请".repeat(2000));
+        items.push(one);
+    }
+    let body = json!({ "title": "长篇交办意见的交办会", "items": items });
+    assert!(
+        body.to_string().len() > 64 * 1024,
+        "above the ordinary routes' limit"
+    );
+    let key = uuid::Uuid::new_v4().to_string();
+    let first = app
+        .keyed(
+            reqwest::Method::POST,
+            "/api/v1/hub/assignments",
+            &dispatcher,
+            &key,
+            &body,
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let again = app
+        .keyed(
+            reqwest::Method::POST,
+            "/api/v1/hub/assignments",
+            &dispatcher,
+            &key,
+            &body,
+        )
+        .await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(app.count("SELECT count(*) AS n FROM assignment_batches"), 1);
+    assert_eq!(numbers(&app).len(), 12);
+}
