@@ -10,20 +10,8 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 n=${1:-500}
 db=zhuqi_bench_meeting port=18084 prefix="benchmeeting:"
-pg="postgres://zhuqi@127.0.0.1:${PG_PORT:-55432}" redis_port=${REDIS_PORT:-56379}
-scripts/services.sh up >/dev/null
-zhuqi=${ZHUQI_BIN:-target/release/zhuqi}
-[[ -n "${ZHUQI_BIN:-}" ]] || cargo build --release --bin zhuqi
-psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-export JWT_SECRET=bench-secret-bench-secret-bench-secret!!
-export DATABASE_URL="$pg/$db" REDIS_URL="redis://127.0.0.1:$redis_port/0" REDIS_KEY_PREFIX="$prefix"
-"$zhuqi" migrate >/dev/null
-"$zhuqi" seed-demo >/dev/null
-BIND_ADDR="127.0.0.1:$port" WECHAT_APPID=bench WECHAT_SECRET=bench LOG_FORMAT=json RUST_LOG=warn \
-  "$zhuqi" serve 2>/tmp/zhuqi-bench-meeting.log &
-server=$!
-work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+source benches/server.sh
+start_demo_server "$db" "$port" "$prefix"
 for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 
 BASE="http://127.0.0.1:$port/api/v1" PG="$pg/$db" N=$n WORK=$work python3 - <<'PY'

@@ -20,6 +20,7 @@ use crate::db::models::problem::{NewEvent, Problem, ProblemChange, ProblemEvent}
 use crate::db::models::region::Region;
 use crate::db::models::unit::Unit;
 use crate::domain::benefit::Benefits;
+use crate::domain::calendar::Calendar;
 use crate::domain::co_handling::{co_transition, CoAction, CoStatus};
 use crate::domain::deadline::{self, Deadlines, CONTACT_WORKING_DAYS, MAX_DUE_WORKING_DAYS};
 use crate::domain::field_error::FieldCode;
@@ -263,6 +264,7 @@ fn co_handler_rows(
     problem: &Problem,
     lead: Uuid,
     co_handlers: &[CoHandlerInput],
+    calendar: &Calendar,
     deadlines: &Deadlines,
 ) -> Result<Vec<NewCoHandler>, AppError> {
     if co_handlers.len() > MAX_CO_HANDLERS {
@@ -272,7 +274,6 @@ fn co_handler_rows(
             "协办部门最多10个",
         ));
     }
-    let calendar = CalendarYear::load(conn)?;
     let mut errors = Vec::new();
     let mut rows = Vec::new();
     for (i, input) in co_handlers.iter().enumerate() {
@@ -308,7 +309,7 @@ fn co_handler_rows(
                 rows.push(NewCoHandler {
                     department_id: d.id,
                     contact_working_days: days as i32,
-                    contact_due_at: deadline::contact_due(&calendar, acting.now, days, deadlines.due_at),
+                    contact_due_at: deadline::contact_due(calendar, acting.now, days, deadlines.due_at),
                     due_at: deadlines.due_at,
                 });
             }
@@ -366,7 +367,15 @@ pub fn assign(
     };
     let calendar = CalendarYear::load(conn)?;
     let deadlines = deadline::on_assignment(&calendar, acting.now, days);
-    let co_rows = co_handler_rows(conn, acting, &problem, department.id, co_handlers, &deadlines)?;
+    let co_rows = co_handler_rows(
+        conn,
+        acting,
+        &problem,
+        department.id,
+        co_handlers,
+        &calendar,
+        &deadlines,
+    )?;
     // Numbered last, after every check: a refused assignment takes no number.
     let number = match &problem.number {
         Some(_) => None,

@@ -12,7 +12,6 @@ use uuid::Uuid;
 use super::actions::{self, Acting, CoHandlerInput};
 use crate::auth::scope::RegionScope;
 use crate::db::models::assignment_batch::{AssignmentBatch, BatchItem};
-use crate::db::models::co_handler::CoHandler;
 use crate::domain::field_error::FieldCode;
 use crate::error::{AppError, ErrorCode};
 
@@ -140,10 +139,8 @@ fn assign_item(
             item.instructions.as_deref(),
             &item.co_handlers,
         )?;
-        let co_handler_ids = CoHandler::of_problem(conn, problem.id)?
-            .into_iter()
-            .map(|(c, _)| c.department_id)
-            .collect();
+        // The assignment took the co-handlers as named, in order.
+        let co_handler_ids = item.co_handlers.iter().map(|c| c.department_id).collect();
         Ok(BatchItem {
             batch_id: Uuid::nil(),
             position: position as i32,
