@@ -83,6 +83,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    daily_summaries (region_code, day) {
+        region_code -> Text,
+        day -> Date,
+        as_of -> Timestamptz,
+        frozen_at -> Timestamptz,
+        body -> Jsonb,
+    }
+}
+
+diesel::table! {
     daily_report_revisions (report_id, revision) {
         report_id -> Uuid,
         revision -> Int4,
@@ -560,6 +570,7 @@ diesel::joinable!(daily_report_revisions -> daily_reports (report_id));
 diesel::joinable!(daily_report_revisions -> users (author_id));
 diesel::joinable!(daily_reports -> enterprises (enterprise_id));
 diesel::joinable!(daily_reports -> users (officer_id));
+diesel::joinable!(daily_summaries -> regions (region_code));
 diesel::joinable!(enterprises -> regions (region_code));
 diesel::joinable!(idempotency_records -> users (user_id));
 diesel::joinable!(monthly_officer_figures -> monthly_freezes (month));
@@ -606,6 +617,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     console_uploads,
     daily_report_revisions,
     daily_reports,
+    daily_summaries,
     enterprises,
     idempotency_records,
     monthly_freezes,

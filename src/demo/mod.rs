@@ -4,7 +4,8 @@
 //! and loaded through the import itself (`roster::import::run`, all or nothing): the demo
 //! shows what a city's files look like, and cannot drift from what the import accepts. With
 //! [`History::Week`] the demo also gets a week of sign-ins, reports and problems ([`history`])
-//! and the hub's work on them ([`hub`]).
+//! and the hub's work on them ([`hub`]), and its last working days summed up (日总结,
+//! [`summary`]).
 
 pub mod day;
 pub mod fake_wechat;
@@ -12,6 +13,7 @@ mod history;
 mod hub;
 mod meeting;
 mod roster;
+mod summary;
 mod task_force;
 
 use std::fmt::Write as _;
@@ -90,6 +92,7 @@ pub fn seed_demo(
             hub::seed(conn, &roster.users, now)?;
             task_force::seed(conn, now)?;
             meeting::seed(conn, now)?;
+            summary::seed(conn, today, now)?;
         }
         Ok(invites)
     })?;

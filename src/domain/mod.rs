@@ -8,6 +8,7 @@ pub mod classifier;
 pub mod co_handling;
 pub mod credit_code;
 pub mod daily_report;
+pub mod daily_summary;
 pub mod day;
 pub mod deadline;
 pub mod field_error;

@@ -41,7 +41,7 @@ vocabulary! {
         ReportMissing = "officer.report_missing",
         /// 催报: a unit admin's list of their officers without a sign-in or report.
         MissingDigest = "unit.missing_digest",
-        /// The day's figures for dispatchers and leaders.
+        /// The day's summary (日总结) for dispatchers and leaders, once it is frozen.
         DailyFigures = "region.daily_figures",
     }
 }
@@ -103,6 +103,7 @@ impl NotificationKind {
                 "sign_ins",
                 "reports",
                 "new_problems",
+                "closed",
                 "open_problems",
                 "overdue",
                 "status",
@@ -505,13 +506,14 @@ pub fn render(kind: NotificationKind, payload: &Value) -> Rendered {
             day.map(Link::MissingReports),
         ),
         DailyFigures => (
-            format!("{}今日数据", p.text("region")),
+            format!("{}日总结", p.text("region")),
             format!(
-                "{}：签到{}人次，日报{}份，新增问题{}个，在办{}个，逾期{}个。",
+                "{}：签到{}人，报日报{}人，新增问题{}个，办结{}个，在办{}个，逾期{}个。",
                 shown("day"),
                 p.text("sign_ins"),
                 p.text("reports"),
                 p.text("new_problems"),
+                p.text("closed"),
                 p.text("open_problems"),
                 p.text("overdue")
             ),

@@ -194,6 +194,10 @@ error_codes! {
     ReportClosed = ("report.closed", 422),
     /// The month lies in the future (Asia/Shanghai).
     ReportMonthNotStarted = ("report.month_not_started", 422),
+    /// 日总结: the day lies in the future (Asia/Shanghai; `details.day`).
+    ReportDayNotStarted = ("report.day_not_started", 422),
+    /// 日总结: the day is not an official working day, so it has no summary (`details.day`).
+    ReportNotWorkingDay = ("report.not_working_day", 422),
     /// `category` names no active category.
     ProblemUnknownCategory = ("problem.unknown_category", 422),
     /// `department_id` is not a department unit serving the problem's region or your subtree.

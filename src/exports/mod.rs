@@ -5,6 +5,7 @@
 
 pub mod assignment_sheet;
 pub mod daily_reports;
+pub mod daily_summary;
 pub mod officers_monthly;
 pub mod problems;
 
@@ -16,6 +17,14 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use crate::error::AppError;
 
 pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Whether a client's `Accept` header asks for the workbook only (names Excel and not JSON):
+/// reports that are JSON by default then answer with their workbook.
+pub fn wants_only_xlsx(accept: Option<&actix_web::http::header::HeaderValue>) -> bool {
+    accept
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains(XLSX_CONTENT_TYPE) && !accept.contains("application/json"))
+}
 
 /// Rows read per query while exporting.
 const PAGE: i64 = 1000;

@@ -1,6 +1,6 @@
 //! Scheduled notifications, once a minute: deadlines a working day before they fall due, and,
 //! on official working days only, the officers' sign-in and report reminders, the unit
-//! admins' 催报 digest and the day's figures, each at its region's time.
+//! admins' 催报 digest and the day's summary (日总结, frozen then), each at its region's time.
 //!
 //! Every event is keyed by what it announces and every run by (job, day, region) in
 //! `notification_runs`, so two instances, or a second pass, add nothing.
@@ -19,12 +19,15 @@ use crate::db;
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::notification_settings::{RegionSettings, SettingsByRegion};
 use crate::db::models::outbox::{NewEvent, OutboxEvent};
+use crate::db::models::region::Region;
 use crate::domain::calendar::Calendar;
 use crate::domain::deadline::{previous_working_day, reminder_at};
 use crate::domain::lifecycle::Status;
 use crate::domain::notification::{Audience, NotificationKind};
 use crate::domain::vocabulary::sql_list;
+use crate::error::AppError;
 use crate::state::AppState;
+use crate::stats::daily;
 
 const EVERY: Duration = Duration::from_secs(60);
 /// Names listed in a digest; the counts say how many more there are.
@@ -40,7 +43,7 @@ pub struct Reminded {
     pub figures: usize,
 }
 
-pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Reminded> {
+pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Reminded, AppError> {
     let calendar = CalendarYear::load(conn)?;
     let mut reminded = Reminded {
         deadlines: deadlines(conn, &calendar, now)?,
@@ -65,9 +68,8 @@ pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Reminded
     let regions = runs(conn, "missing_digest", today, &digest_regions, now)?;
     let yesterday = previous_working_day(&calendar, today);
     reminded.digests = digests(conn, &regions, today, yesterday, now)?;
-    let figure_regions = due(NotificationKind::DailyFigures, |s| s.figures_at);
-    let regions = runs(conn, "daily_figures", today, &figure_regions, now)?;
-    reminded.figures = figures(conn, &regions, today, now)?;
+    let summary_regions = settings.regions_where(|s| s.figures_at <= local_time);
+    reminded.figures = summaries(conn, &settings, &summary_regions, today, now)?;
     Ok(reminded)
 }
 
@@ -279,80 +281,61 @@ fn digests(
     OutboxEvent::enqueue(conn, &events)
 }
 
-/// The day's figures to each hub unit of the regions, over its region and the regions below.
-fn figures(
+/// 日总结: each hub's region whose figures time has come is summed up and frozen, and the hub
+/// hears of it (unless the region switched `region.daily_figures` off) — claimed, frozen and
+/// announced in one transaction per region, so the announcement carries the frozen figures
+/// and is made once.
+fn summaries(
     conn: &mut PgConnection,
+    settings: &SettingsByRegion,
     regions: &[String],
     day: NaiveDate,
     now: DateTime<Utc>,
-) -> QueryResult<usize> {
-    #[derive(QueryableByName)]
-    struct Figures {
-        #[diesel(sql_type = SqlUuid)]
-        hub: Uuid,
-        #[diesel(sql_type = Text)]
-        region_code: String,
-        #[diesel(sql_type = Text)]
-        region: String,
-        #[diesel(sql_type = BigInt)]
-        sign_ins: i64,
-        #[diesel(sql_type = BigInt)]
-        reports: i64,
-        #[diesel(sql_type = BigInt)]
-        new_problems: i64,
-        #[diesel(sql_type = BigInt)]
-        open_problems: i64,
-        #[diesel(sql_type = BigInt)]
-        overdue: i64,
-    }
-    if regions.is_empty() {
-        return Ok(0);
-    }
-    let finished = sql_list(Status::FINISHED, Status::as_str);
-    let with_department = sql_list(Status::WITH_DEPARTMENT, Status::as_str);
-    let rows: Vec<Figures> = diesel::sql_query(format!(
-        "WITH hubs AS (
-             SELECT un.id AS hub, r.code AS region_code, r.name AS region, r.path
-               FROM units un JOIN regions r ON r.code = un.region_code
-              WHERE un.kind = 'hub' AND un.region_code = ANY ($1)),
-         sub AS (
-             SELECT h.hub, r.code FROM hubs h JOIN regions r ON r.path LIKE h.path || '%')
-         SELECT h.hub, h.region_code, h.region,
-                (SELECT count(*) FROM sign_ins s WHERE s.day = $2 AND s.region_code IN (SELECT code FROM sub WHERE sub.hub = h.hub)) AS sign_ins,
-                (SELECT count(*) FROM daily_reports d WHERE d.day = $2 AND d.region_code IN (SELECT code FROM sub WHERE sub.hub = h.hub)) AS reports,
-                (SELECT count(*) FROM problems p WHERE p.created_at >= $3 AND p.created_at <= $4
-                    AND p.region_code IN (SELECT code FROM sub WHERE sub.hub = h.hub)) AS new_problems,
-                (SELECT count(*) FROM problems p WHERE p.status NOT IN {finished}
-                    AND p.region_code IN (SELECT code FROM sub WHERE sub.hub = h.hub)) AS open_problems,
-                (SELECT count(*) FROM problems p WHERE p.status IN {with_department} AND p.due_at < $4
-                    AND p.region_code IN (SELECT code FROM sub WHERE sub.hub = h.hub)) AS overdue
-           FROM hubs h"
-    ))
-    .bind::<Array<Text>, _>(regions)
-    .bind::<Date, _>(day)
-    .bind::<Timestamptz, _>(crate::domain::deadline::start_of_day(day))
-    .bind::<Timestamptz, _>(now)
-    .load(conn)?;
-    let events: Vec<NewEvent> = rows
-        .into_iter()
-        .map(|f| {
+) -> Result<usize, AppError> {
+    let mut announced = 0;
+    for (hub, region) in Region::with_hubs(conn)? {
+        if !regions.contains(&region.code) {
+            continue;
+        }
+        announced += conn.transaction(|conn| {
+            if runs(
+                conn,
+                "daily_summary",
+                day,
+                std::slice::from_ref(&region.code),
+                now,
+            )?
+            .is_empty()
+            {
+                return Ok::<_, AppError>(0);
+            }
+            let region_settings = settings.of(&region.code);
+            let at = daily::freeze_instant(region_settings, day);
+            let (summary, _) = daily::freeze(conn, &region, day, at, now)?;
+            if !region_settings.enabled(NotificationKind::DailyFigures) {
+                return Ok(0);
+            }
+            let f = &summary.figures;
             let payload = json!({
-                "day": day, "region": f.region, "sign_ins": f.sign_ins, "reports": f.reports,
-                "new_problems": f.new_problems, "open_problems": f.open_problems, "overdue": f.overdue,
+                "day": day, "region": region.name, "sign_ins": f.officers_signed_in,
+                "reports": f.officers_reported, "new_problems": f.problems_new,
+                "closed": f.problems_closed, "open_problems": f.problems_open,
+                "overdue": f.problems_overdue,
             });
-            let key = format!("{}:{day}:{}", NotificationKind::DailyFigures, f.hub);
-            NewEvent::to_hub(
+            let key = format!("{}:{day}:{hub}", NotificationKind::DailyFigures);
+            let event = NewEvent::to_hub(
                 NotificationKind::DailyFigures,
-                Some(f.hub),
+                Some(hub),
                 Audience::Hub,
-                &f.region_code,
+                &region.code,
                 payload,
                 now,
             )
-            .keyed(key)
-        })
-        .collect();
-    OutboxEvent::enqueue(conn, &events)
+            .keyed(key);
+            Ok(OutboxEvent::enqueue(conn, &[event])?)
+        })?;
+    }
+    Ok(announced)
 }
 
 pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {
@@ -360,7 +343,7 @@ pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: 
         let state = state.clone();
         async move {
             let now = state.clock.now();
-            match db::run(&state.notify_pool, move |conn| Ok(tick(conn, now)?)).await {
+            match db::run(&state.notify_pool, move |conn| tick(conn, now)).await {
                 Ok(reminded) if reminded == Reminded::default() => {}
                 Ok(reminded) => tracing::info!(?reminded, "reminders written"),
                 Err(e) => tracing::warn!(error = %e, "reminder pass failed; next minute tries again"),

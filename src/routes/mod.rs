@@ -6,6 +6,7 @@ pub mod assignment_meetings;
 pub mod auth;
 pub mod calendar;
 pub mod daily_reports;
+pub mod daily_summaries;
 pub mod enterprises;
 pub mod exports;
 pub mod hub;
@@ -74,6 +75,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(calendar::endpoints());
     all.extend(stats::endpoints());
     all.extend(monthly_reports::endpoints());
+    all.extend(daily_summaries::endpoints());
     all.extend(exports::endpoints());
     all.extend(admin::endpoints());
     all

@@ -16,7 +16,7 @@ use crate::domain::day;
 use crate::domain::metrics::Month;
 use crate::domain::role::Role;
 use crate::error::{AppError, ErrorCode};
-use crate::exports::{self, XLSX_CONTENT_TYPE};
+use crate::exports;
 use crate::state::AppState;
 use crate::stats::monthly::{self, MonthlyReport};
 
@@ -135,12 +135,7 @@ async fn monthly_report_get(
     req: HttpRequest,
     query: web::Query<MonthlyQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let wants_xlsx = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains(XLSX_CONTENT_TYPE) && !accept.contains("application/json"));
-    if wants_xlsx {
+    if exports::wants_only_xlsx(req.headers().get(header::ACCEPT)) {
         return monthly_xlsx(&state, caller, query.into_inner()).await;
     }
     let report = build(&state, caller, query.into_inner(), false).await?;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::db::models::stats::{AsOf, BenefitFacts, StatsScope};
+use crate::domain::benefit::Benefits;
 use crate::domain::metrics::start_of_day;
 use crate::error::AppError;
 use crate::schema::{regions, units};
@@ -35,6 +36,16 @@ impl BenefitSums {
         self.subsidies_yuan += f.subsidies_yuan.unwrap_or(0);
         self.positions_filled += i64::from(f.positions_filled.unwrap_or(0));
         self.with_other += i64::from(f.other);
+    }
+
+    /// Adds one problem's stated benefits (the daily summary's problems closed that day).
+    pub fn count(&mut self, b: &Benefits) {
+        self.problems += 1;
+        self.loan_yuan += b.loan_yuan.unwrap_or(0);
+        self.fees_reduced_yuan += b.fees_reduced_yuan.unwrap_or(0);
+        self.subsidies_yuan += b.subsidies_yuan.unwrap_or(0);
+        self.positions_filled += b.positions_filled.unwrap_or(0);
+        self.with_other += i64::from(b.other.is_some());
     }
 }
 

@@ -4,6 +4,7 @@
 //! `reconcile` proves it for every cached answer.
 
 pub mod benefits;
+pub mod daily;
 pub mod figures;
 pub mod in_flight;
 pub mod monthly;

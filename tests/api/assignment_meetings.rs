@@ -57,7 +57,7 @@ struct Text {
     t: String,
 }
 
-fn sheet_rows(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
+pub(crate) fn sheet_rows(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).expect("an xlsx file");
     book.sheet_names()
         .into_iter()
@@ -72,7 +72,7 @@ fn sheet_rows(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
         .collect()
 }
 
-async fn download(app: &TestApp, path: &str, token: &str) -> (u16, Vec<u8>) {
+pub(crate) async fn download(app: &TestApp, path: &str, token: &str) -> (u16, Vec<u8>) {
     let response = app
         .client
         .get(app.url(path))

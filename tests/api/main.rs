@@ -15,6 +15,7 @@ mod co_handling;
 mod console;
 mod console_browser;
 mod daily_reports;
+mod daily_summaries;
 mod errors;
 mod helpers;
 mod hub;

@@ -554,7 +554,7 @@ async fn a_region_sets_its_own_times_and_switches_kinds_off() {
     assert!(posts[0].body["markdown"]["content"]
         .as_str()
         .expect("content")
-        .contains("株洲市今日数据"));
+        .contains("株洲市日总结"));
 
     // Another city's admin reaches none of it.
     app.create_admin("cs.admin", "430100", "长沙市");

@@ -10,6 +10,7 @@ pub mod co_handler;
 pub mod console_session;
 pub mod console_upload;
 pub mod daily_report;
+pub mod daily_summary;
 pub mod delivery;
 pub mod enterprise;
 pub mod escalation;

@@ -27,6 +27,19 @@ pub struct NewRegion<'a> {
 }
 
 impl Region {
+    /// Every hub unit (驻企办) with its region, by region code: whose regions are summed up
+    /// each working day (日总结).
+    pub fn with_hubs(conn: &mut PgConnection) -> QueryResult<Vec<(uuid::Uuid, Region)>> {
+        use crate::domain::unit_kind::UnitKind;
+        use crate::schema::units;
+        units::table
+            .inner_join(regions::table)
+            .filter(units::kind.eq(UnitKind::Hub.as_str()))
+            .select((units::id, Region::as_select()))
+            .order((units::region_code, units::id))
+            .load(conn)
+    }
+
     pub fn find(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Region>> {
         regions::table
             .find(code)
