@@ -179,6 +179,12 @@ diesel::table! {
         rated_satisfied -> Int4,
         rated_basically_satisfied -> Int4,
         rated_dissatisfied -> Int4,
+        benefit_problems -> Int4,
+        benefit_loan_yuan -> Int8,
+        benefit_fees_reduced_yuan -> Int8,
+        benefit_subsidies_yuan -> Int8,
+        benefit_positions_filled -> Int8,
+        benefit_with_other -> Int4,
     }
 }
 

@@ -1407,8 +1407,8 @@ export interface paths {
         /**
          * 月报 as an Excel workbook
          * @description The same report, scope, freezing rule and errors as `GET /api/v1/reports/monthly`, as a workbook (`monthly-YYYY-MM.xlsx`) with two sheets, header row first:
-         *     - **单位** — one row per unit (officers without a unit as `（无单位）`), then a `合计` row for the whole report: 单位, 联络员人数, 应驻企工作日, 驻企天数, 签到工作日, 签到率, 报告工作日, 报告率, 签到次数, 日报数, 提出问题, 化解问题, 超期问题, 满意, 基本满意, 不满意;
-         *     - **联络员** — every officer of the report (also for a region-wide report), by name: 联络员, 单位, 区域代码, 应驻企工作日, 驻企天数, 签到工作日, 签到率, 报告工作日, 报告率, 签到次数, 日报数, 提出问题, 化解问题, 超期问题, 满意, 基本满意, 不满意, 满意率.
+         *     - **单位** — one row per unit (officers without a unit as `（无单位）`), then a `合计` row for the whole report: 单位, 联络员人数, 应驻企工作日, 驻企天数, 签到工作日, 签到率, 报告工作日, 报告率, 签到次数, 日报数, 提出问题, 化解问题, 超期问题, 满意, 基本满意, 不满意, 成效问题, 贷款（元）, 减免税费（元）, 补贴（元）, 解决用工（人）;
+         *     - **联络员** — every officer of the report (also for a region-wide report), by name: 联络员, 单位, 区域代码, 应驻企工作日, 驻企天数, 签到工作日, 签到率, 报告工作日, 报告率, 签到次数, 日报数, 提出问题, 化解问题, 超期问题, 满意, 基本满意, 不满意, 满意率, 成效问题, 贷款（元）, 减免税费（元）, 补贴（元）, 解决用工（人）.
          *
          *     Rates are numbers 0–1 (four decimals), empty cells where the JSON has `null`. Figures are defined in [`docs/metrics.md`](../docs/metrics.md).
          */
@@ -5221,6 +5221,8 @@ export interface components {
             ratings: components["schemas"]["Ratings"];
             /** @description (`satisfied` + `basically_satisfied`) ÷ all ratings. */
             satisfaction_rate: components["schemas"]["Rate"];
+            /** @description 惠企成效 stated by the answers (in the period) to the problems the officer raised. */
+            benefits: components["schemas"]["BenefitSums"];
         };
         /** @description A page of officers in the order of `sort`. */
         OfficerStatsList: {
@@ -5254,6 +5256,8 @@ export interface components {
             problems_overdue: number;
             ratings: components["schemas"]["Ratings"];
             satisfaction_rate: components["schemas"]["Rate"];
+            /** @description 惠企成效 stated that month by the answers to its officers' problems. */
+            benefits: components["schemas"]["BenefitSums"];
         };
         /** @description 日总结: one working day of a region and the regions below it (`GET /api/v1/reports/daily`). */
         DailySummary: {
@@ -11862,7 +11866,15 @@ export interface operations {
                      *             "basically_satisfied": 1,
                      *             "dissatisfied": 0
                      *           },
-                     *           "satisfaction_rate": 1
+                     *           "satisfaction_rate": 1,
+                     *           "benefits": {
+                     *             "problems": 0,
+                     *             "loan_yuan": 0,
+                     *             "fees_reduced_yuan": 0,
+                     *             "subsidies_yuan": 0,
+                     *             "positions_filled": 0,
+                     *             "with_other": 0
+                     *           }
                      *         }
                      *       ],
                      *       "next_cursor": "1"
@@ -11935,7 +11947,15 @@ export interface operations {
                      *           "basically_satisfied": 2,
                      *           "dissatisfied": 1
                      *         },
-                     *         "satisfaction_rate": 0.8
+                     *         "satisfaction_rate": 0.8,
+                     *         "benefits": {
+                     *           "problems": 1,
+                     *           "loan_yuan": 5000000,
+                     *           "fees_reduced_yuan": 0,
+                     *           "subsidies_yuan": 0,
+                     *           "positions_filled": 12,
+                     *           "with_other": 0
+                     *         }
                      *       },
                      *       "units": [
                      *         {
@@ -11958,7 +11978,15 @@ export interface operations {
                      *             "basically_satisfied": 2,
                      *             "dissatisfied": 1
                      *           },
-                     *           "satisfaction_rate": 0.8
+                     *           "satisfaction_rate": 0.8,
+                     *           "benefits": {
+                     *             "problems": 1,
+                     *             "loan_yuan": 5000000,
+                     *             "fees_reduced_yuan": 0,
+                     *             "subsidies_yuan": 0,
+                     *             "positions_filled": 12,
+                     *             "with_other": 0
+                     *           }
                      *         }
                      *       ],
                      *       "officers": [
@@ -11984,7 +12012,15 @@ export interface operations {
                      *             "basically_satisfied": 1,
                      *             "dissatisfied": 0
                      *           },
-                     *           "satisfaction_rate": 1
+                     *           "satisfaction_rate": 1,
+                     *           "benefits": {
+                     *             "problems": 1,
+                     *             "loan_yuan": 5000000,
+                     *             "fees_reduced_yuan": 0,
+                     *             "subsidies_yuan": 0,
+                     *             "positions_filled": 12,
+                     *             "with_other": 0
+                     *           }
                      *         },
                      *         {
                      *           "officer_id": "5a7c9e1b-3d5f-4a6b-8c9d-0e1f2a3b4c5d",
@@ -12008,7 +12044,15 @@ export interface operations {
                      *             "basically_satisfied": 1,
                      *             "dissatisfied": 1
                      *           },
-                     *           "satisfaction_rate": 0.5
+                     *           "satisfaction_rate": 0.5,
+                     *           "benefits": {
+                     *             "problems": 0,
+                     *             "loan_yuan": 0,
+                     *             "fees_reduced_yuan": 0,
+                     *             "subsidies_yuan": 0,
+                     *             "positions_filled": 0,
+                     *             "with_other": 0
+                     *           }
                      *         }
                      *       ]
                      *     }

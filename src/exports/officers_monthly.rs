@@ -2,10 +2,11 @@
 
 use super::{Cell, Ledger, XlsxFile};
 use crate::error::AppError;
+use crate::stats::benefits::BenefitSums;
 use crate::stats::figures::OfficerStats;
 use crate::stats::monthly::{MonthlyReport, UnitMonth};
 
-const UNIT_HEADER: [&str; 16] = [
+const UNIT_HEADER: [&str; 21] = [
     "单位",
     "联络员人数",
     "应驻企工作日",
@@ -22,9 +23,14 @@ const UNIT_HEADER: [&str; 16] = [
     "满意",
     "基本满意",
     "不满意",
+    "成效问题",
+    "贷款（元）",
+    "减免税费（元）",
+    "补贴（元）",
+    "解决用工（人）",
 ];
 
-const OFFICER_HEADER: [&str; 18] = [
+const OFFICER_HEADER: [&str; 23] = [
     "联络员",
     "单位",
     "区域代码",
@@ -43,10 +49,26 @@ const OFFICER_HEADER: [&str; 18] = [
     "基本满意",
     "不满意",
     "满意率",
+    "成效问题",
+    "贷款（元）",
+    "减免税费（元）",
+    "补贴（元）",
+    "解决用工（人）",
 ];
 
+/// 惠企成效's cells, at the end of both sheets' rows.
+fn benefit_cells(b: &BenefitSums) -> [Cell<'static>; 5] {
+    [
+        Cell::from(b.problems),
+        Cell::from(b.loan_yuan),
+        Cell::from(b.fees_reduced_yuan),
+        Cell::from(b.subsidies_yuan),
+        Cell::from(b.positions_filled),
+    ]
+}
+
 fn unit_row<'a>(name: &'a str, u: &UnitMonth) -> Vec<Cell<'a>> {
-    vec![
+    let mut row = vec![
         Cell::from(name),
         Cell::from(u.officers),
         Cell::from(u.working_days),
@@ -63,11 +85,13 @@ fn unit_row<'a>(name: &'a str, u: &UnitMonth) -> Vec<Cell<'a>> {
         Cell::from(u.ratings.satisfied),
         Cell::from(u.ratings.basically_satisfied),
         Cell::from(u.ratings.dissatisfied),
-    ]
+    ];
+    row.extend(benefit_cells(&u.benefits));
+    row
 }
 
 fn officer_row(o: &OfficerStats) -> Vec<Cell<'_>> {
-    vec![
+    let mut row = vec![
         Cell::from(&o.name),
         Cell::from(o.unit_name.as_ref()),
         Cell::from(&o.region_code),
@@ -86,7 +110,9 @@ fn officer_row(o: &OfficerStats) -> Vec<Cell<'_>> {
         Cell::from(o.ratings.basically_satisfied),
         Cell::from(o.ratings.dissatisfied),
         Cell::from(o.satisfaction_rate),
-    ]
+    ];
+    row.extend(benefit_cells(&o.benefits));
+    row
 }
 
 /// The workbook of a monthly report whose `officers` are all listed.

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::db::models::stats::{AsOf, BenefitFacts, StatsScope};
+use crate::db::models::stats::{AsOf, BenefitFacts, OfficerFigures, StatsScope};
 use crate::domain::benefit::Benefits;
 use crate::domain::metrics::start_of_day;
 use crate::error::AppError;
@@ -36,6 +36,28 @@ impl BenefitSums {
         self.subsidies_yuan += f.subsidies_yuan.unwrap_or(0);
         self.positions_filled += i64::from(f.positions_filled.unwrap_or(0));
         self.with_other += i64::from(f.other);
+    }
+
+    /// An officer's sums, as their figures carry them.
+    pub fn of_officer(f: &OfficerFigures) -> Self {
+        BenefitSums {
+            problems: f.benefit_problems,
+            loan_yuan: f.benefit_loan_yuan,
+            fees_reduced_yuan: f.benefit_fees_reduced_yuan,
+            subsidies_yuan: f.benefit_subsidies_yuan,
+            positions_filled: f.benefit_positions_filled,
+            with_other: f.benefit_with_other,
+        }
+    }
+
+    /// Adds another set of sums (a unit's month from its officers').
+    pub fn add_sums(&mut self, other: &BenefitSums) {
+        self.problems += other.problems;
+        self.loan_yuan += other.loan_yuan;
+        self.fees_reduced_yuan += other.fees_reduced_yuan;
+        self.subsidies_yuan += other.subsidies_yuan;
+        self.positions_filled += other.positions_filled;
+        self.with_other += other.with_other;
     }
 
     /// Adds one problem's stated benefits (the daily summary's problems closed that day).

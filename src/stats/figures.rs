@@ -315,6 +315,9 @@ pub struct OfficerStats {
     pub problems_overdue: i64,
     pub ratings: Ratings,
     pub satisfaction_rate: Option<f64>,
+    /// 惠企成效 stated by the answers to the officer's problems in the period.
+    #[serde(default)]
+    pub benefits: BenefitSums,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -328,6 +331,7 @@ impl From<OfficerFigures> for OfficerStats {
     fn from(f: OfficerFigures) -> Self {
         let rated = f.rated_satisfied + f.rated_basically_satisfied + f.rated_dissatisfied;
         OfficerStats {
+            benefits: BenefitSums::of_officer(&f),
             sign_in_rate: rate(f.signed_in_days, f.working_days),
             report_rate: rate(f.reported_days, f.working_days),
             satisfaction_rate: rate(f.rated_satisfied + f.rated_basically_satisfied, rated),

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::benefits::BenefitSums;
 use super::figures::{OfficerStats, Ratings};
 use crate::clock::wire_time;
 use crate::db::models::monthly::MonthlyFreeze;
@@ -97,6 +98,8 @@ pub struct UnitMonth {
     pub problems_overdue: i64,
     pub ratings: Ratings,
     pub satisfaction_rate: Option<f64>,
+    /// 惠企成效 stated by the answers to its officers' problems that month.
+    pub benefits: BenefitSums,
 }
 
 impl UnitMonth {
@@ -114,6 +117,7 @@ impl UnitMonth {
         self.ratings.satisfied += f.rated_satisfied;
         self.ratings.basically_satisfied += f.rated_basically_satisfied;
         self.ratings.dissatisfied += f.rated_dissatisfied;
+        self.benefits.add_sums(&BenefitSums::of_officer(f));
     }
 
     fn with_rates(mut self) -> Self {

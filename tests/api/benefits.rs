@@ -129,6 +129,35 @@ async fn benefits_are_stated_with_the_answer_and_summed_by_category_department_a
     assert_eq!(earlier.body["totals"]["problems"], 0);
     let refused = app.get(path, Some(&officer)).await;
     assert_eq!((refused.status, refused.code()), (403, "stats.forbidden"));
+
+    // The monthly report carries them per officer and unit, and keeps them once frozen.
+    let monthly_path = "/api/v1/reports/monthly?month=2026-11";
+    let monthly = app.get(monthly_path, Some(&dispatcher)).await;
+    assert_eq!(monthly.status, 200, "{}", monthly.text);
+    assert_eq!(monthly.body["totals"]["benefits"], stats.body["totals"]);
+    let units_with_benefits: Vec<&serde_json::Value> = monthly.body["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .map(|u| &u["benefits"])
+        .filter(|b| b["problems"] != 0)
+        .collect();
+    assert_eq!(units_with_benefits, [&stats.body["totals"]], "the officer's unit");
+    let own = app.get(monthly_path, Some(&officer)).await;
+    assert_eq!(own.body["officers"][0]["benefits"], stats.body["totals"]);
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-12-01T11:00:00+08:00")
+            .expect("instant")
+            .into(),
+    );
+    let dispatcher = app.token("hub.dispatcher").await;
+    let frozen = app.get(monthly_path, Some(&dispatcher)).await;
+    assert_eq!(frozen.body["frozen"], true, "{}", frozen.text);
+    assert_eq!(frozen.body["totals"]["benefits"], stats.body["totals"]);
+    assert_eq!(
+        app.count("SELECT sum(benefit_loan_yuan)::int8 AS n FROM monthly_officer_figures"),
+        20_000_000
+    );
 }
 
 #[tokio::test]

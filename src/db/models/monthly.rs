@@ -31,6 +31,12 @@ struct FrozenRow {
     rated_satisfied: i32,
     rated_basically_satisfied: i32,
     rated_dissatisfied: i32,
+    benefit_problems: i32,
+    benefit_loan_yuan: i64,
+    benefit_fees_reduced_yuan: i64,
+    benefit_subsidies_yuan: i64,
+    benefit_positions_filled: i64,
+    benefit_with_other: i32,
 }
 
 fn small(n: i64) -> i32 {
@@ -59,6 +65,12 @@ impl FrozenRow {
             rated_satisfied: small(f.rated_satisfied),
             rated_basically_satisfied: small(f.rated_basically_satisfied),
             rated_dissatisfied: small(f.rated_dissatisfied),
+            benefit_problems: small(f.benefit_problems),
+            benefit_loan_yuan: f.benefit_loan_yuan,
+            benefit_fees_reduced_yuan: f.benefit_fees_reduced_yuan,
+            benefit_subsidies_yuan: f.benefit_subsidies_yuan,
+            benefit_positions_filled: f.benefit_positions_filled,
+            benefit_with_other: small(f.benefit_with_other),
         }
     }
 
@@ -82,11 +94,17 @@ impl FrozenRow {
             rated_satisfied: self.rated_satisfied.into(),
             rated_basically_satisfied: self.rated_basically_satisfied.into(),
             rated_dissatisfied: self.rated_dissatisfied.into(),
+            benefit_problems: self.benefit_problems.into(),
+            benefit_loan_yuan: self.benefit_loan_yuan,
+            benefit_fees_reduced_yuan: self.benefit_fees_reduced_yuan,
+            benefit_subsidies_yuan: self.benefit_subsidies_yuan,
+            benefit_positions_filled: self.benefit_positions_filled,
+            benefit_with_other: self.benefit_with_other.into(),
         }
     }
 }
 
-/// Rows per INSERT: 19 columns stay well under PostgreSQL's 65,535 parameters.
+/// Rows per INSERT: 25 columns stay well under PostgreSQL's 65,535 parameters.
 const CHUNK: usize = 1000;
 
 pub struct MonthlyFreeze;

@@ -342,6 +342,25 @@ pub struct OfficerFigures {
     pub rated_basically_satisfied: i64,
     #[diesel(sql_type = Int8)]
     pub rated_dissatisfied: i64,
+    /// 惠企成效 of the officer's problems answered in the period (`stats::benefits`' sums).
+    #[diesel(sql_type = Int8)]
+    #[serde(default)]
+    pub benefit_problems: i64,
+    #[diesel(sql_type = Int8)]
+    #[serde(default)]
+    pub benefit_loan_yuan: i64,
+    #[diesel(sql_type = Int8)]
+    #[serde(default)]
+    pub benefit_fees_reduced_yuan: i64,
+    #[diesel(sql_type = Int8)]
+    #[serde(default)]
+    pub benefit_subsidies_yuan: i64,
+    #[diesel(sql_type = Int8)]
+    #[serde(default)]
+    pub benefit_positions_filled: i64,
+    #[diesel(sql_type = Int8)]
+    #[serde(default)]
+    pub benefit_with_other: i64,
 }
 
 /// Officers' figures to compute: a scope, optionally one officer, over local days
@@ -407,7 +426,16 @@ raised AS (
                               AND p.due_at < $7 AND (p.responded_at IS NULL OR p.responded_at >= $6)) AS problems_overdue,
            count(*) FILTER (WHERE p.evaluated_at >= $5 AND p.evaluated_at < $6 AND p.rating = 'satisfied') AS rated_satisfied,
            count(*) FILTER (WHERE p.evaluated_at >= $5 AND p.evaluated_at < $6 AND p.rating = 'basically_satisfied') AS rated_basically_satisfied,
-           count(*) FILTER (WHERE p.evaluated_at >= $5 AND p.evaluated_at < $6 AND p.rating = 'dissatisfied') AS rated_dissatisfied
+           count(*) FILTER (WHERE p.evaluated_at >= $5 AND p.evaluated_at < $6 AND p.rating = 'dissatisfied') AS rated_dissatisfied,
+           count(*) FILTER (WHERE p.responded_at >= $5 AND p.responded_at < $6
+                              AND (p.benefit_loan_yuan IS NOT NULL OR p.benefit_fees_reduced_yuan IS NOT NULL
+                                   OR p.benefit_subsidies_yuan IS NOT NULL OR p.benefit_positions_filled IS NOT NULL
+                                   OR p.benefit_other IS NOT NULL)) AS benefit_problems,
+           sum(p.benefit_loan_yuan) FILTER (WHERE p.responded_at >= $5 AND p.responded_at < $6) AS benefit_loan_yuan,
+           sum(p.benefit_fees_reduced_yuan) FILTER (WHERE p.responded_at >= $5 AND p.responded_at < $6) AS benefit_fees_reduced_yuan,
+           sum(p.benefit_subsidies_yuan) FILTER (WHERE p.responded_at >= $5 AND p.responded_at < $6) AS benefit_subsidies_yuan,
+           sum(p.benefit_positions_filled) FILTER (WHERE p.responded_at >= $5 AND p.responded_at < $6) AS benefit_positions_filled,
+           count(*) FILTER (WHERE p.responded_at >= $5 AND p.responded_at < $6 AND p.benefit_other IS NOT NULL) AS benefit_with_other
       FROM problems p JOIN officers o ON o.id = p.reporter_id
      WHERE p.merged_into_id IS NULL
      GROUP BY p.reporter_id)
@@ -423,7 +451,13 @@ SELECT o.id AS officer_id, o.name AS officer_name, o.unit_id, o.unit_name, o.reg
        coalesce(p.problems_overdue, 0) AS problems_overdue,
        coalesce(p.rated_satisfied, 0) AS rated_satisfied,
        coalesce(p.rated_basically_satisfied, 0) AS rated_basically_satisfied,
-       coalesce(p.rated_dissatisfied, 0) AS rated_dissatisfied
+       coalesce(p.rated_dissatisfied, 0) AS rated_dissatisfied,
+       coalesce(p.benefit_problems, 0) AS benefit_problems,
+       coalesce(p.benefit_loan_yuan, 0)::int8 AS benefit_loan_yuan,
+       coalesce(p.benefit_fees_reduced_yuan, 0)::int8 AS benefit_fees_reduced_yuan,
+       coalesce(p.benefit_subsidies_yuan, 0)::int8 AS benefit_subsidies_yuan,
+       coalesce(p.benefit_positions_filled, 0)::int8 AS benefit_positions_filled,
+       coalesce(p.benefit_with_other, 0) AS benefit_with_other
   FROM officers o
   LEFT JOIN duty_kept k ON k.officer_id = o.id
   LEFT JOIN signs s ON s.officer_id = o.id
