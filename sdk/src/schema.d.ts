@@ -848,7 +848,7 @@ export interface paths {
          *
          *     Answers 200 with the problem as it now stands, with its `timeline`, `extensions` and `co_handlers`.
          *
-         *     **Retries:** send `Idempotency-Key` (honoured here). The answer carries a token pair, a secret, so it is never stored: a repeat with the same key and the same body — also after the first request succeeded and its answer was lost — is 409 `idempotency.not_replayable` and changes nothing (the password *was* set: sign in again with the new one); the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; failed requests leave no record (a retry after an error runs again).
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
          */
         post: operations["problem_co_accept"];
         delete?: never;
@@ -876,7 +876,7 @@ export interface paths {
          *
          *     Answers 200 with the problem as it now stands, with its `timeline`, `extensions` and `co_handlers`.
          *
-         *     **Retries:** send `Idempotency-Key` (honoured here). The answer carries a token pair, a secret, so it is never stored: a repeat with the same key and the same body — also after the first request succeeded and its answer was lost — is 409 `idempotency.not_replayable` and changes nothing (the password *was* set: sign in again with the new one); the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; failed requests leave no record (a retry after an error runs again).
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
          */
         post: operations["problem_co_opinion"];
         delete?: never;
@@ -904,7 +904,7 @@ export interface paths {
          *
          *     Answers 200 with the problem as it now stands, with its `timeline`, `extensions` and `co_handlers`.
          *
-         *     **Retries:** send `Idempotency-Key` (honoured here). The answer carries a token pair, a secret, so it is never stored: a repeat with the same key and the same body — also after the first request succeeded and its answer was lost — is 409 `idempotency.not_replayable` and changes nothing (the password *was* set: sign in again with the new one); the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; failed requests leave no record (a retry after an error runs again).
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
          */
         post: operations["problem_co_return"];
         delete?: never;
@@ -1014,9 +1014,53 @@ export interface paths {
          *
          *     The leader then reads the problems of these enterprises and acts on them as the hub does (triage, assign, merge, close, extensions), whatever their own roles; each of these problems shows its `task_force`.
          *
-         *     **Retries:** send `Idempotency-Key` (honoured here). The answer carries a token pair, a secret, so it is never stored: a repeat with the same key and the same body — also after the first request succeeded and its answer was lost — is 409 `idempotency.not_replayable` and changes nothing (the password *was* set: sign in again with the new one); the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; failed requests leave no record (a retry after an error runs again).
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
          */
         post: operations["task_force_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/task-forces/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a task force (专班; admin)
+         * @description Role `admin`, for a task force of your region subtree (any other id → 404 `not_found`). The body replaces its name, leader and members, checked exactly as on creation (every fault listed, 422 `validation.failed`; its own enterprises are not "in another task force"); it moves to the new leader's region. A name already used by another task force of that region → 409 `conflict.duplicate`. The change is kept in the audit log (before and after).
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
+         */
+        put: operations["task_force_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/task-forces/{id}/dissolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dissolve a task force (解散专班; admin)
+         * @description Role `admin`, for a task force of your region subtree (any other id, or one already dissolved → 404 `not_found`). The task force and its memberships are removed: its enterprises may join another task force, their problems no longer show it, and its leader no longer reads or dispatches them. The answer is the task force as it was (members and figures), which the audit log keeps. No body.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored. A retry without a key after a success is 404 `not_found`.
+         */
+        post: operations["task_force_dissolve"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1104,7 +1148,7 @@ export interface paths {
          *
          *     Answers 201 with the meeting: its items as assigned (`number`, lead, co-handlers, dates) and the departments it concerns (`sheets`: how many problems each leads and co-handles), each of whose 交办单 `GET /api/v1/hub/assignments/{id}/sheets.xlsx` prints.
          *
-         *     **Retries:** send `Idempotency-Key` (honoured here). The answer carries a token pair, a secret, so it is never stored: a repeat with the same key and the same body — also after the first request succeeded and its answer was lost — is 409 `idempotency.not_replayable` and changes nothing (the password *was* set: sign in again with the new one); the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; failed requests leave no record (a retry after an error runs again).
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
          */
         post: operations["assignment_meeting_create"];
         delete?: never;
@@ -1339,6 +1383,30 @@ export interface paths {
          *     The ranking may be served from the Redis cache or computed from PostgreSQL; it is identical either way (see *Statistics* in the introduction). Pages are cut from the whole ranking: repeat the same `region_code`, `from` and `to` with `cursor`.
          */
         get: operations["stats_departments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/task-forces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Task forces by the problems of their enterprises (专班统计)
+         * @description Roles `dispatcher` and `admin` (their region subtree) and `unit_admin` (the problems raised by their unit's officers, within their region subtree); any other caller → 403 `stats.forbidden`. `region_code` narrows to a region of that subtree.
+         *
+         *     Every task force of the region subtree, by name (then id), also those with no problem in the period: its leader, how many enterprises it owns now, and the problems raised at those enterprises from `from` to `to` (local days, both included; default the month so far), merged duplicates left out — solved, responded (by the end of the period) and on time, overdue and still unanswered, the mean working days from assignment to response, and the enterprises' satisfaction. Rates are 0–1 with four decimals, `null` when their denominator is 0. Figures are defined in [`docs/metrics.md`](../docs/metrics.md).
+         *
+         *     The list may be served from the Redis cache or computed from PostgreSQL; it is identical either way (see *Statistics* in the introduction); creating, changing or dissolving a task force retires cached answers. Pages are cut from the whole list: repeat the same `region_code`, `from` and `to` with `cursor`.
+         */
+        get: operations["stats_task_forces"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5159,6 +5227,34 @@ export interface components {
             co_opined_on_time: number;
             /** @description `co_opined_on_time ÷ co_opined`: the on-time rate as co-handler, apart from the one as lead. */
             co_on_time_rate: components["schemas"]["Rate"];
+        };
+        /** @description A page of task forces, by name. */
+        TaskForceStatsList: {
+            items: components["schemas"]["TaskForceStats"][];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description One task force's record over a period (`GET /api/v1/stats/task-forces`). */
+        TaskForceStats: {
+            /** Format: uuid */
+            task_force_id: string;
+            name: string;
+            region_code: string;
+            /** Format: uuid */
+            leader_id: string;
+            leader_name: string;
+            /** @description Enterprises it owns now. */
+            enterprises: number;
+            /** @description Problems raised at its enterprises in the period. */
+            problems: number;
+            /** @description Of them, closed by the end of the period as `resolved`, `explained` or `resolved_on_site`. */
+            solved: number;
+            resolution_rate: components["schemas"]["Rate"];
+            responded: number;
+            on_time_rate: components["schemas"]["Rate"];
+            overdue_open: number;
+            mean_working_days_to_respond: components["schemas"]["MeanWorkingDays"];
+            satisfaction_rate: components["schemas"]["Rate"];
         };
         /** @description A page of departments, slowest (lowest `on_time_rate`) first; `on_time_rate: null` last. */
         DepartmentStatsList: {
@@ -10919,6 +11015,157 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    task_force_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskForceRequest"];
+            };
+        };
+        responses: {
+            /** @description The task force as it is now. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskForce"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `idempotency.in_progress` — the first request with this `Idempotency-Key` is still running: retry shortly; `conflict.duplicate` — the database refused a duplicate that no more specific code names. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency.in_progress",
+                     *         "message": "相同的请求正在处理中，请稍后重试 (the first request with this key is still running)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "idempotency.in_progress" | "conflict.duplicate";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    task_force_dissolve: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task force as it was. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskForce"];
+                };
+            };
+            /** @description `idempotency.key_invalid` — `Idempotency-Key` is blank or longer than 255 characters. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency.key_invalid",
+                     *         "message": "Idempotency-Key 应为 1 到 255 个可见 ASCII 字符（建议 UUID）",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "idempotency.key_invalid";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["IdempotencyInProgress"];
+            /** @description `idempotency.key_reused` — this `Idempotency-Key` was used for a different request (method, path, query or body). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency.key_reused",
+                     *         "message": "该 Idempotency-Key 已用于另一个请求 (key reused with a different request)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "idempotency.key_reused";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     task_force_list: {
         parameters: {
             query?: {
@@ -11807,6 +12054,67 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["StatsForbidden"];
             /** @description `not_found` — `region_code` is unknown or outside your region subtree. */
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    stats_task_forces: {
+        parameters: {
+            query?: {
+                /** @description Narrow the figures to this region's subtree (a 6-digit GB/T 2260 code); default your own region. Unknown or outside your region subtree → 404 `not_found`. Given blank → 400 `request.invalid_query`. */
+                region_code?: components["parameters"]["StatsRegionCode"];
+                /** @description First day of the period (`YYYY-MM-DD`, Asia/Shanghai), included; default the first day of `to`'s month. A day outside 2020–2099 → 400 `request.invalid_query`. */
+                from?: components["parameters"]["PeriodFrom"];
+                /** @description Last day of the period, included; default today. `from` after `to`, or a period longer than 366 days (both ends counted) → 400 `request.invalid_query`. A day outside 2020–2099 → 400 `request.invalid_query`. */
+                to?: components["parameters"]["PeriodTo"];
+                /** @description Page size, 1–100 (else 400 `request.invalid_limit`). */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque `next_cursor` of the previous page (else 400 `request.invalid_cursor`). Repeat the same filters with it. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of task forces. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "task_force_id": "4b5c6d7e-8f9a-4b0c-9d1e-2f3a4b5c6d7e",
+                     *           "name": "轨道交通装备专班",
+                     *           "region_code": "430200",
+                     *           "leader_id": "5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
+                     *           "leader_name": "陈管理",
+                     *           "enterprises": 3,
+                     *           "problems": 7,
+                     *           "solved": 4,
+                     *           "resolution_rate": 0.5714,
+                     *           "responded": 5,
+                     *           "on_time_rate": 0.8,
+                     *           "overdue_open": 1,
+                     *           "mean_working_days_to_respond": 3.4,
+                     *           "satisfaction_rate": 1
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaskForceStatsList"];
+                };
+            };
+            400: components["responses"]["BadListQuery"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["StatsForbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

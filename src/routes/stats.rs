@@ -13,7 +13,7 @@ use crate::db::models::stats::StatsScope;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::stats::benefits::BenefitStats;
-use crate::stats::figures::{DepartmentStats, OfficerStats, Overview, ProblemStats};
+use crate::stats::figures::{DepartmentStats, OfficerStats, Overview, ProblemStats, TaskForceStats};
 use crate::stats::{self, StatsQuery};
 
 /// The longest period one question may cover.
@@ -34,6 +34,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         get("/api/v1/stats/departments", web::get().to(stats_departments)),
         get("/api/v1/stats/officers", web::get().to(stats_officers)),
         get("/api/v1/stats/benefits", web::get().to(stats_benefits)),
+        get("/api/v1/stats/task-forces", web::get().to(stats_task_forces)),
     ]
 }
 
@@ -131,6 +132,19 @@ async fn stats_benefits(
     let (scope, from, to) = period_scope(&state, caller, query.into_inner()).await?;
     let answer: BenefitStats = stats::answer(&state, StatsQuery::Benefits { scope, from, to }).await?;
     Ok(HttpResponse::Ok().json(answer))
+}
+
+/// 专班: each task force of the region by the problems raised at its enterprises in the
+/// period.
+async fn stats_task_forces(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: web::Query<PeriodQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let (scope, from, to) = period_scope(&state, caller, query.into_inner()).await?;
+    let rows: Vec<TaskForceStats> = stats::answer(&state, StatsQuery::TaskForces { scope, from, to }).await?;
+    Ok(HttpResponse::Ok().json(page.slice(rows)?))
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,5 @@
 //! 专班 ("1+2+N"): task forces — a leader, member departments and officers owning a set of key
-//! enterprises. Admins create them; the leader, the member officers and the region's
+//! enterprises. Admins create, change and dissolve them; the leader, the member officers and the region's
 //! dispatchers and admins read them, their figures and their problems.
 
 use actix_web::http::StatusCode;
@@ -10,12 +10,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::problems::ProblemDto;
-use super::{get, post, Endpoint, ListResponse, PageParams};
+use super::{get, post, put, Endpoint, ListResponse, PageParams};
 use crate::auth::extractors::AuthAdmin;
 use crate::auth::scope::RegionScope;
 use crate::auth::{AuthUser, Caller};
 use crate::clock::wire_time;
 use crate::db;
+use crate::db::models::audit;
 use crate::db::models::enterprise::Enterprise;
 use crate::db::models::task_force::{NewTaskForce, TaskForce};
 use crate::db::models::unit::Unit;
@@ -36,6 +37,11 @@ const MAX_MEMBERS: usize = 200;
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         post("/api/v1/admin/task-forces", web::post().to(task_force_create)),
+        put("/api/v1/admin/task-forces/{id}", web::put().to(task_force_update)),
+        post(
+            "/api/v1/admin/task-forces/{id}/dissolve",
+            web::post().to(task_force_dissolve),
+        ),
         get("/api/v1/task-forces", web::get().to(task_force_list)),
         get("/api/v1/task-forces/{id}", web::get().to(task_force_get)),
         get(
@@ -55,6 +61,19 @@ struct TaskForceRequest {
     #[serde(default)]
     officer_ids: Vec<Uuid>,
     enterprise_ids: Vec<Uuid>,
+}
+
+impl TaskForceRequest {
+    fn as_new<'a>(&'a self, region: &'a str, name: &'a str) -> NewTaskForce<'a> {
+        NewTaskForce {
+            region_code: region,
+            name,
+            leader_id: self.leader_id,
+            department_ids: &self.department_ids,
+            officer_ids: &self.officer_ids,
+            enterprise_ids: &self.enterprise_ids,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -129,11 +148,13 @@ fn check_ids(
     Ok(())
 }
 
-/// Checks the whole request against the admin's region: every fault listed at once.
+/// Checks the whole request against the admin's region: every fault listed at once. `own` is
+/// the task force being changed (its enterprises are not "in another task force").
 fn checked(
     conn: &mut PgConnection,
     scope: &RegionScope,
     body: &TaskForceRequest,
+    own: Option<Uuid>,
 ) -> Result<(String, String), AppError> {
     let mut errors = Vec::new();
     let name = body.name.trim().to_owned();
@@ -183,7 +204,9 @@ fn checked(
         Ok(match Enterprise::find(conn, id)? {
             Some(e) if !scope.contains(conn, &e.region_code)? => Some("企业不在您的管辖范围内"),
             None => Some("企业不存在"),
-            Some(e) if TaskForce::of_enterprise(conn, e.id)?.is_some() => Some("企业已属于另一个专班"),
+            Some(e) if TaskForce::of_enterprise(conn, e.id)?.is_some_and(|t| Some(t.id) != own) => {
+                Some("企业已属于另一个专班")
+            }
             Some(_) => None,
         })
     })?;
@@ -193,7 +216,20 @@ fn checked(
     }
 }
 
-/// Creates a task force in its leader's region (201); a name already used there is 409.
+/// A name already used in the region (or, in a race, an enterprise taken meanwhile) is 409.
+fn duplicate(e: diesel::result::Error) -> AppError {
+    match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+            AppError::new(
+                ErrorCode::ConflictDuplicate,
+                "该地区已有同名专班（或企业已属于另一个专班）",
+            )
+        }
+        other => other.into(),
+    }
+}
+
+/// Creates a task force in its leader's region (201).
 async fn task_force_create(
     state: web::Data<AppState>,
     admin: AuthAdmin,
@@ -204,26 +240,99 @@ async fn task_force_create(
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
             let scope = RegionScope::of(conn, &caller)?;
-            let (name, region) = checked(conn, &scope, &body)?;
-            let new = NewTaskForce {
-                region_code: &region,
-                name: &name,
-                leader_id: body.leader_id,
-                department_ids: &body.department_ids,
-                officer_ids: &body.officer_ids,
-                enterprise_ids: &body.enterprise_ids,
-            };
-            let force = TaskForce::insert(conn, &new, now).map_err(|e| match e {
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ) => AppError::new(
-                    ErrorCode::ConflictDuplicate,
-                    "该地区已有同名专班（或企业已属于另一个专班）",
-                ),
-                other => other.into(),
-            })?;
-            Stored::json(StatusCode::CREATED, &TaskForceDto::of(conn, force, now)?)
+            let (name, region) = checked(conn, &scope, &body, None)?;
+            let force = TaskForce::insert(conn, &body.as_new(&region, &name), now).map_err(duplicate)?;
+            let after = TaskForceDto::of(conn, force, now)?;
+            audit::record::<(), _>(
+                conn,
+                Some(caller.user_id),
+                "task_force.create",
+                "task_force",
+                &after.id.to_string(),
+                None,
+                Some(&after),
+            )?;
+            Stored::json(StatusCode::CREATED, &after)
+        })
+    })
+    .await?;
+    Ok(stored.into_response())
+}
+
+/// The task force an admin changes: one of their region subtree.
+fn administered(conn: &mut PgConnection, scope: &RegionScope, id: Uuid) -> Result<TaskForce, AppError> {
+    match TaskForce::find(conn, id)? {
+        Some(force) if scope.contains(conn, &force.region_code)? => Ok(force),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Replaces a task force's name, leader and members (checked as on creation); it moves to the
+/// new leader's region.
+async fn task_force_update(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    idempotency: Idempotency,
+    id: web::Path<Uuid>,
+    body: web::Json<TaskForceRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (caller, id, body, now) = (
+        admin.caller,
+        id.into_inner(),
+        body.into_inner(),
+        state.clock.now(),
+    );
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let scope = RegionScope::of(conn, &caller)?;
+            let force = administered(conn, &scope, id)?;
+            let (name, region) = checked(conn, &scope, &body, Some(id))?;
+            let before = TaskForceDto::of(conn, force.clone(), now)?;
+            let force = force
+                .replace(conn, &body.as_new(&region, &name))
+                .map_err(duplicate)?;
+            let after = TaskForceDto::of(conn, force, now)?;
+            audit::record(
+                conn,
+                Some(caller.user_id),
+                "task_force.update",
+                "task_force",
+                &id.to_string(),
+                Some(&before),
+                Some(&after),
+            )?;
+            Stored::json(StatusCode::OK, &after)
+        })
+    })
+    .await?;
+    Ok(stored.into_response())
+}
+
+/// 解散: the task force is removed (its enterprises may join another; their problems no longer
+/// show it); the answer is the task force as it was, which the audit log keeps.
+async fn task_force_dissolve(
+    state: web::Data<AppState>,
+    admin: AuthAdmin,
+    idempotency: Idempotency,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let (caller, id, now) = (admin.caller, id.into_inner(), state.clock.now());
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::within(conn, &idempotency, now, |conn| {
+            let scope = RegionScope::of(conn, &caller)?;
+            let force = administered(conn, &scope, id)?;
+            let before = TaskForceDto::of(conn, force.clone(), now)?;
+            force.dissolve(conn)?;
+            audit::record::<_, ()>(
+                conn,
+                Some(caller.user_id),
+                "task_force.dissolve",
+                "task_force",
+                &id.to_string(),
+                Some(&before),
+                None,
+            )?;
+            Stored::json(StatusCode::OK, &before)
         })
     })
     .await?;

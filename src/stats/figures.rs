@@ -12,7 +12,9 @@ use super::benefits::BenefitSums;
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::stats::{
     AsOf, CoHandlingFacts, OfficerFigures, OfficerPeriod, OverviewCounts, PeriodBy, ProblemFacts, StatsScope,
+    TaskForceFacts,
 };
+use crate::db::models::task_force::TaskForce;
 use crate::domain::calendar::Calendar;
 use crate::domain::deadline::local_date;
 use crate::domain::lifecycle::Outcome;
@@ -292,6 +294,70 @@ pub fn departments(
             .then_with(|| a.department_id.cmp(&b.department_id))
     });
     Ok(rows)
+}
+
+/// One task force's record in `GET /stats/task-forces` (专班).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskForceStats {
+    pub task_force_id: Uuid,
+    pub name: String,
+    pub region_code: String,
+    pub leader_id: Uuid,
+    pub leader_name: String,
+    /// Enterprises it owns now.
+    pub enterprises: i64,
+    /// Problems raised at those enterprises in the period, and how they went.
+    pub problems: i64,
+    pub solved: i64,
+    pub resolution_rate: Option<f64>,
+    pub responded: i64,
+    pub on_time_rate: Option<f64>,
+    pub overdue_open: i64,
+    pub mean_working_days_to_respond: Option<f64>,
+    pub satisfaction_rate: Option<f64>,
+}
+
+/// Every task force of the scope's region subtree (those without problems in the period
+/// too), by name: the problems raised at its enterprises in the period.
+pub fn task_forces(
+    conn: &mut PgConnection,
+    scope: &StatsScope,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: AsOf,
+) -> Result<Vec<TaskForceStats>, AppError> {
+    let (start, end) = period_bounds(from, to);
+    let calendar = CalendarYear::load(conn)?;
+    let mut tallies: HashMap<Uuid, Tally> = HashMap::new();
+    for f in TaskForceFacts::in_period(conn, scope, start, end)? {
+        tallies
+            .entry(f.task_force_id)
+            .or_default()
+            .add(&f.problem, as_of, &calendar);
+    }
+    let forces = TaskForce::with_leaders_in_region(conn, &scope.region_path)?;
+    Ok(forces
+        .into_iter()
+        .map(|(force, leader_name, enterprises)| {
+            let t = tallies.get(&force.id).copied().unwrap_or_default();
+            TaskForceStats {
+                task_force_id: force.id,
+                name: force.name,
+                region_code: force.region_code,
+                leader_id: force.leader_id,
+                leader_name,
+                enterprises,
+                problems: t.total,
+                solved: t.solved,
+                resolution_rate: rate(t.solved, t.total),
+                responded: t.responded,
+                on_time_rate: rate(t.on_time, t.responded),
+                overdue_open: t.overdue_open,
+                mean_working_days_to_respond: mean(t.working_days_to_respond, t.responded),
+                satisfaction_rate: rate(t.satisfied, t.rated),
+            }
+        })
+        .collect())
 }
 
 /// One officer's record in `GET /stats/officers` and in the monthly report.

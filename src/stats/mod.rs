@@ -68,6 +68,11 @@ pub enum StatsQuery {
         from: NaiveDate,
         to: NaiveDate,
     },
+    TaskForces {
+        scope: StatsScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
 }
 
 impl StatsQuery {
@@ -78,6 +83,7 @@ impl StatsQuery {
             StatsQuery::Departments { .. } => "departments",
             StatsQuery::Officers { .. } => "officers",
             StatsQuery::Benefits { .. } => "benefits",
+            StatsQuery::TaskForces { .. } => "task_forces",
         }
     }
 
@@ -87,7 +93,8 @@ impl StatsQuery {
             | StatsQuery::Problems { scope, .. }
             | StatsQuery::Departments { scope, .. }
             | StatsQuery::Officers { scope, .. }
-            | StatsQuery::Benefits { scope, .. } => scope,
+            | StatsQuery::Benefits { scope, .. }
+            | StatsQuery::TaskForces { scope, .. } => scope,
         }
     }
 
@@ -97,7 +104,8 @@ impl StatsQuery {
             | StatsQuery::Problems { scope, .. }
             | StatsQuery::Departments { scope, .. }
             | StatsQuery::Officers { scope, .. }
-            | StatsQuery::Benefits { scope, .. } => scope,
+            | StatsQuery::Benefits { scope, .. }
+            | StatsQuery::TaskForces { scope, .. } => scope,
         }
     }
 
@@ -108,7 +116,8 @@ impl StatsQuery {
             StatsQuery::Problems { from, to, .. }
             | StatsQuery::Departments { from, to, .. }
             | StatsQuery::Officers { from, to, .. }
-            | StatsQuery::Benefits { from, to, .. } => (from, to),
+            | StatsQuery::Benefits { from, to, .. }
+            | StatsQuery::TaskForces { from, to, .. } => (from, to),
         }
     }
 
@@ -135,7 +144,10 @@ impl StatsQuery {
         let deps = Dependencies::figures();
         if matches!(
             self,
-            StatsQuery::Problems { .. } | StatsQuery::Departments { .. } | StatsQuery::Benefits { .. }
+            StatsQuery::Problems { .. }
+                | StatsQuery::Departments { .. }
+                | StatsQuery::Benefits { .. }
+                | StatsQuery::TaskForces { .. }
         ) {
             return deps;
         }
@@ -198,6 +210,9 @@ impl StatsQuery {
             }
             StatsQuery::Benefits { scope, from, to } => {
                 to_value(&benefits::benefits(conn, scope, *from, *to, as_of)?)
+            }
+            StatsQuery::TaskForces { scope, from, to } => {
+                to_value(&figures::task_forces(conn, scope, *from, *to, as_of)?)
             }
         }
     }

@@ -186,3 +186,125 @@ async fn the_leader_sees_and_dispatches_the_task_forces_problems_and_no_others()
         "轨道交通装备专班"
     );
 }
+
+#[tokio::test]
+async fn a_task_force_is_changed_whole_counted_in_the_stats_and_dissolved() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let force = create(&app).await;
+    let id = force["id"].as_str().expect("id").to_owned();
+    let owned = file(&app, "订单激增，急需焊工30名").await;
+    let admin = app.token("demo.admin").await;
+    let dispatcher = app.token("hub.dispatcher").await;
+    let stats_path = "/api/v1/stats/task-forces?from=2026-11-01&to=2026-11-30";
+    let stats = app.get(stats_path, Some(&dispatcher)).await;
+    assert_eq!(stats.status, 200, "{}", stats.text);
+    let row = &stats.body["items"][0];
+    assert_eq!(
+        (row["name"].as_str(), row["leader_name"].as_str()),
+        (Some("轨道交通装备专班"), Some("陈管理"))
+    );
+    assert_eq!(
+        (row["enterprises"].as_i64(), row["problems"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(row["resolution_rate"], 0.0);
+    assert_eq!(row["on_time_rate"], Value::Null);
+
+    // Changed whole: renamed, a second enterprise, no officers; faults listed as on creation.
+    let nanfang = app.enterprise_id(&admin, "中国航发南方工业有限公司").await;
+    let path = format!("/api/v1/admin/task-forces/{id}");
+    let body = json!({"name": "轨道交通与航空装备专班", "leader_id": user_id(&app, "czj.admin").await,
+                      "department_ids": [app.unit_id("ZZ-RSJ").await],
+                      "enterprise_ids": [app.crrc().await, nanfang]});
+    let changed = app.put(&path, Some(&admin), body.clone()).await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.body["name"], "轨道交通与航空装备专班");
+    assert_eq!(changed.body["officer_ids"], json!([]));
+    assert_eq!(changed.body["figures"]["enterprises"], 2);
+    let bad = app
+        .put(
+            &path,
+            Some(&admin),
+            json!({"name": "", "leader_id": user_id(&app, "czj.admin").await, "enterprise_ids": []}),
+        )
+        .await;
+    assert_eq!((bad.status, bad.code()), (422, "validation.failed"));
+    assert_eq!(
+        app.text(&format!("SELECT name AS t FROM task_forces WHERE id = '{id}'")),
+        "轨道交通与航空装备专班",
+        "nothing half-written"
+    );
+    let unknown = app
+        .put(
+            &format!("/api/v1/admin/task-forces/{}", uuid::Uuid::new_v4()),
+            Some(&admin),
+            body.clone(),
+        )
+        .await;
+    assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    assert_eq!(app.put(&path, Some(&dispatcher), body).await.status, 403);
+    // Another task force cannot take 中车 while this one owns it.
+    let rival = app
+        .post(
+            "/api/v1/admin/task-forces",
+            Some(&admin),
+            json!({"name": "另一个专班", "leader_id": user_id(&app, "czj.admin").await, "enterprise_ids": [app.crrc().await]}),
+        )
+        .await;
+    assert_eq!((rival.status, rival.code()), (422, "validation.failed"));
+    // The stats follow the change at once (the admin write retires cached answers).
+    let stats = app.get(stats_path, Some(&dispatcher)).await;
+    assert_eq!(stats.body["items"][0]["name"], "轨道交通与航空装备专班");
+    assert_eq!(stats.body["items"][0]["enterprises"], 2);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM audit_log WHERE action LIKE 'task_force.%'"),
+        2
+    );
+
+    // Dissolved once however often it is sent with its key; then gone for everyone.
+    let dissolve = format!("/api/v1/admin/task-forces/{id}/dissolve");
+    let first = app
+        .keyed(reqwest::Method::POST, &dissolve, &admin, "dissolve-1", &json!({}))
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.body["name"], "轨道交通与航空装备专班");
+    let replay = app
+        .keyed(reqwest::Method::POST, &dissolve, &admin, "dissolve-1", &json!({}))
+        .await;
+    assert_eq!((replay.status, &replay.body), (200, &first.body));
+    assert_eq!(replay.headers["idempotent-replayed"], "true");
+    let bare = app
+        .send(app.client.post(app.url(&dissolve)).bearer_auth(&admin))
+        .await;
+    assert_eq!(
+        (bare.status, bare.code()),
+        (404, "not_found"),
+        "already dissolved"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM task_force_enterprises"), 0);
+    let problem = app
+        .get(&format!("/api/v1/problems/{owned}"), Some(&dispatcher))
+        .await;
+    assert_eq!(problem.body["task_force"], Value::Null);
+    let leader = app.token("czj.admin").await;
+    assert_eq!(
+        app.get(&format!("/api/v1/task-forces/{id}"), Some(&leader))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get(stats_path, Some(&dispatcher)).await.body["items"],
+        json!([])
+    );
+    // 中车 is free for another task force.
+    let freed = app
+        .post(
+            "/api/v1/admin/task-forces",
+            Some(&admin),
+            json!({"name": "另一个专班", "leader_id": user_id(&app, "czj.admin").await, "enterprise_ids": [app.crrc().await]}),
+        )
+        .await;
+    assert_eq!(freed.status, 201, "{}", freed.text);
+}

@@ -211,10 +211,41 @@ impl ProblemFacts {
             PeriodBy::Assigned => "p.assigned_at",
         };
         let sql = format!(
-            "SELECT p.category, p.status, p.department_id, p.assigned_at, p.due_at, p.responded_at,
-                    p.outcome, p.closed_at, p.rating
+            "SELECT {PROBLEM_FACTS}
                FROM problems p
               WHERE {IN_SCOPE} AND {column} >= $3 AND {column} < $4"
+        );
+        scoped_in_period(conn, &sql, scope, from, until)
+    }
+}
+
+/// The columns of [`ProblemFacts`].
+const PROBLEM_FACTS: &str = "p.category, p.status, p.department_id, p.assigned_at, p.due_at, p.responded_at,
+    p.outcome, p.closed_at, p.rating";
+
+/// A problem of a task force's enterprise (专班), as the task forces view counts it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct TaskForceFacts {
+    #[diesel(sql_type = SqlUuid)]
+    pub task_force_id: Uuid,
+    #[diesel(embed)]
+    pub problem: ProblemFacts,
+}
+
+impl TaskForceFacts {
+    /// The problems of the scope raised in the period (`from` ≤ created < `until`) at
+    /// enterprises some task force owns, merged duplicates left out.
+    pub fn in_period(
+        conn: &mut PgConnection,
+        scope: &StatsScope,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> QueryResult<Vec<TaskForceFacts>> {
+        let sql = format!(
+            "SELECT t.task_force_id, {PROBLEM_FACTS}
+               FROM problems p
+               JOIN task_force_enterprises t ON t.enterprise_id = p.enterprise_id
+              WHERE {IN_SCOPE} AND p.created_at >= $3 AND p.created_at < $4"
         );
         scoped_in_period(conn, &sql, scope, from, until)
     }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::domain::lifecycle::Status;
 use crate::schema::{
     problems, regions, task_force_departments, task_force_enterprises, task_force_officers, task_forces,
+    users,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -56,12 +57,54 @@ impl TaskForce {
             ))
             .returning(TaskForce::as_returning())
             .get_result(conn)?;
+        Self::add_members(conn, force.id, new)?;
+        Ok(force)
+    }
+
+    /// Replaces a task force's name, leader, region and members with `new`'s.
+    pub fn replace(&self, conn: &mut PgConnection, new: &NewTaskForce) -> QueryResult<TaskForce> {
+        let force: TaskForce = diesel::update(task_forces::table.find(self.id))
+            .set((
+                task_forces::region_code.eq(new.region_code),
+                task_forces::name.eq(new.name),
+                task_forces::leader_id.eq(new.leader_id),
+            ))
+            .returning(TaskForce::as_returning())
+            .get_result(conn)?;
+        self.remove_members(conn)?;
+        Self::add_members(conn, force.id, new)?;
+        Ok(force)
+    }
+
+    /// 解散: removes the task force and its members; its enterprises are free to join another,
+    /// and their problems no longer show it.
+    pub fn dissolve(&self, conn: &mut PgConnection) -> QueryResult<()> {
+        self.remove_members(conn)?;
+        diesel::delete(task_forces::table.find(self.id)).execute(conn)?;
+        Ok(())
+    }
+
+    fn remove_members(&self, conn: &mut PgConnection) -> QueryResult<()> {
+        diesel::delete(
+            task_force_departments::table.filter(task_force_departments::task_force_id.eq(self.id)),
+        )
+        .execute(conn)?;
+        diesel::delete(task_force_officers::table.filter(task_force_officers::task_force_id.eq(self.id)))
+            .execute(conn)?;
+        diesel::delete(
+            task_force_enterprises::table.filter(task_force_enterprises::task_force_id.eq(self.id)),
+        )
+        .execute(conn)?;
+        Ok(())
+    }
+
+    fn add_members(conn: &mut PgConnection, id: Uuid, new: &NewTaskForce) -> QueryResult<()> {
         let departments: Vec<_> = new
             .department_ids
             .iter()
             .map(|d| {
                 (
-                    task_force_departments::task_force_id.eq(force.id),
+                    task_force_departments::task_force_id.eq(id),
                     task_force_departments::unit_id.eq(d),
                 )
             })
@@ -74,7 +117,7 @@ impl TaskForce {
             .iter()
             .map(|o| {
                 (
-                    task_force_officers::task_force_id.eq(force.id),
+                    task_force_officers::task_force_id.eq(id),
                     task_force_officers::officer_id.eq(o),
                 )
             })
@@ -87,7 +130,7 @@ impl TaskForce {
             .iter()
             .map(|e| {
                 (
-                    task_force_enterprises::task_force_id.eq(force.id),
+                    task_force_enterprises::task_force_id.eq(id),
                     task_force_enterprises::enterprise_id.eq(e),
                 )
             })
@@ -95,7 +138,7 @@ impl TaskForce {
         diesel::insert_into(task_force_enterprises::table)
             .values(enterprises)
             .execute(conn)?;
-        Ok(force)
+        Ok(())
     }
 
     pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<TaskForce>> {
@@ -119,6 +162,41 @@ impl TaskForce {
             .order((task_forces::name, task_forces::id))
             .select(TaskForce::as_select())
             .load(conn)
+    }
+
+    /// The task forces of regions under `path` with their leader's name and how many
+    /// enterprises each owns, by name (the task forces view).
+    pub fn with_leaders_in_region(
+        conn: &mut PgConnection,
+        path: &str,
+    ) -> QueryResult<Vec<(TaskForce, String, i64)>> {
+        let forces: Vec<(TaskForce, String)> = task_forces::table
+            .inner_join(users::table.on(users::id.eq(task_forces::leader_id)))
+            .filter(
+                task_forces::region_code.eq_any(
+                    regions::table
+                        .filter(regions::path.like(format!("{path}%")))
+                        .select(regions::code),
+                ),
+            )
+            .order((task_forces::name, task_forces::id))
+            .select((TaskForce::as_select(), users::name))
+            .load(conn)?;
+        let ids: Vec<Uuid> = forces.iter().map(|(t, _)| t.id).collect();
+        let counts: std::collections::HashMap<Uuid, i64> = task_force_enterprises::table
+            .filter(task_force_enterprises::task_force_id.eq_any(&ids))
+            .group_by(task_force_enterprises::task_force_id)
+            .select((task_force_enterprises::task_force_id, diesel::dsl::count_star()))
+            .load::<(Uuid, i64)>(conn)?
+            .into_iter()
+            .collect();
+        Ok(forces
+            .into_iter()
+            .map(|(t, leader)| {
+                let n = counts.get(&t.id).copied().unwrap_or(0);
+                (t, leader, n)
+            })
+            .collect())
     }
 
     /// The task forces the user leads or serves in as an officer, by name.
