@@ -1148,6 +1148,8 @@ export interface paths {
          *
          *     Answers 201 with the meeting: its items as assigned (`number`, lead, co-handlers, dates) and the departments it concerns (`sheets`: how many problems each leads and co-handles), each of whose 交办单 `GET /api/v1/hub/assignments/{id}/sheets.xlsx` prints.
          *
+         *     The categories a meeting confirms teach the classifier, as `triage` does. The meeting takes its problems first (in one order, whatever the order of its items): two meetings naming the same problems at once are held one after the other, and the second finds them assigned.
+         *
          *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
          */
         post: operations["assignment_meeting_create"];

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::actions::{self, Acting, CoHandlerInput};
 use crate::auth::scope::RegionScope;
 use crate::db::models::assignment_batch::{AssignmentBatch, BatchItem};
+use crate::db::models::problem::Problem;
 use crate::domain::field_error::FieldCode;
 use crate::error::{AppError, ErrorCode};
 
@@ -65,6 +66,9 @@ pub struct Held {
     pub items: Vec<BatchItem>,
     /// Items refused (only when not `all_or_nothing`).
     pub failed: Vec<ItemError>,
+    /// The (description, category) of each problem the meeting triaged: what the classifier
+    /// learns once the meeting is committed, as from a single triage.
+    pub triaged: Vec<(String, String)>,
 }
 
 /// A refusal of one item, or the error that must end the whole request (the database or the
@@ -119,17 +123,22 @@ fn check_meeting(meeting: &Meeting) -> Result<String, AppError> {
     Ok(title)
 }
 
-/// One item in its savepoint: triage if asked, assign, and the line for the batch.
+/// One item in its savepoint: triage if asked, assign, and the line for the batch (with the
+/// triaged problem's description and category).
 fn assign_item(
     conn: &mut PgConnection,
     acting: Acting,
     position: usize,
     item: &MeetingItem,
-) -> Result<BatchItem, AppError> {
+) -> Result<(BatchItem, Option<(String, String)>), AppError> {
     conn.transaction(|conn| {
-        if let Some(category) = &item.category {
-            actions::triage(conn, acting, item.problem_id, category, None)?;
-        }
+        let triaged = match &item.category {
+            Some(category) => {
+                let problem = actions::triage(conn, acting, item.problem_id, category, None)?;
+                problem.category.map(|c| (problem.description, c))
+            }
+            None => None,
+        };
         let problem = actions::assign(
             conn,
             acting,
@@ -141,7 +150,7 @@ fn assign_item(
         )?;
         // The assignment took the co-handlers as named, in order.
         let co_handler_ids = item.co_handlers.iter().map(|c| c.department_id).collect();
-        Ok(BatchItem {
+        let line = BatchItem {
             batch_id: Uuid::nil(),
             position: position as i32,
             problem_id: problem.id,
@@ -151,15 +160,19 @@ fn assign_item(
             instructions: problem.instructions.clone(),
             contact_due_at: problem.contact_due_at.unwrap_or(acting.now),
             due_at: problem.due_at.unwrap_or(acting.now),
-        })
+        };
+        Ok((line, triaged))
     })
 }
 
 /// Holds the meeting inside the caller's transaction.
 pub fn hold(conn: &mut PgConnection, acting: Acting, meeting: &Meeting) -> Result<Held, AppError> {
     let title = check_meeting(meeting)?;
+    let ids: Vec<Uuid> = meeting.items.iter().map(|i| i.problem_id).collect();
+    Problem::lock_all(conn, &ids)?;
     let mut items = Vec::with_capacity(meeting.items.len());
     let mut failed = Vec::new();
+    let mut triaged = Vec::new();
     for (index, item) in meeting.items.iter().enumerate() {
         if meeting.items[..index]
             .iter()
@@ -175,7 +188,10 @@ pub fn hold(conn: &mut PgConnection, acting: Acting, meeting: &Meeting) -> Resul
             continue;
         }
         match assign_item(conn, acting, items.len(), item) {
-            Ok(line) => items.push(line),
+            Ok((line, confirmed)) => {
+                items.push(line);
+                triaged.extend(confirmed);
+            }
             Err(e) => failed.push(item_error(index, item.problem_id, e)?),
         }
     }
@@ -202,5 +218,10 @@ pub fn hold(conn: &mut PgConnection, acting: Acting, meeting: &Meeting) -> Resul
             ..i
         })
         .collect();
-    Ok(Held { batch, items, failed })
+    Ok(Held {
+        batch,
+        items,
+        failed,
+        triaged,
+    })
 }

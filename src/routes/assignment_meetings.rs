@@ -149,20 +149,23 @@ async fn assignment_meeting_create(
     let meeting: Meeting = large_json(&req, payload, MAX_BODY).await?;
     let now = state.clock.now();
     let caller = dispatcher.caller;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::within(conn, &idempotency, now, |conn| {
+    let done = db::run(&state.pool, move |conn| {
+        idempotency::once(conn, &idempotency, now, |conn| {
             let held = meeting::hold(conn, Acting { caller: &caller, now }, &meeting)?;
-            let failed = held.failed;
             let body = BatchDto {
-                failed: Some(failed),
+                failed: Some(held.failed),
                 ..BatchDto::full(conn, held.batch, held.items)?
             };
-            Stored::json(StatusCode::CREATED, &body)
+            Ok((Stored::json(StatusCode::CREATED, &body)?, held.triaged))
         })
     })
     .await?;
     stats::figures_changed(&state.cache).await;
-    Ok(stored.into_response())
+    // The categories the meeting confirmed teach the classifier, as a single triage does.
+    for (text, category) in done.fresh.into_iter().flatten() {
+        state.classifier.learn(&text, &category);
+    }
+    Ok(done.stored.into_response())
 }
 
 /// The meetings of the dispatcher's region and below, newest first.

@@ -432,3 +432,76 @@ async fn a_keyed_meeting_larger_than_an_ordinary_body_is_held_once() {
     assert_eq!(app.count("SELECT count(*) AS n FROM assignment_batches"), 1);
     assert_eq!(numbers(&app).len(), 12);
 }
+
+#[tokio::test]
+async fn a_meetings_triage_teaches_the_classifier_as_a_single_triage_does() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let (officer, enterprise) = app.officer_at("中车株洲电力机车有限公司").await;
+    // A phrase the shipped corpus has never seen, confirmed by the meeting as 物流交通.
+    let novel = "嘉禾物流园夜间卸货许可卡点";
+    let file = |officer: String, enterprise: String| {
+        let app = &app;
+        async move {
+            let filed = app
+                .post(
+                    "/api/v1/problems",
+                    Some(&officer),
+                    json!({"enterprise_id": enterprise, "description": novel}),
+                )
+                .await;
+            assert_eq!(filed.status, 201, "{}", filed.text);
+            filed.body
+        }
+    };
+    let before = file(officer.clone(), enterprise.clone()).await;
+    let department = app.unit_id("ZZ-GDGS").await;
+    let mut items =
+        vec![json!({"problem_id": before["id"], "category": "logistics", "department_id": department})];
+    for _ in 0..2 {
+        let filed = file(officer.clone(), enterprise.clone()).await;
+        items.push(json!({"problem_id": filed["id"], "category": "logistics", "department_id": department}));
+    }
+    let dispatcher = app.token("hub.dispatcher").await;
+    let held = app
+        .post(
+            "/api/v1/hub/assignments",
+            Some(&dispatcher),
+            json!({"title": "物流专题交办会", "items": items}),
+        )
+        .await;
+    assert_eq!(held.status, 201, "{}", held.text);
+    // The same text is suggested with more confidence than before the meeting (the classifier
+    // is deterministic: without learning, the two would be equal).
+    let after = file(officer, enterprise).await;
+    assert_eq!(after["suggested_category"], "logistics", "{after}");
+    let confidence = |p: &Value| p["confidence"].as_f64().expect("confidence");
+    assert!(confidence(&after) > confidence(&before), "{before} vs {after}");
+}
+
+#[tokio::test]
+async fn two_meetings_naming_the_same_problems_in_opposite_orders_queue_instead_of_deadlocking() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let dispatcher = app.token("hub.dispatcher").await;
+    for round in 0..3 {
+        let ids = file_many(&app, 12).await;
+        let mut items = Vec::new();
+        for id in &ids {
+            items.push(item(&app, id, "ZZ-GDGS", &[]).await);
+        }
+        let forward = json!({ "title": format!("第{round}轮甲"), "items": items });
+        items.reverse();
+        let backward = json!({ "title": format!("第{round}轮乙"), "items": items });
+        let (a, b) = futures_util::future::join(
+            app.post("/api/v1/hub/assignments", Some(&dispatcher), forward),
+            app.post("/api/v1/hub/assignments", Some(&dispatcher), backward),
+        )
+        .await;
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 422], "round {round}: {} / {}", a.text, b.text);
+        let refused = if a.status == 422 { &a } else { &b };
+        assert_eq!(refused.code(), "assignment.items_invalid");
+    }
+}

@@ -280,6 +280,19 @@ impl Problem {
             .optional()
     }
 
+    /// Locks many problems at once, always in id order, until the transaction ends: work on
+    /// several problems (an assignment meeting) takes them all first, so two such works naming
+    /// the same problems in different orders queue instead of deadlocking.
+    pub fn lock_all(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<()> {
+        problems::table
+            .filter(problems::id.eq_any(ids))
+            .order(problems::id)
+            .select(problems::id)
+            .for_update()
+            .load::<Uuid>(conn)
+            .map(drop)
+    }
+
     /// Problems with a department whose contact or due date has passed and that can still
     /// escalate, locked for this pass; rows a transition holds are left for the next pass.
     /// The waiting problems whose missed deadline windows (see `domain::deadline`) outnumber
