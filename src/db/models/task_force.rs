@@ -149,19 +149,12 @@ impl TaskForce {
             .optional()
     }
 
-    /// The task forces of regions under `path`, by name.
+    /// The task forces of regions under `path`, by name (a region has a handful).
     pub fn in_region(conn: &mut PgConnection, path: &str) -> QueryResult<Vec<TaskForce>> {
-        task_forces::table
-            .filter(
-                task_forces::region_code.eq_any(
-                    regions::table
-                        .filter(regions::path.like(format!("{path}%")))
-                        .select(regions::code),
-                ),
-            )
-            .order((task_forces::name, task_forces::id))
-            .select(TaskForce::as_select())
-            .load(conn)
+        Ok(Self::with_leaders_in_region(conn, path)?
+            .into_iter()
+            .map(|(force, _, _)| force)
+            .collect())
     }
 
     /// The task forces of regions under `path` with their leader's name and how many
