@@ -152,6 +152,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    job_openings (id) {
+        id -> Uuid,
+        enterprise_id -> Uuid,
+        region_code -> Text,
+        job_type -> Text,
+        title -> Nullable<Text>,
+        positions -> Int4,
+        filled -> Int4,
+        wage_min -> Nullable<Int4>,
+        wage_max -> Nullable<Int4>,
+        deadline -> Nullable<Date>,
+        withdrawn -> Bool,
+        note -> Nullable<Text>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_by -> Uuid,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     monthly_freezes (month) {
         month -> Date,
         frozen_at -> Timestamptz,
@@ -579,6 +600,7 @@ diesel::joinable!(daily_reports -> users (officer_id));
 diesel::joinable!(daily_summaries -> regions (region_code));
 diesel::joinable!(enterprises -> regions (region_code));
 diesel::joinable!(idempotency_records -> users (user_id));
+diesel::joinable!(job_openings -> enterprises (enterprise_id));
 diesel::joinable!(monthly_officer_figures -> monthly_freezes (month));
 diesel::joinable!(notification_outbox -> problems (problem_id));
 diesel::joinable!(notification_outbox -> units (recipient_unit_id));
@@ -626,6 +648,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     daily_summaries,
     enterprises,
     idempotency_records,
+    job_openings,
     monthly_freezes,
     monthly_officer_figures,
     notification_deliveries,

@@ -404,6 +404,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/enterprises/{id}/job-openings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An enterprise's job openings (用工需求)
+         * @description Whoever may read the enterprise (`GET /api/v1/enterprises/{id}`: its officers, its contact, the unit admins of its officers, the hub and admins of its region) reads its openings, newest first, withdrawn ones too. Anyone else → 404 `not_found`. `status` is derived: `withdrawn` when withdrawn, else `filled` when every position is filled, `partly_filled` when some are, `open` otherwise.
+         */
+        get: operations["job_opening_list"];
+        put?: never;
+        /**
+         * Record a job opening of the enterprise (用工需求)
+         * @description The officer assigned to the enterprise today, or the enterprise's contact, records an opening: a job type from the code list (`JobType`), optionally the post's own name, how many are sought (1–100,000) and already filled (0 to that), the monthly wage range in yuan (0–1,000,000, lower ≤ upper), a deadline (2020–2099) and a note (≤ 500 characters). Every fault is listed at once (422 `validation.failed`) and nothing is written. Whoever may read the enterprise but not keep its openings (the hub, unit admins, an officer no longer assigned) → 403 `auth.role_required`; anyone else → 404 `not_found`. The daily report's `staff_shortage` stays a single number; the openings say what the shortage is.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
+         */
+        post: operations["job_opening_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/job-openings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Keep a job opening current (用工需求)
+         * @description The opening replaced whole, with the body and the rules of `POST /api/v1/enterprises/{id}/job-openings`: the officer assigned to its enterprise today or the enterprise's contact updates how many are filled, corrects it, or withdraws it (`withdrawn: true`). Who may read but not keep it → 403 `auth.role_required`; an unknown opening or one whose enterprise you may not read → 404 `not_found`.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
+         */
+        put: operations["job_opening_replace"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sign-ins": {
         parameters: {
             query?: never;
@@ -1417,6 +1465,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 用工需求 summed by job type, industry and region
+         * @description Roles `dispatcher`, `admin` and `department` (the human-resources bureau among the departments), for their region subtree (`region_code` narrows to a region of it; unknown or outside → 404 `not_found`); anyone else → 403 `stats.forbidden`.
+         *
+         *     The job openings of the subtree's enterprises as they stand now, withdrawn ones left out: how many openings, positions sought, positions filled and positions still to fill (`to_fill`), in total, by job type and by industry (most still to fill first) and by the enterprise's region (by code); `enterprises_seeking` counts the enterprises with positions still to fill. Computed from PostgreSQL on each call.
+         */
+        get: operations["stats_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/officers": {
         parameters: {
             query?: never;
@@ -1575,6 +1645,26 @@ export interface paths {
          *     One sheet, **日报台账**. Columns, header row first: 日期, 企业, 区县 (the enterprise's region), 联络员, 生产状态 (正常生产 / 部分生产 / 停产), 产能利用率(%), 在岗人数, 职工总数, 缺工人数, 当日工作, 困难和问题, 修订次数, 首次提交, 最后修改 (the last two RFC 3339 with the China offset).
          */
         get: operations["daily_report_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/job-openings.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 用工需求台账 (Excel)
+         * @description The same callers and region as `GET /api/v1/stats/jobs`. One sheet, 用工需求, one row per opening of the region subtree (withdrawn ones too), by enterprise name then newest first: 企业, 统一社会信用代码, 区域代码, 行业, 工种, 岗位名称, 需求人数, 已到岗, 待招, 状态, 月薪下限（元）, 月薪上限（元）, 截止日期, 备注, 更新日期. File name `job-openings-<region_code>.xlsx`.
+         */
+        get: operations["job_opening_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5258,6 +5348,102 @@ export interface components {
             mean_working_days_to_respond: components["schemas"]["MeanWorkingDays"];
             satisfaction_rate: components["schemas"]["Rate"];
         };
+        /**
+         * @description 工种: welder 电焊工, general_worker 普工, technician 技术员, electrician 电工, mechanic 机修工, cnc_operator 数控操作工, inspector 质检员, driver 驾驶员, engineer 工程师, sales 销售, management 管理人员, other 其他.
+         * @enum {string}
+         */
+        JobType: "welder" | "general_worker" | "technician" | "electrician" | "mechanic" | "cnc_operator" | "inspector" | "driver" | "engineer" | "sales" | "management" | "other";
+        /**
+         * @description A job opening as recorded or replaced whole.
+         * @example {
+         *       "job_type": "welder",
+         *       "title": "二氧化碳保护焊焊工",
+         *       "positions": 30,
+         *       "filled": 12,
+         *       "wage_min": 6000,
+         *       "wage_max": 9000,
+         *       "deadline": "2026-12-31",
+         *       "note": "需持焊工证"
+         *     }
+         */
+        JobOpeningInput: {
+            job_type: components["schemas"]["JobType"];
+            /** @description The post's own name; blank is none. */
+            title?: string | null;
+            positions: number;
+            /**
+             * @description At most `positions`.
+             * @default 0
+             */
+            filled: number;
+            /** @description Monthly wage, yuan. */
+            wage_min?: number | null;
+            /** @description Monthly wage, yuan; not below `wage_min`. */
+            wage_max?: number | null;
+            /** Format: date */
+            deadline?: string | null;
+            /** @default false */
+            withdrawn: boolean;
+            note?: string | null;
+        };
+        JobOpening: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            enterprise_id: string;
+            region_code: string;
+            job_type: components["schemas"]["JobType"];
+            /** @description The job type's Chinese name. */
+            job_type_label: string;
+            title: string | null;
+            positions: number;
+            filled: number;
+            /** @description `positions − filled`. */
+            to_fill: number;
+            /**
+             * @description Derived from the counts and `withdrawn`.
+             * @enum {string}
+             */
+            status: "open" | "partly_filled" | "filled" | "withdrawn";
+            wage_min: number | null;
+            wage_max: number | null;
+            /** Format: date */
+            deadline: string | null;
+            withdrawn: boolean;
+            note: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        JobOpeningList: {
+            items: components["schemas"]["JobOpening"][];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor: string | null;
+        };
+        JobSums: {
+            openings: number;
+            positions: number;
+            filled: number;
+            to_fill: number;
+        };
+        /** @description `GET /api/v1/stats/jobs`: the region's openings as they stand, withdrawn ones left out. */
+        JobStats: {
+            region_code: string;
+            /** @description Enterprises with positions still to fill. */
+            enterprises_seeking: number;
+            totals: components["schemas"]["JobSums"];
+            by_job_type: (components["schemas"]["JobSums"] & {
+                job_type: components["schemas"]["JobType"];
+                label: string;
+            })[];
+            by_industry: (components["schemas"]["JobSums"] & {
+                industry: string;
+            })[];
+            by_region: (components["schemas"]["JobSums"] & {
+                region_code: string;
+            })[];
+        };
         /** @description A page of departments, slowest (lowest `on_time_rate`) first; `on_time_rate: null` last. */
         DepartmentStatsList: {
             items: components["schemas"]["DepartmentStats"][];
@@ -7836,6 +8022,168 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    job_opening_list: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 (else 400 `request.invalid_limit`). */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque `next_cursor` of the previous page (else 400 `request.invalid_cursor`). Repeat the same filters with it. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of openings. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOpeningList"];
+                };
+            };
+            /** @description `request.invalid_limit` — `limit` is outside 1–100; `request.invalid_cursor` — `cursor` is not a `next_cursor` this list handed out. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid_limit",
+                     *         "message": "limit 应在 1 到 100 之间",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "request.invalid_limit" | "request.invalid_cursor";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    job_opening_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobOpeningInput"];
+            };
+        };
+        responses: {
+            /** @description The opening. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6e7f8a9b-0c1d-4e2f-8a3b-4c5d6e7f8a9b",
+                     *       "enterprise_id": "5cea30c4-7123-4416-9f1c-be33362218a7",
+                     *       "region_code": "430204",
+                     *       "job_type": "welder",
+                     *       "job_type_label": "电焊工",
+                     *       "title": "二氧化碳保护焊焊工",
+                     *       "positions": 30,
+                     *       "filled": 12,
+                     *       "to_fill": 18,
+                     *       "status": "partly_filled",
+                     *       "wage_min": 6000,
+                     *       "wage_max": 9000,
+                     *       "deadline": "2026-12-31",
+                     *       "withdrawn": false,
+                     *       "note": "需持焊工证",
+                     *       "created_at": "2026-11-20T10:05:00+08:00",
+                     *       "updated_at": "2026-11-20T10:05:00+08:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JobOpening"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["IdempotencyInProgress"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    job_opening_replace: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobOpeningInput"];
+            };
+        };
+        responses: {
+            /** @description The opening as it is now. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOpening"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["IdempotencyInProgress"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -12122,6 +12470,84 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    stats_jobs: {
+        parameters: {
+            query?: {
+                /** @description Narrow the figures to this region's subtree (a 6-digit GB/T 2260 code); default your own region. Unknown or outside your region subtree → 404 `not_found`. Given blank → 400 `request.invalid_query`. */
+                region_code?: components["parameters"]["StatsRegionCode"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The region's openings summed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "region_code": "430200",
+                     *       "enterprises_seeking": 2,
+                     *       "totals": {
+                     *         "openings": 3,
+                     *         "positions": 60,
+                     *         "filled": 22,
+                     *         "to_fill": 38
+                     *       },
+                     *       "by_job_type": [
+                     *         {
+                     *           "job_type": "welder",
+                     *           "label": "电焊工",
+                     *           "openings": 2,
+                     *           "positions": 50,
+                     *           "filled": 20,
+                     *           "to_fill": 30
+                     *         },
+                     *         {
+                     *           "job_type": "general_worker",
+                     *           "label": "普工",
+                     *           "openings": 1,
+                     *           "positions": 10,
+                     *           "filled": 2,
+                     *           "to_fill": 8
+                     *         }
+                     *       ],
+                     *       "by_industry": [
+                     *         {
+                     *           "industry": "轨道交通装备",
+                     *           "openings": 3,
+                     *           "positions": 60,
+                     *           "filled": 22,
+                     *           "to_fill": 38
+                     *         }
+                     *       ],
+                     *       "by_region": [
+                     *         {
+                     *           "region_code": "430204",
+                     *           "openings": 3,
+                     *           "positions": 60,
+                     *           "filled": 22,
+                     *           "to_fill": 38
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JobStats"];
+                };
+            };
+            400: components["responses"]["BadQuery"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["StatsForbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     stats_officers: {
         parameters: {
             query?: {
@@ -12805,6 +13231,37 @@ export interface operations {
             /** @description `request.invalid_query` — a filter does not parse (a malformed UUID or date), a day lies outside 2020–2099, `from` is after `to`, or the period is longer than 93 days. */
             400: components["responses"]["BadQuery"];
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    job_opening_export: {
+        parameters: {
+            query?: {
+                /** @description Narrow the figures to this region's subtree (a 6-digit GB/T 2260 code); default your own region. Unknown or outside your region subtree → 404 `not_found`. Given blank → 400 `request.invalid_query`. */
+                region_code?: components["parameters"]["StatsRegionCode"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["XlsxWorkbook"];
+                };
+            };
+            400: components["responses"]["BadQuery"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["StatsForbidden"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

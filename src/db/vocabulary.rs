@@ -4,6 +4,7 @@
 
 use crate::domain::co_handling::CoStatus;
 use crate::domain::daily_report::ProductionStatus;
+use crate::domain::job_opening::JobType;
 use crate::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
 use crate::domain::notification::{Audience, Channel, DeliveryStatus, NotificationKind, RobotPlatform};
 use crate::domain::problem::Urgency;
@@ -41,6 +42,7 @@ text_columns!(
     DeliveryStatus,
     EventKind,
     ExtensionStatus,
+    JobType,
     NotificationKind,
     Outcome,
     ProductionStatus,

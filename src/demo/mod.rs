@@ -11,6 +11,7 @@ pub mod day;
 pub mod fake_wechat;
 mod history;
 mod hub;
+mod jobs;
 mod meeting;
 mod roster;
 mod summary;
@@ -92,6 +93,7 @@ pub fn seed_demo(
             hub::seed(conn, &roster.users, now)?;
             task_force::seed(conn, now)?;
             meeting::seed(conn, now)?;
+            jobs::seed(conn, now)?;
             summary::seed(conn, today, now)?;
         }
         Ok(invites)

@@ -13,6 +13,7 @@ pub mod day;
 pub mod deadline;
 pub mod field_error;
 pub mod geo;
+pub mod job_opening;
 pub mod lifecycle;
 pub mod metrics;
 pub mod notification;

@@ -6,6 +6,7 @@
 pub mod assignment_sheet;
 pub mod daily_reports;
 pub mod daily_summary;
+pub mod job_openings;
 pub mod officers_monthly;
 pub mod problems;
 

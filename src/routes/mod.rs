@@ -10,6 +10,7 @@ pub mod daily_summaries;
 pub mod enterprises;
 pub mod exports;
 pub mod hub;
+pub mod job_openings;
 pub mod me;
 pub mod monthly_reports;
 pub mod notifications;
@@ -72,6 +73,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(hub::endpoints());
     all.extend(assignment_meetings::endpoints());
     all.extend(task_forces::endpoints());
+    all.extend(job_openings::endpoints());
     all.extend(calendar::endpoints());
     all.extend(stats::endpoints());
     all.extend(monthly_reports::endpoints());

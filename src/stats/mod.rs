@@ -7,6 +7,7 @@ pub mod benefits;
 pub mod daily;
 pub mod figures;
 pub mod in_flight;
+pub mod jobs;
 pub mod monthly;
 pub mod reconcile;
 

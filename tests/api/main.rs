@@ -21,6 +21,7 @@ mod helpers;
 mod hub;
 mod hub_queue;
 mod idempotency;
+mod job_openings;
 mod lifecycle;
 mod me_today;
 mod notifications;

@@ -124,6 +124,7 @@ fn words<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
 async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
     use zhuqi::domain::co_handling::CoStatus;
     use zhuqi::domain::daily_report::ProductionStatus;
+    use zhuqi::domain::job_opening::JobType;
     use zhuqi::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
     use zhuqi::domain::notification::{Audience, Channel, DeliveryStatus, NotificationKind, RobotPlatform};
     use zhuqi::domain::problem::Urgency;
@@ -151,6 +152,7 @@ async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
         ("notification_deliveries_channel_known", words(Channel::ALL)),
         ("notification_deliveries_status_known", words(DeliveryStatus::ALL)),
         ("unit_robots_platform_known", words(RobotPlatform::ALL)),
+        ("job_openings_job_type_known", words(JobType::ALL)),
     ];
     for (constraint, words) in expected {
         assert_eq!(allowed_words(&app, constraint), words, "{constraint}");

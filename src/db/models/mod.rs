@@ -16,6 +16,7 @@ pub mod enterprise;
 pub mod escalation;
 pub mod extension;
 pub mod idempotency;
+pub mod job_opening;
 pub mod missing;
 pub mod monthly;
 pub mod notification;
