@@ -206,6 +206,10 @@ diesel::table! {
         benefit_subsidies_yuan -> Int8,
         benefit_positions_filled -> Int8,
         benefit_with_other -> Int4,
+        enterprise_ratings -> Int4,
+        enterprise_presence_sum -> Int4,
+        enterprise_responsiveness_sum -> Int4,
+        enterprise_help_sum -> Int4,
     }
 }
 
@@ -298,6 +302,22 @@ diesel::table! {
         link -> Nullable<Jsonb>,
         created_at -> Timestamptz,
         read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    officer_ratings (id) {
+        id -> Uuid,
+        officer_id -> Uuid,
+        enterprise_id -> Uuid,
+        rater_id -> Uuid,
+        month -> Date,
+        presence -> Int2,
+        responsiveness -> Int2,
+        help -> Int2,
+        comment -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -605,6 +625,7 @@ diesel::joinable!(monthly_officer_figures -> monthly_freezes (month));
 diesel::joinable!(notification_outbox -> problems (problem_id));
 diesel::joinable!(notification_outbox -> units (recipient_unit_id));
 diesel::joinable!(officer_devices -> users (officer_id));
+diesel::joinable!(officer_ratings -> enterprises (enterprise_id));
 diesel::joinable!(problem_escalations -> problems (problem_id));
 diesel::joinable!(problem_events -> problems (problem_id));
 diesel::joinable!(problem_events -> users (actor_id));
@@ -659,6 +680,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_templates,
     notifications,
     officer_devices,
+    officer_ratings,
     problem_escalations,
     problem_events,
     problem_co_handlers,

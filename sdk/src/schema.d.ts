@@ -248,6 +248,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/officer-ratings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The officers you may rate this month (企业评价联络员)
+         * @description Role `enterprise` (an enterprise's contact); anyone else → 403 `auth.role_required`. The active officers assigned to your enterprise on any day of this month (Asia/Shanghai), by name, each with the rating you gave them this month (`null` if none yet).
+         */
+        get: operations["me_officer_ratings_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/officer-ratings/{officer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Rate an officer stationed with your enterprise this month
+         * @description Role `enterprise`; anyone else → 403 `auth.role_required`. Your rating of the officer for this month (Asia/Shanghai): `presence` (驻企在岗), `responsiveness` (响应速度) and `help` (帮扶实效), each 1–5, and an optional `comment` (≤ 500 characters; blank is none). Every fault is listed at once (422 `validation.failed`). An officer not assigned to your enterprise on any day of this month → 404 `not_found`. A second rating this month replaces the first. The officer, their unit and the hub see only how many ratings an officer received and their means (`enterprise_ratings` in `GET /api/v1/stats/officers` and the monthly report), never who gave which.
+         *
+         *     **Retries:** `Idempotency-Key` is not honoured here, and not needed: the body replaces your rating, so a repeat changes nothing.
+         */
+        put: operations["me_officer_rating_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/today": {
         parameters: {
             query?: never;
@@ -1547,8 +1589,8 @@ export interface paths {
         /**
          * 月报 as an Excel workbook
          * @description The same report, scope, freezing rule and errors as `GET /api/v1/reports/monthly`, as a workbook (`monthly-YYYY-MM.xlsx`) with two sheets, header row first:
-         *     - **单位** — one row per unit (officers without a unit as `（无单位）`), then a `合计` row for the whole report: 单位, 联络员人数, 应驻企工作日, 驻企天数, 签到工作日, 签到率, 报告工作日, 报告率, 签到次数, 日报数, 提出问题, 化解问题, 超期问题, 满意, 基本满意, 不满意, 成效问题, 贷款（元）, 减免税费（元）, 补贴（元）, 解决用工（人）;
-         *     - **联络员** — every officer of the report (also for a region-wide report), by name: 联络员, 单位, 区域代码, 应驻企工作日, 驻企天数, 签到工作日, 签到率, 报告工作日, 报告率, 签到次数, 日报数, 提出问题, 化解问题, 超期问题, 满意, 基本满意, 不满意, 满意率, 成效问题, 贷款（元）, 减免税费（元）, 补贴（元）, 解决用工（人）.
+         *     - **单位** — one row per unit (officers without a unit as `（无单位）`), then a `合计` row for the whole report: 单位, 联络员人数, 应驻企工作日, 驻企天数, 签到工作日, 签到率, 报告工作日, 报告率, 签到次数, 日报数, 提出问题, 化解问题, 超期问题, 满意, 基本满意, 不满意, 成效问题, 贷款（元）, 减免税费（元）, 补贴（元）, 解决用工（人）, 企业评价（次）, 企业评价均分;
+         *     - **联络员** — every officer of the report (also for a region-wide report), by name: 联络员, 单位, 区域代码, 应驻企工作日, 驻企天数, 签到工作日, 签到率, 报告工作日, 报告率, 签到次数, 日报数, 提出问题, 化解问题, 超期问题, 满意, 基本满意, 不满意, 满意率, 成效问题, 贷款（元）, 减免税费（元）, 补贴（元）, 解决用工（人）, 企业评价（次）, 企业评价均分.
          *
          *     Rates are numbers 0–1 (four decimals), empty cells where the JSON has `null`. Figures are defined in [`docs/metrics.md`](../docs/metrics.md).
          */
@@ -5444,6 +5486,49 @@ export interface components {
                 region_code: string;
             })[];
         };
+        /**
+         * @example {
+         *       "presence": 5,
+         *       "responsiveness": 4,
+         *       "help": 5,
+         *       "comment": "常驻企业，问题跟得紧"
+         *     }
+         */
+        RatingInput: {
+            /** @description 驻企在岗. */
+            presence: number;
+            /** @description 响应速度. */
+            responsiveness: number;
+            /** @description 帮扶实效. */
+            help: number;
+            comment?: string | null;
+        };
+        OfficerRatingDto: {
+            presence: number;
+            responsiveness: number;
+            help: number;
+            comment: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        RateableOfficers: {
+            month: string;
+            items: {
+                /** Format: uuid */
+                officer_id: string;
+                name: string;
+                unit_name: string | null;
+                rating: components["schemas"]["OfficerRatingDto"] | null;
+            }[];
+        };
+        /** @description The enterprises' ratings (企业评价) over the months of a period — how many, and the mean of each score and of all three (1–5, two decimals; `null` without ratings). Never who rated what. */
+        EnterpriseRatings: {
+            count: number;
+            presence: number | null;
+            responsiveness: number | null;
+            help: number | null;
+            overall: number | null;
+        };
         /** @description A page of departments, slowest (lowest `on_time_rate`) first; `on_time_rate: null` last. */
         DepartmentStatsList: {
             items: components["schemas"]["DepartmentStats"][];
@@ -5507,6 +5592,8 @@ export interface components {
             satisfaction_rate: components["schemas"]["Rate"];
             /** @description 惠企成效 stated by the answers (in the period) to the problems the officer raised. */
             benefits: components["schemas"]["BenefitSums"];
+            /** @description The enterprises' ratings of the officer for the months of the period (count and means). */
+            enterprise_ratings: components["schemas"]["EnterpriseRatings"];
         };
         /** @description A page of officers in the order of `sort`. */
         OfficerStatsList: {
@@ -5542,6 +5629,8 @@ export interface components {
             satisfaction_rate: components["schemas"]["Rate"];
             /** @description 惠企成效 stated that month by the answers to its officers' problems. */
             benefits: components["schemas"]["BenefitSums"];
+            /** @description The enterprises' ratings of its officers that month (count and means over all of them). */
+            enterprise_ratings: components["schemas"]["EnterpriseRatings"];
         };
         /** @description 日总结: one working day of a region and the regions below it (`GET /api/v1/reports/daily`). */
         DailySummary: {
@@ -7571,6 +7660,119 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             /** @description `auth.role_required` (the caller is not an `officer`). */
             403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    me_officer_ratings_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description This month's officers with your ratings. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "month": "2026-11",
+                     *       "items": [
+                     *         {
+                     *           "officer_id": "3f6b8a52-1c4e-4b8e-9a0d-5e7f2c1d9b36",
+                     *           "name": "李娜",
+                     *           "unit_name": "株洲市财政局",
+                     *           "rating": {
+                     *             "presence": 5,
+                     *             "responsiveness": 4,
+                     *             "help": 5,
+                     *             "comment": "常驻企业，问题跟得紧",
+                     *             "updated_at": "2026-11-20T16:30:00+08:00"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RateableOfficers"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    me_officer_rating_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                officer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingInput"];
+            };
+        };
+        responses: {
+            /** @description Your rating as stored. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfficerRatingDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `validation.failed` — fields break rules: `details.errors` lists them as `{field, code, message}`; for a rule only the database states, `field` is the name of its constraint; text in a body holding U+0000 is refused the same way. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation.failed",
+                     *         "message": "remark: 备注不能超过200个字符",
+                     *         "details": {
+                     *           "errors": [
+                     *             {
+                     *               "field": "remark",
+                     *               "code": "too_long",
+                     *               "message": "备注不能超过200个字符"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "validation.failed";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -12610,6 +12812,13 @@ export interface operations {
                      *             "subsidies_yuan": 0,
                      *             "positions_filled": 0,
                      *             "with_other": 0
+                     *           },
+                     *           "enterprise_ratings": {
+                     *             "count": 2,
+                     *             "presence": 4.5,
+                     *             "responsiveness": 4,
+                     *             "help": 4.5,
+                     *             "overall": 4.33
                      *           }
                      *         }
                      *       ],
@@ -12691,6 +12900,13 @@ export interface operations {
                      *           "subsidies_yuan": 0,
                      *           "positions_filled": 12,
                      *           "with_other": 0
+                     *         },
+                     *         "enterprise_ratings": {
+                     *           "count": 2,
+                     *           "presence": 4.5,
+                     *           "responsiveness": 4,
+                     *           "help": 4.5,
+                     *           "overall": 4.33
                      *         }
                      *       },
                      *       "units": [
@@ -12722,6 +12938,13 @@ export interface operations {
                      *             "subsidies_yuan": 0,
                      *             "positions_filled": 12,
                      *             "with_other": 0
+                     *           },
+                     *           "enterprise_ratings": {
+                     *             "count": 2,
+                     *             "presence": 4.5,
+                     *             "responsiveness": 4,
+                     *             "help": 4.5,
+                     *             "overall": 4.33
                      *           }
                      *         }
                      *       ],
@@ -12756,6 +12979,13 @@ export interface operations {
                      *             "subsidies_yuan": 0,
                      *             "positions_filled": 12,
                      *             "with_other": 0
+                     *           },
+                     *           "enterprise_ratings": {
+                     *             "count": 2,
+                     *             "presence": 4.5,
+                     *             "responsiveness": 4,
+                     *             "help": 4.5,
+                     *             "overall": 4.33
                      *           }
                      *         },
                      *         {
@@ -12788,6 +13018,13 @@ export interface operations {
                      *             "subsidies_yuan": 0,
                      *             "positions_filled": 0,
                      *             "with_other": 0
+                     *           },
+                     *           "enterprise_ratings": {
+                     *             "count": 2,
+                     *             "presence": 4.5,
+                     *             "responsiveness": 4,
+                     *             "help": 4.5,
+                     *             "overall": 4.33
                      *           }
                      *         }
                      *       ]

@@ -13,6 +13,7 @@ mod history;
 mod hub;
 mod jobs;
 mod meeting;
+mod ratings;
 mod roster;
 mod summary;
 mod task_force;
@@ -94,6 +95,7 @@ pub fn seed_demo(
             task_force::seed(conn, now)?;
             meeting::seed(conn, now)?;
             jobs::seed(conn, now)?;
+            ratings::seed(conn, today, now)?;
             summary::seed(conn, today, now)?;
         }
         Ok(invites)

@@ -17,6 +17,7 @@ pub mod job_opening;
 pub mod lifecycle;
 pub mod metrics;
 pub mod notification;
+pub mod officer_rating;
 pub mod phone;
 pub mod problem;
 pub mod region_code;

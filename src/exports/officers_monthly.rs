@@ -1,12 +1,13 @@
 //! 联络员月报表: a month's figures (`stats::monthly`), one sheet by unit and one by officer.
 
 use super::{Cell, Ledger, XlsxFile};
+use crate::domain::officer_rating::EnterpriseRatings;
 use crate::error::AppError;
 use crate::stats::benefits::BenefitSums;
 use crate::stats::figures::OfficerStats;
 use crate::stats::monthly::{MonthlyReport, UnitMonth};
 
-const UNIT_HEADER: [&str; 21] = [
+const UNIT_HEADER: [&str; 23] = [
     "单位",
     "联络员人数",
     "应驻企工作日",
@@ -28,9 +29,11 @@ const UNIT_HEADER: [&str; 21] = [
     "减免税费（元）",
     "补贴（元）",
     "解决用工（人）",
+    "企业评价（次）",
+    "企业评价均分",
 ];
 
-const OFFICER_HEADER: [&str; 23] = [
+const OFFICER_HEADER: [&str; 25] = [
     "联络员",
     "单位",
     "区域代码",
@@ -54,16 +57,20 @@ const OFFICER_HEADER: [&str; 23] = [
     "减免税费（元）",
     "补贴（元）",
     "解决用工（人）",
+    "企业评价（次）",
+    "企业评价均分",
 ];
 
-/// 惠企成效's cells, at the end of both sheets' rows.
-fn benefit_cells(b: &BenefitSums) -> [Cell<'static>; 5] {
+/// 惠企成效's and 企业评价's cells, at the end of both sheets' rows.
+fn benefit_and_rating_cells(b: &BenefitSums, r: &EnterpriseRatings) -> [Cell<'static>; 7] {
     [
         Cell::from(b.problems),
         Cell::from(b.loan_yuan),
         Cell::from(b.fees_reduced_yuan),
         Cell::from(b.subsidies_yuan),
         Cell::from(b.positions_filled),
+        Cell::from(r.count),
+        Cell::from(r.overall),
     ]
 }
 
@@ -86,7 +93,7 @@ fn unit_row<'a>(name: &'a str, u: &UnitMonth) -> Vec<Cell<'a>> {
         Cell::from(u.ratings.basically_satisfied),
         Cell::from(u.ratings.dissatisfied),
     ];
-    row.extend(benefit_cells(&u.benefits));
+    row.extend(benefit_and_rating_cells(&u.benefits, &u.enterprise_ratings));
     row
 }
 
@@ -111,7 +118,7 @@ fn officer_row(o: &OfficerStats) -> Vec<Cell<'_>> {
         Cell::from(o.ratings.dissatisfied),
         Cell::from(o.satisfaction_rate),
     ];
-    row.extend(benefit_cells(&o.benefits));
+    row.extend(benefit_and_rating_cells(&o.benefits, &o.enterprise_ratings));
     row
 }
 

@@ -14,6 +14,7 @@ pub mod job_openings;
 pub mod me;
 pub mod monthly_reports;
 pub mod notifications;
+pub mod officer_ratings;
 pub mod params;
 pub mod problem_actions;
 pub mod problems;
@@ -74,6 +75,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(assignment_meetings::endpoints());
     all.extend(task_forces::endpoints());
     all.extend(job_openings::endpoints());
+    all.extend(officer_ratings::endpoints());
     all.extend(calendar::endpoints());
     all.extend(stats::endpoints());
     all.extend(monthly_reports::endpoints());

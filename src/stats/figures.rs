@@ -19,6 +19,7 @@ use crate::domain::calendar::Calendar;
 use crate::domain::deadline::local_date;
 use crate::domain::lifecycle::Outcome;
 use crate::domain::metrics::{mean, rate, start_of_day};
+use crate::domain::officer_rating::EnterpriseRatings;
 use crate::error::AppError;
 use crate::schema::units;
 
@@ -384,6 +385,10 @@ pub struct OfficerStats {
     /// 惠企成效 stated by the answers to the officer's problems in the period.
     #[serde(default)]
     pub benefits: BenefitSums,
+    /// The enterprises' ratings of the officer (企业评价) for the months of the period: count
+    /// and means only, never who rated what.
+    #[serde(default)]
+    pub enterprise_ratings: EnterpriseRatings,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -398,6 +403,12 @@ impl From<OfficerFigures> for OfficerStats {
         let rated = f.rated_satisfied + f.rated_basically_satisfied + f.rated_dissatisfied;
         OfficerStats {
             benefits: BenefitSums::of_officer(&f),
+            enterprise_ratings: EnterpriseRatings::of(
+                f.enterprise_ratings,
+                f.enterprise_presence_sum,
+                f.enterprise_responsiveness_sum,
+                f.enterprise_help_sum,
+            ),
             sign_in_rate: rate(f.signed_in_days, f.working_days),
             report_rate: rate(f.reported_days, f.working_days),
             satisfaction_rate: rate(f.rated_satisfied + f.rated_basically_satisfied, rated),

@@ -15,6 +15,7 @@ use crate::clock::wire_time;
 use crate::db::models::monthly::MonthlyFreeze;
 use crate::db::models::stats::{AsOf, OfficerFigures, OfficerPeriod, StatsScope};
 use crate::domain::metrics::{rate, start_of_day, Month};
+use crate::domain::officer_rating::EnterpriseRatings;
 use crate::error::AppError;
 
 /// The figures of every officer, whatever the region: what a freeze stores.
@@ -100,6 +101,11 @@ pub struct UnitMonth {
     pub satisfaction_rate: Option<f64>,
     /// 惠企成效 stated by the answers to its officers' problems that month.
     pub benefits: BenefitSums,
+    /// The enterprises' ratings of its officers that month (count and means).
+    pub enterprise_ratings: EnterpriseRatings,
+    /// The ratings' count and score sums, which the means are taken from.
+    #[serde(skip)]
+    rating_sums: [i64; 4],
 }
 
 impl UnitMonth {
@@ -118,6 +124,15 @@ impl UnitMonth {
         self.ratings.basically_satisfied += f.rated_basically_satisfied;
         self.ratings.dissatisfied += f.rated_dissatisfied;
         self.benefits.add_sums(&BenefitSums::of_officer(f));
+        let sums = [
+            f.enterprise_ratings,
+            f.enterprise_presence_sum,
+            f.enterprise_responsiveness_sum,
+            f.enterprise_help_sum,
+        ];
+        for (total, n) in self.rating_sums.iter_mut().zip(sums) {
+            *total += n;
+        }
     }
 
     fn with_rates(mut self) -> Self {
@@ -128,6 +143,8 @@ impl UnitMonth {
             r.satisfied + r.basically_satisfied,
             r.satisfied + r.basically_satisfied + r.dissatisfied,
         );
+        let [count, presence, responsiveness, help] = self.rating_sums;
+        self.enterprise_ratings = EnterpriseRatings::of(count, presence, responsiveness, help);
         self
     }
 }

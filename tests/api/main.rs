@@ -25,6 +25,7 @@ mod job_openings;
 mod lifecycle;
 mod me_today;
 mod notifications;
+mod officer_ratings;
 mod problems;
 mod redis_optional;
 mod schema;

@@ -37,6 +37,10 @@ struct FrozenRow {
     benefit_subsidies_yuan: i64,
     benefit_positions_filled: i64,
     benefit_with_other: i32,
+    enterprise_ratings: i32,
+    enterprise_presence_sum: i32,
+    enterprise_responsiveness_sum: i32,
+    enterprise_help_sum: i32,
 }
 
 fn small(n: i64) -> i32 {
@@ -71,6 +75,10 @@ impl FrozenRow {
             benefit_subsidies_yuan: f.benefit_subsidies_yuan,
             benefit_positions_filled: f.benefit_positions_filled,
             benefit_with_other: small(f.benefit_with_other),
+            enterprise_ratings: small(f.enterprise_ratings),
+            enterprise_presence_sum: small(f.enterprise_presence_sum),
+            enterprise_responsiveness_sum: small(f.enterprise_responsiveness_sum),
+            enterprise_help_sum: small(f.enterprise_help_sum),
         }
     }
 
@@ -100,11 +108,15 @@ impl FrozenRow {
             benefit_subsidies_yuan: self.benefit_subsidies_yuan,
             benefit_positions_filled: self.benefit_positions_filled,
             benefit_with_other: self.benefit_with_other.into(),
+            enterprise_ratings: self.enterprise_ratings.into(),
+            enterprise_presence_sum: self.enterprise_presence_sum.into(),
+            enterprise_responsiveness_sum: self.enterprise_responsiveness_sum.into(),
+            enterprise_help_sum: self.enterprise_help_sum.into(),
         }
     }
 }
 
-/// Rows per INSERT: 25 columns stay well under PostgreSQL's 65,535 parameters.
+/// Rows per INSERT: 29 columns stay well under PostgreSQL's 65,535 parameters.
 const CHUNK: usize = 1000;
 
 pub struct MonthlyFreeze;

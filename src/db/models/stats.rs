@@ -392,6 +392,20 @@ pub struct OfficerFigures {
     #[diesel(sql_type = Int8)]
     #[serde(default)]
     pub benefit_with_other: i64,
+    /// The enterprises' ratings of the officer (企业评价) for the months of the period: how
+    /// many, and the sum of each score.
+    #[diesel(sql_type = Int8)]
+    #[serde(default)]
+    pub enterprise_ratings: i64,
+    #[diesel(sql_type = Int8)]
+    #[serde(default)]
+    pub enterprise_presence_sum: i64,
+    #[diesel(sql_type = Int8)]
+    #[serde(default)]
+    pub enterprise_responsiveness_sum: i64,
+    #[diesel(sql_type = Int8)]
+    #[serde(default)]
+    pub enterprise_help_sum: i64,
 }
 
 /// Officers' figures to compute: a scope, optionally one officer, over local days
@@ -469,7 +483,13 @@ raised AS (
            count(*) FILTER (WHERE p.responded_at >= $5 AND p.responded_at < $6 AND p.benefit_other IS NOT NULL) AS benefit_with_other
       FROM problems p JOIN officers o ON o.id = p.reporter_id
      WHERE p.merged_into_id IS NULL
-     GROUP BY p.reporter_id)
+     GROUP BY p.reporter_id),
+appraised AS (
+    SELECT r.officer_id, count(*) AS enterprise_ratings, sum(r.presence) AS presence,
+           sum(r.responsiveness) AS responsiveness, sum(r.help) AS help
+      FROM officer_ratings r JOIN officers o ON o.id = r.officer_id
+     WHERE r.month BETWEEN date_trunc('month', $3::date)::date AND $4
+     GROUP BY r.officer_id)
 SELECT o.id AS officer_id, o.name AS officer_name, o.unit_id, o.unit_name, o.region_code, o.region_path,
        coalesce(k.working_days, 0) AS working_days,
        coalesce(s.days_on_site, 0) AS days_on_site,
@@ -488,12 +508,17 @@ SELECT o.id AS officer_id, o.name AS officer_name, o.unit_id, o.unit_name, o.reg
        coalesce(p.benefit_fees_reduced_yuan, 0)::int8 AS benefit_fees_reduced_yuan,
        coalesce(p.benefit_subsidies_yuan, 0)::int8 AS benefit_subsidies_yuan,
        coalesce(p.benefit_positions_filled, 0)::int8 AS benefit_positions_filled,
-       coalesce(p.benefit_with_other, 0) AS benefit_with_other
+       coalesce(p.benefit_with_other, 0) AS benefit_with_other,
+       coalesce(a.enterprise_ratings, 0) AS enterprise_ratings,
+       coalesce(a.presence, 0)::int8 AS enterprise_presence_sum,
+       coalesce(a.responsiveness, 0)::int8 AS enterprise_responsiveness_sum,
+       coalesce(a.help, 0)::int8 AS enterprise_help_sum
   FROM officers o
   LEFT JOIN duty_kept k ON k.officer_id = o.id
   LEFT JOIN signs s ON s.officer_id = o.id
   LEFT JOIN reports r ON r.officer_id = o.id
   LEFT JOIN raised p ON p.officer_id = o.id
+  LEFT JOIN appraised a ON a.officer_id = o.id
  ORDER BY o.id";
 
 impl OfficerFigures {
