@@ -1,5 +1,13 @@
 // @generated automatically by Diesel CLI.
 
+pub mod sql_types {
+    /// PostgreSQL's `tsvector` (full-text search), for `policies.search`; written by the
+    /// database from `search_terms`, never read by the server.
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector"))]
+    pub struct Tsvector;
+}
+
 diesel::table! {
     assignments (id) {
         id -> Uuid,
@@ -417,6 +425,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    policies (id) {
+        id -> Uuid,
+        region_code -> Text,
+        title -> Text,
+        issuer -> Text,
+        doc_number -> Nullable<Text>,
+        level -> Text,
+        effective_from -> Date,
+        effective_to -> Nullable<Date>,
+        industries -> Array<Text>,
+        sizes -> Array<Text>,
+        regions -> Array<Text>,
+        benefit_kind -> Text,
+        summary -> Text,
+        full_text -> Nullable<Text>,
+        search_terms -> Text,
+        search -> Nullable<Tsvector>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     problem_co_handlers (id) {
         id -> Uuid,
         problem_id -> Uuid,
@@ -681,6 +716,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     officer_devices,
     officer_ratings,
+    policies,
     problem_escalations,
     problem_events,
     problem_co_handlers,

@@ -494,6 +494,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/enterprises/{id}/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The policies that apply to an enterprise (逐条对照)
+         * @description Whoever may read the enterprise (`GET /api/v1/enterprises/{id}`); anyone else → 404 `not_found`. The policies in force today issued for the enterprise's region or a region above it, for its industry (or all industries) and, when a policy lists regions, for one of them or a region above the enterprise's. Enterprises carry no size in the roster, so a policy's `sizes` are shown but not tested. Newest first.
+         */
+        get: operations["enterprise_policies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search the policy library (惠企政策)
+         * @description Anyone signed in. The policies of your region, of the regions above it and of those below it. `q` finds the policies having every word of it (jieba's words of the query; a word of one or two Chinese characters always matches a policy whose text holds it), best match first; without `q`, the newest in force first. `level`, `benefit_kind`, `industry` (a policy for all industries matches any) and `size` filter; `in_force` (default `true`) keeps only the policies in force today (Asia/Shanghai). Lists leave out the full text (`GET /api/v1/policies/{id}` has it); at most 1,000 policies are ranked, in pages.
+         */
+        get: operations["policy_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One policy with its full text
+         * @description A policy of your region, of a region above it or below it; any other → 404 `not_found`.
+         */
+        get: operations["policy_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sign-ins": {
         parameters: {
             query?: never;
@@ -1728,6 +1788,72 @@ export interface paths {
          */
         get: operations["officer_monthly_export"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a policy to the library (惠企政策; admin)
+         * @description Role `admin`. The policy belongs to your region (your subtree and the regions above it see it). Checked whole (every fault listed, 422 `validation.failed`): `title` (≤ 200), `issuer` (≤ 100) and `summary` (≤ 2,000) required; `doc_number` (文号, ≤ 100, unique in the region: a second one → 409 `conflict.duplicate`); `effective_from` and `effective_to` in 2020–2099, `effective_to` not before `effective_from`; `industries` (as the roster names them; empty: all) and `regions` (6-digit codes; empty: the policy's own region) at most 50 each; `sizes` (empty: all); `full_text` ≤ 100,000. Texts are trimmed; the policy's words (jieba's, and every Chinese character and character pair) are indexed for search.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
+         */
+        post: operations["policy_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/policies/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import policies from a file, all or nothing (admin)
+         * @description Role `admin`. A CSV or XLSX file (first sheet) as the roster import takes it (multipart `file` part or the raw body, same limits and read errors), header row first, columns `title`, `issuer`, `level`, `effective_from`, `benefit_kind`, `summary` (required) and `doc_number`, `effective_to`, `industries`, `sizes`, `regions`, `full_text` (lists `;`-separated). Every row is checked as `POST /api/v1/admin/policies` checks a body; any fault refuses the whole file (422 `import.invalid_rows`, every fault with its `row` — the header is row 1 — and `field`) and nothing is written. Otherwise, in one transaction, a row whose `doc_number` your region already has replaces that policy, and any other row adds one.
+         *
+         *     **Retries:** this operation takes no `Idempotency-Key`; importing the same file again updates the numbered policies to the same content (unnumbered rows are added again).
+         */
+        post: operations["policy_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/policies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace a policy (admin)
+         * @description Role `admin`, for a policy of your region subtree (any other → 404 `not_found`); the body and its checks are those of `POST /api/v1/admin/policies`.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
+         */
+        put: operations["policy_replace"];
         post?: never;
         delete?: never;
         options?: never;
@@ -5529,6 +5655,95 @@ export interface components {
             help: number | null;
             overall: number | null;
         };
+        /**
+         * @description Who issued it: national 国家, provincial 省, city 市, county 县（区）.
+         * @enum {string}
+         */
+        PolicyLevel: "national" | "provincial" | "city" | "county";
+        /**
+         * @description What it brings: subsidy 奖补资金, tax 税收减免, fee 降费, finance 金融支持, talent 人才用工, land 用地, energy 用能, market 市场开拓, other 其他.
+         * @enum {string}
+         */
+        PolicyBenefit: "subsidy" | "tax" | "fee" | "finance" | "talent" | "land" | "energy" | "market" | "other";
+        /**
+         * @description 企业规模.
+         * @enum {string}
+         */
+        EnterpriseSize: "large" | "medium" | "small" | "micro";
+        /**
+         * @example {
+         *       "title": "关于进一步加大增值税期末留抵退税政策实施力度的公告",
+         *       "issuer": "财政部 税务总局",
+         *       "doc_number": "财政部 税务总局公告2022年第14号",
+         *       "level": "national",
+         *       "effective_from": "2022-04-01",
+         *       "industries": [
+         *         "轨道交通装备"
+         *       ],
+         *       "sizes": [
+         *         "small",
+         *         "micro"
+         *       ],
+         *       "benefit_kind": "tax",
+         *       "summary": "符合条件的制造业企业可以按月向主管税务机关申请退还增量留抵税额"
+         *     }
+         */
+        PolicyInput: {
+            title: string;
+            /** @description 发文机关. */
+            issuer: string;
+            /** @description 文号; unique in the region. */
+            doc_number?: string | null;
+            level: components["schemas"]["PolicyLevel"];
+            /** Format: date */
+            effective_from: string;
+            /** Format: date */
+            effective_to?: string | null;
+            /** @description Industries as the roster names them; empty for all. */
+            industries?: string[];
+            sizes?: components["schemas"]["EnterpriseSize"][];
+            /** @description Regions (and those below) it applies to; empty for the policy's own region. */
+            regions?: string[];
+            benefit_kind: components["schemas"]["PolicyBenefit"];
+            summary: string;
+            full_text?: string | null;
+        };
+        /** @description A policy without its full text. */
+        PolicySummary: {
+            /** Format: uuid */
+            id: string;
+            /** @description The region it was issued for (its admins keep it). */
+            region_code: string;
+            title: string;
+            issuer: string;
+            doc_number: string | null;
+            level: components["schemas"]["PolicyLevel"];
+            /** Format: date */
+            effective_from: string;
+            /** Format: date */
+            effective_to: string | null;
+            industries: string[];
+            sizes: components["schemas"]["EnterpriseSize"][];
+            regions: string[];
+            benefit_kind: components["schemas"]["PolicyBenefit"];
+            summary: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A policy with its full text. */
+        Policy: components["schemas"]["PolicySummary"] & {
+            full_text: string | null;
+        };
+        PolicyList: {
+            items: components["schemas"]["PolicySummary"][];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor: string | null;
+        };
+        PolicyImportReport: {
+            rows: number;
+            created: number;
+            updated: number;
+        };
         /** @description A page of departments, slowest (lowest `on_time_rate`) first; `on_time_rate: null` last. */
         DepartmentStatsList: {
             items: components["schemas"]["DepartmentStats"][];
@@ -8386,6 +8601,130 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    enterprise_policies: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 (else 400 `request.invalid_limit`). */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque `next_cursor` of the previous page (else 400 `request.invalid_cursor`). Repeat the same filters with it. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of policies. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyList"];
+                };
+            };
+            /** @description `request.invalid_limit` — `limit` is outside 1–100; `request.invalid_cursor` — `cursor` is not a `next_cursor` this list handed out. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid_limit",
+                     *         "message": "limit 应在 1 到 100 之间",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "request.invalid_limit" | "request.invalid_cursor";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    policy_search: {
+        parameters: {
+            query?: {
+                /** @description Words to find, e.g. `留抵退税`, `贴息`, `稳岗`. Blank → 400 `request.invalid_query`. */
+                q?: string;
+                level?: components["schemas"]["PolicyLevel"];
+                benefit_kind?: components["schemas"]["PolicyBenefit"];
+                industry?: string;
+                size?: components["schemas"]["EnterpriseSize"];
+                in_force?: boolean;
+                /** @description Page size, 1–100 (else 400 `request.invalid_limit`). */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque `next_cursor` of the previous page (else 400 `request.invalid_cursor`). Repeat the same filters with it. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of policies. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyList"];
+                };
+            };
+            400: components["responses"]["BadListQuery"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    policy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -13564,6 +13903,270 @@ export interface operations {
                     };
                 };
             };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    policy_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyInput"];
+            };
+        };
+        responses: {
+            /** @description The policy. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `idempotency.in_progress` — the first request with this `Idempotency-Key` is still running: retry shortly; `conflict.duplicate` — the database refused a duplicate that no more specific code names. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency.in_progress",
+                     *         "message": "相同的请求正在处理中，请稍后重试 (the first request with this key is still running)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "idempotency.in_progress" | "conflict.duplicate";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    policy_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description The `.csv` or `.xlsx` file. */
+                    file: string;
+                };
+                "text/csv": string;
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+            };
+        };
+        responses: {
+            /** @description Imported. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "rows": 3,
+                     *       "created": 1,
+                     *       "updated": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PolicyImportReport"];
+                };
+            };
+            /** @description `import.unreadable` — the upload is empty, not CSV or XLSX, not UTF-8, has no sheet, or a multipart form has no `file` part; `import.missing_columns` — the header lacks a column this kind requires (named in `message`); `import.unknown_columns` — the header has a column this kind does not know (named in `message`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "import.unreadable",
+                     *         "message": "文件为空，缺少表头行",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "import.unreadable" | "import.missing_columns" | "import.unknown_columns";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `conflict.duplicate` — the database refused a duplicate that no more specific code names. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "conflict.duplicate",
+                     *         "message": "对象已存在",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "conflict.duplicate";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `import.invalid_rows` — nothing was written: `details.errors` lists every bad row as `{row, field, code, message}`; `import.too_large` — more than 100,000 data rows or 64 columns, or an XLSX archive declaring more than 256 MiB uncompressed or more than 1,000 entries (`details.max_rows`, `details.max_columns`, `details.max_uncompressed_bytes`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "import.invalid_rows",
+                     *         "message": "2 处错误，未导入任何数据",
+                     *         "details": {
+                     *           "errors": [
+                     *             {
+                     *               "row": 5,
+                     *               "field": "credit_code",
+                     *               "code": "invalid",
+                     *               "message": "统一社会信用代码应为18位，实际为17位"
+                     *             },
+                     *             {
+                     *               "row": 9,
+                     *               "field": "region_code",
+                     *               "code": "unknown",
+                     *               "message": "区划 430299 不存在或不在您的管辖范围内"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "import.invalid_rows" | "import.too_large";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    policy_replace: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyInput"];
+            };
+        };
+        responses: {
+            /** @description The policy as it is now. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `idempotency.in_progress` — the first request with this `Idempotency-Key` is still running: retry shortly; `conflict.duplicate` — the database refused a duplicate that no more specific code names. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency.in_progress",
+                     *         "message": "相同的请求正在处理中，请稍后重试 (the first request with this key is still running)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "idempotency.in_progress" | "conflict.duplicate";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -7,6 +7,7 @@ use crate::domain::daily_report::ProductionStatus;
 use crate::domain::job_opening::JobType;
 use crate::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
 use crate::domain::notification::{Audience, Channel, DeliveryStatus, NotificationKind, RobotPlatform};
+use crate::domain::policy::{EnterpriseSize, PolicyBenefit, PolicyLevel};
 use crate::domain::problem::Urgency;
 use crate::domain::role::Role;
 use crate::domain::unit_kind::UnitKind;
@@ -41,10 +42,13 @@ text_columns!(
     CoStatus,
     DeliveryStatus,
     EventKind,
+    EnterpriseSize,
     ExtensionStatus,
     JobType,
     NotificationKind,
     Outcome,
+    PolicyBenefit,
+    PolicyLevel,
     ProductionStatus,
     Rating,
     RobotPlatform,

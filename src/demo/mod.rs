@@ -13,6 +13,7 @@ mod history;
 mod hub;
 mod jobs;
 mod meeting;
+mod policies;
 mod ratings;
 mod roster;
 mod summary;
@@ -96,6 +97,7 @@ pub fn seed_demo(
             meeting::seed(conn, now)?;
             jobs::seed(conn, now)?;
             ratings::seed(conn, today, now)?;
+            policies::seed(conn, now)?;
             summary::seed(conn, today, now)?;
         }
         Ok(invites)

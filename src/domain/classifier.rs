@@ -51,7 +51,7 @@ const STOPWORDS: &[&str] = &[
 
 /// Loading jieba's dictionary takes ~100 ms and the segmenter is read-only afterwards, so the
 /// whole process shares one.
-static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+pub(crate) static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 
 /// Trained once per process; `shipped()` hands out clones so each owner can `learn` on its own.
 static SHIPPED: LazyLock<Classifier> =

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod notification;
 pub mod officer_rating;
 pub mod phone;
+pub mod policy;
 pub mod problem;
 pub mod region_code;
 pub mod role;

@@ -16,6 +16,7 @@ pub mod monthly_reports;
 pub mod notifications;
 pub mod officer_ratings;
 pub mod params;
+pub mod policies;
 pub mod problem_actions;
 pub mod problems;
 pub mod service;
@@ -76,6 +77,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(task_forces::endpoints());
     all.extend(job_openings::endpoints());
     all.extend(officer_ratings::endpoints());
+    all.extend(policies::endpoints());
     all.extend(calendar::endpoints());
     all.extend(stats::endpoints());
     all.extend(monthly_reports::endpoints());

@@ -26,6 +26,7 @@ mod lifecycle;
 mod me_today;
 mod notifications;
 mod officer_ratings;
+mod policies;
 mod problems;
 mod redis_optional;
 mod schema;

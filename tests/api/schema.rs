@@ -55,6 +55,7 @@ fn declared() -> Vec<(String, String, String, bool)> {
             "Bytea" => "bytea",
             "Array<Text>" => "_text",
             "Array<Uuid>" => "_uuid",
+            "Tsvector" => "tsvector",
             other => panic!("schema.rs uses a type this test does not know: {other}"),
         };
         columns.push((t.clone(), name.trim().to_owned(), pg.to_owned(), nullable));
@@ -127,6 +128,7 @@ async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
     use zhuqi::domain::job_opening::JobType;
     use zhuqi::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
     use zhuqi::domain::notification::{Audience, Channel, DeliveryStatus, NotificationKind, RobotPlatform};
+    use zhuqi::domain::policy::{EnterpriseSize, PolicyBenefit, PolicyLevel};
     use zhuqi::domain::problem::Urgency;
     use zhuqi::domain::role::Role;
     use zhuqi::domain::unit_kind::UnitKind;
@@ -153,6 +155,9 @@ async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
         ("notification_deliveries_status_known", words(DeliveryStatus::ALL)),
         ("unit_robots_platform_known", words(RobotPlatform::ALL)),
         ("job_openings_job_type_known", words(JobType::ALL)),
+        ("policies_level_known", words(PolicyLevel::ALL)),
+        ("policies_benefit_kind_known", words(PolicyBenefit::ALL)),
+        ("policies_sizes_known", words(EnterpriseSize::ALL)),
     ];
     for (constraint, words) in expected {
         assert_eq!(allowed_words(&app, constraint), words, "{constraint}");

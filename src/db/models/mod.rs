@@ -24,6 +24,7 @@ pub mod notification_settings;
 pub mod notification_template;
 pub mod officer_rating;
 pub mod outbox;
+pub mod policy;
 pub mod problem;
 pub mod refresh_token;
 pub mod region;

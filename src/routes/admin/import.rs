@@ -68,7 +68,17 @@ async fn admin_roster_import(
 /// The rows of a roster file of `kind`, or why it cannot be read. Parsing a large file is CPU
 /// work: it runs on the blocking pool, holding no connection.
 pub(crate) async fn read_rows(kind: Kind, bytes: Vec<u8>) -> Result<Vec<Row>, AppError> {
-    web::block(move || reader::read(&bytes, kind.columns(), kind.required_columns()))
+    read_file(bytes, kind.columns(), kind.required_columns()).await
+}
+
+/// The rows of an uploaded file with these columns (`required` among them), or why it cannot
+/// be read: what every import (the roster's, the policies') shares.
+pub(crate) async fn read_file(
+    bytes: Vec<u8>,
+    columns: &'static [&'static str],
+    required: &'static [&'static str],
+) -> Result<Vec<Row>, AppError> {
+    web::block(move || reader::read(&bytes, columns, required))
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("reading an upload failed: {e}")))?
         .map_err(|e| match e {
@@ -81,7 +91,7 @@ pub(crate) async fn read_rows(kind: Kind, bytes: Vec<u8>) -> Result<Vec<Row>, Ap
                 format!(
                     "无法识别的列：{}（应为 {}）",
                     unknown.join(", "),
-                    kind.columns().join(",")
+                    columns.join(",")
                 ),
             ),
             ReadError::TooLarge(why) => AppError::with_details(
@@ -139,7 +149,7 @@ pub(crate) async fn read_form(req: &HttpRequest, payload: web::Payload) -> Resul
 }
 
 /// The uploaded file: the `file` part of a multipart form, or the raw body.
-async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, AppError> {
+pub(crate) async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, AppError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
