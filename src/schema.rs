@@ -425,6 +425,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    policy_checkoff_events (id) {
+        id -> Int8,
+        enterprise_id -> Uuid,
+        policy_id -> Uuid,
+        region_code -> Text,
+        status -> Text,
+        day -> Date,
+        amount_yuan -> Nullable<Int8>,
+        note -> Nullable<Text>,
+        recorded_by -> Uuid,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    policy_checkoffs (enterprise_id, policy_id) {
+        enterprise_id -> Uuid,
+        policy_id -> Uuid,
+        region_code -> Text,
+        status -> Text,
+        day -> Date,
+        amount_yuan -> Nullable<Int8>,
+        note -> Nullable<Text>,
+        recorded_by -> Uuid,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::Tsvector;
 
@@ -661,6 +690,8 @@ diesel::joinable!(notification_outbox -> problems (problem_id));
 diesel::joinable!(notification_outbox -> units (recipient_unit_id));
 diesel::joinable!(officer_devices -> users (officer_id));
 diesel::joinable!(officer_ratings -> enterprises (enterprise_id));
+diesel::joinable!(policy_checkoffs -> enterprises (enterprise_id));
+diesel::joinable!(policy_checkoffs -> policies (policy_id));
 diesel::joinable!(problem_escalations -> problems (problem_id));
 diesel::joinable!(problem_events -> problems (problem_id));
 diesel::joinable!(problem_events -> users (actor_id));
@@ -717,6 +748,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     officer_devices,
     officer_ratings,
     policies,
+    policy_checkoff_events,
+    policy_checkoffs,
     problem_escalations,
     problem_events,
     problem_co_handlers,

@@ -503,9 +503,51 @@ export interface paths {
         };
         /**
          * The policies that apply to an enterprise (逐条对照)
-         * @description Whoever may read the enterprise (`GET /api/v1/enterprises/{id}`); anyone else → 404 `not_found`. The policies in force today issued for the enterprise's region or a region above it, for its industry (or all industries) and, when a policy lists regions, for one of them or a region above the enterprise's. Enterprises carry no size in the roster, so a policy's `sizes` are shown but not tested. Newest first.
+         * @description Whoever may read the enterprise (`GET /api/v1/enterprises/{id}`); anyone else → 404 `not_found`. The policies in force today issued for the enterprise's region or a region above it, for its industry (or all industries) and, when a policy lists regions, for one of them or a region above the enterprise's. Enterprises carry no size in the roster, so a policy's `sizes` are shown but not tested. Newest first, each with where it stands with the enterprise (`check_off`, the officer's latest word; `null` before any).
          */
         get: operations["enterprise_policies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/policies/{policy_id}/check-off": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record where a policy stands with the enterprise (逐条对照)
+         * @description The officer assigned to the enterprise today records it; whoever else may read the enterprise → 403 `auth.role_required`; anyone else, or a policy not issued for the enterprise's region or a region above it → 404 `not_found`. `status`: `not_applicable` (不适用), `explained` (已宣讲), `applying` (申报中), `granted` (已兑现) or `refused` (未获批); `day` when it happened (2020 to today); `amount_yuan` only with `applying` (sought) or `granted` (obtained), 0 to 10¹³; `note` ≤ 500. Every fault listed (422 `validation.failed`). The pair's current standing becomes this, and its history keeps every word (`…/check-offs`).
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
+         */
+        put: operations["policy_checkoff_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/policies/{policy_id}/check-offs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every word recorded on a policy with an enterprise, newest first
+         * @description Whoever may read the enterprise (its contact too, for their own); anyone else, or a policy not issued for the enterprise's region or above → 404 `not_found`.
+         */
+        get: operations["policy_checkoff_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1589,6 +1631,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 政策落实 — policies explained, applied for, granted, with the amounts
+         * @description Roles `dispatcher`, `admin` and `department`, for their region subtree (`region_code` narrows; unknown or outside → 404 `not_found`); anyone else → 403 `stats.forbidden`. From `from` to `to` (default the month so far, at most 366 days): per status, the enterprise–policy pairs with a word of that status dated in the period (counted once however often it was said), and the amounts of each pair's latest such word (`applying_yuan` sought, `granted_yuan` obtained); in total, by policy (by title) and by the enterprise's region.
+         */
+        get: operations["stats_policies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/officers": {
         parameters: {
             query?: never;
@@ -1767,6 +1829,26 @@ export interface paths {
          * @description The same callers and region as `GET /api/v1/stats/jobs`. One sheet, 用工需求, one row per opening of the region subtree (withdrawn ones too), by enterprise name then newest first: 企业, 统一社会信用代码, 区域代码, 行业, 工种, 岗位名称, 需求人数, 已到岗, 待招, 状态, 月薪下限（元）, 月薪上限（元）, 截止日期, 备注, 更新日期. File name `job-openings-<region_code>.xlsx`.
          */
         get: operations["job_opening_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/policy-checkoffs.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 政策落实台账 (Excel)
+         * @description The same callers and region as `GET /api/v1/stats/policies`. One sheet, 政策落实, one row per enterprise–policy pair with its current standing, by enterprise then policy: 企业, 统一社会信用代码, 区域代码, 政策, 文号, 落实情况, 日期, 金额（元）, 备注, 联络员, 记录日期. File name `policy-checkoffs-<region_code>.xlsx`.
+         */
+        get: operations["policy_checkoff_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5744,6 +5826,72 @@ export interface components {
             created: number;
             updated: number;
         };
+        /**
+         * @description not_applicable 不适用, explained 已宣讲, applying 申报中, granted 已兑现, refused 未获批.
+         * @enum {string}
+         */
+        CheckoffStatus: "not_applicable" | "explained" | "applying" | "granted" | "refused";
+        /**
+         * @example {
+         *       "status": "granted",
+         *       "day": "2026-11-18",
+         *       "amount_yuan": 1200000,
+         *       "note": "已到账"
+         *     }
+         */
+        CheckoffInput: {
+            status: components["schemas"]["CheckoffStatus"];
+            /** Format: date */
+            day: string;
+            /** @description Only with `applying` or `granted`. */
+            amount_yuan?: number | null;
+            note?: string | null;
+        };
+        Checkoff: {
+            status: components["schemas"]["CheckoffStatus"];
+            /** Format: date */
+            day: string;
+            amount_yuan: number | null;
+            note: string | null;
+            /** Format: uuid */
+            recorded_by: string;
+            /** Format: date-time */
+            recorded_at: string;
+        };
+        /** @description A policy that applies to the enterprise, with where it stands (`null` before any word). */
+        EnterprisePolicy: components["schemas"]["PolicySummary"] & {
+            check_off: components["schemas"]["Checkoff"] | null;
+        };
+        EnterprisePolicyList: {
+            items: components["schemas"]["EnterprisePolicy"][];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor: string | null;
+        };
+        CheckoffCounts: {
+            not_applicable: number;
+            explained: number;
+            applying: number;
+            granted: number;
+            refused: number;
+            granted_yuan: number;
+            applying_yuan: number;
+        };
+        PolicyStats: {
+            region_code: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            totals: components["schemas"]["CheckoffCounts"];
+            by_policy: (components["schemas"]["CheckoffCounts"] & {
+                /** Format: uuid */
+                policy_id: string;
+                title: string;
+            })[];
+            by_region: (components["schemas"]["CheckoffCounts"] & {
+                region_code: string;
+            })[];
+        };
         /** @description A page of departments, slowest (lowest `on_time_rate`) first; `on_time_rate: null` last. */
         DepartmentStatsList: {
             items: components["schemas"]["DepartmentStats"][];
@@ -6826,6 +6974,7 @@ export interface components {
         YearPath: number;
         /** @description The working day (`YYYY-MM-DD`, Asia/Shanghai); default today if it is an official working day, else the last one. A day outside 2020–2099 → 400 `request.invalid_query`; a day in the future → 422 `report.day_not_started`; a day that is not an official working day → 422 `report.not_working_day`. */
         SummaryDay: string;
+        PolicyIdPath: string;
         /** @description Narrow the figures to this region's subtree (a 6-digit GB/T 2260 code); default your own region. Unknown or outside your region subtree → 404 `not_found`. Given blank → 400 `request.invalid_query`. */
         StatsRegionCode: string;
         /** @description First day of the period (`YYYY-MM-DD`, Asia/Shanghai), included; default the first day of `to`'s month. A day outside 2020–2099 → 400 `request.invalid_query`. */
@@ -8629,7 +8778,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PolicyList"];
+                    "application/json": components["schemas"]["EnterprisePolicyList"];
                 };
             };
             /** @description `request.invalid_limit` — `limit` is outside 1–100; `request.invalid_cursor` — `cursor` is not a `next_cursor` this list handed out. */
@@ -8655,6 +8804,79 @@ export interface operations {
                             message?: string;
                             details?: components["schemas"]["ErrorDetails"];
                         };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    policy_checkoff_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+                policy_id: components["parameters"]["PolicyIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoffInput"];
+            };
+        };
+        responses: {
+            /** @description The pair's standing now. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Checkoff"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["IdempotencyInProgress"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    policy_checkoff_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+                policy_id: components["parameters"]["PolicyIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Checkoff"][];
                     };
                 };
             };
@@ -13089,6 +13311,40 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    stats_policies: {
+        parameters: {
+            query?: {
+                /** @description Narrow the figures to this region's subtree (a 6-digit GB/T 2260 code); default your own region. Unknown or outside your region subtree → 404 `not_found`. Given blank → 400 `request.invalid_query`. */
+                region_code?: components["parameters"]["StatsRegionCode"];
+                /** @description First day of the period (`YYYY-MM-DD`, Asia/Shanghai), included; default the first day of `to`'s month. A day outside 2020–2099 → 400 `request.invalid_query`. */
+                from?: components["parameters"]["PeriodFrom"];
+                /** @description Last day of the period, included; default today. `from` after `to`, or a period longer than 366 days (both ends counted) → 400 `request.invalid_query`. A day outside 2020–2099 → 400 `request.invalid_query`. */
+                to?: components["parameters"]["PeriodTo"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The period's figures. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyStats"];
+                };
+            };
+            400: components["responses"]["BadQuery"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["StatsForbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     stats_officers: {
         parameters: {
             query?: {
@@ -13812,6 +14068,37 @@ export interface operations {
         };
     };
     job_opening_export: {
+        parameters: {
+            query?: {
+                /** @description Narrow the figures to this region's subtree (a 6-digit GB/T 2260 code); default your own region. Unknown or outside your region subtree → 404 `not_found`. Given blank → 400 `request.invalid_query`. */
+                region_code?: components["parameters"]["StatsRegionCode"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["XlsxWorkbook"];
+                };
+            };
+            400: components["responses"]["BadQuery"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["StatsForbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    policy_checkoff_export: {
         parameters: {
             query?: {
                 /** @description Narrow the figures to this region's subtree (a 6-digit GB/T 2260 code); default your own region. Unknown or outside your region subtree → 404 `not_found`. Given blank → 400 `request.invalid_query`. */

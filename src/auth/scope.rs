@@ -268,6 +268,26 @@ pub fn own_stats_scope(caller: &Caller) -> Result<StatsScope, AppError> {
     })
 }
 
+/// The region whose enterprise services (job openings, policy check-offs) the caller sums up:
+/// the hub, admins and the departments (the bureaus that act on them), over their region
+/// subtree or a region inside it (one outside is absent).
+pub fn services_region(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    region_code: Option<&str>,
+) -> Result<Region, AppError> {
+    if !(caller.has(Role::Admin) || caller.has(Role::Dispatcher) || caller.has(Role::Department)) {
+        return Err(AppError::new(
+            ErrorCode::StatsForbidden,
+            "汇总对驻企办、管理员和职能部门开放",
+        ));
+    }
+    let own = RegionScope::of(conn, caller)?;
+    let code = region_code.unwrap_or(&own.root_code);
+    own.require(conn, code)?;
+    Region::find(conn, code)?.ok_or(AppError::NotFound)
+}
+
 /// Whose figures the caller may see on the dashboards: dispatchers and admins their region's
 /// subtree, unit admins their unit's officers; `region_code` narrows to a region inside that
 /// (one outside it is reported as absent).

@@ -8,6 +8,7 @@ use crate::domain::job_opening::JobType;
 use crate::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
 use crate::domain::notification::{Audience, Channel, DeliveryStatus, NotificationKind, RobotPlatform};
 use crate::domain::policy::{EnterpriseSize, PolicyBenefit, PolicyLevel};
+use crate::domain::policy_checkoff::CheckoffStatus;
 use crate::domain::problem::Urgency;
 use crate::domain::role::Role;
 use crate::domain::unit_kind::UnitKind;
@@ -37,6 +38,7 @@ pub(crate) use text_columns;
 
 text_columns!(
     ActorRole,
+    CheckoffStatus,
     Audience,
     Channel,
     CoStatus,

@@ -1,14 +1,18 @@
 //! The demo city's policy library (惠企政策): a national tax refund, a province's award for
-//! first-of-a-kind equipment, the city's job-retention refund and 醴陵's ceramics support.
+//! first-of-a-kind equipment, the city's job-retention refund and 醴陵's ceramics support; and
+//! 中车's officer's check-offs of two of them.
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::PgConnection;
+use diesel::prelude::*;
 
 use super::CITY;
 use crate::db::models::policy::Policy;
+use crate::db::models::policy_checkoff::Checkoff;
 use crate::db::models::user::User;
 use crate::domain::policy::{EnterpriseSize, PolicyBenefit, PolicyInput, PolicyLevel};
+use crate::domain::policy_checkoff::{CheckoffInput, CheckoffStatus};
+use crate::schema::enterprises;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
@@ -82,11 +86,44 @@ fn library() -> Vec<PolicyInput> {
 
 pub fn seed(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
     let admin = User::find_by_username(conn, super::DEMO_ADMIN)?.context("the demo admin")?;
+    let mut ids = Vec::new();
     for input in library() {
         let input = input
             .validate()
             .map_err(|errors| anyhow::anyhow!("demo policy invalid: {errors:?}"))?;
-        Policy::insert(conn, CITY.0, &input, admin.id, now)?;
+        ids.push(Policy::insert(conn, CITY.0, &input, admin.id, now)?.id);
+    }
+    // 中车's officer went through the tax refund (granted) and the job-retention refund
+    // (explained) with the company.
+    let (crrc, region_code): (uuid::Uuid, String) = enterprises::table
+        .filter(enterprises::credit_code.eq("91430204MA4L00013Q"))
+        .select((enterprises::id, enterprises::region_code))
+        .first(conn)?;
+    let officer = User::find_by_username(conn, "officer.zhang")?.context("officer.zhang")?;
+    let words = [
+        (ids[0], CheckoffStatus::Explained, day(2026, 11, 3), None),
+        (
+            ids[0],
+            CheckoffStatus::Applying,
+            day(2026, 11, 6),
+            Some(3_000_000),
+        ),
+        (
+            ids[0],
+            CheckoffStatus::Granted,
+            day(2026, 11, 17),
+            Some(2_400_000),
+        ),
+        (ids[2], CheckoffStatus::Explained, day(2026, 11, 10), None),
+    ];
+    for (policy, status, on, amount_yuan) in words {
+        let input = CheckoffInput {
+            status,
+            day: on,
+            amount_yuan,
+            note: None,
+        };
+        Checkoff::record(conn, crrc, policy, &region_code, &input, officer.id, now)?;
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ pub mod notification;
 pub mod officer_rating;
 pub mod phone;
 pub mod policy;
+pub mod policy_checkoff;
 pub mod problem;
 pub mod region_code;
 pub mod role;

@@ -8,6 +8,7 @@ pub mod daily_reports;
 pub mod daily_summary;
 pub mod job_openings;
 pub mod officers_monthly;
+pub mod policy_checkoffs;
 pub mod problems;
 
 mod names;

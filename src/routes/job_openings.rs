@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::exports::xlsx_response;
 use super::{get, post, put, Endpoint, PageParams};
-use crate::auth::scope::{self, RegionScope};
+use crate::auth::scope;
 use crate::auth::{AuthUser, Caller};
 use crate::clock::wire_time;
 use crate::db;
@@ -190,29 +190,15 @@ struct JobsQuery {
     region_code: Option<String>,
 }
 
-/// The openings of the region asked for (the caller's own by default, or one inside it), for
-/// the hub, admins and the departments (the human-resources bureau among them).
+/// The openings of the region asked for (the caller's own by default, or one inside it).
 fn region_openings(
     conn: &mut PgConnection,
     caller: &Caller,
     query: &JobsQuery,
 ) -> Result<(String, Vec<(JobOpening, EnterpriseLine)>), AppError> {
-    if !(caller.has(Role::Admin) || caller.has(Role::Dispatcher) || caller.has(Role::Department)) {
-        return Err(AppError::new(
-            ErrorCode::StatsForbidden,
-            "用工需求汇总对驻企办、管理员和职能部门开放",
-        ));
-    }
-    let own = RegionScope::of(conn, caller)?;
-    let (code, path) = match &query.region_code {
-        Some(code) => {
-            own.require(conn, code)?;
-            let region = crate::db::models::region::Region::find(conn, code)?.ok_or(AppError::NotFound)?;
-            (region.code, region.path)
-        }
-        None => (own.root_code.clone(), own.root_path.clone()),
-    };
-    Ok((code, JobOpening::in_region(conn, &path)?))
+    let region = scope::services_region(conn, caller, query.region_code.as_deref())?;
+    let openings = JobOpening::in_region(conn, &region.path)?;
+    Ok((region.code, openings))
 }
 
 /// 用工需求 summed by job type, industry and region, as they stand.

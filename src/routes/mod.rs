@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod officer_ratings;
 pub mod params;
 pub mod policies;
+pub mod policy_checkoffs;
 pub mod problem_actions;
 pub mod problems;
 pub mod service;
@@ -78,6 +79,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(job_openings::endpoints());
     all.extend(officer_ratings::endpoints());
     all.extend(policies::endpoints());
+    all.extend(policy_checkoffs::endpoints());
     all.extend(calendar::endpoints());
     all.extend(stats::endpoints());
     all.extend(monthly_reports::endpoints());

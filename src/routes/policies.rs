@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::admin::import::{read_file, read_upload};
+use super::policy_checkoffs::CheckoffDto;
 use super::{get, post, put, Endpoint, PageParams};
 use crate::auth::extractors::AuthAdmin;
 use crate::auth::scope::{self, RegionScope};
@@ -17,6 +18,7 @@ use crate::auth::{AuthUser, Caller};
 use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::policy::{Policy, PolicyFilter};
+use crate::db::models::policy_checkoff::Checkoff;
 use crate::db::models::region::Region;
 use crate::domain::field_error::FieldError;
 use crate::domain::policy::{self, EnterpriseSize, PolicyBenefit, PolicyInput, PolicyLevel};
@@ -295,7 +297,16 @@ async fn policy_get(
     Ok(HttpResponse::Ok().json(PolicyDto::from(policy)))
 }
 
-/// The policies in force today that apply to an enterprise the caller may read.
+/// A policy as it stands with an enterprise: the policy and the officer's latest word on it.
+#[derive(Serialize)]
+struct EnterprisePolicyDto {
+    #[serde(flatten)]
+    policy: PolicySummaryDto,
+    check_off: Option<CheckoffDto>,
+}
+
+/// The policies in force today that apply to an enterprise the caller may read, each with
+/// where it stands (逐条对照).
 async fn enterprise_policies(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
@@ -308,9 +319,23 @@ async fn enterprise_policies(
         let path = Region::find(conn, &enterprise.region_code)?
             .ok_or(AppError::NotFound)?
             .path;
-        Ok(Policy::applicable(conn, &path, &enterprise.industry, today)?)
+        let policies = Policy::applicable(conn, &path, &enterprise.industry, today)?;
+        Ok((policies, Checkoff::of_enterprise(conn, id)?))
     })
     .await?;
-    let items: Vec<PolicySummaryDto> = policies.into_iter().map(PolicySummaryDto::from).collect();
+    let (policies, mut checkoffs) = policies;
+    let items: Vec<EnterprisePolicyDto> = policies
+        .into_iter()
+        .map(|p| {
+            let check_off = checkoffs
+                .iter()
+                .position(|c| c.policy_id == p.id)
+                .map(|i| CheckoffDto::from(checkoffs.swap_remove(i)));
+            EnterprisePolicyDto {
+                policy: p.into(),
+                check_off,
+            }
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(page.slice(items)?))
 }

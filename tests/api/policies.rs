@@ -285,4 +285,151 @@ async fn the_demo_city_has_a_library_an_officer_goes_through() {
             "醴陵市陶瓷产业高质量发展扶持办法",
         ]
     );
+    let dispatcher = app.token("hub.dispatcher").await;
+    let stats = app
+        .get(
+            "/api/v1/stats/policies?from=2026-11-01&to=2026-11-30",
+            Some(&dispatcher),
+        )
+        .await;
+    assert_eq!(stats.body["totals"]["granted_yuan"], 2_400_000, "{}", stats.text);
+    assert_eq!(stats.body["totals"]["explained"], 2);
+}
+
+#[tokio::test]
+async fn the_officer_goes_through_the_policies_and_the_bureaus_get_the_figures() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.token("demo.admin").await;
+    let created = app
+        .post("/api/v1/admin/policies", Some(&admin), tax_refund())
+        .await;
+    let policy = created.body["id"].as_str().expect("id").to_owned();
+    let mut second = tax_refund();
+    second["title"] = json!("株洲市失业保险稳岗返还实施细则");
+    second["doc_number"] = json!("株人社发〔2026〕3号");
+    second["industries"] = json!([]);
+    let second = app.post("/api/v1/admin/policies", Some(&admin), second).await;
+    let second = second.body["id"].as_str().expect("id").to_owned();
+    let (officer, crrc) = app.officer_at("中车株洲电力机车有限公司").await;
+    let path = format!("/api/v1/enterprises/{crrc}/policies/{policy}/check-off");
+
+    let bad = app
+        .put(
+            &path,
+            Some(&officer),
+            json!({"status": "explained", "day": "2026-11-21", "amount_yuan": 5}),
+        )
+        .await;
+    assert_eq!((bad.status, bad.code()), (422, "validation.failed"));
+    let words = [
+        json!({"status": "explained", "day": "2026-11-02"}),
+        json!({"status": "applying", "day": "2026-11-05", "amount_yuan": 2_000_000}),
+        json!({"status": "granted", "day": "2026-11-18", "amount_yuan": 1_200_000, "note": " 已到账 "}),
+    ];
+    for word in &words {
+        let said = app.put(&path, Some(&officer), word.clone()).await;
+        assert_eq!(said.status, 200, "{}", said.text);
+    }
+    let other = format!("/api/v1/enterprises/{crrc}/policies/{second}/check-off");
+    let explained = app
+        .put(
+            &other,
+            Some(&officer),
+            json!({"status": "explained", "day": "2026-11-10"}),
+        )
+        .await;
+    assert_eq!(explained.status, 200, "{}", explained.text);
+    // A correction of the same word counts once.
+    app.put(
+        &other,
+        Some(&officer),
+        json!({"status": "explained", "day": "2026-11-11"}),
+    )
+    .await;
+
+    let mine = app
+        .get(&format!("/api/v1/enterprises/{crrc}/policies"), Some(&officer))
+        .await;
+    let standing: Vec<(&str, &str)> = mine.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| {
+            (
+                p["title"].as_str().unwrap_or_default(),
+                p["check_off"]["status"].as_str().unwrap_or("none"),
+            )
+        })
+        .collect();
+    assert!(
+        standing.contains(&("关于进一步加大增值税期末留抵退税政策实施力度的公告", "granted")),
+        "{standing:?}"
+    );
+    let history = app
+        .get(
+            &format!("/api/v1/enterprises/{crrc}/policies/{policy}/check-offs"),
+            Some(&officer),
+        )
+        .await;
+    let statuses: Vec<&str> = history.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["status"].as_str())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["granted", "applying", "explained"],
+        "newest first, every word kept"
+    );
+    assert_eq!(history.body["items"][0]["note"], "已到账");
+
+    // Scope: another enterprise's officer neither reads nor writes; the hub reads, not writes.
+    let wang = app.token("officer.wang").await;
+    assert_eq!(app.put(&path, Some(&wang), words[0].clone()).await.status, 404);
+    let dispatcher = app.token("hub.dispatcher").await;
+    let hub = app.put(&path, Some(&dispatcher), words[0].clone()).await;
+    assert_eq!((hub.status, hub.code()), (403, "auth.role_required"));
+
+    // Hand-computed: one pair explained per policy (the correction counts once), one applied
+    // for 2,000,000, one granted 1,200,000.
+    let clerk = app.token("rsj.clerk").await;
+    let stats = app
+        .get(
+            "/api/v1/stats/policies?from=2026-11-01&to=2026-11-30",
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(stats.status, 200, "{}", stats.text);
+    assert_eq!(
+        stats.body["totals"],
+        json!({"not_applicable": 0, "explained": 2, "applying": 1, "granted": 1, "refused": 0,
+               "granted_yuan": 1_200_000, "applying_yuan": 2_000_000})
+    );
+    assert_eq!(stats.body["by_region"][0]["region_code"], "430204");
+    let early = app
+        .get(
+            "/api/v1/stats/policies?from=2026-11-01&to=2026-11-03",
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(early.body["totals"]["explained"], 1);
+    assert_eq!(early.body["totals"]["granted"], 0);
+    assert_eq!(
+        app.get("/api/v1/stats/policies", Some(&officer)).await.status,
+        403
+    );
+
+    let (status, bytes) =
+        crate::assignment_meetings::download(&app, "/api/v1/exports/policy-checkoffs.xlsx", &clerk).await;
+    assert_eq!(status, 200);
+    let sheets = crate::assignment_meetings::sheet_rows(&bytes);
+    let (name, rows) = &sheets[0];
+    assert_eq!(name, "政策落实");
+    assert_eq!(rows.len(), 3, "a header and the two pairs");
+    assert!(
+        rows[1..].iter().any(|r| r[5] == "已兑现" && r[7] == "1200000"),
+        "{rows:?}"
+    );
 }

@@ -129,6 +129,7 @@ async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
     use zhuqi::domain::lifecycle::{ActorRole, EventKind, ExtensionStatus, Outcome, Rating, Status};
     use zhuqi::domain::notification::{Audience, Channel, DeliveryStatus, NotificationKind, RobotPlatform};
     use zhuqi::domain::policy::{EnterpriseSize, PolicyBenefit, PolicyLevel};
+    use zhuqi::domain::policy_checkoff::CheckoffStatus;
     use zhuqi::domain::problem::Urgency;
     use zhuqi::domain::role::Role;
     use zhuqi::domain::unit_kind::UnitKind;
@@ -158,6 +159,8 @@ async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
         ("policies_level_known", words(PolicyLevel::ALL)),
         ("policies_benefit_kind_known", words(PolicyBenefit::ALL)),
         ("policies_sizes_known", words(EnterpriseSize::ALL)),
+        ("policy_checkoffs_status_known", words(CheckoffStatus::ALL)),
+        ("policy_checkoff_events_status_known", words(CheckoffStatus::ALL)),
     ];
     for (constraint, words) in expected {
         assert_eq!(allowed_words(&app, constraint), words, "{constraint}");

@@ -25,6 +25,7 @@ pub mod notification_template;
 pub mod officer_rating;
 pub mod outbox;
 pub mod policy;
+pub mod policy_checkoff;
 pub mod problem;
 pub mod refresh_token;
 pub mod region;

@@ -1,0 +1,2 @@
+DROP TABLE policy_checkoff_events;
+DROP TABLE policy_checkoffs;
