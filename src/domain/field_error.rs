@@ -53,3 +53,35 @@ impl FieldError {
         Self::new(field, FieldCode::TooLong, format!("不能超过{max}个字符"))
     }
 }
+
+/// A text field trimmed: blank is `None` (a fault when `required`); longer than `max`
+/// characters or holding U+0000 is a fault. Faults are added to `errors`; the trimmed text is
+/// returned either way (so that one pass lists every fault of a body).
+pub fn checked_text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+    required: bool,
+) -> Option<String> {
+    let Some(value) = value.map(str::trim).filter(|t| !t.is_empty()) else {
+        if required {
+            errors.push(FieldError::new(field, FieldCode::Required, "不能为空"));
+        }
+        return None;
+    };
+    if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            FieldCode::TooLong,
+            format!("不能超过{max}字"),
+        ));
+    } else if value.contains('\0') {
+        errors.push(FieldError::new(
+            field,
+            FieldCode::Invalid,
+            "不能包含空字符 (U+0000)",
+        ));
+    }
+    Some(value.to_owned())
+}

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::day;
-use super::field_error::{FieldCode, FieldError};
+use super::field_error::{checked_text, FieldCode, FieldError};
 use super::vocabulary::vocabulary;
 
 vocabulary! {
@@ -112,31 +112,12 @@ pub struct JobOpeningInput {
     pub note: Option<String>,
 }
 
-/// Trimmed optional text: blank is none; too long or holding U+0000 is a fault.
-fn text(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, max: usize) -> Option<String> {
-    let value = value.map(str::trim).filter(|t| !t.is_empty())?;
-    if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            FieldCode::TooLong,
-            format!("不能超过{max}字"),
-        ));
-    } else if value.contains('\0') {
-        errors.push(FieldError::new(
-            field,
-            FieldCode::Invalid,
-            "不能包含空字符 (U+0000)",
-        ));
-    }
-    Some(value.to_owned())
-}
-
 impl JobOpeningInput {
     /// Checks every field (every fault listed) and trims the texts.
     pub fn validate(&self) -> Result<JobOpeningInput, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let title = text(&mut errors, "title", self.title.as_deref(), MAX_TITLE);
-        let note = text(&mut errors, "note", self.note.as_deref(), MAX_NOTE);
+        let title = checked_text(&mut errors, "title", self.title.as_deref(), MAX_TITLE, false);
+        let note = checked_text(&mut errors, "note", self.note.as_deref(), MAX_NOTE, false);
         if !(1..=MAX_POSITIONS).contains(&self.positions) {
             errors.push(FieldError::new(
                 "positions",

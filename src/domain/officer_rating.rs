@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::field_error::{FieldCode, FieldError};
+use super::field_error::{checked_text, FieldCode, FieldError};
 use super::metrics::mean;
 
 const MAX_COMMENT: usize = 500;
@@ -34,23 +34,18 @@ impl RatingInput {
                 errors.push(FieldError::new(field, FieldCode::OutOfRange, "评分应为1到5分"));
             }
         }
-        let comment = self.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
-        if let Some(text) = comment {
-            if text.chars().count() > MAX_COMMENT {
-                errors.push(FieldError::new("comment", FieldCode::TooLong, "不能超过500字"));
-            } else if text.contains('\0') {
-                errors.push(FieldError::new(
-                    "comment",
-                    FieldCode::Invalid,
-                    "不能包含空字符 (U+0000)",
-                ));
-            }
-        }
+        let comment = checked_text(
+            &mut errors,
+            "comment",
+            self.comment.as_deref(),
+            MAX_COMMENT,
+            false,
+        );
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(RatingInput {
-            comment: comment.map(str::to_owned),
+            comment,
             ..self.clone()
         })
     }

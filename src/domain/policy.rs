@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::classifier::JIEBA;
 use super::day;
-use super::field_error::{FieldCode, FieldError};
+use super::field_error::{checked_text, FieldCode, FieldError};
 use super::region_code::RegionCode;
 use super::vocabulary::vocabulary;
 
@@ -89,46 +89,16 @@ pub struct PolicyInput {
     pub full_text: Option<String>,
 }
 
-fn text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    value: &str,
-    max: usize,
-    required: bool,
-) -> Option<String> {
-    let value = value.trim();
-    if value.is_empty() {
-        if required {
-            errors.push(FieldError::new(field, FieldCode::Required, "不能为空"));
-        }
-        return None;
-    }
-    if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            FieldCode::TooLong,
-            format!("不能超过{max}字"),
-        ));
-    } else if value.contains('\0') {
-        errors.push(FieldError::new(
-            field,
-            FieldCode::Invalid,
-            "不能包含空字符 (U+0000)",
-        ));
-    }
-    Some(value.to_owned())
-}
-
 impl PolicyInput {
     /// Checks every field (every fault listed) and trims the texts.
     pub fn validate(&self) -> Result<PolicyInput, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let title = text(&mut errors, "title", &self.title, MAX_TITLE, true);
-        let issuer = text(&mut errors, "issuer", &self.issuer, MAX_SHORT, true);
+        let title = checked_text(&mut errors, "title", Some(&self.title), MAX_TITLE, true);
+        let issuer = checked_text(&mut errors, "issuer", Some(&self.issuer), MAX_SHORT, true);
         let doc_number = self
             .doc_number
             .as_deref()
-            .and_then(|n| text(&mut errors, "doc_number", n, MAX_SHORT, false));
+            .and_then(|n| checked_text(&mut errors, "doc_number", Some(n), MAX_SHORT, false));
         for (field, day) in [
             ("effective_from", Some(self.effective_from)),
             ("effective_to", self.effective_to),
@@ -150,10 +120,10 @@ impl PolicyInput {
         }
         let mut industries = Vec::new();
         for (i, industry) in self.industries.iter().enumerate() {
-            if let Some(t) = text(
+            if let Some(t) = checked_text(
                 &mut errors,
                 &format!("industries[{i}]"),
-                industry,
+                Some(industry),
                 MAX_SHORT,
                 true,
             ) {
@@ -177,11 +147,11 @@ impl PolicyInput {
                 ));
             }
         }
-        let summary = text(&mut errors, "summary", &self.summary, MAX_SUMMARY, true);
+        let summary = checked_text(&mut errors, "summary", Some(&self.summary), MAX_SUMMARY, true);
         let full_text = self
             .full_text
             .as_deref()
-            .and_then(|t| text(&mut errors, "full_text", t, MAX_TEXT, false));
+            .and_then(|t| checked_text(&mut errors, "full_text", Some(t), MAX_TEXT, false));
         if !errors.is_empty() {
             return Err(errors);
         }

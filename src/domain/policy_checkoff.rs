@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::day;
-use super::field_error::{FieldCode, FieldError};
+use super::field_error::{checked_text, FieldCode, FieldError};
 use super::vocabulary::vocabulary;
 
 vocabulary! {
@@ -82,25 +82,11 @@ impl CheckoffInput {
             )),
             _ => {}
         }
-        let note = self.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-        if let Some(text) = note {
-            if text.chars().count() > MAX_NOTE {
-                errors.push(FieldError::new("note", FieldCode::TooLong, "不能超过500字"));
-            } else if text.contains('\0') {
-                errors.push(FieldError::new(
-                    "note",
-                    FieldCode::Invalid,
-                    "不能包含空字符 (U+0000)",
-                ));
-            }
-        }
+        let note = checked_text(&mut errors, "note", self.note.as_deref(), MAX_NOTE, false);
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(CheckoffInput {
-            note: note.map(str::to_owned),
-            ..self.clone()
-        })
+        Ok(CheckoffInput { note, ..self.clone() })
     }
 }
 

@@ -68,6 +68,19 @@ impl AppError {
         }
     }
 
+    /// Maps a database error as `From` does, saying `message` for a duplicate (409
+    /// `conflict.duplicate`): what the duplicate means for this write.
+    pub fn duplicate_as(message: &'static str) -> impl Fn(diesel::result::Error) -> AppError {
+        move |e| match AppError::from(e) {
+            AppError::Refused {
+                code: ErrorCode::ConflictDuplicate,
+                details,
+                ..
+            } => AppError::with_details(ErrorCode::ConflictDuplicate, message, details),
+            other => other,
+        }
+    }
+
     /// 422 `validation.failed`: every rule the input broke, in `details.errors` (the one shape of
     /// validation errors, `{field, code, message}`).
     pub fn invalid(errors: Vec<FieldError>) -> Self {

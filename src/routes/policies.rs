@@ -98,15 +98,8 @@ impl From<Policy> for PolicyDto {
     }
 }
 
-/// A policy number already used in the region is 409.
-fn duplicate(e: diesel::result::Error) -> AppError {
-    match e {
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-            AppError::new(ErrorCode::ConflictDuplicate, "本地区已有相同文号的政策")
-        }
-        other => other.into(),
-    }
-}
+/// What a duplicate means here: the region has a policy with that number.
+const DUPLICATE: &str = "本地区已有相同文号的政策";
 
 /// Adds a policy to the admin's region (201).
 async fn policy_create(
@@ -120,7 +113,8 @@ async fn policy_create(
         idempotency::within(conn, &idempotency, now, |conn| {
             let input = body.validate().map_err(AppError::invalid)?;
             let region = RegionScope::of(conn, &caller)?.root_code;
-            let policy = Policy::insert(conn, &region, &input, caller.user_id, now).map_err(duplicate)?;
+            let policy = Policy::insert(conn, &region, &input, caller.user_id, now)
+                .map_err(AppError::duplicate_as(DUPLICATE))?;
             Stored::json(StatusCode::CREATED, &PolicyDto::from(policy))
         })
     })
@@ -147,7 +141,7 @@ async fn policy_replace(
             let existing = Policy::find(conn, id)?.ok_or(AppError::NotFound)?;
             RegionScope::of(conn, &caller)?.require(conn, &existing.region_code)?;
             let input = body.validate().map_err(AppError::invalid)?;
-            let policy = Policy::replace(conn, id, &input, now).map_err(duplicate)?;
+            let policy = Policy::replace(conn, id, &input, now).map_err(AppError::duplicate_as(DUPLICATE))?;
             Stored::json(StatusCode::OK, &PolicyDto::from(policy))
         })
     })
@@ -218,7 +212,8 @@ async fn policy_import(
                         report.updated += 1;
                     }
                     None => {
-                        Policy::insert(conn, &region, input, caller.user_id, now).map_err(duplicate)?;
+                        Policy::insert(conn, &region, input, caller.user_id, now)
+                            .map_err(AppError::duplicate_as(DUPLICATE))?;
                         report.created += 1;
                     }
                 }

@@ -25,7 +25,7 @@ use crate::db::models::Page;
 use crate::domain::field_error::{FieldCode, FieldError};
 use crate::domain::role::Role;
 use crate::domain::unit_kind::UnitKind;
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 use crate::idempotency::{self, Idempotency, Stored};
 use crate::state::AppState;
 
@@ -216,18 +216,9 @@ fn checked(
     }
 }
 
-/// A name already used in the region (or, in a race, an enterprise taken meanwhile) is 409.
-fn duplicate(e: diesel::result::Error) -> AppError {
-    match e {
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-            AppError::new(
-                ErrorCode::ConflictDuplicate,
-                "该地区已有同名专班（或企业已属于另一个专班）",
-            )
-        }
-        other => other.into(),
-    }
-}
+/// What a duplicate means here: the name is taken in the region, or (in a race) an enterprise
+/// joined another task force meanwhile.
+const DUPLICATE: &str = "该地区已有同名专班（或企业已属于另一个专班）";
 
 /// Creates a task force in its leader's region (201).
 async fn task_force_create(
@@ -241,7 +232,8 @@ async fn task_force_create(
         idempotency::within(conn, &idempotency, now, |conn| {
             let scope = RegionScope::of(conn, &caller)?;
             let (name, region) = checked(conn, &scope, &body, None)?;
-            let force = TaskForce::insert(conn, &body.as_new(&region, &name), now).map_err(duplicate)?;
+            let force = TaskForce::insert(conn, &body.as_new(&region, &name), now)
+                .map_err(AppError::duplicate_as(DUPLICATE))?;
             let after = TaskForceDto::of(conn, force, now)?;
             audit::record::<(), _>(
                 conn,
@@ -290,7 +282,7 @@ async fn task_force_update(
             let before = TaskForceDto::of(conn, force.clone(), now)?;
             let force = force
                 .replace(conn, &body.as_new(&region, &name))
-                .map_err(duplicate)?;
+                .map_err(AppError::duplicate_as(DUPLICATE))?;
             let after = TaskForceDto::of(conn, force, now)?;
             audit::record(
                 conn,
