@@ -1888,7 +1888,7 @@ export interface paths {
         put?: never;
         /**
          * Add a policy to the library (惠企政策; admin)
-         * @description Role `admin`. The policy belongs to your region (your subtree and the regions above it see it). Checked whole (every fault listed, 422 `validation.failed`): `title` (≤ 200), `issuer` (≤ 100) and `summary` (≤ 2,000) required; `doc_number` (文号, ≤ 100, unique in the region: a second one → 409 `conflict.duplicate`); `effective_from` and `effective_to` in 2020–2099, `effective_to` not before `effective_from`; `industries` (as the roster names them; empty: all) and `regions` (6-digit codes; empty: the policy's own region) at most 50 each; `sizes` (empty: all); `full_text` ≤ 100,000. Texts are trimmed; the policy's words (jieba's, and every Chinese character and character pair) are indexed for search.
+         * @description Role `admin`. The policy belongs to your region (your subtree and the regions above it see it). Checked whole (every fault listed, 422 `validation.failed`): `title` (≤ 200), `issuer` (≤ 100) and `summary` (≤ 2,000) required; `doc_number` (文号, ≤ 100, unique in the region: a second one → 409 `conflict.duplicate`); `effective_from` and `effective_to` in 2020–2099, `effective_to` not before `effective_from`; `industries` (as the roster names them; empty: all) and `regions` (6-digit codes; empty: the policy's own region) at most 50 each; `sizes` (empty: all); `full_text` ≤ 100,000 (the body may be up to 512 KiB, so a whole text in Chinese fits; larger → 413 `request.too_large`). Texts are trimmed; the policy's words (jieba's, and every Chinese character and character pair) are indexed for search.
          *
          *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
          */
@@ -1931,7 +1931,7 @@ export interface paths {
         get?: never;
         /**
          * Replace a policy (admin)
-         * @description Role `admin`, for a policy of your region subtree (any other → 404 `not_found`); the body and its checks are those of `POST /api/v1/admin/policies`.
+         * @description Role `admin`, for a policy of your region subtree (any other → 404 `not_found`); the body (up to 512 KiB) and its checks are those of `POST /api/v1/admin/policies`.
          *
          *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
          */
@@ -8619,32 +8619,8 @@ export interface operations {
                     "application/json": components["schemas"]["JobOpeningList"];
                 };
             };
-            /** @description `request.invalid_limit` — `limit` is outside 1–100; `request.invalid_cursor` — `cursor` is not a `next_cursor` this list handed out. */
-            400: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": {
-                     *         "code": "request.invalid_limit",
-                     *         "message": "limit 应在 1 到 100 之间",
-                     *         "details": {}
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Error"] & {
-                        error: {
-                            /** @enum {unknown} */
-                            code: "request.invalid_limit" | "request.invalid_cursor";
-                            message?: string;
-                            details?: components["schemas"]["ErrorDetails"];
-                        };
-                    };
-                };
-            };
+            /** @description `request.invalid_limit` — `limit` is outside 1–100; `request.invalid_cursor` — `cursor` is not a `next_cursor` this list handed out. Also `request.invalid_query` — a query parameter does not parse, is given blank, holds U+0000, is not in the shape of what it filters by (a region code, a credit code, a username), or is out of range (a day outside 2020–2099, a period too long, `from` after `to`). */
+            400: components["responses"]["BadListQuery"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
@@ -8781,32 +8757,8 @@ export interface operations {
                     "application/json": components["schemas"]["EnterprisePolicyList"];
                 };
             };
-            /** @description `request.invalid_limit` — `limit` is outside 1–100; `request.invalid_cursor` — `cursor` is not a `next_cursor` this list handed out. */
-            400: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": {
-                     *         "code": "request.invalid_limit",
-                     *         "message": "limit 应在 1 到 100 之间",
-                     *         "details": {}
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Error"] & {
-                        error: {
-                            /** @enum {unknown} */
-                            code: "request.invalid_limit" | "request.invalid_cursor";
-                            message?: string;
-                            details?: components["schemas"]["ErrorDetails"];
-                        };
-                    };
-                };
-            };
+            /** @description `request.invalid_limit` — `limit` is outside 1–100; `request.invalid_cursor` — `cursor` is not a `next_cursor` this list handed out. Also `request.invalid_query` — a query parameter does not parse, is given blank, holds U+0000, is not in the shape of what it filters by (a region code, a credit code, a username), or is out of range (a day outside 2020–2099, a period too long, `from` after `to`). */
+            400: components["responses"]["BadListQuery"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];

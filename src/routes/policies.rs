@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::admin::import::{read_file, read_upload};
 use super::policy_checkoffs::CheckoffDto;
-use super::{get, post, put, Endpoint, PageParams};
+use super::{get, large_json, post, put, Endpoint, PageParams};
 use crate::auth::extractors::AuthAdmin;
 use crate::auth::scope::{self, RegionScope};
 use crate::auth::{AuthUser, Caller};
@@ -101,14 +101,20 @@ impl From<Policy> for PolicyDto {
 /// What a duplicate means here: the region has a policy with that number.
 const DUPLICATE: &str = "本地区已有相同文号的政策";
 
+/// A policy's body may carry its whole text (100,000 characters, up to 300 KB of UTF-8): read
+/// up to this, past the ordinary JSON limit.
+const MAX_BODY: usize = 512 * 1024;
+
 /// Adds a policy to the admin's region (201).
 async fn policy_create(
     state: web::Data<AppState>,
     admin: AuthAdmin,
     idempotency: Idempotency,
-    body: web::Json<PolicyInput>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (caller, body, now) = (admin.caller, body.into_inner(), state.clock.now());
+    let body: PolicyInput = large_json(&req, payload, MAX_BODY).await?;
+    let (caller, now) = (admin.caller, state.clock.now());
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
             let input = body.validate().map_err(AppError::invalid)?;
@@ -128,14 +134,11 @@ async fn policy_replace(
     admin: AuthAdmin,
     idempotency: Idempotency,
     id: web::Path<Uuid>,
-    body: web::Json<PolicyInput>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (caller, id, body, now) = (
-        admin.caller,
-        id.into_inner(),
-        body.into_inner(),
-        state.clock.now(),
-    );
+    let body: PolicyInput = large_json(&req, payload, MAX_BODY).await?;
+    let (caller, id, now) = (admin.caller, id.into_inner(), state.clock.now());
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
             let existing = Policy::find(conn, id)?.ok_or(AppError::NotFound)?;

@@ -93,6 +93,12 @@ async fn admins_write_the_library_and_everyone_searches_it_with_short_queries() 
     bad["regions"] = json!(["4302"]);
     let refused = app.post("/api/v1/admin/policies", Some(&admin), bad).await;
     assert_eq!((refused.status, refused.code()), (422, "validation.failed"));
+    // A text one character too long is refused as too long, not as too large a body.
+    let mut long = tax_refund();
+    long["doc_number"] = json!("株政发〔2026〕99号");
+    long["full_text"] = json!("政".repeat(100_001));
+    let too_long = app.post("/api/v1/admin/policies", Some(&admin), long).await;
+    assert_eq!((too_long.status, too_long.code()), (422, "validation.failed"));
     let officer = app.token("officer.zhang").await;
     assert_eq!(
         app.post("/api/v1/admin/policies", Some(&officer), tax_refund())
