@@ -27,9 +27,14 @@ pub fn seed(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>) -> an
     days.reverse();
     for (_, region) in Region::with_hubs(conn)? {
         for &day in &days {
-            let at = daily::freeze_instant(settings.of(&region.code), day);
+            let cx = daily::Context {
+                settings: settings.of(&region.code),
+                calendar: &calendar,
+            };
+            // Frozen as the job would have, at the day's figures time.
+            let at = daily::freeze_instant(cx.settings, day);
             if at < now {
-                daily::freeze(conn, &region, day, at, at).map_err(app_error)?;
+                daily::freeze(conn, &region, day, at, cx).map_err(app_error)?;
             }
         }
     }

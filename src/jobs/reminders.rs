@@ -69,7 +69,7 @@ pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Reminded, App
     let yesterday = previous_working_day(&calendar, today);
     reminded.digests = digests(conn, &regions, today, yesterday, now)?;
     let summary_regions = settings.regions_where(|s| s.figures_at <= local_time);
-    reminded.figures = summaries(conn, &settings, &summary_regions, today, now)?;
+    reminded.figures = summaries(conn, &settings, &calendar, &summary_regions, today, now)?;
     Ok(reminded)
 }
 
@@ -288,6 +288,7 @@ fn digests(
 fn summaries(
     conn: &mut PgConnection,
     settings: &SettingsByRegion,
+    calendar: &Calendar,
     regions: &[String],
     day: NaiveDate,
     now: DateTime<Utc>,
@@ -310,8 +311,11 @@ fn summaries(
                 return Ok::<_, AppError>(0);
             }
             let region_settings = settings.of(&region.code);
-            let at = daily::freeze_instant(region_settings, day);
-            let (summary, _) = daily::freeze(conn, &region, day, at, now)?;
+            let cx = daily::Context {
+                settings: region_settings,
+                calendar,
+            };
+            let (summary, _) = daily::freeze(conn, &region, day, now, cx)?;
             if !region_settings.enabled(NotificationKind::DailyFigures) {
                 return Ok(0);
             }

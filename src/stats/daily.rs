@@ -307,6 +307,14 @@ fn previous(
     Ok((gathered.figures.headline(), as_of))
 }
 
+/// What summing up a region's day reads besides its rows: the region's notification settings
+/// (its figures time) and the official calendar. Callers load them once for all they sum up.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub settings: &'a RegionSettings,
+    pub calendar: &'a Calendar,
+}
+
 /// A region's summary of `day` as of `as_of`; `frozen_at` says it is being frozen.
 fn compute(
     conn: &mut PgConnection,
@@ -314,13 +322,11 @@ fn compute(
     day: NaiveDate,
     as_of: DateTime<Utc>,
     frozen_at: Option<DateTime<Utc>>,
+    cx: Context,
 ) -> Result<DailySummary, AppError> {
-    let calendar = CalendarYear::load(conn)?;
-    let settings = SettingsByRegion::load(conn)?;
-    let settings = settings.of(&region.code);
-    let previous_day = previous_working_day(&calendar, day);
-    let (before, since) = previous(conn, region, previous_day, settings, &calendar)?;
-    let g = gather(conn, region, day, as_of, Some(since), &calendar)?;
+    let previous_day = previous_working_day(cx.calendar, day);
+    let (before, since) = previous(conn, region, previous_day, cx.settings, cx.calendar)?;
+    let g = gather(conn, region, day, as_of, Some(since), cx.calendar)?;
     Ok(DailySummary {
         day,
         region_code: region.code.clone(),
@@ -345,19 +351,20 @@ fn from_stored(stored: StoredSummary) -> Result<DailySummary, AppError> {
 }
 
 /// The frozen summary of a region's working day whose figures time has passed, freezing it
-/// now if no one has; `true` when this call froze it (two at once: the primary key keeps the
-/// first, and the second returns it).
+/// now (as of that time) if no one has; `true` when this call froze it (two at once: the
+/// primary key keeps the first, and the second returns it).
 pub fn freeze(
     conn: &mut PgConnection,
     region: &Region,
     day: NaiveDate,
-    as_of: DateTime<Utc>,
     now: DateTime<Utc>,
+    cx: Context,
 ) -> Result<(DailySummary, bool), AppError> {
     if let Some(stored) = StoredSummary::find(conn, &region.code, day)? {
         return Ok((from_stored(stored)?, false));
     }
-    let summary = compute(conn, region, day, as_of, Some(now))?;
+    let as_of = freeze_instant(cx.settings, day);
+    let summary = compute(conn, region, day, as_of, Some(now), cx)?;
     let row = StoredSummary {
         region_code: region.code.clone(),
         day,
@@ -384,11 +391,16 @@ pub fn summary(
     if let Some(stored) = StoredSummary::find(conn, &region.code, day)? {
         return from_stored(stored);
     }
-    let as_of = freeze_instant(SettingsByRegion::load(conn)?.of(&region.code), day);
-    if now < as_of {
-        return compute(conn, region, day, now, None);
+    let settings = SettingsByRegion::load(conn)?;
+    let calendar = CalendarYear::load(conn)?;
+    let cx = Context {
+        settings: settings.of(&region.code),
+        calendar: &calendar,
+    };
+    if now < freeze_instant(cx.settings, day) {
+        return compute(conn, region, day, now, None, cx);
     }
-    freeze(conn, region, day, as_of, now).map(|(summary, _)| summary)
+    freeze(conn, region, day, now, cx).map(|(summary, _)| summary)
 }
 
 fn cache_key(region_code: &str, day: NaiveDate) -> String {

@@ -78,6 +78,29 @@ async fn openings_are_kept_by_the_officer_or_contact_and_checked_whole() {
         1,
         "nothing half-written"
     );
+    // A retry with the same key is the same opening, once.
+    let first = app
+        .keyed(
+            reqwest::Method::POST,
+            &path,
+            &officer,
+            "opening-1",
+            &opening("driver", 2, 0),
+        )
+        .await;
+    let again = app
+        .keyed(
+            reqwest::Method::POST,
+            &path,
+            &officer,
+            "opening-1",
+            &opening("driver", 2, 0),
+        )
+        .await;
+    assert_eq!((first.status, again.status), (201, 201));
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(app.count("SELECT count(*) AS n FROM job_openings"), 2);
 
     // Kept current whole: all filled, then withdrawn.
     let id = welders["id"].as_str().expect("id");
@@ -118,7 +141,17 @@ async fn openings_are_kept_by_the_officer_or_contact_and_checked_whole() {
     let dispatcher = app.token("hub.dispatcher").await;
     let list = app.get(&path, Some(&dispatcher)).await;
     assert_eq!(list.status, 200, "{}", list.text);
-    assert_eq!(list.body["items"][0]["id"], id);
+    let listed: Vec<&str> = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|o| o["id"].as_str())
+        .collect();
+    assert_eq!(
+        listed,
+        [first.body["id"].as_str().expect("id"), id],
+        "newest first"
+    );
     let hub_write = app.post(&path, Some(&dispatcher), opening("welder", 1, 0)).await;
     assert_eq!((hub_write.status, hub_write.code()), (403, "auth.role_required"));
     let qianjin = app.text("SELECT id::text AS t FROM enterprises WHERE name = '株洲千金药业股份有限公司'");

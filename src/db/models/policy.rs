@@ -85,6 +85,11 @@ pub struct PolicyFilter {
     pub in_force_on: Option<NaiveDate>,
 }
 
+/// The columns of [`Policy`] in the hand-written statements (the search words are never read).
+const POLICY_COLUMNS: &str = "p.id, p.region_code, p.title, p.issuer, p.doc_number, p.level,
+    p.effective_from, p.effective_to, p.industries, p.sizes, p.regions, p.benefit_kind, p.summary,
+    p.full_text, p.created_at, p.updated_at";
+
 /// The most policies one search returns (pages are cut from them).
 const SEARCH_LIMIT: i64 = 1000;
 
@@ -145,9 +150,7 @@ impl Policy {
     /// when searching by words, else the newest first.
     pub fn search(conn: &mut PgConnection, path: &str, filter: &PolicyFilter) -> QueryResult<Vec<Policy>> {
         diesel::sql_query(format!(
-            "SELECT p.id, p.region_code, p.title, p.issuer, p.doc_number, p.level, p.effective_from,
-                    p.effective_to, p.industries, p.sizes, p.regions, p.benefit_kind, p.summary,
-                    p.full_text, p.created_at, p.updated_at
+            "SELECT {POLICY_COLUMNS}
                FROM policies p JOIN regions r ON r.code = p.region_code
               WHERE ($1 LIKE r.path || '%' OR r.path LIKE $1 || '%')
                 AND (cardinality($2::text[]) = 0 OR p.search @@ to_tsquery('simple', array_to_string($2, ' & ')))
@@ -181,10 +184,8 @@ impl Policy {
         industry: &str,
         day: NaiveDate,
     ) -> QueryResult<Vec<Policy>> {
-        diesel::sql_query(
-            "SELECT p.id, p.region_code, p.title, p.issuer, p.doc_number, p.level, p.effective_from,
-                    p.effective_to, p.industries, p.sizes, p.regions, p.benefit_kind, p.summary,
-                    p.full_text, p.created_at, p.updated_at
+        diesel::sql_query(format!(
+            "SELECT {POLICY_COLUMNS}
                FROM policies p JOIN regions r ON r.code = p.region_code
               WHERE $1 LIKE r.path || '%'
                 AND p.effective_from <= $3 AND (p.effective_to IS NULL OR p.effective_to >= $3)
@@ -192,8 +193,8 @@ impl Policy {
                 AND (cardinality(p.regions) = 0
                      OR EXISTS (SELECT 1 FROM regions listed
                                  WHERE listed.code = ANY (p.regions) AND $1 LIKE listed.path || '%'))
-              ORDER BY p.effective_from DESC, p.id",
-        )
+              ORDER BY p.effective_from DESC, p.id"
+        ))
         .bind::<Text, _>(path)
         .bind::<Text, _>(industry)
         .bind::<Date, _>(day)
