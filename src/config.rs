@@ -75,6 +75,9 @@ pub struct Settings {
     /// The most pushes one instance sends a minute (0: as fast as they go), so a burst of
     /// reminders never takes the CPU and disk the officers' requests need.
     pub notify_per_minute: u32,
+    /// Where attachments' files are kept: a directory (`.local/objects` by default), or
+    /// `s3://bucket/prefix` with the `AWS_*` variables (see `attachments::store`).
+    pub object_store_url: String,
 }
 
 /// An IP network in CIDR notation; a bare address is a network of one.
@@ -211,6 +214,18 @@ impl Settings {
         if metrics_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
             return Err(malformed("METRICS_TOKEN", "must be at least 16 characters"));
         }
+        let object_store_url = get("OBJECT_STORE_URL").unwrap_or_else(|| ".local/objects".to_owned());
+        let scheme = object_store_url.split_once("://").map(|(scheme, _)| scheme);
+        match scheme {
+            None | Some("file" | "memory") => {}
+            Some("s3") if object_store_url.len() > "s3://".len() => {}
+            Some(_) => {
+                return Err(malformed(
+                    "OBJECT_STORE_URL",
+                    "expected a directory, file:///dir, s3://bucket/prefix or memory://",
+                ))
+            }
+        }
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("text") => LogFormat::Text,
@@ -237,6 +252,7 @@ impl Settings {
             robot_webhook_hosts,
             notify_timeout,
             notify_per_minute,
+            object_store_url,
         })
     }
 }

@@ -330,6 +330,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    attachments (id) {
+        id -> Uuid,
+        uploaded_by -> Uuid,
+        media_type -> Text,
+        file_name -> Text,
+        byte_size -> Int4,
+        sha256 -> Text,
+        object_key -> Text,
+        thumbnail_key -> Nullable<Text>,
+        width -> Nullable<Int4>,
+        height -> Nullable<Int4>,
+        uploaded_at -> Timestamptz,
+        problem_id -> Nullable<Uuid>,
+        report_id -> Nullable<Uuid>,
+        attached_role -> Nullable<Text>,
+        attached_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     officer_devices (officer_id, device_id) {
         officer_id -> Uuid,
         device_id -> Text,
@@ -669,6 +689,9 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(attachments -> daily_reports (report_id));
+diesel::joinable!(attachments -> problems (problem_id));
+diesel::joinable!(attachments -> users (uploaded_by));
 diesel::joinable!(assignments -> enterprises (enterprise_id));
 diesel::joinable!(assignments -> users (officer_id));
 diesel::joinable!(audit_log -> users (actor_id));
@@ -724,6 +747,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignment_batch_items,
     assignment_batches,
     assignments,
+    attachments,
     audit_log,
     calendar_days,
     calendar_years,

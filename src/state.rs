@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::attachments::store::Store;
+use crate::attachments::Attachments;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::Hasher;
 use crate::cache::limiter::{AttemptLimiter, OnSuccess};
@@ -53,6 +55,8 @@ pub struct AppState {
     pub deliverer: Deliverer,
     /// Seals robot webhooks and secrets at rest.
     pub sealer: Sealer,
+    /// Photos and documents: the object store and the turns at cleaning photos.
+    pub attachments: Attachments,
 }
 
 pub const FAILURE_LIMIT: i64 = 10;
@@ -131,6 +135,7 @@ impl AppState {
             notify_pool,
             deliverer,
             sealer,
+            attachments: Attachments::new(Store::open(&settings.object_store_url)?),
             cache,
             wechat,
             clock,

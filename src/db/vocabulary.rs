@@ -2,6 +2,7 @@
 //! `as_str` and read back through `FromStr`, so a column holding a word the code does not know
 //! (which the columns' `CHECK` constraints prevent) fails loudly instead of being misread.
 
+use crate::domain::attachment::MediaType;
 use crate::domain::co_handling::CoStatus;
 use crate::domain::daily_report::ProductionStatus;
 use crate::domain::job_opening::JobType;
@@ -38,6 +39,7 @@ pub(crate) use text_columns;
 
 text_columns!(
     ActorRole,
+    MediaType,
     CheckoffStatus,
     Audience,
     Channel,

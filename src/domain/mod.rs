@@ -1,6 +1,7 @@
 //! Pure business rules: no I/O, no database, no clock reads. Each file is one concept with
 //! its own unit tests.
 
+pub mod attachment;
 pub mod benefit;
 pub mod calendar;
 pub mod category;

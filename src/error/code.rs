@@ -157,9 +157,13 @@ error_codes! {
     /// The body exceeds the operation's limit (64 KiB for JSON bodies, 20 MiB for roster
     /// files).
     RequestTooLarge = ("request.too_large", 413),
+    /// The uploaded file exceeds 10 MiB (`details.max_bytes`).
+    AttachmentTooLarge = ("attachment.too_large", 413),
     /// The body's `Content-Type` is not one the operation reads (`application/json` for JSON
     /// bodies).
     RequestUnsupportedMediaType = ("request.unsupported_media_type", 415),
+    /// The file's content is not a JPEG, PNG or PDF (`details.found`, `details.accepted`).
+    AttachmentUnsupportedType = ("attachment.unsupported_type", 415),
     /// This `Idempotency-Key` was used for a different request (method, path, query or body).
     IdempotencyKeyReused = ("idempotency.key_reused", 422),
     /// Fields break rules: `details.errors` lists them as `{field, code, message}`; for a rule
@@ -214,6 +218,18 @@ error_codes! {
     /// MiB uncompressed or more than 1,000 entries (`details.max_rows`, `details.max_columns`,
     /// `details.max_uncompressed_bytes`).
     ImportTooLarge = ("import.too_large", 422),
+    /// The file's name claims one type and its content is another.
+    AttachmentTypeMismatch = ("attachment.type_mismatch", 422),
+    /// The file is empty, or a photo that cannot be read.
+    AttachmentUnreadable = ("attachment.unreadable", 422),
+    /// The caller holds 30 uploads not yet attached.
+    AttachmentTooManyPending = ("attachment.too_many_pending", 422),
+    /// An id of `attachment_ids` is unknown, another's, or attached elsewhere (`details.ids`).
+    AttachmentUnavailable = ("attachment.unavailable", 422),
+    /// The target would carry more than 20 attachments.
+    AttachmentTooMany = ("attachment.too_many", 422),
+    /// The problem is closed or merged, or the report's day is closed.
+    AttachmentTargetClosed = ("attachment.target_closed", 422),
     /// Too many failed attempts in 15 minutes; wait `Retry-After` seconds (also
     /// `details.retry_after_s`).
     AuthTooManyAttempts = ("auth.too_many_attempts", 429),
@@ -236,6 +252,9 @@ error_codes! {
     /// WeChat is busy (errcode -1), times out or answers unreadably; retry after `Retry-After`
     /// seconds.
     WechatUnavailable = ("wechat.unavailable", 503),
+    /// The object store that keeps attachments' files does not answer; retry after
+    /// `Retry-After` seconds.
+    StorageUnavailable = ("storage.unavailable", 503),
 }
 
 impl std::fmt::Display for ErrorCode {

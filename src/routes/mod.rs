@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod assignment_meetings;
+pub mod attachments;
 pub mod auth;
 pub mod calendar;
 pub mod daily_reports;
@@ -73,6 +74,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(daily_reports::endpoints());
     all.extend(problems::endpoints());
     all.extend(problem_actions::endpoints());
+    all.extend(attachments::endpoints());
     all.extend(hub::endpoints());
     all.extend(assignment_meetings::endpoints());
     all.extend(task_forces::endpoints());

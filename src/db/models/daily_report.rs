@@ -199,6 +199,14 @@ impl DailyReport {
         }
     }
 
+    /// Whether `scope` reaches the report.
+    pub fn is_visible(conn: &mut PgConnection, scope: &RecordScope, id: Uuid) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            Self::visible(scope).filter(daily_reports::id.eq(id)),
+        ))
+        .get_result(conn)
+    }
+
     /// The first report filed on the enterprise that day that `scope` reaches (of `officer_id`
     /// when given), in one query.
     pub fn first_visible_on_day(

@@ -3,6 +3,7 @@
 
 pub mod assignment;
 pub mod assignment_batch;
+pub mod attachment;
 pub mod audit;
 pub mod calendar;
 pub mod category;

@@ -115,26 +115,54 @@ pub(crate) struct UploadForm {
     pub file: Option<(String, Vec<u8>)>,
 }
 
+/// What one kind of upload allows and how it refuses: the file's limit, the error for a file
+/// over it, the code for a form that cannot be read.
+pub(crate) struct FormRules {
+    pub max_file: usize,
+    pub too_large: fn() -> AppError,
+    pub unreadable: ErrorCode,
+}
+
+/// A roster or policy file.
+pub(crate) const ROSTER_FILE: FormRules = FormRules {
+    max_file: MAX_UPLOAD,
+    too_large: || AppError::PayloadTooLarge,
+    unreadable: ErrorCode::ImportUnreadable,
+};
+
 /// Reads a multipart form, the file limited to `MAX_UPLOAD` bytes.
 pub(crate) async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<UploadForm, AppError> {
+    read_form_with(req, payload, &ROSTER_FILE).await
+}
+
+/// Reads a multipart form under `rules`. A file over the limit is refused as soon as its bytes
+/// pass it: a 50 MB upload is not read to its end.
+pub(crate) async fn read_form_with(
+    req: &HttpRequest,
+    payload: web::Payload,
+    rules: &FormRules,
+) -> Result<UploadForm, AppError> {
     const MAX_FIELD: usize = 4 * 1024;
+    let unreadable = |why: String| AppError::new(rules.unreadable, why);
     let mut form = Multipart::new(req.headers(), payload);
     let mut read = UploadForm::default();
     while let Some(field) = form.next().await {
-        let mut field =
-            field.map_err(|e| AppError::new(ErrorCode::ImportUnreadable, format!("表单无法解析：{e}")))?;
+        let mut field = field.map_err(|e| unreadable(format!("表单无法解析：{e}")))?;
         let name = field.name().unwrap_or_default().to_owned();
         let file_name = field
             .content_disposition()
             .and_then(|d| d.get_filename())
             .map(str::to_owned);
-        let limit = if name == "file" { MAX_UPLOAD } else { MAX_FIELD };
+        let limit = if name == "file" { rules.max_file } else { MAX_FIELD };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk =
-                chunk.map_err(|e| AppError::new(ErrorCode::ImportUnreadable, format!("上传中断：{e}")))?;
+            let chunk = chunk.map_err(|e| unreadable(format!("上传中断：{e}")))?;
             if bytes.len() + chunk.len() > limit {
-                return Err(AppError::PayloadTooLarge);
+                return Err(if name == "file" {
+                    (rules.too_large)()
+                } else {
+                    AppError::PayloadTooLarge
+                });
             }
             bytes.extend_from_slice(&chunk);
         }
