@@ -446,6 +446,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a photo or a document (附件)
+         * @description Any signed-in user uploads one file as `multipart/form-data` with the part named `file` (what `wx.uploadFile({name: 'file'})` sends; other parts are ignored): a JPEG or PNG photo or a PDF document of at most 10 MiB. The type is read from the content, never from the name: a HEIC photo, a GIF, an Office file → 415 `attachment.unsupported_type` (`details.found` names it; choose photos with `sizeType: ['compressed']` so the phone sends JPEG); a name whose extension says another of the three types (a PNG named `批复.pdf`) → 422 `attachment.type_mismatch`; an empty file or a photo that cannot be read (truncated, more than 16,384 pixels a side) → 422 `attachment.unreadable`; past 10 MiB the upload is cut off → 413 `attachment.too_large`. A body that is not multipart → 415 `request.unsupported_media_type`.
+         *
+         *     A photo is decoded and written again: no EXIF (no GPS position, camera make or serial), no XMP or text chunks survive; it is turned upright as its orientation tag said and made at most 4096 pixels a side (JPEG quality 85; a PNG stays a PNG), and gets a JPEG thumbnail of at most 320 pixels a side. `sha256`, `byte_size`, `width` and `height` describe the file as kept. A PDF is kept as sent.
+         *
+         *     The upload belongs to you until you attach it (`POST /api/v1/problems/{id}/attachments`, `POST /api/v1/daily-reports/{enterprise_id}/{day}/attachments`); only you may download it meanwhile, and one never attached is deleted after 24 hours. You may hold 30 unattached uploads at once (else 422 `attachment.too_many_pending`).
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here): the key names the upload, so a resend with the same key gets the first answer again (header `Idempotent-Replayed: true`) without the file being read or kept twice, whatever it carries; while the first is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Failed uploads are not stored.
+         */
+        post: operations["attachment_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an attachment's file
+         * @description The file as kept, with its `Content-Type` (`image/jpeg`, `image/png` or `application/pdf`), its length, and `Content-Disposition: inline` with the name it was uploaded under (the extension of what it really is). Readable by its uploader while it is not attached, then by whoever reads what it is attached to: a problem's attachments by whoever reads the problem (`GET /api/v1/problems/{id}`), a report's by whoever reads the report (`GET /api/v1/daily-reports/{enterprise_id}/{day}`). Anyone else → 404 `not_found`, as for an id that does not exist. There is no public link: `wx.downloadFile` sends the token as `Authorization`.
+         *
+         *     Files never change: `ETag` is the file's SHA-256; send it back as `If-None-Match` and the answer is 304 without a body. Answers carry `Cache-Control: private, max-age=86400` and a `Content-Security-Policy` under which an opened file runs and loads nothing.
+         */
+        get: operations["attachment_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a photo's thumbnail
+         * @description A JPEG of at most 320 pixels a side, for lists; readable as the file is (`GET /api/v1/attachments/{id}`). A PDF has none → 404 `not_found` (its `thumbnail_url` is `null`). `ETag` and `If-None-Match` as for the file.
+         */
+        get: operations["attachment_thumbnail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/problems/{id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A problem's photos and documents
+         * @description Whoever reads the problem (`GET /api/v1/problems/{id}`) reads its attachments, in the order they were attached, each with its uploader's name and the role they attached it in (`officer` or `enterprise`: the problem's own photos; `department`: a response's documents; `dispatcher`: the hub's). Anyone else → 404 `not_found`. A problem carries at most 20, so the list is one page.
+         */
+        get: operations["problem_attachment_list"];
+        put?: never;
+        /**
+         * Attach uploads to a problem
+         * @description Attaches 1–9 of your uploads (`attachment_ids`, distinct) to the problem, in the role you have toward it: its lead department (the documents of a response: attach them before or after `respond`), its hub's dispatcher, the officer assigned to its enterprise today, its enterprise's contact, or its reporter. A caller who reads the problem in none of these roles → 403 `problem.not_allowed`; one who does not read it → 404 `not_found`; a closed or merged problem → 422 `attachment.target_closed`. Each id must be an upload of yours that is not attached, or already attached to this problem (a resend attaches nothing twice): else 422 `attachment.unavailable` with `details.ids`. A problem carries at most 20 (else 422 `attachment.too_many`). All or nothing: any fault attaches none. The answer lists all the problem's attachments.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
+         */
+        post: operations["problem_attachment_add"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/daily-reports/{enterprise_id}/{day}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A daily report's photos and documents
+         * @description The attachments of the report that `GET /api/v1/daily-reports/{enterprise_id}/{day}` answers with (the same readers and the same `officer_id`), in the order they were attached. A report you cannot read, or none filed → 404 `not_found`. A report carries at most 20, so the list is one page.
+         */
+        get: operations["daily_report_attachment_list"];
+        put?: never;
+        /**
+         * Attach uploads to your daily report
+         * @description The officer who filed the report attaches 1–9 of their uploads (`attachment_ids`, distinct) to it — photos of the visit, a document the enterprise handed over — while the report may still be revised (the day itself, or the next day until 10:00; else 422 `attachment.target_closed`). No report of yours on that enterprise and day → 404 `not_found` (file the report first). The ids and the limit of 20 are checked as for a problem (422 `attachment.unavailable`, `attachment.too_many`); all or nothing. The answer lists all the report's attachments.
+         *
+         *     **Retries:** send `Idempotency-Key` (honoured here): a retry with the same key and the same body gets the stored response again — original status and body, header `Idempotent-Replayed: true` — and writes nothing; the same key with another body → 422 `idempotency.key_reused`; while the first request with the key is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Keys are scoped to the caller; the first success is stored in the same transaction as the write and kept at least 24 h; failed requests are not stored (a retry after an error runs again).
+         */
+        post: operations["daily_report_attachment_add"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/enterprises/{id}/job-openings": {
         parameters: {
             query?: never;
@@ -2501,7 +2621,7 @@ export interface components {
          *
          *     Generated by `api-spec/tools/error_codes.py` from `api-spec/error-codes.yaml`; do not edit by hand.
          */
-        ErrorCode: string & ("request.malformed_json" | "request.invalid_body" | "request.invalid_query" | "request.invalid_limit" | "request.invalid_cursor" | "idempotency.key_invalid" | "import.unreadable" | "import.missing_columns" | "import.unknown_columns" | "auth.token_missing" | "auth.token_invalid" | "auth.token_expired" | "auth.session_ended" | "auth.invalid_credentials" | "auth.bind_token_invalid" | "auth.bind_token_expired" | "auth.refresh_invalid" | "auth.refresh_reused" | "wechat.code_invalid" | "auth.role_required" | "auth.user_disabled" | "admin.top_region_required" | "password.old_mismatch" | "wechat.user_blocked" | "signin.not_assigned" | "report.not_assigned" | "problem.not_your_enterprise" | "problem.not_allowed" | "stats.forbidden" | "not_found" | "route.not_found" | "request.method_not_allowed" | "idempotency.in_progress" | "idempotency.not_replayable" | "conflict.duplicate" | "region.code_taken" | "unit.code_taken" | "enterprise.credit_code_taken" | "user.username_taken" | "user.phone_taken" | "wechat.already_bound" | "assignment.exists" | "password.changed_meanwhile" | "report.in_progress" | "problem.invalid_transition" | "problem.leased" | "problem.co_opinions_pending" | "extension.pending" | "extension.none_pending" | "request.too_large" | "request.unsupported_media_type" | "idempotency.key_reused" | "validation.failed" | "reference.not_found" | "request.field_invalid" | "bind.phone_invalid" | "bind.invite_invalid" | "bind.invite_expired" | "password.too_weak" | "user.unit_required" | "user.enterprise_required" | "assignment.days_out_of_order" | "signin.out_of_range" | "signin.inaccurate" | "report.closed" | "report.month_not_started" | "report.day_not_started" | "report.not_working_day" | "problem.unknown_category" | "problem.unknown_department" | "problem.merge_target_invalid" | "assignment.items_invalid" | "import.invalid_rows" | "import.too_large" | "auth.too_many_attempts" | "wechat.rate_limited" | "internal" | "wechat.error" | "database.unavailable" | "auth.busy" | "signin.busy" | "wechat.unavailable");
+        ErrorCode: string & ("request.malformed_json" | "request.invalid_body" | "request.invalid_query" | "request.invalid_limit" | "request.invalid_cursor" | "idempotency.key_invalid" | "import.unreadable" | "import.missing_columns" | "import.unknown_columns" | "auth.token_missing" | "auth.token_invalid" | "auth.token_expired" | "auth.session_ended" | "auth.invalid_credentials" | "auth.bind_token_invalid" | "auth.bind_token_expired" | "auth.refresh_invalid" | "auth.refresh_reused" | "wechat.code_invalid" | "auth.role_required" | "auth.user_disabled" | "admin.top_region_required" | "password.old_mismatch" | "wechat.user_blocked" | "signin.not_assigned" | "report.not_assigned" | "problem.not_your_enterprise" | "problem.not_allowed" | "stats.forbidden" | "not_found" | "route.not_found" | "request.method_not_allowed" | "idempotency.in_progress" | "idempotency.not_replayable" | "conflict.duplicate" | "region.code_taken" | "unit.code_taken" | "enterprise.credit_code_taken" | "user.username_taken" | "user.phone_taken" | "wechat.already_bound" | "assignment.exists" | "password.changed_meanwhile" | "report.in_progress" | "problem.invalid_transition" | "problem.leased" | "problem.co_opinions_pending" | "extension.pending" | "extension.none_pending" | "request.too_large" | "attachment.too_large" | "request.unsupported_media_type" | "attachment.unsupported_type" | "idempotency.key_reused" | "validation.failed" | "reference.not_found" | "request.field_invalid" | "bind.phone_invalid" | "bind.invite_invalid" | "bind.invite_expired" | "password.too_weak" | "user.unit_required" | "user.enterprise_required" | "assignment.days_out_of_order" | "signin.out_of_range" | "signin.inaccurate" | "report.closed" | "report.month_not_started" | "report.day_not_started" | "report.not_working_day" | "problem.unknown_category" | "problem.unknown_department" | "problem.merge_target_invalid" | "assignment.items_invalid" | "import.invalid_rows" | "import.too_large" | "attachment.type_mismatch" | "attachment.unreadable" | "attachment.too_many_pending" | "attachment.unavailable" | "attachment.too_many" | "attachment.target_closed" | "auth.too_many_attempts" | "wechat.rate_limited" | "internal" | "wechat.error" | "database.unavailable" | "auth.busy" | "signin.busy" | "wechat.unavailable" | "storage.unavailable");
         /**
          * @description Machine-readable context; always an object (`{}` when there is nothing to add). Which keys appear depends on the code:
          *     - `errors` — every broken rule, as `FieldError` `{field, code, message}` (`validation.failed`, `request.field_invalid`, `bind.phone_invalid`) or `ImportRowError` `{row, field, code, message}` (`import.invalid_rows`): the one shape of validation errors;
@@ -5666,6 +5786,56 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description A photo or document as kept (附件). */
+        Attachment: {
+            /** Format: uuid */
+            id: string;
+            media_type: components["schemas"]["AttachmentMediaType"];
+            /** @description The name it was uploaded under (last component, at most 100 characters before the extension), ending in the extension of what it is. */
+            file_name: string;
+            /** @description The size of the file as kept (a photo after cleaning). */
+            byte_size: number;
+            /** @description SHA-256 of the file as kept, hex; also its download's `ETag`. */
+            sha256: string;
+            /** @description A photo's width in pixels, upright; `null` for a PDF. */
+            width: number | null;
+            height: number | null;
+            /** @description Where to download it (`GET /api/v1/attachments/{id}`, with the token). */
+            url: string;
+            /** @description A photo's thumbnail (`GET /api/v1/attachments/{id}/thumbnail`); `null` for a PDF. */
+            thumbnail_url: string | null;
+            /** Format: uuid */
+            uploaded_by: string;
+            /** @description The uploader's name (in the lists of a problem or a report). */
+            uploaded_by_name?: string;
+            /** Format: date-time */
+            uploaded_at: string;
+            /** @description The role it was attached in; `null` while not attached. */
+            attached_role: components["schemas"]["Role"] | null;
+            /** Format: date-time */
+            attached_at: string | null;
+        };
+        /** @enum {string} */
+        AttachmentMediaType: "image/jpeg" | "image/png" | "application/pdf";
+        AttachmentList: {
+            items: components["schemas"]["Attachment"][];
+        };
+        /**
+         * @example {
+         *       "attachment_ids": [
+         *         "0b6a1a2e-8d4b-4c36-9a53-3f7f1e0a9c11"
+         *       ]
+         *     }
+         */
+        AttachRequest: {
+            /** @description Your uploads (`POST /api/v1/attachments`), distinct. */
+            attachment_ids: string[];
+        };
+        /**
+         * Format: binary
+         * @description The file's bytes.
+         */
+        AttachmentBytes: string;
         JobOpeningList: {
             items: components["schemas"]["JobOpening"][];
             /** @description Pass as `cursor` to get the next page; `null` on the last page. */
@@ -7003,6 +7173,13 @@ export interface components {
         WWWAuthenticate: "Bearer";
         /** @description `true` when this response is the stored answer to an earlier request with the same `Idempotency-Key` (original status and body; nothing was written again). Absent otherwise. */
         IdempotentReplayed: "true";
+        /**
+         * @description The file's SHA-256 (a strong validator; a thumbnail's carries `-thumbnail`); send it back as `If-None-Match`.
+         * @example "9f2c1e7a0b3d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6"
+         */
+        AttachmentETag: string;
+        /** @description `inline; filename*=UTF-8''…` — the name the file was uploaded under. */
+        AttachmentDisposition: string;
         /** @description `attachment; filename="…"` — the file name to save the workbook under. */
         ContentDisposition: string;
     };
@@ -8588,6 +8765,531 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    attachment_upload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description The photo (JPEG, PNG) or document (PDF), at most 10 MiB. */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Kept, not yet attached. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6a1a2e-8d4b-4c36-9a53-3f7f1e0a9c11",
+                     *       "media_type": "image/jpeg",
+                     *       "file_name": "变压器.jpg",
+                     *       "byte_size": 734512,
+                     *       "sha256": "9f2c1e7a0b3d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6",
+                     *       "width": 3024,
+                     *       "height": 4032,
+                     *       "url": "/api/v1/attachments/0b6a1a2e-8d4b-4c36-9a53-3f7f1e0a9c11",
+                     *       "thumbnail_url": "/api/v1/attachments/0b6a1a2e-8d4b-4c36-9a53-3f7f1e0a9c11/thumbnail",
+                     *       "uploaded_by": "3f1d2c4b-5a6e-4f70-8b9c-0d1e2f3a4b5c",
+                     *       "uploaded_at": "2026-11-20T10:05:00+08:00",
+                     *       "attached_role": null,
+                     *       "attached_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description `idempotency.key_invalid` — `Idempotency-Key` is blank or longer than 255 characters. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency.key_invalid",
+                     *         "message": "Idempotency-Key 应为 1 到 255 个可见 ASCII 字符（建议 UUID）",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "idempotency.key_invalid";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["IdempotencyInProgress"];
+            /** @description `attachment.too_large` — the uploaded file exceeds 10 MiB (`details.max_bytes`); the upload stops there and nothing is kept. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "attachment.too_large",
+                     *         "message": "文件不能超过 10 MB",
+                     *         "details": {
+                     *           "max_bytes": 10485760
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "attachment.too_large";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            /** @description `request.unsupported_media_type` — the body's `Content-Type` is not one the operation reads (`application/json` for JSON bodies); `attachment.unsupported_type` — the file's content is not a JPEG, PNG or PDF, whatever its name; `details.found` names what it is when recognisable (a HEIC photo: choose photos with `sizeType: ['compressed']` so the phone sends JPEG), `details.accepted` lists what is. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.unsupported_media_type",
+                     *         "message": "请求内容类型不受支持 (unsupported content type)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "request.unsupported_media_type" | "attachment.unsupported_type";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            /** @description `attachment.type_mismatch` — the file's name claims one type and its content is another (a PNG named `.pdf`); `details.named` and `details.content` say which. Nothing is kept; `attachment.unreadable` — the file is empty, or begins as a photo but cannot be read (truncated, corrupt, more than 16,384 pixels a side); `attachment.too_many_pending` — you hold 30 uploads not yet attached to anything; attach them (or let them expire after 24 h) before uploading more. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "attachment.type_mismatch",
+                     *         "message": "文件名表明是PDF 文档，内容却是PNG 图片",
+                     *         "details": {
+                     *           "named": "application/pdf",
+                     *           "content": "image/png"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "attachment.type_mismatch" | "attachment.unreadable" | "attachment.too_many_pending";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description `database.unavailable` — postgreSQL does not answer, or no database connection came free within 5 s; retry after `Retry-After` seconds; `storage.unavailable` — the object store that keeps attachments' files does not answer; retry after `Retry-After` seconds (with the same `Idempotency-Key`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "database.unavailable",
+                     *         "message": "服务暂时不可用，请稍后重试 (a dependency is unavailable)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "database.unavailable" | "storage.unavailable";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    attachment_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `ETag` of an earlier download; when it matches, 304 without a body.
+                 * @example "9f2c1e7a0b3d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6"
+                 */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["AttachmentETag"];
+                    "Content-Disposition": components["headers"]["AttachmentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": components["schemas"]["AttachmentBytes"];
+                    "image/png": components["schemas"]["AttachmentBytes"];
+                    "application/pdf": components["schemas"]["AttachmentBytes"];
+                };
+            };
+            /** @description Not modified since the `ETag` sent in `If-None-Match`; no body. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["AttachmentETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            /** @description `database.unavailable` — postgreSQL does not answer, or no database connection came free within 5 s; retry after `Retry-After` seconds; `storage.unavailable` — the object store that keeps attachments' files does not answer; retry after `Retry-After` seconds (with the same `Idempotency-Key`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "database.unavailable",
+                     *         "message": "服务暂时不可用，请稍后重试 (a dependency is unavailable)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "database.unavailable" | "storage.unavailable";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    attachment_thumbnail_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `ETag` of an earlier download; when it matches, 304 without a body.
+                 * @example "9f2c1e7a0b3d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6-thumbnail"
+                 */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["AttachmentETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": components["schemas"]["AttachmentBytes"];
+                };
+            };
+            /** @description Not modified since the `ETag` sent in `If-None-Match`; no body. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["AttachmentETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            /** @description `database.unavailable` — postgreSQL does not answer, or no database connection came free within 5 s; retry after `Retry-After` seconds; `storage.unavailable` — the object store that keeps attachments' files does not answer; retry after `Retry-After` seconds (with the same `Idempotency-Key`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "database.unavailable",
+                     *         "message": "服务暂时不可用，请稍后重试 (a dependency is unavailable)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "database.unavailable" | "storage.unavailable";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    problem_attachment_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The problem's attachments. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    problem_attachment_add: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Object id (UUID). An id that is not a UUID, names nothing, or lies outside your scope → 404 `not_found`. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachRequest"];
+            };
+        };
+        responses: {
+            /** @description Attached; the problem's attachments. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ProblemNotAllowed"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["IdempotencyInProgress"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `idempotency.key_reused` — this `Idempotency-Key` was used for a different request (method, path, query or body); `validation.failed` — fields break rules: `details.errors` lists them as `{field, code, message}`; for a rule only the database states, `field` is the name of its constraint; text in a body holding U+0000 is refused the same way; `attachment.unavailable` — an entry of `attachment_ids` is unknown, another user's upload, or attached to something else (`details.ids`). Nothing was attached; `attachment.too_many` — the problem or report would carry more than 20 attachments (`details.max`, `details.attached`). Nothing was attached; `attachment.target_closed` — the problem is closed or merged, or the report's day is closed for revision; nothing more is attached to it. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency.key_reused",
+                     *         "message": "该 Idempotency-Key 已用于另一个请求 (key reused with a different request)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "idempotency.key_reused" | "validation.failed" | "attachment.unavailable" | "attachment.too_many" | "attachment.target_closed";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    daily_report_attachment_list: {
+        parameters: {
+            query?: {
+                /** @description For readers other than the author, whose report (default the first filed that day). */
+                officer_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Enterprise id (UUID). Not a UUID → 404 `not_found`. */
+                enterprise_id: components["parameters"]["EnterpriseIdPath"];
+                /** @description The report's day, `YYYY-MM-DD` (Asia/Shanghai). Not a valid date, or outside 2020–2099 → 404 `not_found`. */
+                day: components["parameters"]["DayPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report's attachments. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            400: components["responses"]["BadQuery"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    daily_report_attachment_add: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional retry key, scoped to the caller (a UUID per logical action recommended). Honoured by every authenticated JSON write (POST/PUT/PATCH) — every operation that lists this header. The key must be 1–255 visible ASCII characters after trimming (else 400 `idempotency.key_invalid`). The first successful response is stored in the same transaction as the write it answers and kept at least 24 h (records are pruned after 48 h). The same key with the same request (method, path, query and JSON body, byte for byte) returns that response again — original status and body (a 204 has none), header `Idempotent-Replayed: true` — without writing again; the same key with a different request → 422 `idempotency.key_reused`; a repeat while the first request with the key is still running → 409 `idempotency.in_progress` (retry shortly). An answer that carries a secret (the token pair of `PUT /api/v1/me/password`, the invite code of `POST /api/v1/admin/users` and `POST /api/v1/admin/users/{id}/invite`) is never stored: a repeat of that request with the key → 409 `idempotency.not_replayable`. Failed requests (4xx/5xx) are not stored: retrying them with the same key runs them again. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Enterprise id (UUID). Not a UUID → 404 `not_found`. */
+                enterprise_id: components["parameters"]["EnterpriseIdPath"];
+                /** @description The report's day, `YYYY-MM-DD` (Asia/Shanghai). Not a valid date, or outside 2020–2099 → 404 `not_found`. */
+                day: components["parameters"]["DayPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachRequest"];
+            };
+        };
+        responses: {
+            /** @description Attached; the report's attachments. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            400: components["responses"]["BadRequestKeyed"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["IdempotencyInProgress"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `idempotency.key_reused` — this `Idempotency-Key` was used for a different request (method, path, query or body); `validation.failed` — fields break rules: `details.errors` lists them as `{field, code, message}`; for a rule only the database states, `field` is the name of its constraint; text in a body holding U+0000 is refused the same way; `attachment.unavailable` — an entry of `attachment_ids` is unknown, another user's upload, or attached to something else (`details.ids`). Nothing was attached; `attachment.too_many` — the problem or report would carry more than 20 attachments (`details.max`, `details.attached`). Nothing was attached; `attachment.target_closed` — the problem is closed or merged, or the report's day is closed for revision; nothing more is attached to it. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency.key_reused",
+                     *         "message": "该 Idempotency-Key 已用于另一个请求 (key reused with a different request)",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {unknown} */
+                            code: "idempotency.key_reused" | "validation.failed" | "attachment.unavailable" | "attachment.too_many" | "attachment.target_closed";
+                            message?: string;
+                            details?: components["schemas"]["ErrorDetails"];
+                        };
+                    };
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
