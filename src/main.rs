@@ -189,6 +189,10 @@ async fn serve() -> anyhow::Result<()> {
             state.clone(),
             shutdown.clone(),
         )),
+        actix_web::rt::spawn(jobs::prune_attachments::run_until_stopped(
+            state.clone(),
+            shutdown.clone(),
+        )),
         actix_web::rt::spawn(jobs::escalate::run_until_stopped(state.clone(), shutdown.clone())),
         actix_web::rt::spawn(jobs::reconcile_stats::run_until_stopped(
             state.clone(),

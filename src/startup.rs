@@ -67,8 +67,16 @@ fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
 }
 
 /// A raw body over `routes::payload_config`'s limit is refused by actix in plain text; give it
-/// our body (an answer of ours already has it, and gets it again).
+/// our body. An answer of ours keeps its own (a file over its limit is `attachment.too_large`).
 fn payload_too_large<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    if res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .is_some()
+    {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
     ours(res, AppError::PayloadTooLarge)
 }
 

@@ -158,11 +158,7 @@ fn refused(refusal: Refusal) -> AppError {
         ),
         Refusal::Mismatch { named, content } => AppError::with_details(
             ErrorCode::AttachmentTypeMismatch,
-            format!(
-                "文件名表明是{}，内容却是{}",
-                named.label(),
-                content.label()
-            ),
+            format!("文件名表明是{}，内容却是{}", named.label(), content.label()),
             json!({ "named": named, "content": content }),
         ),
         Refusal::Unreadable(why) => AppError::new(ErrorCode::AttachmentUnreadable, why),
@@ -254,7 +250,12 @@ pub fn role_toward_problem(
     now: DateTime<Utc>,
 ) -> Result<Role, AppError> {
     let roles = scope::roles_toward_problem(conn, caller, problem, crate::clock::local_day(now))?;
-    let preferred = [Role::Department, Role::Dispatcher, Role::Officer, Role::Enterprise];
+    let preferred = [
+        Role::Department,
+        Role::Dispatcher,
+        Role::Officer,
+        Role::Enterprise,
+    ];
     let role = preferred
         .into_iter()
         .find(|role| roles.contains(role))

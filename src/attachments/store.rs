@@ -38,9 +38,7 @@ impl Store {
     pub fn open(url: &str) -> anyhow::Result<Self> {
         let inner: Arc<dyn ObjectStore> = if let Some(rest) = url.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            let s3 = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()?;
+            let s3 = AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
             let prefix = prefix.trim_matches('/');
             if prefix.is_empty() {
                 Arc::new(s3)

@@ -224,7 +224,12 @@ async fn serve(
     })
     .await?;
     let (key, media_type, tag, length) = match variant {
-        Variant::File => (row.object_key.clone(), row.media_type, row.sha256.clone(), row.byte_size),
+        Variant::File => (
+            row.object_key.clone(),
+            row.media_type,
+            row.sha256.clone(),
+            row.byte_size,
+        ),
         Variant::Thumbnail => {
             let key = row.thumbnail_key.clone().ok_or(AppError::NotFound)?;
             (key, MediaType::Jpeg, format!("{}-thumbnail", row.sha256), 0)
@@ -235,7 +240,10 @@ async fn serve(
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag.to_string() || t.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == etag.to_string() || t.trim() == "*")
+        });
     let mut response = HttpResponse::build(StatusCode::OK);
     response
         .insert_header(header::ETag(etag))
@@ -281,7 +289,11 @@ impl AttachRequest {
     fn ids(self) -> Result<Vec<Uuid>, AppError> {
         let ids = self.attachment_ids;
         if ids.is_empty() {
-            return Err(AppError::invalid_field("attachment_ids", FieldCode::Required, "至少一个附件"));
+            return Err(AppError::invalid_field(
+                "attachment_ids",
+                FieldCode::Required,
+                "至少一个附件",
+            ));
         }
         if ids.len() > MAX_PER_REQUEST {
             return Err(AppError::invalid_field(
@@ -294,7 +306,11 @@ impl AttachRequest {
         sorted.sort();
         sorted.dedup();
         if sorted.len() != ids.len() {
-            return Err(AppError::invalid_field("attachment_ids", FieldCode::Duplicate, "附件重复"));
+            return Err(AppError::invalid_field(
+                "attachment_ids",
+                FieldCode::Duplicate,
+                "附件重复",
+            ));
         }
         Ok(ids)
     }

@@ -72,6 +72,8 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     /// The settings the server was built with, for a second instance on the same data.
     pub settings: Settings,
+    /// This test's object store (attachments' files), a directory removed with the app.
+    pub objects_dir: std::path::PathBuf,
 }
 
 /// 2026-11-20 10:00 in China (a Friday, a working day).
@@ -121,6 +123,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
     let wechat = FakeWeChat::start("wx-test", "wechat-secret").expect("fake WeChat");
     let redis_prefix = format!("test:{}:", Uuid::new_v4().simple());
+    let objects_dir = std::env::temp_dir().join("zhuqi-test-objects").join(&db_name);
     let mut env: HashMap<&str, String> = HashMap::from([
         (
             "DATABASE_URL",
@@ -143,6 +146,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ("LOG_FORMAT", "text".to_owned()),
         ("ROBOT_WEBHOOK_HOSTS", "127.0.0.1".to_owned()),
         ("NOTIFY_TIMEOUT_MS", "500".to_owned()),
+        ("OBJECT_STORE_URL", objects_dir.display().to_string()),
     ]);
     env.extend(options.env);
     let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
@@ -166,6 +170,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         redis_prefix,
         state,
         settings,
+        objects_dir,
     }
 }
 
@@ -189,6 +194,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.objects_dir);
         let name = self.db_name.clone();
         // Dropping a database needs a blocking connection; do it off the async runtime.
         let _ = std::thread::spawn(move || {

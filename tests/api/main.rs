@@ -6,6 +6,7 @@
 mod admin_crud;
 mod admin_import;
 mod assignment_meetings;
+mod attachments;
 mod auth_password;
 mod auth_wechat;
 mod benefits;

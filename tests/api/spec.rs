@@ -87,6 +87,17 @@ pub fn disagreements(path: &str, body: &serde_json::Value) -> Vec<String> {
     found
 }
 
+/// Where `body` breaks the named schema of `components/schemas` (for answers no `GET` gives,
+/// such as an upload's). Empty when they agree.
+pub fn schema_disagreements(name: &str, body: &serde_json::Value) -> Vec<String> {
+    let spec: serde_json::Value = serde_json::to_value(spec()).expect("the spec as JSON");
+    let schema = &spec["components"]["schemas"][name];
+    assert!(!schema.is_null(), "no schema {name} in the spec");
+    let mut found = Vec::new();
+    check(&spec, schema, body, "$", &mut found);
+    found
+}
+
 fn resolve<'a>(spec: &'a serde_json::Value, schema: &'a serde_json::Value) -> &'a serde_json::Value {
     match schema["$ref"].as_str() {
         Some(reference) => {
