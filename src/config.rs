@@ -284,6 +284,7 @@ mod tests {
         assert_eq!(settings.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(settings.wechat_api_base, "https://api.weixin.qq.com");
         assert_eq!(settings.database_pool_size, 4);
+        assert_eq!(settings.object_store_url, ".local/objects");
         assert_eq!(settings.log_format, LogFormat::Json);
         assert!(
             settings.trusted_proxies.is_empty(),
@@ -328,6 +329,8 @@ mod tests {
             ("METRICS_ALLOW", "300.1.1.1"),
             ("METRICS_TOKEN", "short"),
             ("DATABASE_BULK_POOL_SIZE", "0"),
+            ("OBJECT_STORE_URL", "gs://bucket"),
+            ("OBJECT_STORE_URL", "s3://"),
         ] {
             let mut pairs: Vec<_> = COMPLETE.iter().copied().filter(|(k, _)| *k != name).collect();
             pairs.push((name, bad));

@@ -123,6 +123,7 @@ fn words<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
 
 #[tokio::test]
 async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
+    use zhuqi::domain::attachment::MediaType;
     use zhuqi::domain::co_handling::CoStatus;
     use zhuqi::domain::daily_report::ProductionStatus;
     use zhuqi::domain::job_opening::JobType;
@@ -161,6 +162,8 @@ async fn every_closed_vocabulary_is_exactly_what_its_column_allows() {
         ("policies_sizes_known", words(EnterpriseSize::ALL)),
         ("policy_checkoffs_status_known", words(CheckoffStatus::ALL)),
         ("policy_checkoff_events_status_known", words(CheckoffStatus::ALL)),
+        ("attachments_media_type_known", words(MediaType::ALL)),
+        ("attachments_attached_role_known", words(Role::ALL)),
     ];
     for (constraint, words) in expected {
         assert_eq!(allowed_words(&app, constraint), words, "{constraint}");
