@@ -96,6 +96,23 @@ pub fn parse_networks(list: &str) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
+/// `OBJECT_STORE_URL`, checked: a directory (`.local/objects` when unset), `file:///dir`,
+/// `s3://bucket/prefix` or `memory://`. Also read alone by `zhuqi seed-demo`, which needs only
+/// the database and the store.
+pub fn object_store_url(value: Option<String>) -> Result<String, ConfigError> {
+    let url = value
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| ".local/objects".to_owned());
+    match url.split_once("://").map(|(scheme, _)| scheme) {
+        None | Some("file" | "memory") => Ok(url),
+        Some("s3") if url.len() > "s3://".len() => Ok(url),
+        Some(_) => Err(ConfigError::Malformed {
+            name: "OBJECT_STORE_URL",
+            why: "expected a directory, file:///dir, s3://bucket/prefix or memory://".to_owned(),
+        }),
+    }
+}
+
 /// A configuration problem, phrased as the one line an operator sees before the process exits.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -214,18 +231,7 @@ impl Settings {
         if metrics_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
             return Err(malformed("METRICS_TOKEN", "must be at least 16 characters"));
         }
-        let object_store_url = get("OBJECT_STORE_URL").unwrap_or_else(|| ".local/objects".to_owned());
-        let scheme = object_store_url.split_once("://").map(|(scheme, _)| scheme);
-        match scheme {
-            None | Some("file" | "memory") => {}
-            Some("s3") if object_store_url.len() > "s3://".len() => {}
-            Some(_) => {
-                return Err(malformed(
-                    "OBJECT_STORE_URL",
-                    "expected a directory, file:///dir, s3://bucket/prefix or memory://",
-                ))
-            }
-        }
+        let object_store_url = object_store_url(get("OBJECT_STORE_URL"))?;
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("text") => LogFormat::Text,

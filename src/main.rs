@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use diesel::{Connection, PgConnection};
 
+use zhuqi::attachments::store::Store;
 use zhuqi::cache::Cache;
 use zhuqi::cli::{Cli, Command};
 use zhuqi::clock::Clock;
@@ -13,7 +14,7 @@ use zhuqi::config::{LogFormat, Settings};
 use zhuqi::startup::Application;
 use zhuqi::state::AppState;
 use zhuqi::stats::reconcile;
-use zhuqi::{cli, db, demo, jobs, telemetry};
+use zhuqi::{cli, config, db, demo, jobs, telemetry};
 
 use std::time::Duration;
 
@@ -57,9 +58,10 @@ fn one_off(command: Command) -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let clock = Clock::system();
+            let store = Store::open(&config::object_store_url(std::env::var("OBJECT_STORE_URL").ok())?)?;
             print!(
                 "{}",
-                demo::seed_demo(&mut conn, clock.today(), clock.now(), demo::History::Week)?
+                demo::seed_demo(&mut conn, &store, clock.today(), clock.now(), demo::History::Week)?
             );
         }
         Command::CreateAdmin {

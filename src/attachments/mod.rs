@@ -55,33 +55,18 @@ impl Attachments {
 
     /// Checks the file by its content and cleans it if it is a photo (on the blocking pool).
     pub async fn prepare(&self, sent_name: String, bytes: Vec<u8>) -> Result<Prepared, AppError> {
-        let media_type = attachment::classify(&sent_name, &bytes).map_err(refused)?;
-        let file_name = attachment::download_name(&sent_name, media_type);
-        if !media_type.is_photo() {
-            return Ok(Prepared {
-                media_type,
-                file_name,
-                bytes,
-                thumbnail: None,
-                size: None,
-            });
+        // A document is only looked at; a photo waits for its turn at a core.
+        if attachment::sniff(&bytes).is_some_and(|t| !t.is_photo()) {
+            return prepare(&sent_name, bytes);
         }
         let _turn = self
             .turns
             .acquire()
             .await
             .map_err(|e| AppError::Internal(anyhow::anyhow!("photo turns closed: {e}")))?;
-        let photo = web::block(move || photo::clean(media_type, &bytes))
+        web::block(move || prepare(&sent_name, bytes))
             .await
             .map_err(|e| AppError::Internal(anyhow::anyhow!("cleaning a photo failed: {e}")))?
-            .map_err(refused)?;
-        Ok(Prepared {
-            media_type,
-            file_name,
-            bytes: photo.bytes,
-            thumbnail: Some(photo.thumbnail),
-            size: Some((photo.width, photo.height)),
-        })
     }
 
     /// Puts the file (and its thumbnail) in the store; the row to insert describes them.
@@ -91,34 +76,9 @@ impl Attachments {
         prepared: Prepared,
         now: DateTime<Utc>,
     ) -> Result<Attachment, AppError> {
-        let id = Uuid::new_v4();
-        // Keys by month, so an operator can see (and archive) a store by age.
-        let month = now.format("%Y/%m");
-        let object_key = format!("attachments/{month}/{id}");
-        let thumbnail_key = prepared
-            .thumbnail
-            .as_ref()
-            .map(|_| format!("thumbnails/{month}/{id}.jpg"));
-        let row = Attachment {
-            id,
-            uploaded_by,
-            media_type: prepared.media_type,
-            file_name: prepared.file_name,
-            byte_size: i32::try_from(prepared.bytes.len()).unwrap_or(i32::MAX),
-            sha256: hex::encode(Sha256::digest(&prepared.bytes)),
-            object_key,
-            thumbnail_key,
-            width: prepared.size.map(|(w, _)| to_i32(w)),
-            height: prepared.size.map(|(_, h)| to_i32(h)),
-            uploaded_at: now,
-            problem_id: None,
-            report_id: None,
-            attached_role: None,
-            attached_at: None,
-        };
-        self.store.put(&row.object_key, prepared.bytes).await?;
-        if let (Some(key), Some(thumbnail)) = (&row.thumbnail_key, prepared.thumbnail) {
-            if let Err(e) = self.store.put(key, thumbnail).await {
+        let (row, objects) = describe(uploaded_by, prepared, now);
+        for (key, bytes) in objects {
+            if let Err(e) = self.store.put(&key, bytes).await {
                 self.forget(&row).await;
                 return Err(e);
             }
@@ -135,6 +95,68 @@ impl Attachments {
             }
         }
     }
+}
+
+/// Checks the file by its content and cleans it if it is a photo (CPU work: callers off the
+/// async workers).
+pub fn prepare(sent_name: &str, bytes: Vec<u8>) -> Result<Prepared, AppError> {
+    let media_type = attachment::classify(sent_name, &bytes).map_err(refused)?;
+    let file_name = attachment::download_name(sent_name, media_type);
+    if !media_type.is_photo() {
+        return Ok(Prepared {
+            media_type,
+            file_name,
+            bytes,
+            thumbnail: None,
+            size: None,
+        });
+    }
+    let photo = photo::clean(media_type, &bytes).map_err(refused)?;
+    Ok(Prepared {
+        media_type,
+        file_name,
+        bytes: photo.bytes,
+        thumbnail: Some(photo.thumbnail),
+        size: Some((photo.width, photo.height)),
+    })
+}
+
+/// The row that describes a prepared file, and the objects (key, bytes) to store for it.
+pub fn describe(
+    uploaded_by: Uuid,
+    prepared: Prepared,
+    now: DateTime<Utc>,
+) -> (Attachment, Vec<(String, Vec<u8>)>) {
+    let id = Uuid::new_v4();
+    // Keys by month, so an operator can see (and archive) a store by age.
+    let month = now.format("%Y/%m");
+    let object_key = format!("attachments/{month}/{id}");
+    let thumbnail_key = prepared
+        .thumbnail
+        .as_ref()
+        .map(|_| format!("thumbnails/{month}/{id}.jpg"));
+    let row = Attachment {
+        id,
+        uploaded_by,
+        media_type: prepared.media_type,
+        file_name: prepared.file_name,
+        byte_size: i32::try_from(prepared.bytes.len()).unwrap_or(i32::MAX),
+        sha256: hex::encode(Sha256::digest(&prepared.bytes)),
+        object_key: object_key.clone(),
+        thumbnail_key: thumbnail_key.clone(),
+        width: prepared.size.map(|(w, _)| to_i32(w)),
+        height: prepared.size.map(|(_, h)| to_i32(h)),
+        uploaded_at: now,
+        problem_id: None,
+        report_id: None,
+        attached_role: None,
+        attached_at: None,
+    };
+    let mut objects = vec![(object_key, prepared.bytes)];
+    if let (Some(key), Some(thumbnail)) = (thumbnail_key, prepared.thumbnail) {
+        objects.push((key, thumbnail));
+    }
+    (row, objects)
 }
 
 fn to_i32(n: u32) -> i32 {

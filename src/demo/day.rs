@@ -99,7 +99,9 @@ pub async fn run(
         diesel::sql_query(format!("CREATE DATABASE {db_name}")).execute(&mut admin)?;
         let mut conn = PgConnection::establish(&database_url)?;
         crate::db::migrate(&mut conn)?;
-        super::seed_demo(&mut conn, day, morning, super::History::Week)?;
+        // The day is about notifications: the demo photos are kept in memory, not on disk.
+        let store = crate::attachments::store::Store::open("memory://")?;
+        super::seed_demo(&mut conn, &store, day, morning, super::History::Week)?;
     }
     let fake = FakeWeChat::start(APPID, SECRET)?;
     let env = BTreeMap::from([
@@ -115,6 +117,7 @@ pub async fn run(
         ("WECHAT_SECRET", SECRET.to_owned()),
         ("WECHAT_API_BASE", fake.base.clone()),
         ("ROBOT_WEBHOOK_HOSTS", "127.0.0.1".to_owned()),
+        ("OBJECT_STORE_URL", "memory://".to_owned()),
     ]);
     let settings = Settings::from_lookup(|name| env.get(name).cloned())?;
     let clock = Clock::fixed(morning);

@@ -13,6 +13,7 @@ mod history;
 mod hub;
 mod jobs;
 mod meeting;
+mod photos;
 mod policies;
 mod ratings;
 mod roster;
@@ -25,6 +26,7 @@ use anyhow::anyhow;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
 
+use crate::attachments::store::Store;
 use crate::auth::password;
 use crate::auth::scope::RegionScope;
 use crate::auth::Caller;
@@ -54,6 +56,7 @@ fn app_error(e: AppError) -> anyhow::Error {
 /// changes nothing and prints the logins again.
 pub fn seed_demo(
     conn: &mut PgConnection,
+    store: &Store,
     today: NaiveDate,
     now: DateTime<Utc>,
     history: History,
@@ -78,7 +81,7 @@ pub fn seed_demo(
         enterprise_id: None,
     };
     let hash = password::hash(DEMO_PASSWORD).map_err(app_error)?;
-    let invites = conn.transaction::<_, anyhow::Error, _>(|conn| {
+    let (invites, photos) = conn.transaction::<_, anyhow::Error, _>(|conn| {
         let scope = RegionScope::of(conn, &admin_caller).map_err(app_error)?;
         let writer = Writer {
             actor: admin.id,
@@ -99,9 +102,11 @@ pub fn seed_demo(
             ratings::seed(conn, today, now)?;
             policies::seed(conn, now)?;
             summary::seed(conn, today, now)?;
+            return Ok((invites, photos::seed(conn)?));
         }
-        Ok(invites)
+        Ok((invites, Vec::new()))
     })?;
+    photos::store(store, photos)?;
     Ok(logins_text(&roster, Some(&invites)))
 }
 

@@ -550,3 +550,42 @@ async fn a_store_that_fails_is_a_503_and_leaves_no_row() {
     assert_eq!(app.count("SELECT count(*) AS n FROM attachments"), 0);
     std::fs::remove_file(&app.objects_dir).expect("remove");
 }
+
+#[tokio::test]
+async fn the_demo_city_has_site_photos_and_a_reply_letter() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::demo::History::Week);
+    let kinds = app.text(
+        "SELECT string_agg(media_type || ':' || attached_role || ':' || \
+                (CASE WHEN problem_id IS NULL THEN 'report' ELSE 'problem' END), ',' \
+                ) AS t FROM attachments",
+    );
+    let mut kinds: Vec<&str> = kinds.split(',').collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        [
+            "application/pdf:department:problem",
+            "image/jpeg:officer:problem",
+            "image/jpeg:officer:problem",
+            "image/jpeg:officer:report"
+        ]
+    );
+    assert_eq!(stored_files(&app), 7, "four files and three thumbnails");
+    let problem = app.text("SELECT problem_id::text AS t FROM attachments WHERE media_type = 'image/jpeg' AND problem_id IS NOT NULL LIMIT 1");
+    let zhang = app.token("officer.zhang").await;
+    let listed = app
+        .get(&format!("/api/v1/problems/{problem}/attachments"), Some(&zhang))
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let items = listed.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    for item in items {
+        let (status, bytes, _) = download(&app, &zhang, item["url"].as_str().expect("url")).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            hex::encode(Sha256::digest(&bytes)),
+            item["sha256"].as_str().expect("hash")
+        );
+    }
+}

@@ -324,7 +324,8 @@ impl TestApp {
 
     pub fn seed_demo_with(&self, history: demo::History) {
         let mut conn = self.pool.get().expect("conn");
-        demo::seed_demo(&mut conn, self.clock.today(), self.clock.now(), history).expect("seed");
+        let store = &self.state.attachments.store;
+        demo::seed_demo(&mut conn, store, self.clock.today(), self.clock.now(), history).expect("seed");
     }
 
     /// Creates an admin of another region, e.g. 430100 长沙市, for scope tests.
