@@ -209,17 +209,24 @@ export class ZhuqiClient {
     return (await safeWrite(this.queue, entry)) as SuccessOf<P, M> | Queued;
   }
 
-  /** Uploads a file (`wx.uploadFile`), e.g. a roster to `/api/v1/admin/import/{kind}`. */
+  /**
+   * Uploads a file (`wx.uploadFile`): a photo or document to `/api/v1/attachments` (then attach
+   * it with `post('/api/v1/problems/{id}/attachments', {attachment_ids: [id]})`), a roster to
+   * `/api/v1/admin/import/{kind}`. Like `post`, it carries an Idempotency-Key that its retries
+   * reuse, so a photo whose answer was lost is not kept twice.
+   */
   async upload<P extends PathsFor<'POST'>>(
     path: P,
     file: UploadFile,
     ...[options]: OptionsArg<P, 'POST'>
   ): Promise<SuccessOf<P, 'POST'>> {
     const o = loose(options);
+    const headers = { ...o?.headers };
+    this.addKey(path, headers);
     const res = await this.execute({
       method: 'POST',
       path: fillPath(path, o?.params, o?.query),
-      headers: { ...o?.headers },
+      headers,
       auth: true,
       upload: { filePath: file.filePath, name: file.name ?? 'file', ...(file.formData ? { formData: file.formData } : {}) },
     });

@@ -2632,6 +2632,12 @@ export interface components {
          *     - `max_rows`, `max_columns`, `max_uncompressed_bytes` — the limits an upload broke (`import.too_large`).
          *     - `departments` — the co-handling departments that still owe an opinion (`problem.co_opinions_pending`).
          *     - `items` — each refused item of an assignment meeting, as `AssignmentItemError` (`assignment.items_invalid`).
+         *     - `max_bytes` — the largest file an upload may carry (`attachment.too_large`).
+         *     - `found`, `accepted` — what an unsupported file is when recognisable, and the types kept (`attachment.unsupported_type`).
+         *     - `named`, `content` — the type a file's name claims and the one its content is (`attachment.type_mismatch`).
+         *     - `max_pending` — how many uploads one may hold unattached (`attachment.too_many_pending`).
+         *     - `ids` — the attachment ids that cannot be attached (`attachment.unavailable`).
+         *     - `max`, `attached` — how many attachments a problem or report may carry, and how many it does (`attachment.too_many`).
          */
         ErrorDetails: {
             /** @example 600 */
@@ -2658,6 +2664,20 @@ export interface components {
             max_uncompressed_bytes?: number;
             departments?: string[];
             items?: components["schemas"]["AssignmentItemError"][];
+            /** @example 10485760 */
+            max_bytes?: number;
+            /** @example HEIC 图片 */
+            found?: string | null;
+            accepted?: components["schemas"]["AttachmentMediaType"][];
+            named?: components["schemas"]["AttachmentMediaType"];
+            content?: components["schemas"]["AttachmentMediaType"];
+            /** @example 30 */
+            max_pending?: number;
+            ids?: string[];
+            /** @example 20 */
+            max?: number;
+            /** @example 18 */
+            attached?: number;
         } & {
             [key: string]: unknown;
         };

@@ -101,6 +101,18 @@ async fn an_officers_first_morning_through_the_sdk_files_everything_exactly_once
         )),
         summary["report_id"].as_str().expect("report id")
     );
+    // The upload whose answer was lost is one file, attached to the report's problem.
+    assert_eq!(
+        app.text(&format!(
+            "SELECT string_agg(a.id::text || ' ' || a.media_type || ' ' || a.problem_id::text, ',') AS t \
+               FROM attachments a WHERE a.uploaded_by = '{officer}'"
+        )),
+        format!(
+            "{} application/pdf {}",
+            summary["attachment_id"].as_str().expect("attachment id"),
+            problems[0].as_str().expect("problem id")
+        )
+    );
     assert_eq!(
         app.text("SELECT wechat_openid AS t FROM users WHERE username = 'officer.sdk'"),
         "openid-sdk-officer"

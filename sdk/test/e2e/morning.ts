@@ -45,16 +45,22 @@ class Network {
   mode: Mode = 'online';
   /** Lose the answer of the next PUT after the server has handled it. */
   loseNextPutAnswer = false;
+  /** Lose the answer of the next upload after the server has kept the file. */
+  loseNextUploadAnswer = false;
   counting = false;
   readonly log: Exchange[] = [];
   readonly host: string;
+  /** The phone's temporary files (text), shared by every phone of the script. */
+  readonly files = new Map<string, string>();
 
   constructor(readonly baseUrl: string) {
     this.host = new URL(baseUrl).host;
   }
 
   phone(): FakeWx {
-    return createFakeWx((req) => this.handle(req));
+    const phone = createFakeWx((req) => this.handle(req));
+    phone.files = this.files;
+    return phone;
   }
 
   private async handle(req: FakeRequest): Promise<FakeReply> {
@@ -62,13 +68,16 @@ class Network {
     const res = await fetch(req.url, {
       method: req.method,
       headers: req.headers,
-      ...(req.raw !== undefined ? { body: req.raw } : {}),
+      ...(req.api === 'uploadFile' ? { body: this.form(req) } : req.raw !== undefined ? { body: req.raw } : {}),
     });
     const text = await res.text();
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => (headers[k] = v));
-    const lost = this.loseNextPutAnswer && req.method === 'PUT';
-    if (lost) this.loseNextPutAnswer = false;
+    const lostPut = this.loseNextPutAnswer && req.method === 'PUT';
+    if (lostPut) this.loseNextPutAnswer = false;
+    const lostUpload = this.loseNextUploadAnswer && req.api === 'uploadFile';
+    if (lostUpload) this.loseNextUploadAnswer = false;
+    const lost = lostPut || lostUpload;
     if (this.counting) {
       // Rough bytes on the wire: request line, headers (with Host), body; status line, headers, body.
       const out = utf8(`${req.method} ${req.path} HTTP/1.1\r\n`) + headerBytes({ ...req.headers, Host: this.host }) + 2 + utf8(req.raw);
@@ -85,6 +94,13 @@ class Network {
     }
     if (lost) return { fail: 'timeout' }; // the server did the work; the phone never hears of it
     return { status: res.status, headers, text };
+  }
+  /** The multipart form `wx.uploadFile` sends: the file as the part named `name`. */
+  private form(req: FakeRequest): FormData {
+    const path = req.filePath ?? '';
+    const form = new FormData();
+    form.append(req.name ?? 'file', new Blob([this.files.get(path) ?? '']), path.split('/').pop() ?? 'file');
+    return form;
   }
 }
 
@@ -147,6 +163,20 @@ async function main(): Promise<void> {
   check(retry.replayed && retry.status === 201, `the retry should be the replayed 201, got ${retry.status} replayed=${retry.replayed}`);
   check(report.revision === 1 && report.problem_ids.length === 1, `unexpected report ${JSON.stringify(report)}`);
 
+  // 2b. A document about the report's problem, uploaded as wx.uploadFile sends it (its answer
+  // lost once: the retry's key makes it one upload), then attached to the problem.
+  net.files.set('wxfile://tmp/现场情况说明.pdf', '%PDF-1.4\n% SDK e2e: a scanned note\n%%EOF\n');
+  net.loseNextUploadAnswer = true;
+  const doc = await client.upload('/api/v1/attachments', { filePath: 'wxfile://tmp/现场情况说明.pdf' });
+  check(doc.media_type === 'application/pdf' && doc.file_name === '现场情况说明.pdf', `unexpected upload ${JSON.stringify(doc)}`);
+  const problemId = report.problem_ids[0] ?? '';
+  const attached = await client.post(
+    '/api/v1/problems/{id}/attachments',
+    { attachment_ids: [doc.id] },
+    { params: { id: problemId } },
+  );
+  check(attached.items.length === 1 && attached.items[0]?.attached_role === 'officer', `unexpected attachments ${JSON.stringify(attached)}`);
+
   // 3. A problem written with no network at all: it waits in the outbox.
   net.mode = 'offline';
   const reached = net.log.length;
@@ -181,6 +211,7 @@ async function main(): Promise<void> {
     enterprise_id: first.id,
     day: today.day,
     report_id: report.id,
+    attachment_id: doc.id,
     problem_ids: [...report.problem_ids, filed.id],
     round_trips: morning.length,
     bytes: morning.reduce((n, x) => n + x.bytes, 0),
