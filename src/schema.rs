@@ -144,6 +144,7 @@ diesel::table! {
         geofence_m -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        size -> Nullable<Text>,
     }
 }
 

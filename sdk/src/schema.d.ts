@@ -2084,7 +2084,7 @@ export interface paths {
          *     |---|---|
          *     | `regions` | **`code`**, **`name`**, `parent_code` — GB/T 2260 codes; the parent must be in your subtree |
          *     | `units` | **`code`**, **`name`**, **`kind`**, **`region_code`** — `kind` is `dispatching`, `department` or `hub` |
-         *     | `enterprises` | **`credit_code`**, **`name`**, **`region_code`**, `industry`, `address`, **`lat`**, **`lng`**, `geofence_m` — credit code checked (18 characters, both check characters), GCJ-02 coordinates within China, `geofence_m` 50–5000 (default 500) |
+         *     | `enterprises` | **`credit_code`**, **`name`**, **`region_code`**, `industry`, `address`, **`lat`**, **`lng`**, `geofence_m`, `size` — credit code checked (18 characters, both check characters), GCJ-02 coordinates within China, `geofence_m` 50–5000 (default 500), `size` one of `large`/`medium`/`small`/`micro` or 大型/中型/小型/微型 (empty: unknown) |
          *     | `users` | **`username`**, **`name`**, `phone`, **`roles`**, `unit_code`, **`region_code`**, `enterprise_credit_code` — `roles` `;`-separated; `unit_code` required for officers, departments and unit admins, `enterprise_credit_code` for enterprise contacts (empty otherwise); `phone` required for officers |
          *     | `assignments` | **`officer_username`**, **`enterprise_credit_code`**, **`start_day`**, `end_day` — days `YYYY-MM-DD` (or Excel dates), `end_day` optional |
          *
@@ -2929,6 +2929,8 @@ export interface components {
              * @example 500
              */
             geofence_m: number;
+            /** @description 企业规模 (大型、中型、小型、微型); `null` when the roster does not say (such an enterprise is offered every policy, whatever sizes it names). */
+            size: components["schemas"]["EnterpriseSize"] | null;
         };
         /** @description The signed-in user: `UserSummary` fields plus profile, region, unit, (officers) today's enterprises and the unread notification count. */
         MeResponse: components["schemas"]["UserSummary"] & {
@@ -4473,8 +4475,13 @@ export interface components {
              * @example 500
              */
             geofence_m: number | null;
+            /**
+             * @description 企业规模: `large`, `medium`, `small`, `micro` (or 大型、中型、小型、微型); omitted or `null` → unknown.
+             * @example medium
+             */
+            size?: string | null;
         };
-        /** @description Omitted fields stay as they are; `null` clears `industry`/`address` and resets `geofence_m` to 500. */
+        /** @description Omitted fields stay as they are; `null` clears `industry`/`address`/`size` and resets `geofence_m` to 500. */
         UpdateEnterpriseRequest: {
             /**
              * @description 统一社会信用代码 (GB 32100-2015), 18 characters. Both check characters are verified; input is trimmed and upper-cased.
@@ -4507,6 +4514,11 @@ export interface components {
              * @example 500
              */
             geofence_m?: number | null;
+            /**
+             * @description 企业规模: `large`, `medium`, `small`, `micro` (or 大型、中型、小型、微型); omitted or `null` → unknown.
+             * @example medium
+             */
+            size?: string | null;
         };
         /** @description A rostered user as the admin console sees them. */
         AdminUserDto: {
@@ -8001,7 +8013,8 @@ export interface operations {
                      *           "address": "湖南省株洲市天元区株洲大道801号",
                      *           "lat": 27.8274,
                      *           "lng": 113.1338,
-                     *           "geofence_m": 500
+                     *           "geofence_m": 500,
+                     *           "size": "large"
                      *         }
                      *       ],
                      *       "unread_notifications": 3,
@@ -8205,6 +8218,7 @@ export interface operations {
                      *           "lat": 27.8274,
                      *           "lng": 113.1338,
                      *           "geofence_m": 500,
+                     *           "size": "large",
                      *           "sign_in": {
                      *             "id": "5a1f0c3e-2b7d-4e8a-9c6f-1d2e3f4a5b6c",
                      *             "signed_at": "2026-11-21T08:05:00+08:00",
@@ -8377,6 +8391,7 @@ export interface operations {
                      *           "lat": 27.8274,
                      *           "lng": 113.1338,
                      *           "geofence_m": 500,
+                     *           "size": "large",
                      *           "sign_in": null,
                      *           "report": {
                      *             "state": "prefilled",
@@ -8777,7 +8792,8 @@ export interface operations {
                      *       "address": "湖南省株洲市天元区株洲大道801号",
                      *       "lat": 27.8274,
                      *       "lng": 113.1338,
-                     *       "geofence_m": 500
+                     *       "geofence_m": 500,
+                     *       "size": "large"
                      *     }
                      */
                     "application/json": components["schemas"]["EnterpriseDto"];
@@ -15965,6 +15981,7 @@ export interface operations {
                      *           "lat": 27.8274,
                      *           "lng": 113.1338,
                      *           "geofence_m": 500,
+                     *           "size": "large",
                      *           "created_at": "2026-11-01T09:30:00+08:00",
                      *           "updated_at": "2026-11-21T08:05:00+08:00"
                      *         },
@@ -15978,6 +15995,7 @@ export interface operations {
                      *           "lat": 27.8851,
                      *           "lng": 113.1669,
                      *           "geofence_m": 800,
+                     *           "size": "large",
                      *           "created_at": "2026-11-01T09:30:00+08:00",
                      *           "updated_at": "2026-11-21T08:05:00+08:00"
                      *         }
@@ -16042,6 +16060,7 @@ export interface operations {
                      *       "lat": 27.8851,
                      *       "lng": 113.1669,
                      *       "geofence_m": 800,
+                     *       "size": "large",
                      *       "created_at": "2026-11-01T09:30:00+08:00",
                      *       "updated_at": "2026-11-01T09:30:00+08:00"
                      *     }
@@ -16148,6 +16167,7 @@ export interface operations {
                      *       "lat": 27.8851,
                      *       "lng": 113.1669,
                      *       "geofence_m": 800,
+                     *       "size": "large",
                      *       "created_at": "2026-11-01T09:30:00+08:00",
                      *       "updated_at": "2026-11-21T08:05:00+08:00"
                      *     }
@@ -16205,6 +16225,7 @@ export interface operations {
                      *       "lat": 27.8851,
                      *       "lng": 113.1669,
                      *       "geofence_m": 1000,
+                     *       "size": "large",
                      *       "created_at": "2026-11-01T09:30:00+08:00",
                      *       "updated_at": "2026-11-21T08:05:00+08:00"
                      *     }

@@ -40,7 +40,6 @@ fn library() -> Vec<PolicyInput> {
                 "医药制造".to_owned(),
                 "玻璃制造".to_owned(),
             ],
-            sizes: vec![EnterpriseSize::Small, EnterpriseSize::Micro],
             effective_from: day(2022, 4, 1),
             ..policy(
                 "关于进一步加大增值税期末留抵退税政策实施力度的公告",
@@ -70,6 +69,19 @@ fn library() -> Vec<PolicyInput> {
             PolicyBenefit::Fee,
             "上年度未裁员或裁员率不高于规定比例的参保企业，按实际缴纳失业保险费的一定比例返还",
         ),
+        // Meant for small and micro enterprises only: 玉祥瓷业 and 攸县农产品 are offered it,
+        // 中车 and 旗滨 are not.
+        PolicyInput {
+            sizes: vec![EnterpriseSize::Small, EnterpriseSize::Micro],
+            ..policy(
+                "株洲市小微企业融资担保降费奖补办法",
+                "株洲市财政局",
+                "株财金〔2026〕5号",
+                PolicyLevel::City,
+                PolicyBenefit::Finance,
+                "对为小微企业提供融资担保且年化担保费率不超过1%的机构给予奖补，降低小微企业融资成本",
+            )
+        },
         PolicyInput {
             regions: vec!["430281".to_owned()],
             ..policy(

@@ -12,6 +12,7 @@ pub mod daily_report;
 pub mod daily_summary;
 pub mod day;
 pub mod deadline;
+pub mod enterprise_size;
 pub mod field_error;
 pub mod geo;
 pub mod job_opening;

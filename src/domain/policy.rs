@@ -46,15 +46,7 @@ vocabulary! {
     }
 }
 
-vocabulary! {
-    /// 企业规模 a policy is meant for.
-    pub enum EnterpriseSize {
-        Large = "large",
-        Medium = "medium",
-        Small = "small",
-        Micro = "micro",
-    }
-}
+pub use super::enterprise_size::EnterpriseSize;
 
 const MAX_TITLE: usize = 200;
 const MAX_SHORT: usize = 100;

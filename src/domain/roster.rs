@@ -14,6 +14,7 @@ use super::unit_kind::UnitKind;
 /// A record as text: column name → value (empty values are absent).
 pub type Fields = HashMap<String, String>;
 
+use super::enterprise_size::EnterpriseSize;
 pub use super::field_error::{FieldCode, FieldError};
 
 /// The columns of each import file, in order (API.md "Import formats").
@@ -28,6 +29,7 @@ pub const ENTERPRISE_COLUMNS: &[&str] = &[
     "lat",
     "lng",
     "geofence_m",
+    "size",
 ];
 pub const USER_COLUMNS: &[&str] = &[
     "username",
@@ -212,6 +214,8 @@ pub struct EnterpriseRecord {
     pub lat: f64,
     pub lng: f64,
     pub geofence_m: i32,
+    /// 企业规模, when the roster gives it.
+    pub size: Option<EnterpriseSize>,
 }
 
 impl EnterpriseRecord {
@@ -231,6 +235,10 @@ impl EnterpriseRecord {
                 _ => Err(format!("“{v}”应为 50 到 5000 之间的整数（米）")),
             })
             .unwrap_or(DEFAULT_GEOFENCE_M);
+        let size = r.parsed("size", false, |v| {
+            EnterpriseSize::from_cell(v)
+                .ok_or_else(|| format!("“{v}”应为 大型、中型、小型、微型（或 large、medium、small、micro）"))
+        });
         match (credit_code, region_code, lat, lng) {
             (Some(credit_code), Some(region_code), Some(lat), Some(lng)) if r.errors.is_empty() => Ok(Self {
                 credit_code,
@@ -241,6 +249,7 @@ impl EnterpriseRecord {
                 lat,
                 lng,
                 geofence_m,
+                size,
             }),
             _ => Err(r.errors),
         }

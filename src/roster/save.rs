@@ -260,6 +260,7 @@ impl Writer<'_> {
             lat: rec.lat,
             lng: rec.lng,
             geofence_m: rec.geofence_m,
+            size: rec.size,
         };
         match existing {
             None => {
@@ -283,7 +284,8 @@ impl Writer<'_> {
                     && old.address == fields.address
                     && old.lat == fields.lat
                     && old.lng == fields.lng
-                    && old.geofence_m == fields.geofence_m =>
+                    && old.geofence_m == fields.geofence_m
+                    && old.size == fields.size =>
             {
                 Ok(Saved::Unchanged(old))
             }

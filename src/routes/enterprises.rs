@@ -4,6 +4,8 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::enterprise_size::EnterpriseSize;
+
 use super::{get, Endpoint};
 use crate::auth::{scope, AuthUser};
 use crate::db;
@@ -27,6 +29,8 @@ pub struct EnterpriseDto {
     pub lat: f64,
     pub lng: f64,
     pub geofence_m: i32,
+    /// 企业规模; `null` when the roster does not say.
+    pub size: Option<EnterpriseSize>,
 }
 
 impl From<Enterprise> for EnterpriseDto {
@@ -41,6 +45,7 @@ impl From<Enterprise> for EnterpriseDto {
             lat: e.lat,
             lng: e.lng,
             geofence_m: e.geofence_m,
+            size: e.size,
         }
     }
 }

@@ -317,7 +317,7 @@ async fn enterprise_policies(
         let path = Region::find(conn, &enterprise.region_code)?
             .ok_or(AppError::NotFound)?
             .path;
-        let policies = Policy::applicable(conn, &path, &enterprise.industry, today)?;
+        let policies = Policy::applicable(conn, &path, &enterprise.industry, enterprise.size, today)?;
         Ok((policies, Checkoff::of_enterprise(conn, id)?))
     })
     .await?;

@@ -281,3 +281,70 @@ async fn only_admins_may_import() {
     let reply = app.import_csv("regions", &officer, "code,name\n").await;
     assert_eq!((reply.status, reply.code()), (403, "auth.role_required"));
 }
+
+#[tokio::test]
+async fn an_enterprises_size_is_read_in_either_language_and_a_wrong_one_refuses_the_file() {
+    let app = spawn_app().await;
+    let token = admin(&app).await;
+    let (_, regions) = &roster()[0];
+    app.import_csv("regions", &token, regions).await;
+    let (small, large, unknown) = (
+        code("MA4K0005", "430211"),
+        code("MA4K0006", "430211"),
+        code("MA4K0007", "430211"),
+    );
+    let bad = app
+        .import_csv(
+            "enterprises",
+            &token,
+            &format!("credit_code,name,region_code,lat,lng,size\n{small},小企业,430211,27.8,113.1,巨型\n"),
+        )
+        .await;
+    assert_eq!((bad.status, bad.code()), (422, "import.invalid_rows"));
+    assert_eq!(bad.body["error"]["details"]["errors"][0]["field"], "size");
+    assert_eq!(app.count("SELECT count(*) AS n FROM enterprises"), 0);
+    let good = app
+        .import_csv(
+            "enterprises",
+            &token,
+            &format!(
+                "credit_code,name,region_code,lat,lng,size\n{small},小企业,430211,27.8,113.1,小型企业\n\
+                 {large},大企业,430211,27.8,113.1,Large\n{unknown},未知企业,430211,27.8,113.1,\n"
+            ),
+        )
+        .await;
+    assert_eq!(good.status, 200, "{}", good.text);
+    let sizes = app.text(
+        "SELECT string_agg(name || ':' || coalesce(size, '-'), ',' ORDER BY credit_code) AS t FROM enterprises",
+    );
+    assert_eq!(sizes, "小企业:small,大企业:large,未知企业:-");
+    // The admin's API reads and changes it; null makes it unknown again.
+    let id = app.text(&format!(
+        "SELECT id::text AS t FROM enterprises WHERE credit_code = '{large}'"
+    ));
+    let read = app
+        .get(&format!("/api/v1/admin/enterprises/{id}"), Some(&token))
+        .await;
+    assert_eq!(read.body["size"], "large");
+    let cleared = app
+        .patch(
+            &format!("/api/v1/admin/enterprises/{id}"),
+            Some(&token),
+            json!({"size": null}),
+        )
+        .await;
+    assert_eq!(
+        (cleared.status, cleared.body["size"].clone()),
+        (200, json!(null)),
+        "{}",
+        cleared.text
+    );
+    let medium = app
+        .patch(
+            &format!("/api/v1/admin/enterprises/{id}"),
+            Some(&token),
+            json!({"size": "中型"}),
+        )
+        .await;
+    assert_eq!(medium.body["size"], "medium");
+}

@@ -246,6 +246,13 @@ async fn an_enterprise_sees_the_policies_that_apply_to_it() {
     expired["effective_to"] = json!("2020-12-31");
     post(expired).await;
 
+    let mut every_size = tax_refund();
+    every_size["title"] = json!("制造业留抵退税（各类规模）");
+    every_size["doc_number"] = json!("财政部 税务总局公告2022年第21号");
+    every_size["sizes"] = json!([]);
+    post(every_size).await;
+
+    // 中车 is large: the small and micro enterprises' refund is not for it.
     let (officer, crrc) = app.officer_at("中车株洲电力机车有限公司").await;
     let crrc_policies = app
         .get(&format!("/api/v1/enterprises/{crrc}/policies"), Some(&officer))
@@ -253,8 +260,26 @@ async fn an_enterprise_sees_the_policies_that_apply_to_it() {
     assert_eq!(crrc_policies.status, 200, "{}", crrc_policies.text);
     assert_eq!(
         titles(&crrc_policies.body),
-        ["关于进一步加大增值税期末留抵退税政策实施力度的公告"],
-        "its industry, its region, in force"
+        ["制造业留抵退税（各类规模）"],
+        "its industry, its region, its size, in force"
+    );
+    // The same industry and region, its size not in the roster: offered both.
+    let institute =
+        app.text("SELECT id::text AS t FROM enterprises WHERE name = '中车株洲电力机车研究所有限公司'");
+    let institute_policies = app
+        .get(
+            &format!("/api/v1/enterprises/{institute}/policies"),
+            Some(&officer),
+        )
+        .await;
+    let mut found = titles(&institute_policies.body);
+    found.sort_unstable();
+    assert_eq!(
+        found,
+        [
+            "关于进一步加大增值税期末留抵退税政策实施力度的公告",
+            "制造业留抵退税（各类规模）"
+        ]
     );
     let (wang, qibin) = app.officer_at("株洲旗滨玻璃有限公司").await;
     let qibin_policies = app
@@ -290,6 +315,16 @@ async fn the_demo_city_has_a_library_an_officer_goes_through() {
             "株洲市失业保险稳岗返还实施细则",
             "醴陵市陶瓷产业高质量发展扶持办法",
         ]
+    );
+    // A small enterprise is also offered the small and micro enterprises' policy.
+    let (officer, yuxiang) = app.officer_at("醴陵市玉祥瓷业有限公司").await;
+    let small = app
+        .get(&format!("/api/v1/enterprises/{yuxiang}/policies"), Some(&officer))
+        .await;
+    assert!(
+        titles(&small.body).contains(&"株洲市小微企业融资担保降费奖补办法"),
+        "{}",
+        small.text
     );
     let dispatcher = app.token("hub.dispatcher").await;
     let stats = app

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::enterprise_size::EnterpriseSize;
 use crate::schema::{assignments, enterprises, regions};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
@@ -21,6 +22,7 @@ pub struct Enterprise {
     pub geofence_m: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub size: Option<EnterpriseSize>,
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -34,6 +36,9 @@ pub struct EnterpriseFields<'a> {
     pub lat: f64,
     pub lng: f64,
     pub geofence_m: i32,
+    /// Written as given: `None` clears it.
+    #[diesel(treat_none_as_null = true)]
+    pub size: Option<EnterpriseSize>,
 }
 
 #[derive(Debug, Default)]

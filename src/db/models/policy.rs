@@ -174,14 +174,15 @@ impl Policy {
         .load(conn)
     }
 
-    /// The policies that apply to an enterprise of `industry` in the region at `path` on
-    /// `day`: issued at or above its region, in force, for its industry (or any), and for a
-    /// region at or above its own (or, none listed, the policy's). Enterprises carry no size in
-    /// the roster, so a policy's sizes are not tested. Newest first.
+    /// The policies that apply to an enterprise of `industry` and `size` in the region at
+    /// `path` on `day`: issued at or above its region, in force, for its industry (or any), its
+    /// size (or any; an enterprise of unknown size is offered them all), and for a region at or
+    /// above its own (or, none listed, the policy's). Newest first.
     pub fn applicable(
         conn: &mut PgConnection,
         path: &str,
         industry: &str,
+        size: Option<EnterpriseSize>,
         day: NaiveDate,
     ) -> QueryResult<Vec<Policy>> {
         diesel::sql_query(format!(
@@ -190,6 +191,7 @@ impl Policy {
               WHERE $1 LIKE r.path || '%'
                 AND p.effective_from <= $3 AND (p.effective_to IS NULL OR p.effective_to >= $3)
                 AND (cardinality(p.industries) = 0 OR $2 = ANY (p.industries))
+                AND ($4::text IS NULL OR cardinality(p.sizes) = 0 OR $4 = ANY (p.sizes))
                 AND (cardinality(p.regions) = 0
                      OR EXISTS (SELECT 1 FROM regions listed
                                  WHERE listed.code = ANY (p.regions) AND $1 LIKE listed.path || '%'))
@@ -198,6 +200,7 @@ impl Policy {
         .bind::<Text, _>(path)
         .bind::<Text, _>(industry)
         .bind::<Date, _>(day)
+        .bind::<Nullable<Text>, _>(size.map(EnterpriseSize::as_str))
         .load(conn)
     }
 }

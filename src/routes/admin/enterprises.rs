@@ -121,6 +121,10 @@ impl Entry for Enterprise {
             ("lat", self.lat.to_string()),
             ("lng", self.lng.to_string()),
             ("geofence_m", self.geofence_m.to_string()),
+            (
+                "size",
+                self.size.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            ),
         ])
     }
 
