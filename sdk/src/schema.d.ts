@@ -3261,6 +3261,12 @@ export interface components {
             difficulties: string | null;
             /** @description The enterprise's problems not closed or merged (anyone's), newest first, at most 50 — so the report can say what moved. */
             open_problems: components["schemas"]["OpenProblem"][];
+            /** @description The enterprise's job openings still recruiting that day (用工需求 — not withdrawn, not filled, deadline not passed), shown beside `production.staff_shortage`, which stays a single number; the openings themselves are `GET /api/v1/enterprises/{id}/job-openings`. */
+            job_openings: {
+                openings: number;
+                /** @description Positions those openings still have to fill. */
+                to_fill: number;
+            };
         };
         /** @description An active officer on assignment that day with no sign-in and/or no report at all that day (an officer who signed in and reported at one of several enterprises is not listed). */
         MissingReport: {
@@ -8422,7 +8428,11 @@ export interface operations {
                      *                 "status": "assigned",
                      *                 "created_at": "2026-11-20T17:30:00+08:00"
                      *               }
-                     *             ]
+                     *             ],
+                     *             "job_openings": {
+                     *               "openings": 2,
+                     *               "to_fill": 18
+                     *             }
                      *           }
                      *         }
                      *       ]
@@ -10285,7 +10295,11 @@ export interface operations {
                      *           "status": "submitted",
                      *           "created_at": "2026-11-20T17:30:00+08:00"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "job_openings": {
+                     *         "openings": 2,
+                     *         "to_fill": 18
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["DailyReportDraft"];

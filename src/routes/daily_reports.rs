@@ -17,6 +17,7 @@ use crate::clock::wire_time;
 use crate::db;
 use crate::db::models::calendar::CalendarYear;
 use crate::db::models::daily_report::{DailyReport, ReportFilter};
+use crate::db::models::job_opening::JobOpening;
 use crate::db::models::missing::{MissingReport, MissingScope};
 use crate::db::models::problem::Problem;
 use crate::db::models::unit::Unit;
@@ -185,6 +186,13 @@ struct OpenProblem {
     created_at: DateTime<FixedOffset>,
 }
 
+/// An enterprise's openings still recruiting: the detail is `GET /enterprises/{id}/job-openings`.
+#[derive(Serialize)]
+struct Recruiting {
+    openings: i64,
+    to_fill: i64,
+}
+
 #[derive(Serialize)]
 pub(crate) struct DraftDto {
     enterprise_id: Uuid,
@@ -198,6 +206,8 @@ pub(crate) struct DraftDto {
     difficulties: Option<String>,
     /// The enterprise's problems that are not closed, so the officer can say what moved.
     open_problems: Vec<OpenProblem>,
+    /// Its openings still recruiting (用工需求), shown beside `staff_shortage`.
+    job_openings: Recruiting,
     /// The filed report's id and last change, for the home screen's state (not part of a draft).
     #[serde(skip)]
     pub(crate) report_id: Option<Uuid>,
@@ -257,6 +267,8 @@ pub(crate) fn draft_of(
             created_at: wire_time(p.created_at),
         })
         .collect();
+    let (openings, to_fill) = JobOpening::recruiting(conn, enterprise_id, day)?;
+    let job_openings = Recruiting { openings, to_fill };
     Ok(match same_day {
         Some(report) => {
             let content = report.content();
@@ -269,6 +281,7 @@ pub(crate) fn draft_of(
                 work_done: content.work_done,
                 difficulties: content.difficulties,
                 open_problems,
+                job_openings,
                 report_id: Some(report.id),
                 updated_at: Some(report.updated_at),
             }
@@ -283,6 +296,7 @@ pub(crate) fn draft_of(
                 .map(|r| production_of(&r.content())),
             difficulties: None,
             open_problems,
+            job_openings,
             report_id: None,
             updated_at: None,
         },

@@ -241,3 +241,46 @@ async fn the_demo_city_has_openings_at_three_enterprises() {
     );
     assert_eq!(stats.body["enterprises_seeking"], 2);
 }
+
+#[tokio::test]
+async fn the_report_draft_shows_the_openings_still_recruiting_beside_the_shortage() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let (officer, crrc) = app.officer_at("中车株洲电力机车有限公司").await;
+    let draft_path = format!("/api/v1/daily-reports/{crrc}/2026-11-20/draft");
+    let before = app.get(&draft_path, Some(&officer)).await;
+    assert_eq!(before.body["job_openings"], json!({"openings": 0, "to_fill": 0}));
+
+    record(&app, &officer, &crrc, opening("welder", 30, 12)).await;
+    record(&app, &officer, &crrc, opening("technician", 5, 0)).await;
+    // Neither filled, withdrawn nor past its deadline counts.
+    record(&app, &officer, &crrc, opening("driver", 3, 3)).await;
+    let withdrawn = record(&app, &officer, &crrc, opening("inspector", 4, 0)).await;
+    let mut body = opening("inspector", 4, 0);
+    body["withdrawn"] = json!(true);
+    let put = app
+        .put(
+            &format!("/api/v1/job-openings/{}", withdrawn["id"].as_str().expect("id")),
+            Some(&officer),
+            body,
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    let mut lapsed = opening("mechanic", 6, 0);
+    lapsed["deadline"] = json!("2026-11-19");
+    record(&app, &officer, &crrc, lapsed).await;
+
+    let draft = app.get(&draft_path, Some(&officer)).await;
+    assert_eq!(draft.body["job_openings"], json!({"openings": 2, "to_fill": 23}));
+    let today = app.get("/api/v1/me/today", Some(&officer)).await;
+    let item = today.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == crrc.as_str())
+        .expect("中车 on the home screen");
+    assert_eq!(
+        item["draft"]["job_openings"],
+        json!({"openings": 2, "to_fill": 23})
+    );
+}

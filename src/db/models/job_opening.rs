@@ -109,6 +109,30 @@ impl JobOpening {
     }
 
     /// An enterprise's openings, newest first.
+    /// The enterprise's openings still recruiting on `day` (not withdrawn, not filled, their
+    /// deadline not passed) and the positions they still have to fill.
+    pub fn recruiting(
+        conn: &mut PgConnection,
+        enterprise_id: Uuid,
+        day: NaiveDate,
+    ) -> QueryResult<(i64, i64)> {
+        let (openings, to_fill): (i64, Option<i64>) = job_openings::table
+            .filter(job_openings::enterprise_id.eq(enterprise_id))
+            .filter(job_openings::withdrawn.eq(false))
+            .filter(job_openings::filled.lt(job_openings::positions))
+            .filter(
+                job_openings::deadline
+                    .is_null()
+                    .or(job_openings::deadline.ge(day)),
+            )
+            .select((
+                diesel::dsl::count_star(),
+                diesel::dsl::sum(job_openings::positions - job_openings::filled),
+            ))
+            .first(conn)?;
+        Ok((openings, to_fill.unwrap_or(0)))
+    }
+
     pub fn of_enterprise(conn: &mut PgConnection, enterprise_id: Uuid) -> QueryResult<Vec<JobOpening>> {
         job_openings::table
             .filter(job_openings::enterprise_id.eq(enterprise_id))
