@@ -30,7 +30,7 @@ APP_ENV = DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' BIND_ADDR='$(B
 	LOG_FORMAT='$(LOG_FORMAT)' RUST_LOG='$(RUST_LOG)' \
 	JWT_SECRET="$${JWT_SECRET:-$$(cat $(SECRET))}"
 
-.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint fuzz drills demo-day browser sdk
+.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint fuzz drills demo-day browser sdk s3-fake
 
 help:
 	@echo "Targets:"
@@ -84,7 +84,7 @@ run: migrate
 demo-day: services build
 	@env DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' RUST_LOG=warn $(BIN) demo-day
 
-test: services spec-lint browser sdk
+test: services spec-lint browser sdk s3-fake
 	@echo "dropping leftover test databases"
 	psql -q -v ON_ERROR_STOP=1 '$(TEST_DATABASE_URL)' <<'SQL'
 	SELECT format('ALTER DATABASE %I IS_TEMPLATE false', datname),
@@ -92,7 +92,20 @@ test: services spec-lint browser sdk
 	  FROM pg_database
 	 WHERE datname LIKE 'zhuqi\_test\_%' OR datname LIKE 'zhuqi\_tpl\_%' \gexec
 	SQL
-	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' cargo test
+	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' TEST_MOTO_SERVER='$(S3_FAKE_VENV)/bin/moto_server' cargo test
+
+# An S3-compatible server for the attachment tests that store into S3 (moto's, in a venv of
+# its own under .local/), installed when its pinned requirements changed.
+S3_FAKE_VENV := $(LOCAL)/venv-s3
+S3_FAKE_REQUIREMENTS := scripts/s3-fake-requirements.txt
+
+s3-fake:
+	@if ! cmp -s $(S3_FAKE_REQUIREMENTS) $(S3_FAKE_VENV)/.zhuqi-installed; then
+	  echo "installing moto (an S3-compatible test server) into $(S3_FAKE_VENV)"
+	  python3 -m venv $(S3_FAKE_VENV)
+	  $(S3_FAKE_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(S3_FAKE_REQUIREMENTS)
+	  cp $(S3_FAKE_REQUIREMENTS) $(S3_FAKE_VENV)/.zhuqi-installed
+	fi
 
 # The mini-program SDK (sdk/): its tools installed from its lock file when that changed, its
 # generated types checked against the spec, compiled, and its unit tests run. The API tests then

@@ -78,7 +78,23 @@ pub struct Settings {
     /// Where attachments' files are kept: a directory (`.local/objects` by default), or
     /// `s3://bucket/prefix` with the `AWS_*` variables (see `attachments::store`).
     pub object_store_url: String,
+    /// The S3 settings of an `s3://` store that were given (`AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT`
+    /// …, see [`S3_SETTINGS`]), applied over what the environment holds.
+    pub object_store_options: Vec<(&'static str, Secret<String>)>,
 }
+
+/// The variables an `s3://` object store is configured by (besides the rest of `AWS_*`, which
+/// the store's builder reads from the process environment itself).
+pub const S3_SETTINGS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_ENDPOINT",
+    "AWS_ALLOW_HTTP",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+];
 
 /// An IP network in CIDR notation; a bare address is a network of one.
 pub type IpNet = ipnet::IpNet;
@@ -259,6 +275,10 @@ impl Settings {
             notify_timeout,
             notify_per_minute,
             object_store_url,
+            object_store_options: S3_SETTINGS
+                .iter()
+                .filter_map(|name| get(name).map(|v| (*name, Secret::new(v))))
+                .collect(),
         })
     }
 }

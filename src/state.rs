@@ -135,7 +135,7 @@ impl AppState {
             notify_pool,
             deliverer,
             sealer,
-            attachments: Attachments::new(Store::open(&settings.object_store_url)?),
+            attachments: Attachments::new(Store::open_with(&settings.object_store_url, &settings.object_store_options)?),
             cache,
             wechat,
             clock,

@@ -9,13 +9,14 @@ use std::sync::Arc;
 use actix_web::web::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, PutPayload};
 
+use crate::config::Secret;
 use crate::error::{AppError, ErrorCode};
 
 #[derive(Clone)]
@@ -36,9 +37,20 @@ impl Store {
     /// The store `url` names: `s3://bucket[/prefix]`, `memory://` (nothing kept past the
     /// process: for trials), `file:///absolute/dir` or a plain directory (created if missing).
     pub fn open(url: &str) -> anyhow::Result<Self> {
+        Self::open_with(url, &[])
+    }
+
+    /// [`Store::open`], an S3 store configured by the process environment's `AWS_*` and then
+    /// by `options` (named as the variables are, e.g. `AWS_ENDPOINT`).
+    pub fn open_with(url: &str, options: &[(&str, Secret<String>)]) -> anyhow::Result<Self> {
         let inner: Arc<dyn ObjectStore> = if let Some(rest) = url.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            let s3 = AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            for (name, value) in options {
+                let key: AmazonS3ConfigKey = name.to_ascii_lowercase().parse()?;
+                builder = builder.with_config(key, value.expose());
+            }
+            let s3 = builder.build()?;
             let prefix = prefix.trim_matches('/');
             if prefix.is_empty() {
                 Arc::new(s3)

@@ -589,3 +589,108 @@ async fn the_demo_city_has_site_photos_and_a_reply_letter() {
         );
     }
 }
+
+/// An S3-compatible server (moto's `moto_server`, which `make test` installs into
+/// `.local/venv-s3`; `TEST_MOTO_SERVER` names it), stopped when dropped.
+struct S3Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl S3Server {
+    async fn start() -> Self {
+        let program = std::env::var("TEST_MOTO_SERVER").unwrap_or_else(|_| ".local/venv-s3/bin/moto_server".to_owned());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = std::process::Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program} does not start ({e}): `make test` installs it (make s3-fake)"));
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if client.get(&server.base).send().await.is_ok() {
+                return server;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{program} did not answer within 10 s");
+    }
+
+    /// The keys under `prefix` in `bucket` (ListObjectsV2).
+    async fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let listing = reqwest::get(format!("{}/{bucket}?list-type=2&prefix={prefix}", self.base))
+            .await
+            .expect("listed")
+            .text()
+            .await
+            .expect("xml");
+        listing
+            .split("<Key>")
+            .skip(1)
+            .filter_map(|rest| rest.split_once("</Key>").map(|(key, _)| key.to_owned()))
+            .collect()
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn an_s3_compatible_store_named_by_configuration_keeps_and_serves_the_files() {
+    let s3 = S3Server::start().await;
+    let created = reqwest::Client::new()
+        .put(format!("{}/zhuqi-files", s3.base))
+        .send()
+        .await
+        .expect("bucket");
+    assert!(created.status().is_success(), "{}", created.status());
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        env: vec![
+            ("OBJECT_STORE_URL", "s3://zhuqi-files/city-430200".to_owned()),
+            ("AWS_ENDPOINT", s3.base.clone()),
+            ("AWS_ALLOW_HTTP", "true".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "zhuqi-test".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "zhuqi-test-secret".to_owned()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    app.seed_demo();
+    let problem = file(&app, "厂区变压器老化，需要增容").await;
+    let zhang = app.token("officer.zhang").await;
+    let photo = uploaded(&app, &zhang, "变压器.jpg", phone_photo(320, 240)).await;
+    let letter = uploaded(&app, &zhang, "说明.pdf", PDF.to_vec()).await;
+    let mut keys = s3.keys("zhuqi-files", "city-430200/").await;
+    keys.sort();
+    assert_eq!(keys.len(), 3, "the photo, its thumbnail and the letter under the prefix: {keys:?}");
+    assert!(keys.iter().all(|k| k.starts_with("city-430200/attachments/2026/11/") || k.starts_with("city-430200/thumbnails/2026/11/")));
+    assert_eq!(stored_files(&app), 0, "nothing on the local disk");
+
+    let path = format!("/api/v1/problems/{problem}/attachments");
+    assert_eq!(attach(&app, &zhang, &path, &[&photo]).await.status, 200);
+    let (status, kept, _) = download(&app, &zhang, &format!("/api/v1/attachments/{photo}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(exif_fields(&kept), Vec::<exif::Tag>::new());
+    let (status, thumbnail, _) = download(&app, &zhang, &format!("/api/v1/attachments/{photo}/thumbnail")).await;
+    assert_eq!((status, image::load_from_memory(&thumbnail).map(|t| t.width()).ok()), (200, Some(320)));
+
+    // The letter never attached goes from the bucket too.
+    app.clock.set(app.clock.now() + chrono::Duration::hours(25));
+    zhuqi::jobs::prune_attachments::pass(&app.state).await.expect("pruned");
+    assert_eq!(s3.keys("zhuqi-files", "city-430200/").await.len(), 2);
+    let zhang = app.token("officer.zhang").await;
+    assert_eq!(app.get(&format!("/api/v1/attachments/{letter}"), Some(&zhang)).await.status, 404);
+}
