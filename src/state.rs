@@ -135,7 +135,10 @@ impl AppState {
             notify_pool,
             deliverer,
             sealer,
-            attachments: Attachments::new(Store::open_with(&settings.object_store_url, &settings.object_store_options)?),
+            attachments: Attachments::new(Store::open_with(
+                &settings.object_store_url,
+                &settings.object_store_options,
+            )?),
             cache,
             wechat,
             clock,

@@ -463,7 +463,7 @@ export interface paths {
          *
          *     The upload belongs to you until you attach it (`POST /api/v1/problems/{id}/attachments`, `POST /api/v1/daily-reports/{enterprise_id}/{day}/attachments`); only you may download it meanwhile, and one never attached is deleted after 24 hours. You may hold 30 unattached uploads at once (else 422 `attachment.too_many_pending`).
          *
-         *     **Retries:** send `Idempotency-Key` (honoured here): the key names the upload, so a resend with the same key gets the first answer again (header `Idempotent-Replayed: true`) without the file being read or kept twice, whatever it carries; while the first is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Failed uploads are not stored.
+         *     **Retries:** send `Idempotency-Key` (honoured here): the key names the upload, so a resend with the same key gets the first answer again (header `Idempotent-Replayed: true`) without the file being read or kept twice, whatever it carries; the same key used for another operation → 422 `idempotency.key_reused`; while the first is still running → 409 `idempotency.in_progress`; a blank or over-long key → 400 `idempotency.key_invalid`. Failed uploads are not stored.
          */
         post: operations["attachment_upload"];
         delete?: never;
@@ -8943,7 +8943,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `attachment.type_mismatch` — the file's name claims one type and its content is another (a PNG named `.pdf`); `details.named` and `details.content` say which. Nothing is kept; `attachment.unreadable` — the file is empty, or begins as a photo but cannot be read (truncated, corrupt, more than 16,384 pixels a side); `attachment.too_many_pending` — you hold 30 uploads not yet attached to anything; attach them (or let them expire after 24 h) before uploading more. */
+            /** @description `attachment.type_mismatch` — the file's name claims one type and its content is another (a PNG named `.pdf`); `details.named` and `details.content` say which. Nothing is kept; `attachment.unreadable` — the file is empty, or begins as a photo but cannot be read (truncated, corrupt, more than 16,384 pixels a side); `attachment.too_many_pending` — you hold 30 uploads not yet attached to anything; attach them (or let them expire after 24 h) before uploading more. Also `idempotency.key_reused` — this `Idempotency-Key` was used for a different request (method, path, query or body). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
@@ -8965,7 +8965,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {unknown} */
-                            code: "attachment.type_mismatch" | "attachment.unreadable" | "attachment.too_many_pending";
+                            code: "idempotency.key_reused" | "attachment.type_mismatch" | "attachment.unreadable" | "attachment.too_many_pending";
                             message?: string;
                             details?: components["schemas"]["ErrorDetails"];
                         };

@@ -125,15 +125,8 @@ fn listed(conn: &mut PgConnection, target: Target) -> Result<AttachmentList, App
     Ok(AttachmentList { items })
 }
 
-/// Uploads one file (multipart, the part named `file`). With an `Idempotency-Key` a resend
-/// answers as the first upload did, without keeping the file twice.
-async fn attachment_upload(
-    state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
-    idempotency: Idempotency,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, AppError> {
+/// The `file` part of a multipart form, with the name the phone gave it.
+async fn read_file(req: &HttpRequest, payload: web::Payload) -> Result<(String, Vec<u8>), AppError> {
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -142,6 +135,22 @@ async fn attachment_upload(
     if !multipart {
         return Err(AppError::UnsupportedMediaType);
     }
+    read_form_with(req, payload, &ATTACHMENT_FILE)
+        .await?
+        .file
+        .ok_or_else(|| AppError::new(ErrorCode::AttachmentUnreadable, "表单中缺少 file 字段"))
+}
+
+/// Uploads one file (multipart, the part named `file`). With an `Idempotency-Key` a resend
+/// answers as the first upload did, without keeping the file twice. Two database hops: the
+/// file is read, cleaned and stored between them, holding no connection.
+async fn attachment_upload(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    idempotency: Idempotency,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
     let (user, now, earlier_key) = (caller.user_id, state.clock.now(), idempotency.clone());
     let (earlier, pending) = db::run(&state.pool, move |conn| {
         let earlier = idempotency::earlier_answer(conn, &earlier_key)?;
@@ -158,10 +167,7 @@ async fn attachment_upload(
             serde_json::json!({ "max_pending": MAX_PENDING }),
         ));
     }
-    let form = read_form_with(&req, payload, &ATTACHMENT_FILE).await?;
-    let (name, bytes) = form
-        .file
-        .ok_or_else(|| AppError::new(ErrorCode::AttachmentUnreadable, "表单中缺少 file 字段"))?;
+    let (name, bytes) = read_file(&req, payload).await?;
     let prepared = state.attachments.prepare(name, bytes).await?;
     let row = state.attachments.keep(user, prepared, now).await?;
     let kept = row.clone();

@@ -502,7 +502,21 @@ async fn a_keyed_upload_is_kept_once_and_unattached_uploads_go_after_a_day() {
 
     let kept = first.body["id"].as_str().expect("id").to_owned();
     let path = format!("/api/v1/problems/{problem}/attachments");
-    assert_eq!(attach(&app, &zhang, &path, &[&kept]).await.status, 200);
+    let body = json!({ "attachment_ids": [&kept] });
+    let attached = app
+        .keyed(reqwest::Method::POST, &path, &zhang, "attach-1", &body)
+        .await;
+    assert_eq!(attached.status, 200, "{}", attached.text);
+    let replayed = app
+        .keyed(reqwest::Method::POST, &path, &zhang, "attach-1", &body)
+        .await;
+    assert_eq!(
+        (replayed.status, replayed.body.clone()),
+        (200, attached.body.clone())
+    );
+    // A key already used for another operation names no upload.
+    let reused = upload(&app, &zhang, "路口.jpg", phone_photo(64, 48), Some("attach-1")).await;
+    assert_eq!((reused.status, reused.code()), (422, "idempotency.key_reused"));
     let forgotten = uploaded(&app, &zhang, "废片.jpg", phone_photo(64, 48)).await;
     let forgotten_pdf = uploaded(&app, &zhang, "草稿.pdf", PDF.to_vec()).await;
     assert_eq!(stored_files(&app), 5);
@@ -599,7 +613,8 @@ struct S3Server {
 
 impl S3Server {
     async fn start() -> Self {
-        let program = std::env::var("TEST_MOTO_SERVER").unwrap_or_else(|_| ".local/venv-s3/bin/moto_server".to_owned());
+        let program =
+            std::env::var("TEST_MOTO_SERVER").unwrap_or_else(|_| ".local/venv-s3/bin/moto_server".to_owned());
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -609,7 +624,9 @@ impl S3Server {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("{program} does not start ({e}): `make test` installs it (make s3-fake)"));
+            .unwrap_or_else(|e| {
+                panic!("{program} does not start ({e}): `make test` installs it (make s3-fake)")
+            });
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
@@ -675,8 +692,15 @@ async fn an_s3_compatible_store_named_by_configuration_keeps_and_serves_the_file
     let letter = uploaded(&app, &zhang, "说明.pdf", PDF.to_vec()).await;
     let mut keys = s3.keys("zhuqi-files", "city-430200/").await;
     keys.sort();
-    assert_eq!(keys.len(), 3, "the photo, its thumbnail and the letter under the prefix: {keys:?}");
-    assert!(keys.iter().all(|k| k.starts_with("city-430200/attachments/2026/11/") || k.starts_with("city-430200/thumbnails/2026/11/")));
+    assert_eq!(
+        keys.len(),
+        3,
+        "the photo, its thumbnail and the letter under the prefix: {keys:?}"
+    );
+    assert!(keys
+        .iter()
+        .all(|k| k.starts_with("city-430200/attachments/2026/11/")
+            || k.starts_with("city-430200/thumbnails/2026/11/")));
     assert_eq!(stored_files(&app), 0, "nothing on the local disk");
 
     let path = format!("/api/v1/problems/{problem}/attachments");
@@ -684,13 +708,27 @@ async fn an_s3_compatible_store_named_by_configuration_keeps_and_serves_the_file
     let (status, kept, _) = download(&app, &zhang, &format!("/api/v1/attachments/{photo}")).await;
     assert_eq!(status, 200);
     assert_eq!(exif_fields(&kept), Vec::<exif::Tag>::new());
-    let (status, thumbnail, _) = download(&app, &zhang, &format!("/api/v1/attachments/{photo}/thumbnail")).await;
-    assert_eq!((status, image::load_from_memory(&thumbnail).map(|t| t.width()).ok()), (200, Some(320)));
+    let (status, thumbnail, _) =
+        download(&app, &zhang, &format!("/api/v1/attachments/{photo}/thumbnail")).await;
+    assert_eq!(
+        (
+            status,
+            image::load_from_memory(&thumbnail).map(|t| t.width()).ok()
+        ),
+        (200, Some(320))
+    );
 
     // The letter never attached goes from the bucket too.
     app.clock.set(app.clock.now() + chrono::Duration::hours(25));
-    zhuqi::jobs::prune_attachments::pass(&app.state).await.expect("pruned");
+    zhuqi::jobs::prune_attachments::pass(&app.state)
+        .await
+        .expect("pruned");
     assert_eq!(s3.keys("zhuqi-files", "city-430200/").await.len(), 2);
     let zhang = app.token("officer.zhang").await;
-    assert_eq!(app.get(&format!("/api/v1/attachments/{letter}"), Some(&zhang)).await.status, 404);
+    assert_eq!(
+        app.get(&format!("/api/v1/attachments/{letter}"), Some(&zhang))
+            .await
+            .status,
+        404
+    );
 }
