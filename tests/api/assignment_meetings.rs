@@ -73,15 +73,8 @@ pub(crate) fn sheet_rows(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
 }
 
 pub(crate) async fn download(app: &TestApp, path: &str, token: &str) -> (u16, Vec<u8>) {
-    let response = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("download");
-    let status = response.status().as_u16();
-    (status, response.bytes().await.expect("bytes").to_vec())
+    let (status, bytes, _) = app.bytes(path, token).await;
+    (status, bytes)
 }
 
 #[tokio::test]

@@ -110,16 +110,7 @@ async fn uploaded(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> Str
 
 /// Downloads raw bytes: (status, bytes, headers).
 async fn download(app: &TestApp, token: &str, path: &str) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
-    let response = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("sent");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    (status, response.bytes().await.expect("body").to_vec(), headers)
+    app.bytes(path, token).await
 }
 
 async fn attach(app: &TestApp, token: &str, path: &str, ids: &[&str]) -> Reply {

@@ -246,6 +246,20 @@ impl TestApp {
         }
     }
 
+    /// A download as raw bytes, with its status and headers (files are not JSON).
+    pub async fn bytes(&self, path: &str, token: &str) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("download");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, response.bytes().await.expect("bytes").to_vec(), headers)
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         let mut request = self.client.get(self.url(path));
         if let Some(token) = token {

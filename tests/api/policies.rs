@@ -237,6 +237,7 @@ async fn an_enterprise_sees_the_policies_that_apply_to_it() {
     ceramics["title"] = json!("陶瓷产业扶持办法");
     ceramics["doc_number"] = json!("醴政发〔2026〕1号");
     ceramics["industries"] = json!([]);
+    ceramics["sizes"] = json!([]);
     ceramics["regions"] = json!(["430281"]);
     post(ceramics).await;
     let mut expired = tax_refund();
@@ -342,11 +343,13 @@ async fn the_officer_goes_through_the_policies_and_the_bureaus_get_the_figures()
     let app = spawn_app().await;
     app.seed_demo();
     let admin = app.token("demo.admin").await;
-    let created = app
-        .post("/api/v1/admin/policies", Some(&admin), tax_refund())
-        .await;
+    // For every size: 中车 is a large enterprise.
+    let mut refund = tax_refund();
+    refund["sizes"] = json!([]);
+    let created = app.post("/api/v1/admin/policies", Some(&admin), refund).await;
     let policy = created.body["id"].as_str().expect("id").to_owned();
     let mut second = tax_refund();
+    second["sizes"] = json!([]);
     second["title"] = json!("株洲市失业保险稳岗返还实施细则");
     second["doc_number"] = json!("株人社发〔2026〕3号");
     second["industries"] = json!([]);
