@@ -3,8 +3,11 @@
 //! queue. Handlers in `routes::daily_reports` parse and validate; this runs inside the
 //! request's transaction.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::PgConnection;
+use diesel::sql_types::{Bytea, Date, Integer, Jsonb, Nullable, SmallInt, Text, Timestamptz};
+use diesel::{PgConnection, QueryableByName, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::models::daily_report::DailyReport;
@@ -15,6 +18,7 @@ use crate::domain::daily_report::{self, ReportInput, ValidReport};
 use crate::domain::problem::ValidProblem;
 use crate::domain::role::Role;
 use crate::error::{AppError, ErrorCode};
+use crate::idempotency::{KeyRef, Stored};
 
 /// A report as the officer sends it, validated.
 pub struct ReportFiling {
@@ -143,5 +147,98 @@ pub fn file(conn: &mut PgConnection, filing: ReportFiling) -> Result<Filed, AppE
         created,
         new_problems,
         region_path,
+    })
+}
+
+/// One row of `report_first_filing`.
+#[derive(QueryableByName)]
+struct FirstFilingRow {
+    #[diesel(sql_type = Text)]
+    outcome: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    at_region_path: Option<String>,
+}
+
+/// What the one-statement first filing wrote.
+pub struct FiledAtOnce {
+    /// The 201 as `answer` made it, stored with the key.
+    pub answer: Stored,
+    /// The enterprise's region path, for the counters after the commit.
+    pub region_path: String,
+    /// Problems it added to the queue.
+    pub new_problems: i64,
+}
+
+/// The evening's common case in one statement (`report_first_filing`, src/db/sql): the first
+/// filing of the day's report, while it may be filed, with its problems and the key's record.
+/// `answer` makes the 201 from the new report's id and its problems' ids (oldest first, as
+/// `file` gives them). `None` when nothing was written and [`file`] must answer: a revision,
+/// a refusal, a replay or a key in use.
+pub fn first_filing(
+    conn: &mut PgConnection,
+    filing: &ReportFiling,
+    key: Option<KeyRef<'_>>,
+    answer: impl FnOnce(Uuid, &[Uuid]) -> Result<Stored, AppError>,
+) -> Result<Option<FiledAtOnce>, AppError> {
+    if !daily_report::is_open(filing.now, filing.day) {
+        return Ok(None);
+    }
+    // The same problem twice in one report is filed once, as the unique index has it for `file`.
+    let mut seen = HashSet::new();
+    let problems: Vec<(Uuid, Option<&Suggestion>, &ValidProblem)> = filing
+        .problems
+        .iter()
+        .filter(|(_, p)| seen.insert(p.description_hash.as_str()))
+        .map(|(suggestion, p)| (Uuid::new_v4(), suggestion.as_ref(), p))
+        .collect();
+    let mut problem_ids: Vec<Uuid> = problems.iter().map(|(id, _, _)| *id).collect();
+    problem_ids.sort();
+    let report_id = Uuid::new_v4();
+    let answer = answer(report_id, &problem_ids)?;
+    let problems_json: Vec<serde_json::Value> = problems
+        .iter()
+        .map(|(id, suggestion, p)| {
+            serde_json::json!({
+                "id": id,
+                "title": p.title,
+                "description": p.description,
+                "description_hash": p.description_hash,
+                "category": p.category,
+                "urgency": p.urgency,
+                "departments_requested": p.departments_requested,
+                "suggested_category": suggestion.map(|s| s.category.as_str()),
+                "confidence": suggestion.map(|s| s.confidence),
+            })
+        })
+        .collect();
+    let content = &filing.content;
+    let row: FirstFilingRow = diesel::sql_query(
+        "SELECT * FROM report_first_filing($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(report_id)
+    .bind::<diesel::sql_types::Uuid, _>(filing.officer_id)
+    .bind::<diesel::sql_types::Uuid, _>(filing.enterprise_id)
+    .bind::<Date, _>(filing.day)
+    .bind::<Timestamptz, _>(filing.now)
+    .bind::<Text, _>(&content.work_done)
+    .bind::<Text, _>(content.production_status)
+    .bind::<SmallInt, _>(content.capacity_pct)
+    .bind::<Integer, _>(content.staff_on_duty)
+    .bind::<Integer, _>(content.staff_total)
+    .bind::<Integer, _>(content.staff_shortage)
+    .bind::<Nullable<Text>, _>(&content.difficulties)
+    .bind::<Jsonb, _>(serde_json::to_value(&filing.input).unwrap_or_default())
+    .bind::<Jsonb, _>(serde_json::Value::Array(problems_json))
+    .bind::<Nullable<Text>, _>(key.as_ref().map(|k| k.key))
+    .bind::<Nullable<Text>, _>(key.as_ref().map(|k| k.fingerprint))
+    .bind::<Bytea, _>(answer.body.as_slice())
+    .get_result(conn)?;
+    Ok(match (row.outcome.as_str(), row.at_region_path) {
+        ("filed", Some(region_path)) => Some(FiledAtOnce {
+            answer,
+            region_path,
+            new_problems: problem_ids.len() as i64,
+        }),
+        _ => None,
     })
 }

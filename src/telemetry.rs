@@ -110,6 +110,8 @@ pub struct Metrics {
     redis_up: IntGauge,
     /// Sign-ins per call of the sign-in writer (`signin::queue`): 1 when quiet, more at a peak.
     pub sign_in_batch_size: Histogram,
+    /// Report filings by path: `at_once` (the first filing in one statement) or `transaction`.
+    pub report_filings: IntCounterVec,
     pub notify: NotifyMetrics,
 }
 
@@ -201,7 +203,15 @@ impl Metrics {
         registry.register(Box::new(pool_idle.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
         registry.register(Box::new(redis_up.clone()))?;
+        let report_filings = IntCounterVec::new(
+            Opts::new(
+                "report_filings_total",
+                "Daily report filings by path: at_once (a first filing in one statement) or transaction (revisions, refusals, replays)",
+            ),
+            &["path"],
+        )?;
         registry.register(Box::new(sign_in_batch_size.clone()))?;
+        registry.register(Box::new(report_filings.clone()))?;
         let notify = NotifyMetrics::new(&registry)?;
         Ok(Self {
             notify,
@@ -213,6 +223,7 @@ impl Metrics {
             pool_max,
             redis_up,
             sign_in_batch_size,
+            report_filings,
         })
     }
 

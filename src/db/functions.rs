@@ -10,6 +10,7 @@ use diesel::PgConnection;
 pub const FUNCTIONS: &[(&str, &str)] = &[
     ("idempotency_claim", include_str!("sql/idempotency_claim.sql")),
     ("sign_ins_at_once", include_str!("sql/sign_ins_at_once.sql")),
+    ("report_first_filing", include_str!("sql/report_first_filing.sql")),
 ];
 
 /// Installs every function of [`FUNCTIONS`].

@@ -25,7 +25,7 @@ use crate::db::models::Page;
 use crate::domain::daily_report::{self, Production, ReportInput, ValidReport};
 use crate::domain::day;
 use crate::error::AppError;
-use crate::idempotency::{self, Idempotency, Stored};
+use crate::idempotency::{self, Done, Idempotency, Stored};
 use crate::reports::{self, ReportFiling};
 use crate::state::AppState;
 
@@ -94,6 +94,25 @@ fn dto(report: DailyReport, problem_ids: Vec<Uuid>) -> DailyReportDto {
     }
 }
 
+/// The 201 of a first filing, made before it is written (`reports::first_filing`): what
+/// [`dto`] gives for the report once filed.
+fn first_dto(filing: &ReportFiling, id: Uuid, problem_ids: &[Uuid]) -> DailyReportDto {
+    let content = &filing.content;
+    DailyReportDto {
+        id,
+        officer_id: filing.officer_id,
+        enterprise_id: filing.enterprise_id,
+        day: filing.day,
+        revision: 1,
+        production: production_of(content),
+        work_done: content.work_done.clone(),
+        difficulties: content.difficulties.clone(),
+        problem_ids: problem_ids.to_vec(),
+        submitted_at: wire_time(filing.now),
+        updated_at: wire_time(filing.now),
+    }
+}
+
 /// Files or revises the officer's report for an enterprise and day: today's, or yesterday's
 /// until 10:00. 201 on the first filing, 200 on a revision; every revision is kept, and each
 /// new entry of `problems` enters the hub's queue once.
@@ -124,7 +143,20 @@ async fn daily_report_put(
         now: state.clock.now(),
     };
     let now = filing.now;
+    let filings = state.metrics.report_filings.clone();
     let done = db::run(&state.pool, move |conn| {
+        let first = |id, problem_ids: &[Uuid]| {
+            Stored::json(StatusCode::CREATED, &first_dto(&filing, id, problem_ids))
+        };
+        if let Some(filed) = reports::first_filing(conn, &filing, idempotency.key(), first)? {
+            filings.with_label_values(&["at_once"]).inc();
+            let counts = [(Metric::Reports, 1), (Metric::Problems, filed.new_problems)];
+            return Ok(Done {
+                stored: filed.answer,
+                fresh: Some((filed.region_path, counts)),
+            });
+        }
+        filings.with_label_values(&["transaction"]).inc();
         idempotency::once(conn, &idempotency, now, |conn| {
             let filed = reports::file(conn, filing)?;
             let status = if filed.created {

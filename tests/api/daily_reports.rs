@@ -401,3 +401,80 @@ async fn two_first_filings_at_once_make_one_report_and_one_revision() {
         assert_eq!(revised.body["problem_ids"].as_array().map(Vec::len), Some(1));
     }
 }
+
+/// The server's `report_filings_total` of a path, from `/metrics`.
+async fn filings(app: &TestApp, path: &str) -> i64 {
+    let metrics = app.get("/metrics", None).await;
+    metrics
+        .text
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("zhuqi_report_filings_total{{path=\"{path}\"}} ")))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_first_filing_in_one_statement_writes_what_the_transaction_would() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let enterprise = app.crrc().await;
+    let zhang = app.token("officer.zhang").await;
+    let path = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
+    let mut body = report("走访总装车间");
+    body["problems"] = json!([
+        {"description": "变压器容量不足，急需增容", "urgency": "urgent"},
+        {"description": "焊工缺口三十人，请协助招聘"},
+        {"description": " 变压器容量不足，急需增容 "}
+    ]);
+    let first = app
+        .keyed(reqwest::Method::PUT, &path, &zhang, "first", &body)
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(filings(&app, "at_once").await, 1);
+    let ids = first.body["problem_ids"].as_array().expect("ids").clone();
+    assert_eq!(ids.len(), 2, "the same problem twice is filed once");
+    let read = app.get(&path, Some(&zhang)).await;
+    assert_eq!(read.body, first.body, "the 201 is the report as stored");
+    assert_eq!(
+        app.text(&format!(
+            "SELECT string_agg(p.status || ':' || p.reporter_role || ':' || p.urgency || ':' || \
+                    (p.suggested_category IS NOT NULL)::text || ':' || e.event_type || ':' || e.actor_role, ',' \
+                    ORDER BY p.urgency) AS t \
+               FROM problems p JOIN problem_events e ON e.problem_id = p.id WHERE p.source_report_id = '{}'",
+            first.body["id"].as_str().expect("id")
+        )),
+        "submitted:officer:normal:true:submitted:officer,submitted:officer:urgent:true:submitted:officer"
+    );
+    assert_eq!(
+        app.text("SELECT body->>'work_done' AS t FROM daily_report_revisions WHERE revision = 1"),
+        "走访总装车间"
+    );
+    let replay = app
+        .keyed(reqwest::Method::PUT, &path, &zhang, "first", &body)
+        .await;
+    assert_eq!((replay.status, replay.text.clone()), (201, first.text.clone()));
+    assert_eq!(replay.headers["idempotent-replayed"], "true");
+
+    // A revision goes through the transaction: the day's problems stay, a new one is added.
+    body["work_done"] = json!("走访总装车间，复核用电");
+    body["problems"] = json!([{"description": "厂区道路破损"}]);
+    let revised = app.put(&path, Some(&zhang), body).await;
+    assert_eq!(
+        (revised.status, revised.body["revision"].as_i64()),
+        (200, Some(2)),
+        "{}",
+        revised.text
+    );
+    assert_eq!(revised.body["problem_ids"].as_array().map(Vec::len), Some(3));
+    assert_eq!(filings(&app, "at_once").await, 1);
+    assert_eq!(
+        filings(&app, "transaction").await,
+        2,
+        "the replay and the revision"
+    );
+    // Another officer's first filing on a day they are not assigned is refused as before.
+    let li = app.token("officer.li").await;
+    let refused = app.put(&path, Some(&li), report("走访")).await;
+    assert_eq!((refused.status, refused.code()), (403, "report.not_assigned"));
+    assert_eq!(app.count("SELECT count(*) AS n FROM daily_reports"), 1);
+}
