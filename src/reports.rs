@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::sql_types::{Bytea, Date, Integer, Jsonb, Nullable, SmallInt, Text, Timestamptz};
-use diesel::{PgConnection, QueryableByName, RunQueryDsl};
+use diesel::{PgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::models::daily_report::DailyReport;
@@ -150,13 +150,30 @@ pub fn file(conn: &mut PgConnection, filing: ReportFiling) -> Result<Filed, AppE
     })
 }
 
-/// One row of `report_first_filing`.
-#[derive(QueryableByName)]
-struct FirstFilingRow {
-    #[diesel(sql_type = Text)]
-    outcome: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    at_region_path: Option<String>,
+diesel::define_sql_function! {
+    /// `report_first_filing` (src/db/sql/report_first_filing.sql): `filed <region path>`, or
+    /// why it wrote nothing. A function call with a fixed shape, so the connection prepares it
+    /// once and each filing is one round trip.
+    #[allow(clippy::too_many_arguments)]
+    fn report_first_filing(
+        id: diesel::sql_types::Uuid,
+        officer: diesel::sql_types::Uuid,
+        enterprise: diesel::sql_types::Uuid,
+        day: Date,
+        at: Timestamptz,
+        work_done: Text,
+        status: Text,
+        capacity: SmallInt,
+        on_duty: Integer,
+        total: Integer,
+        shortage: Integer,
+        difficulties: Nullable<Text>,
+        body: Jsonb,
+        problems: Jsonb,
+        key: Nullable<Text>,
+        hash: Nullable<Text>,
+        response: Bytea,
+    ) -> Text;
 }
 
 /// What the one-statement first filing wrote.
@@ -212,31 +229,30 @@ pub fn first_filing(
         })
         .collect();
     let content = &filing.content;
-    let row: FirstFilingRow = diesel::sql_query(
-        "SELECT * FROM report_first_filing($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(report_id)
-    .bind::<diesel::sql_types::Uuid, _>(filing.officer_id)
-    .bind::<diesel::sql_types::Uuid, _>(filing.enterprise_id)
-    .bind::<Date, _>(filing.day)
-    .bind::<Timestamptz, _>(filing.now)
-    .bind::<Text, _>(&content.work_done)
-    .bind::<Text, _>(content.production_status)
-    .bind::<SmallInt, _>(content.capacity_pct)
-    .bind::<Integer, _>(content.staff_on_duty)
-    .bind::<Integer, _>(content.staff_total)
-    .bind::<Integer, _>(content.staff_shortage)
-    .bind::<Nullable<Text>, _>(&content.difficulties)
-    .bind::<Jsonb, _>(serde_json::to_value(&filing.input).unwrap_or_default())
-    .bind::<Jsonb, _>(serde_json::Value::Array(problems_json))
-    .bind::<Nullable<Text>, _>(key.as_ref().map(|k| k.key))
-    .bind::<Nullable<Text>, _>(key.as_ref().map(|k| k.fingerprint))
-    .bind::<Bytea, _>(answer.body.as_slice())
+    let outcome: String = diesel::select(report_first_filing(
+        report_id,
+        filing.officer_id,
+        filing.enterprise_id,
+        filing.day,
+        filing.now,
+        &content.work_done,
+        content.production_status,
+        content.capacity_pct,
+        content.staff_on_duty,
+        content.staff_total,
+        content.staff_shortage,
+        content.difficulties.as_deref(),
+        serde_json::to_value(&filing.input).unwrap_or_default(),
+        serde_json::Value::Array(problems_json),
+        key.as_ref().map(|k| k.key),
+        key.as_ref().map(|k| k.fingerprint),
+        answer.body.as_slice(),
+    ))
     .get_result(conn)?;
-    Ok(match (row.outcome.as_str(), row.at_region_path) {
-        ("filed", Some(region_path)) => Some(FiledAtOnce {
+    Ok(match outcome.strip_prefix("filed ") {
+        Some(region_path) => Some(FiledAtOnce {
             answer,
-            region_path,
+            region_path: region_path.to_owned(),
             new_problems: problem_ids.len() as i64,
         }),
         _ => None,

@@ -8,9 +8,10 @@
 --   stored          the key was used before (the transactional path replays or refuses)
 --   key_taken       another request holds the key right now
 --   filed_before    the officer's report of that day exists (the transactional path revises it)
---   filed           the report, its first revision, its problems, their timelines and the
---                   key's record are written; `at_region_path` is the enterprise's region path
--- Only `filed` leaves rows behind. Called as one statement, so it is one transaction.
+--   filed <path>    the report, its first revision, its problems, their timelines and the
+--                   key's record are written; <path> is the enterprise's region path
+-- Only `filed` leaves rows behind. Called as one statement, so it is one transaction; it answers
+-- one word (not a row) so that the call is a prepared statement the connection keeps.
 --
 -- p_problems is a JSON array of the problems to file, distinct by description_hash, each
 -- {id, title, description, description_hash, category, urgency, departments_requested,
@@ -24,46 +25,37 @@ CREATE OR REPLACE FUNCTION report_first_filing(
     p_work_done TEXT, p_status TEXT, p_capacity SMALLINT, p_on_duty INTEGER, p_total INTEGER,
     p_shortage INTEGER, p_difficulties TEXT, p_body JSONB, p_problems JSONB,
     p_key TEXT, p_hash TEXT, p_response BYTEA)
-RETURNS TABLE (outcome TEXT, at_region_path TEXT)
+RETURNS TEXT
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     at_region TEXT;
+    at_region_path TEXT;
 BEGIN
     SELECT e.region_code, r.path INTO at_region, at_region_path
       FROM enterprises e JOIN regions r ON r.code = e.region_code
      WHERE e.id = p_enterprise;
     IF NOT FOUND THEN
-        outcome := 'no_enterprise';
-        RETURN NEXT;
-        RETURN;
+        RETURN 'no_enterprise';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM assignments s
                     WHERE s.officer_id = p_officer AND s.enterprise_id = p_enterprise
                       AND s.start_day <= p_day AND (s.end_day IS NULL OR s.end_day >= p_day)) THEN
-        outcome := 'not_assigned';
-        RETURN NEXT;
-        RETURN;
+        RETURN 'not_assigned';
     END IF;
     IF p_key IS NOT NULL THEN
         -- The transactional path's claim (idempotency_claim): a request with the same key that
         -- is running there or here makes this one step aside.
         IF NOT pg_try_advisory_xact_lock(hashtextextended('idempotency:' || p_officer || ':' || p_key, 7411)) THEN
-            outcome := 'key_taken';
-            RETURN NEXT;
-            RETURN;
+            RETURN 'key_taken';
         END IF;
         IF EXISTS (SELECT 1 FROM idempotency_records k WHERE k.user_id = p_officer AND k.key = p_key) THEN
-            outcome := 'stored';
-            RETURN NEXT;
-            RETURN;
+            RETURN 'stored';
         END IF;
         INSERT INTO idempotency_records (user_id, key, request_hash, status_code, response_body, created_at)
         VALUES (p_officer, p_key, p_hash, 201, p_response, p_at)
         ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
-            outcome := 'key_taken';
-            RETURN NEXT;
-            RETURN;
+            RETURN 'key_taken';
         END IF;
     END IF;
     INSERT INTO daily_reports (id, officer_id, enterprise_id, region_code, day, revision, work_done,
@@ -75,9 +67,7 @@ BEGIN
     IF NOT FOUND THEN
         -- The key's record goes with the report it would have answered.
         DELETE FROM idempotency_records WHERE user_id = p_officer AND key = p_key;
-        outcome := 'filed_before';
-        RETURN NEXT;
-        RETURN;
+        RETURN 'filed_before';
     END IF;
     INSERT INTO daily_report_revisions (report_id, revision, author_id, at, body, changed_fields)
     VALUES (p_id, 1, p_officer, p_at, p_body, '{}');
@@ -95,6 +85,5 @@ BEGIN
     SELECT x.id, 'submitted', p_officer, 'officer', p_at
       FROM jsonb_to_recordset(p_problems) AS x(id UUID)
      ORDER BY x.id;
-    outcome := 'filed';
-    RETURN NEXT;
+    RETURN 'filed ' || at_region_path;
 END $$;
