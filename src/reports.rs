@@ -249,12 +249,9 @@ pub fn first_filing(
         answer.body.as_slice(),
     ))
     .get_result(conn)?;
-    Ok(match outcome.strip_prefix("filed ") {
-        Some(region_path) => Some(FiledAtOnce {
-            answer,
-            region_path: region_path.to_owned(),
-            new_problems: problem_ids.len() as i64,
-        }),
-        _ => None,
-    })
+    Ok(outcome.strip_prefix("filed ").map(|region_path| FiledAtOnce {
+        answer,
+        region_path: region_path.to_owned(),
+        new_problems: problem_ids.len() as i64,
+    }))
 }
