@@ -65,9 +65,25 @@ async fn the_home_screen_follows_the_morning_and_costs_a_304_when_unchanged() {
         zipped.headers()["etag"].to_str().ok(),
         Some(etag(&first).as_str())
     );
+    assert_eq!(zipped.headers()["vary"], "Accept-Encoding");
     let bytes = zipped.bytes().await.expect("body");
     assert_eq!(&bytes[..2], &[0x1f, 0x8b], "a gzip stream");
     assert!(bytes.len() < first.text.len());
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut unzipped)
+        .expect("gunzip");
+    assert_eq!(unzipped, first.text, "the same answer");
+    // A client that refuses gzip gets it plain.
+    let plain = app
+        .client
+        .get(app.url("/api/v1/me/today"))
+        .bearer_auth(&officer)
+        .header("accept-encoding", "gzip;q=0, identity")
+        .send()
+        .await
+        .expect("sent");
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.text().await.expect("text"), first.text);
 
     // Unchanged: 304 without a body; the same answer again has the same tag.
     let tag = etag(&first);
