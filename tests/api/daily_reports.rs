@@ -420,10 +420,11 @@ async fn a_first_filing_in_one_statement_writes_what_the_transaction_would() {
     let enterprise = app.crrc().await;
     let zhang = app.token("officer.zhang").await;
     let path = format!("/api/v1/daily-reports/{enterprise}/2026-11-20");
+    let labour_bureau = app.unit_id("ZZ-RSJ").await;
     let mut body = report("走访总装车间");
     body["problems"] = json!([
         {"description": "变压器容量不足，急需增容", "urgency": "urgent"},
-        {"description": "焊工缺口三十人，请协助招聘"},
+        {"description": "焊工缺口三十人，请协助招聘", "departments_requested": [&labour_bureau], "category": "labor"},
         {"description": " 变压器容量不足，急需增容 "}
     ]);
     let first = app
@@ -444,6 +445,12 @@ async fn a_first_filing_in_one_statement_writes_what_the_transaction_would() {
             first.body["id"].as_str().expect("id")
         )),
         "submitted:officer:normal:true:submitted:officer,submitted:officer:urgent:true:submitted:officer"
+    );
+    assert_eq!(
+        app.text(
+            "SELECT category || ':' || departments_requested[1]::text AS t FROM problems WHERE category IS NOT NULL"
+        ),
+        format!("labor:{labour_bureau}")
     );
     assert_eq!(
         app.text("SELECT body->>'work_done' AS t FROM daily_report_revisions WHERE revision = 1"),
