@@ -256,6 +256,23 @@ async fn a_phone_photo_loses_its_location_and_camera_and_is_read_only_in_the_pro
     assert_eq!(stolen.body["error"]["details"]["ids"], json!([id]));
     let elsewhere = attach(&app, &zhang, &their_path, &[id]).await;
     assert_eq!(elsewhere.status, 404, "zhang does not read 千金's problem");
+    // 千金's contact adds a photo to their own enterprise's problem, as the enterprise.
+    let contact = app.token("qianjin.contact").await;
+    let own = uploaded(&app, &contact, "通道.png", png(40, 30)).await;
+    let added = attach(&app, &contact, &their_path, &[&own]).await;
+    assert_eq!(added.status, 200, "{}", added.text);
+    let roles: Vec<&str> = added.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["attached_role"].as_str())
+        .collect();
+    assert_eq!(roles, ["enterprise"]);
+    assert_eq!(
+        download(&app, &li, &format!("/api/v1/attachments/{own}")).await.0,
+        200,
+        "the officer reads it"
+    );
 }
 
 #[tokio::test]
