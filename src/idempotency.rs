@@ -36,9 +36,9 @@ use crate::state::AppState;
 pub const KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
 const MAX_KEY_LENGTH: usize = 255;
-/// The largest JSON body any route takes (an assignment meeting's, 1 MiB; the others' 64 KiB
-/// limit is theirs to enforce), with a little slack.
-const MAX_FINGERPRINTED_BODY: usize = 1024 * 1024 + 64 * 1024;
+/// The largest JSON body any route takes (a policy's, 2 MiB; each route enforces its own
+/// limit), with a little slack.
+const MAX_FINGERPRINTED_BODY: usize = crate::routes::policies::MAX_BODY + 64 * 1024;
 
 /// HMAC-SHA-256 of the method, path, query and body of a request that carries a key.
 #[derive(Debug, Clone)]

@@ -101,9 +101,10 @@ impl From<Policy> for PolicyDto {
 /// What a duplicate means here: the region has a policy with that number.
 const DUPLICATE: &str = "本地区已有相同文号的政策";
 
-/// A policy's body may carry its whole text (100,000 characters, up to 300 KB of UTF-8): read
-/// up to this, past the ordinary JSON limit.
-const MAX_BODY: usize = 512 * 1024;
+/// A policy's body may carry its whole text: read up to this, past the ordinary JSON limit, so
+/// that a body whose texts are within their limits is never refused for its size — 100,000
+/// characters escaped in JSON as surrogate pairs (`\ud83d\ude00`, 12 bytes each) are 1.2 MB.
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// Adds a policy to the admin's region (201).
 async fn policy_create(

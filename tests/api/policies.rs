@@ -99,6 +99,30 @@ async fn admins_write_the_library_and_everyone_searches_it_with_short_queries() 
     long["full_text"] = json!("政".repeat(100_001));
     let too_long = app.post("/api/v1/admin/policies", Some(&admin), long).await;
     assert_eq!((too_long.status, too_long.code()), (422, "validation.failed"));
+    // The same with every character escaped as a surrogate pair (12 bytes each: 1.2 MB), keyed.
+    let mut without_text = tax_refund();
+    without_text["doc_number"] = json!("株政发〔2026〕98号");
+    without_text.as_object_mut().expect("object").remove("full_text");
+    let escaped = format!(
+        "{{\"full_text\":\"{}\",{}",
+        "\\ud83d\\ude00".repeat(100_001),
+        &serde_json::to_string(&without_text).expect("json")[1..]
+    );
+    assert!(escaped.len() > 1_200_000);
+    let request = app
+        .client
+        .post(app.url("/api/v1/admin/policies"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .header("idempotency-key", "escaped-long-text")
+        .body(escaped);
+    let too_long = app.send(request).await;
+    assert_eq!(
+        (too_long.status, too_long.code()),
+        (422, "validation.failed"),
+        "{}",
+        too_long.text
+    );
     let officer = app.token("officer.zhang").await;
     assert_eq!(
         app.post("/api/v1/admin/policies", Some(&officer), tax_refund())
