@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde::{Deserialize, Serialize};
 
+use super::field_error::checked_text;
 use super::vocabulary::vocabulary;
 
 use super::problem::NewProblemInput;
@@ -95,39 +96,13 @@ fn count(errors: &mut Vec<FieldError>, field: &str, value: i64) -> i32 {
     value as i32
 }
 
-/// Trimmed text within `max` characters; `None` when blank.
-pub fn text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-    required: bool,
-) -> Option<String> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty());
-    match value {
-        None if required => {
-            errors.push(FieldError::new(field, FieldCode::Required, "必填"));
-            None
-        }
-        Some(v) if v.chars().count() > max => {
-            errors.push(FieldError::new(
-                field,
-                FieldCode::TooLong,
-                format!("不能超过{max}个字符"),
-            ));
-            None
-        }
-        other => other.map(str::to_owned),
-    }
-}
-
 impl ReportInput {
     /// Checks every field, reporting all problems at once.
     pub fn validate(&self) -> Result<ValidReport, Vec<FieldError>> {
         let mut errors = Vec::new();
         let work_done =
-            text(&mut errors, "work_done", Some(&self.work_done), MAX_TEXT, true).unwrap_or_default();
-        let difficulties = text(
+            checked_text(&mut errors, "work_done", Some(&self.work_done), MAX_TEXT, true).unwrap_or_default();
+        let difficulties = checked_text(
             &mut errors,
             "difficulties",
             self.difficulties.as_deref(),

@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::daily_report::{text, MAX_TEXT};
+use super::daily_report::MAX_TEXT;
+use super::field_error::checked_text;
 use super::roster::{FieldCode, FieldError};
 use super::vocabulary::vocabulary;
 
@@ -74,7 +75,7 @@ pub fn description_hash(description: &str) -> String {
 impl NewProblemInput {
     pub fn validate(&self) -> Result<ValidProblem, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let description = text(
+        let description = checked_text(
             &mut errors,
             "description",
             Some(&self.description),
@@ -82,9 +83,9 @@ impl NewProblemInput {
             true,
         )
         .unwrap_or_default();
-        let title = text(&mut errors, "title", self.title.as_deref(), MAX_TITLE, false)
+        let title = checked_text(&mut errors, "title", self.title.as_deref(), MAX_TITLE, false)
             .unwrap_or_else(|| description.chars().take(DERIVED_TITLE).collect());
-        let category = text(&mut errors, "category", self.category.as_deref(), 32, false);
+        let category = checked_text(&mut errors, "category", self.category.as_deref(), 32, false);
         if let Some(c) = &category {
             if !c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
                 errors.push(FieldError::new(
