@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::admin::import::{read_form_with, FormRules};
+use super::daily_reports::{known_day, visible_report, ReportQuery};
 use super::{get, post, Endpoint};
 use crate::attachments::{self, too_large};
 use crate::auth::{scope, AuthUser};
@@ -24,7 +25,6 @@ use crate::db::models::daily_report::DailyReport;
 use crate::db::models::problem::Problem;
 use crate::domain::attachment::{MediaType, MAX_BYTES, MAX_PENDING, MAX_PER_REQUEST};
 use crate::domain::daily_report;
-use crate::domain::day;
 use crate::domain::field_error::FieldCode;
 use crate::domain::role::Role;
 use crate::error::{AppError, ErrorCode};
@@ -370,9 +370,7 @@ async fn report_attachments_add(
     body: web::Json<AttachRequest>,
 ) -> Result<HttpResponse, AppError> {
     let ((enterprise_id, day), ids, now) = (path.into_inner(), body.into_inner().ids()?, state.clock.now());
-    if !day::known(day) {
-        return Err(AppError::NotFound);
-    }
+    let day = known_day(day)?;
     let stored = db::run(&state.pool, move |conn| {
         idempotency::within(conn, &idempotency, now, |conn| {
             let report = DailyReport::find_for_update(conn, caller.user_id, enterprise_id, day)?
@@ -392,26 +390,16 @@ async fn report_attachments_add(
     Ok(stored.into_response())
 }
 
-#[derive(Deserialize)]
-struct ReportQuery {
-    /// For readers other than the author: whose report (default: the first filed).
-    officer_id: Option<Uuid>,
-}
-
 async fn report_attachments_list(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     path: web::Path<(Uuid, NaiveDate)>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let ((enterprise_id, day), officer_id) = (path.into_inner(), query.officer_id);
-    if !day::known(day) {
-        return Err(AppError::NotFound);
-    }
+    let (enterprise_id, day) = path.into_inner();
+    let (day, query) = (known_day(day)?, query.into_inner());
     let list = db::run(&state.pool, move |conn| {
-        let scope = scope::record_scope(conn, &caller)?;
-        let report = DailyReport::first_visible_on_day(conn, &scope, enterprise_id, day, officer_id)?
-            .ok_or(AppError::NotFound)?;
+        let report = visible_report(conn, &caller, enterprise_id, day, &query)?;
         listed(conn, Target::Report(report.id))
     })
     .await?;

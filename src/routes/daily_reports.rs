@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{get, put, Endpoint, ListResponse, PageParams};
 use crate::auth::extractors::{AuthChaser, AuthOfficer, RegionStaff, RoleSet};
 use crate::auth::scope::{self, RegionScope};
-use crate::auth::{AnyRole, AuthUser};
+use crate::auth::{AnyRole, AuthUser, Caller};
 use crate::cache::counters::{self, Metric};
 use crate::clock::wire_time;
 use crate::db;
@@ -124,10 +124,7 @@ async fn daily_report_put(
     body: web::Json<ReportInput>,
 ) -> Result<HttpResponse, AppError> {
     let (enterprise_id, day) = path.into_inner();
-    // A day the service does not know names no report.
-    if !day::known(day) {
-        return Err(AppError::NotFound);
-    }
+    let day = known_day(day)?;
     let input = body.into_inner();
     let content = input.validate().map_err(AppError::invalid)?;
     let problems = input.problems.iter().filter_map(|p| p.validate().ok());
@@ -181,10 +178,34 @@ async fn daily_report_put(
     Ok(done.stored.into_response())
 }
 
+/// Which report of an enterprise and day a reader means: `officer_id`'s, else the first filed.
 #[derive(Deserialize)]
-struct ReportQuery {
+pub(crate) struct ReportQuery {
     /// For readers other than the author: whose report (default: the first filed).
     officer_id: Option<Uuid>,
+}
+
+/// A day the service knows (any other names no report: 404), checked before the database hop.
+pub(crate) fn known_day(day: NaiveDate) -> Result<NaiveDate, AppError> {
+    if day::known(day) {
+        Ok(day)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// The report of the enterprise and day that the caller reads and the query means (404 when
+/// none): the one lookup of the report's reads (itself, its attachments).
+pub(crate) fn visible_report(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    enterprise_id: Uuid,
+    day: NaiveDate,
+    query: &ReportQuery,
+) -> Result<DailyReport, AppError> {
+    let scope = scope::record_scope(conn, caller)?;
+    DailyReport::first_visible_on_day(conn, &scope, enterprise_id, day, query.officer_id)?
+        .ok_or(AppError::NotFound)
 }
 
 async fn daily_report_get(
@@ -194,15 +215,9 @@ async fn daily_report_get(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (enterprise_id, day) = path.into_inner();
-    // A day the service does not know names no report.
-    if !day::known(day) {
-        return Err(AppError::NotFound);
-    }
-    let officer_id = query.officer_id;
+    let (day, query) = (known_day(day)?, query.into_inner());
     let report = db::run(&state.pool, move |conn| {
-        let scope = scope::record_scope(conn, &caller)?;
-        let report = DailyReport::first_visible_on_day(conn, &scope, enterprise_id, day, officer_id)?
-            .ok_or(AppError::NotFound)?;
+        let report = visible_report(conn, &caller, enterprise_id, day, &query)?;
         let problem_ids = Problem::ids_from_report(conn, report.id)?;
         Ok(dto(report, problem_ids))
     })
@@ -261,10 +276,7 @@ async fn daily_report_draft_get(
     path: web::Path<(Uuid, NaiveDate)>,
 ) -> Result<HttpResponse, AppError> {
     let (enterprise_id, day) = path.into_inner();
-    // A day the service does not know names no report.
-    if !day::known(day) {
-        return Err(AppError::NotFound);
-    }
+    let day = known_day(day)?;
     let officer_id = officer.caller.user_id;
     let open = daily_report::is_open(state.clock.now(), day);
     let draft = db::run(&state.pool, move |conn| {

@@ -108,11 +108,6 @@ async fn uploaded(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> Str
     reply.body["id"].as_str().expect("id").to_owned()
 }
 
-/// Downloads raw bytes: (status, bytes, headers).
-async fn download(app: &TestApp, token: &str, path: &str) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
-    app.bytes(path, token).await
-}
-
 async fn attach(app: &TestApp, token: &str, path: &str, ids: &[&str]) -> Reply {
     app.post(path, Some(token), json!({ "attachment_ids": ids }))
         .await
@@ -161,7 +156,7 @@ async fn a_phone_photo_loses_its_location_and_camera_and_is_read_only_in_the_pro
     let url = format!("/api/v1/attachments/{id}");
 
     // The kept file has no EXIF at all (no GPS, no make), and is what its hash says.
-    let (status, kept, headers) = download(&app, &zhang, &url).await;
+    let (status, kept, headers) = app.bytes(&url, &zhang).await;
     assert_eq!(status, 200);
     assert_eq!(exif_fields(&kept), Vec::<exif::Tag>::new());
     assert!(!kept.windows(6).any(|w| w == b"Exif\0\0") && !kept.windows(6).any(|w| w == b"HUAWEI"));
@@ -188,7 +183,7 @@ async fn a_phone_photo_loses_its_location_and_camera_and_is_read_only_in_the_pro
         .await
         .expect("sent");
     assert_eq!(again.status().as_u16(), 304);
-    let (status, thumbnail, _) = download(&app, &zhang, &format!("{url}/thumbnail")).await;
+    let (status, thumbnail, _) = app.bytes(&format!("{url}/thumbnail"), &zhang).await;
     assert_eq!(status, 200);
     let thumbnail = image::load_from_memory(&thumbnail).expect("a thumbnail");
     assert_eq!((thumbnail.width(), thumbnail.height()), (320, 240));
@@ -220,7 +215,7 @@ async fn a_phone_photo_loses_its_location_and_camera_and_is_read_only_in_the_pro
     );
 
     // Attached: the problem's readers read it; another enterprise's officer and contact do not.
-    assert_eq!(download(&app, &dispatcher, &url).await.0, 200);
+    assert_eq!(app.bytes(&url, &dispatcher).await.0, 200);
     assert_eq!(app.get(&path, Some(&dispatcher)).await.status, 200);
     for outsider in ["officer.li", "qianjin.contact"] {
         let token = app.token(outsider).await;
@@ -269,7 +264,7 @@ async fn a_phone_photo_loses_its_location_and_camera_and_is_read_only_in_the_pro
         .collect();
     assert_eq!(roles, ["enterprise"]);
     assert_eq!(
-        download(&app, &li, &format!("/api/v1/attachments/{own}")).await.0,
+        app.bytes(&format!("/api/v1/attachments/{own}"), &li).await.0,
         200,
         "the officer reads it"
     );
@@ -465,7 +460,7 @@ async fn an_officer_attaches_photos_to_their_own_report_while_it_is_open() {
         (200, Some(1))
     );
     assert_eq!(
-        download(&app, &dispatcher, &format!("/api/v1/attachments/{photo}"))
+        app.bytes(&format!("/api/v1/attachments/{photo}"), &dispatcher)
             .await
             .0,
         200
@@ -551,9 +546,7 @@ async fn a_keyed_upload_is_kept_once_and_unattached_uploads_go_after_a_day() {
         );
     }
     assert_eq!(
-        download(&app, &zhang, &format!("/api/v1/attachments/{kept}"))
-            .await
-            .0,
+        app.bytes(&format!("/api/v1/attachments/{kept}"), &zhang).await.0,
         200
     );
 }
@@ -603,7 +596,7 @@ async fn the_demo_city_has_site_photos_and_a_reply_letter() {
     let items = listed.body["items"].as_array().expect("items");
     assert_eq!(items.len(), 2);
     for item in items {
-        let (status, bytes, _) = download(&app, &zhang, item["url"].as_str().expect("url")).await;
+        let (status, bytes, _) = app.bytes(item["url"].as_str().expect("url"), &zhang).await;
         assert_eq!(status, 200);
         assert_eq!(
             hex::encode(Sha256::digest(&bytes)),
@@ -713,11 +706,12 @@ async fn an_s3_compatible_store_named_by_configuration_keeps_and_serves_the_file
 
     let path = format!("/api/v1/problems/{problem}/attachments");
     assert_eq!(attach(&app, &zhang, &path, &[&photo]).await.status, 200);
-    let (status, kept, _) = download(&app, &zhang, &format!("/api/v1/attachments/{photo}")).await;
+    let (status, kept, _) = app.bytes(&format!("/api/v1/attachments/{photo}"), &zhang).await;
     assert_eq!(status, 200);
     assert_eq!(exif_fields(&kept), Vec::<exif::Tag>::new());
-    let (status, thumbnail, _) =
-        download(&app, &zhang, &format!("/api/v1/attachments/{photo}/thumbnail")).await;
+    let (status, thumbnail, _) = app
+        .bytes(&format!("/api/v1/attachments/{photo}/thumbnail"), &zhang)
+        .await;
     assert_eq!(
         (
             status,
