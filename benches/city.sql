@@ -286,8 +286,8 @@ SELECT a.officer_id, a.enterprise_id, a.region_code, w.day, 1,
  WHERE pg_temp.rnd(k, 11) < a.p_sign * (0.88 / 0.92);
 
 -- The first (and only) revision of each report, as DailyReport::record_revision stores it.
-INSERT INTO daily_report_revisions (report_id, revision, author_id, at, body, changed_fields)
-SELECT id, 1, officer_id, updated_at,
+INSERT INTO daily_report_revisions (report_id, day, revision, author_id, at, body, changed_fields)
+SELECT id, day, 1, officer_id, updated_at,
        jsonb_build_object('work_done', work_done, 'production_status', production_status, 'capacity_pct', capacity_pct,
                           'staff_on_duty', staff_on_duty, 'staff_total', staff_total, 'staff_shortage', staff_shortage,
                           'difficulties', difficulties),

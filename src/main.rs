@@ -83,12 +83,47 @@ fn one_off(command: Command) -> anyhow::Result<()> {
             println!("admin {} {verb} for region {}", user.username, user.region_code);
         }
         Command::ReconcileStats => reconcile_stats(&url)?,
+        Command::Partitions { action } => partitions(&mut conn, action)?,
         Command::Serve | Command::DemoDay { .. } => unreachable_serve(),
     }
     Ok(())
 }
 
 fn unreachable_serve() {}
+
+/// `zhuqi partitions ensure | detach <month>`: what an operator runs to make the coming
+/// months' partitions now, or to detach an old month for archiving (docs/scaling.md).
+fn partitions(conn: &mut PgConnection, action: cli::PartitionsAction) -> anyhow::Result<()> {
+    use db::partitions::{self, Outcome};
+    match action {
+        cli::PartitionsAction::Ensure => {
+            let ensured = partitions::ensure(conn, Clock::system().today()).context("creating partitions")?;
+            for e in ensured {
+                let said = match e.outcome {
+                    Outcome::Created => "created",
+                    Outcome::Exists => "exists",
+                    Outcome::Crowded => {
+                        "crowded: rows of the month are in the default partition (docs/scaling.md)"
+                    }
+                };
+                println!("{} {said}", partitions::partition_name(e.table, e.month));
+            }
+        }
+        cli::PartitionsAction::Detach { month } => {
+            let month = month
+                .parse()
+                .map_err(|()| anyhow::anyhow!("the month is written YYYY-MM, e.g. 2025-01; got {month:?}"))?;
+            let detached = partitions::detach(conn, month).context("detaching the month's partitions")?;
+            if detached.is_empty() {
+                println!("no partition of {month} is attached");
+            }
+            for table in detached {
+                println!("{table} detached");
+            }
+        }
+    }
+    Ok(())
+}
 
 /// The new admin's password: ZHUQI_ADMIN_PASSWORD, else the first line of standard input.
 fn admin_password() -> anyhow::Result<String> {
@@ -205,6 +240,10 @@ async fn serve() -> anyhow::Result<()> {
             shutdown.clone(),
         )),
         actix_web::rt::spawn(jobs::reminders::run_until_stopped(
+            state.clone(),
+            shutdown.clone(),
+        )),
+        actix_web::rt::spawn(jobs::partitions::run_until_stopped(
             state.clone(),
             shutdown.clone(),
         )),

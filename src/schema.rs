@@ -108,6 +108,7 @@ diesel::table! {
         at -> Timestamptz,
         body -> Jsonb,
         changed_fields -> Array<Text>,
+        day -> Date,
     }
 }
 

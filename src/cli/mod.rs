@@ -1,4 +1,5 @@
-//! The command line: `zhuqi serve | migrate | seed-demo | demo-day | reconcile-stats | create-admin`.
+//! The command line: `zhuqi serve | migrate | seed-demo | demo-day | reconcile-stats | partitions |
+//! create-admin`.
 
 pub mod create_admin;
 
@@ -40,6 +41,14 @@ pub enum Command {
         #[arg(long, default_value = "zhuqi_demo_day")]
         database: String,
     },
+    /// The tables partitioned by month: `ensure` makes the partitions of this month and the next
+    /// three now (the server also does it at start and four times a day); `detach 2025-01`
+    /// detaches that month's partition of every table, to be archived and dropped as
+    /// docs/scaling.md describes.
+    Partitions {
+        #[command(subcommand)]
+        action: PartitionsAction,
+    },
     /// Bootstrap an admin of a region (creates the region when it does not exist yet). An
     /// existing username gets the admin role and the new password. The password (8–128
     /// characters) comes from ZHUQI_ADMIN_PASSWORD or, without it, the first line of standard
@@ -57,5 +66,16 @@ pub enum Command {
         /// The admin's display name (default: the username).
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartitionsAction {
+    /// Create this month's and the next three months' partitions where they are missing.
+    Ensure,
+    /// Detach one month's partition of every partitioned table.
+    Detach {
+        /// The month, YYYY-MM.
+        month: String,
     },
 }

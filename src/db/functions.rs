@@ -11,6 +11,10 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
     ("idempotency_claim", include_str!("sql/idempotency_claim.sql")),
     ("sign_ins_at_once", include_str!("sql/sign_ins_at_once.sql")),
     ("report_first_filing", include_str!("sql/report_first_filing.sql")),
+    (
+        "create_month_partition",
+        include_str!("sql/create_month_partition.sql"),
+    ),
 ];
 
 /// Installs every function of [`FUNCTIONS`].

@@ -4,6 +4,7 @@
 pub mod functions;
 pub mod leader;
 pub mod models;
+pub mod partitions;
 pub mod vocabulary;
 
 use std::sync::Arc;
@@ -114,6 +115,11 @@ fn apply_migrations(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
     let installed =
         models::calendar::CalendarYear::install_shipped(conn).context("installing the shipped calendar")?;
     done.extend(installed.iter().map(|year| format!("calendar {year}")));
+    // The months the service is about to write have their partitions before it serves (the
+    // daily job keeps them ahead from then on).
+    let ensured = partitions::ensure(conn, crate::clock::local_day(chrono::Utc::now()))
+        .context("creating the coming months' partitions")?;
+    partitions::log(&ensured);
     Ok(done)
 }
 

@@ -4,6 +4,7 @@
 pub mod escalate;
 pub mod freeze_months;
 pub mod notify;
+pub mod partitions;
 pub mod prune_attachments;
 pub mod prune_idempotency;
 pub mod reconcile_stats;

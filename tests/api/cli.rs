@@ -24,7 +24,14 @@ fn serve_without_jwt_secret_stops_with_one_line_naming_it() {
 fn help_lists_every_subcommand() {
     let output = Command::new(BIN).arg("--help").output().expect("runs");
     let help = String::from_utf8_lossy(&output.stdout);
-    for command in ["serve", "migrate", "seed-demo", "reconcile-stats", "create-admin"] {
+    for command in [
+        "serve",
+        "migrate",
+        "seed-demo",
+        "reconcile-stats",
+        "partitions",
+        "create-admin",
+    ] {
         assert!(help.contains(command), "{help}");
     }
 }
@@ -209,4 +216,53 @@ async fn reconcile_stats_repairs_a_drifted_counter_and_says_so() {
             "SELECT count(*) AS n FROM sign_ins WHERE day = '{yesterday}'"
         ))
     );
+}
+
+/// What an operator runs: the coming months' partitions now, then an old month detached.
+#[tokio::test]
+async fn partitions_are_made_and_detached_from_the_command_line() {
+    let app = spawn_app().await;
+    let url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://zhuqi@127.0.0.1:55432/postgres".to_owned());
+    let url = format!(
+        "{}/{}",
+        url.rsplit_once('/').map(|(s, _)| s).unwrap_or(&url),
+        app.db_name
+    );
+    let run = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .expect("runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (ok, ensured) = run(&["partitions", "ensure"]);
+    assert!(ok, "{ensured}");
+    // This month's and the next three months' partitions of six tables, made or already there.
+    assert_eq!(ensured.lines().count(), 24, "{ensured}");
+    assert!(
+        ensured
+            .lines()
+            .all(|l| l.ends_with(" created") || l.ends_with(" exists")),
+        "{ensured}"
+    );
+    app.exec("SELECT create_month_partition('sign_ins', DATE '2024-03-01')");
+    let (ok, detached) = run(&["partitions", "detach", "2024-03"]);
+    assert_eq!((ok, detached.as_str()), (true, "sign_ins_p2024_03 detached\n"));
+    let (ok, nothing) = run(&["partitions", "detach", "2024-03"]);
+    assert_eq!(
+        (ok, nothing.as_str()),
+        (true, "no partition of 2024-03 is attached\n")
+    );
+    let output = Command::new(BIN)
+        .args(["partitions", "detach", "March"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("YYYY-MM"));
 }

@@ -27,6 +27,7 @@ mod lifecycle;
 mod me_today;
 mod notifications;
 mod officer_ratings;
+mod partitions;
 mod policies;
 mod problems;
 mod redis_optional;

@@ -168,6 +168,7 @@ impl DailyReport {
         diesel::insert_into(daily_report_revisions::table)
             .values((
                 daily_report_revisions::report_id.eq(report.id),
+                daily_report_revisions::day.eq(report.day),
                 daily_report_revisions::revision.eq(report.revision),
                 daily_report_revisions::author_id.eq(author_id),
                 daily_report_revisions::at.eq(report.updated_at),

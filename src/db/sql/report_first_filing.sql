@@ -69,8 +69,8 @@ BEGIN
         DELETE FROM idempotency_records WHERE user_id = p_officer AND key = p_key;
         RETURN 'filed_before';
     END IF;
-    INSERT INTO daily_report_revisions (report_id, revision, author_id, at, body, changed_fields)
-    VALUES (p_id, 1, p_officer, p_at, p_body, '{}');
+    INSERT INTO daily_report_revisions (report_id, day, revision, author_id, at, body, changed_fields)
+    VALUES (p_id, p_day, 1, p_officer, p_at, p_body, '{}');
     INSERT INTO problems (id, enterprise_id, region_code, reporter_id, reporter_role, source_report_id,
                           description_hash, title, description, category, urgency,
                           departments_requested, status, suggested_category, confidence,

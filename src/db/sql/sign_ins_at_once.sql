@@ -48,6 +48,11 @@ BEGIN
             CONTINUE;
         END IF;
         IF p_keys[i] IS NOT NULL THEN
+            -- The key's lock, as idempotency_claim takes it: the lock (not a unique index, which
+            -- a table partitioned by month cannot have on the key alone) keeps one record per
+            -- key. A simultaneous resend waits for it, as it waited for the key's index entry
+            -- before, and the lookup after it sees the record the first one committed.
+            PERFORM pg_advisory_xact_lock(hashtextextended('idempotency:' || p_officers[i] || ':' || p_keys[i], 7411));
             SELECT k.request_hash, k.status_code, k.response_body, k.response_row
               INTO stored_hash, stored_status, stored_body, stored_row
               FROM idempotency_records k
