@@ -243,8 +243,8 @@ d4_drift() {
   local days=2 day
   for days in 2 3 4; do
     day=$(TZ=Asia/Shanghai date -d "-$days day" +%F)
-    redis-cli -p "$REDIS_PORT" set "drill4:stats:439800:$day:sign_ins" 42 >/dev/null
-    redis-cli -p "$REDIS_PORT" set "drill4:stats:439800:$day:problems" 7 >/dev/null
+    redis-cli -p "$REDIS_PORT" set "drill4:{stats}:439800:$day:sign_ins" 42 >/dev/null
+    redis-cli -p "$REDIS_PORT" set "drill4:{stats}:439800:$day:problems" 7 >/dev/null
   done
   d4_drifted=6
 }
@@ -264,7 +264,7 @@ d4_jobs_checks() {
   check "escalations logged by the two instances together" "$(escalations_logged "$round")" "$want_logged"
   check "counters repaired by the two instances together" "$(repairs_logged "$round")" "$d4_drifted"
   check "drifted counters now reading 0" \
-    "$(redis-cli -p "$REDIS_PORT" --scan --pattern 'drill4:stats:439800:*' | xargs -r redis-cli -p "$REDIS_PORT" mget | grep -cv '^0$' || true)" 0
+    "$(redis-cli -p "$REDIS_PORT" --scan --pattern 'drill4:{stats}:439800:*' | xargs -r redis-cli -p "$REDIS_PORT" mget | grep -cv '^0$' || true)" 0
   check "problem_escalations rows / distinct (problem, round, level)" \
     "$(q "SELECT count(*) || ' / ' || count(DISTINCT (problem_id, round, level)) FROM problem_escalations")" "$((3 * k)) / $((3 * k))"
   check "'escalated' events / distinct (problem, level)" \

@@ -31,7 +31,7 @@ start_server() {
 }
 start_server
 trap 'kill $server 2>/dev/null || true' EXIT
-forget() { redis-cli -p "$redis_port" --scan --pattern "${prefix}stats:fig:*" | xargs -r redis-cli -p "$redis_port" del >/dev/null; }
+forget() { redis-cli -p "$redis_port" --scan --pattern "${prefix}{stats}:fig:*" | xargs -r redis-cli -p "$redis_port" del >/dev/null; }
 
 echo "== overview cold (computed from PostgreSQL, cache emptied before each call), seconds"
 for _ in 1 2 3 4 5; do

@@ -157,8 +157,14 @@ impl Settings {
             return Err(malformed("DATABASE_URL", "expected postgres://user@host:port/db"));
         }
         let redis_url = required("REDIS_URL")?;
-        if !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://")) {
-            return Err(malformed("REDIS_URL", "expected redis://host:port/db"));
+        if !(redis_url.starts_with("redis://")
+            || redis_url.starts_with("rediss://")
+            || redis_url.starts_with(crate::cache::CLUSTER_SCHEME))
+        {
+            return Err(malformed(
+                "REDIS_URL",
+                "expected redis://host:port/db, or redis-cluster://host:port,host:port for a Redis Cluster",
+            ));
         }
         let bind_addr = get("BIND_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned())

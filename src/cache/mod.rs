@@ -1,6 +1,14 @@
 //! Redis, used only as a cache and for counters: every call here may fail or time out, and
 //! every caller has an answer without it. Redis being down, slow or flushed never fails a
 //! request, and when it comes back it is used again without a restart.
+//!
+//! `REDIS_URL` names one server (`redis://host:port/db`) or a Redis Cluster
+//! (`redis-cluster://host:port,host:port,…`, any of its nodes; the redis crate's cluster
+//! client finds the others and follows the slots as they move). The dashboards' keys
+//! (`stats:…`) are read and written together — a cached figure with the generations it was
+//! computed from, a county's counter with its city's in one atomic increment — so in a cluster
+//! they share one hash tag, `{stats}`, and so one slot; every other key (rate limits, sessions,
+//! daily summaries) is spread over the cluster by its own name.
 
 pub mod counters;
 pub mod limiter;
@@ -11,8 +19,119 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{get_slot, Route, SingleNodeRoutingInfo, SlotAddr};
+use redis::{Cmd, Pipeline, RedisFuture, Value};
 use tokio::sync::RwLock;
+
+/// The scheme of a `REDIS_URL` that names a Redis Cluster by some of its nodes.
+pub const CLUSTER_SCHEME: &str = "redis-cluster://";
+
+/// The hash tag of the dashboards' keys: in a cluster they live in one slot (see above).
+const STATS_FAMILY: &str = "stats:";
+const STATS_TAGGED: &str = "{stats}:";
+
+/// One server or a cluster, as `REDIS_URL` says.
+enum Client {
+    Single(redis::Client),
+    Cluster(ClusterClient),
+}
+
+impl Client {
+    fn open(url: &str) -> redis::RedisResult<Self> {
+        let Some(rest) = url.strip_prefix(CLUSTER_SCHEME) else {
+            return redis::Client::open(url).map(Client::Single);
+        };
+        // redis-cluster://[user:password@]host:port,host:port[/]: the same credentials for
+        // every node; a cluster has only database 0.
+        let rest = rest.trim_end_matches('/');
+        let (credentials, hosts) = match rest.rsplit_once('@') {
+            Some((credentials, hosts)) => (format!("{credentials}@"), hosts),
+            None => (String::new(), rest),
+        };
+        let nodes: Vec<String> = hosts
+            .split(',')
+            .filter(|h| !h.trim().is_empty())
+            .map(|h| format!("redis://{credentials}{}/", h.trim()))
+            .collect();
+        ClusterClient::new(nodes).map(Client::Cluster)
+    }
+
+    async fn connect(&self, timeout: Duration) -> redis::RedisResult<Conn> {
+        match self {
+            Client::Single(client) => {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(timeout * 4)
+                    .set_response_timeout(timeout)
+                    .set_number_of_retries(1)
+                    .set_max_delay(500);
+                ConnectionManager::new_with_config(client.clone(), config)
+                    .await
+                    .map(|c| Conn::Single(Box::new(c)))
+            }
+            Client::Cluster(client) => client.get_async_connection().await.map(Conn::Cluster),
+        }
+    }
+}
+
+/// A live connection to one server or to a cluster; cheap to clone (both multiplex).
+#[derive(Clone)]
+enum Conn {
+    Single(Box<ConnectionManager>),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+impl Conn {
+    /// Runs a pipeline; one without keys (a `SCAN`) that must reach the node holding
+    /// `slot_of`'s slot is sent there in a cluster (the client would pick a node at random).
+    async fn query<T: redis::FromRedisValue>(
+        &mut self,
+        pipe: &Pipeline,
+        slot_of: Option<&str>,
+    ) -> redis::RedisResult<T> {
+        match (self, slot_of) {
+            (Conn::Cluster(c), Some(key)) => {
+                let route = Route::new(get_slot(key.as_bytes()), SlotAddr::Master);
+                let count = pipe.cmd_iter().count();
+                let values = c
+                    .route_pipeline(pipe, 0, count, SingleNodeRoutingInfo::SpecificNode(route))
+                    .await?;
+                T::from_redis_value(&Value::Array(values))
+            }
+            (conn, _) => pipe.query_async(conn).await,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Cache {
@@ -20,8 +139,8 @@ pub struct Cache {
 }
 
 struct Inner {
-    client: Option<redis::Client>,
-    conn: RwLock<Option<ConnectionManager>>,
+    client: Option<Arc<Client>>,
+    conn: RwLock<Option<Conn>>,
     connecting: AtomicBool,
     timeout: Duration,
     prefix: String,
@@ -45,9 +164,10 @@ const BREAK: Duration = Duration::from_secs(1);
 impl Cache {
     /// Never fails and never waits: the first connection is made in the background.
     pub fn new(url: &str, timeout: Duration, prefix: &str) -> Self {
-        let client = redis::Client::open(url)
+        let client = Client::open(url)
             .map_err(|e| tracing::error!(error = %e, "REDIS_URL cannot be used; running without Redis"))
-            .ok();
+            .ok()
+            .map(Arc::new);
         Self {
             inner: Arc::new(Inner {
                 client,
@@ -69,14 +189,27 @@ impl Cache {
         self.reconnect_in_background();
     }
 
-    /// The full key for a logical name, with this deployment's prefix.
+    /// The full key for a logical name, with this deployment's prefix (and the dashboards'
+    /// hash tag for theirs).
     pub fn key(&self, name: &str) -> String {
-        format!("{}{}", self.inner.prefix, name)
+        match name.strip_prefix(STATS_FAMILY) {
+            Some(rest) => format!("{}{STATS_TAGGED}{rest}", self.inner.prefix),
+            None => format!("{}{name}", self.inner.prefix),
+        }
+    }
+
+    /// The logical name of a full key [`Cache::key`] made.
+    pub fn name_of(&self, key: &str) -> Option<String> {
+        let name = key.strip_prefix(&self.inner.prefix)?;
+        Some(match name.strip_prefix(STATS_TAGGED) {
+            Some(rest) => format!("{STATS_FAMILY}{rest}"),
+            None => name.to_owned(),
+        })
     }
 
     /// A live connection, or `None` while Redis is unreachable (a reconnect is then started in
     /// the background, one at a time, so requests never wait for it).
-    async fn connection(&self) -> Option<ConnectionManager> {
+    async fn connection(&self) -> Option<Conn> {
         if let Some(conn) = self.inner.conn.read().await.as_ref() {
             return Some(conn.clone());
         }
@@ -93,12 +226,7 @@ impl Cache {
         }
         let inner = Arc::clone(&self.inner);
         tokio::spawn(async move {
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(inner.timeout * 4)
-                .set_response_timeout(inner.timeout)
-                .set_number_of_retries(1)
-                .set_max_delay(500);
-            match ConnectionManager::new_with_config(client, config).await {
+            match client.connect(inner.timeout).await {
                 Ok(conn) => {
                     tracing::info!("connected to Redis");
                     *inner.conn.write().await = Some(conn);
@@ -120,16 +248,27 @@ impl Cache {
     /// Runs one command (or pipeline) within the timeout; `None` on any failure. After a
     /// failure Redis counts as down for [`BREAK`]; bumps owed from an outage are paid first.
     async fn query<T: redis::FromRedisValue>(&self, what: &'static str, cmd: &redis::Pipeline) -> Option<T> {
+        self.query_on(what, cmd, None).await
+    }
+
+    /// [`Cache::query`] of a pipeline without keys, sent in a cluster to the node that holds
+    /// the slot of the key `slot_of` (a `SCAN` of one family of keys).
+    async fn query_on<T: redis::FromRedisValue>(
+        &self,
+        what: &'static str,
+        cmd: &redis::Pipeline,
+        slot_of: Option<&str>,
+    ) -> Option<T> {
         let down_until = self.inner.down_until_ms.load(Ordering::Acquire);
         if down_until == 0 {
-            return self.query_now(what, cmd).await;
+            return self.query_now(what, cmd, slot_of).await;
         }
         // Down: fall back at once. Once the window is over, one call probes Redis while the
         // others go on falling back, so an outage costs one timeout per window, not one per call.
         if self.now_ms() < down_until || self.inner.probing.swap(true, Ordering::AcqRel) {
             return None;
         }
-        let answer = self.query_now(what, cmd).await;
+        let answer = self.query_now(what, cmd, slot_of).await;
         if answer.is_some() {
             let _ =
                 self.inner
@@ -145,21 +284,23 @@ impl Cache {
         &self,
         what: &'static str,
         cmd: &redis::Pipeline,
+        slot_of: Option<&str>,
     ) -> Option<T> {
         let mut conn = self.connection().await?;
         if self.inner.owing.load(Ordering::Acquire) && !self.pay_owed(&mut conn).await {
             return None;
         }
-        self.run(what, cmd, &mut conn).await
+        self.run(what, cmd, &mut conn, slot_of).await
     }
 
     async fn run<T: redis::FromRedisValue>(
         &self,
         what: &'static str,
         cmd: &redis::Pipeline,
-        conn: &mut ConnectionManager,
+        conn: &mut Conn,
+        slot_of: Option<&str>,
     ) -> Option<T> {
-        let failed = match tokio::time::timeout(self.inner.timeout, cmd.query_async::<T>(conn)).await {
+        let failed = match tokio::time::timeout(self.inner.timeout, conn.query::<T>(cmd, slot_of)).await {
             Ok(Ok(value)) => return Some(value),
             Ok(Err(e)) => format!("failed: {e}"),
             Err(_) => "timed out".to_owned(),
@@ -186,7 +327,7 @@ impl Cache {
 
     /// Makes the owed bumps; `true` when Redis took them (or there were none). Calls arriving
     /// meanwhile wait for it, so none reads an answer the bumps are about to retire.
-    async fn pay_owed(&self, conn: &mut ConnectionManager) -> bool {
+    async fn pay_owed(&self, conn: &mut Conn) -> bool {
         let mut owed = self.inner.owed.lock().await;
         if owed.is_empty() {
             return true;
@@ -206,7 +347,7 @@ impl Cache {
                 .arg("NX")
                 .ignore();
         }
-        if self.run::<()>("owed_bumps", &pipe, conn).await.is_none() {
+        if self.run::<()>("owed_bumps", &pipe, conn, None).await.is_none() {
             return false;
         }
         tracing::info!(
@@ -329,5 +470,38 @@ impl Cache {
         self.query::<(i64,)>("ttl", &pipe)
             .await
             .and_then(|(v,)| u64::try_from(v).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_url_names_its_nodes_with_their_credentials() {
+        assert!(matches!(
+            Client::open("redis://127.0.0.1:6379/0"),
+            Ok(Client::Single(_))
+        ));
+        assert!(matches!(
+            Client::open("redis-cluster://:secret@10.0.2.21:6379,10.0.2.22:6379, 10.0.2.23:6379/"),
+            Ok(Client::Cluster(_))
+        ));
+        assert!(Client::open("redis-cluster://").is_err(), "no node");
+    }
+
+    #[tokio::test]
+    async fn the_dashboards_keys_share_one_hash_tag_and_others_do_not() {
+        let cache = Cache::new("redis://127.0.0.1:1/0", Duration::from_millis(10), "city:");
+        let figure = cache.key("stats:fig:overview:430200");
+        let counter = cache.key("stats:430211:2026-11-20:sign_ins");
+        assert_eq!(figure, "city:{stats}:fig:overview:430200");
+        assert_eq!(get_slot(figure.as_bytes()), get_slot(counter.as_bytes()));
+        assert_eq!(cache.key("session:u1"), "city:session:u1");
+        assert_eq!(
+            cache.name_of(&figure).as_deref(),
+            Some("stats:fig:overview:430200")
+        );
+        assert_eq!(cache.name_of("other:stats:x"), None);
     }
 }

@@ -108,7 +108,6 @@ pub async fn store<Q: Serialize, V: Serialize>(
 /// Every stored answer's key (without the prefix), for reconciliation; `SCAN`, so Redis is
 /// never blocked by a long `KEYS`.
 pub async fn stored_keys(cache: &Cache) -> Option<Vec<String>> {
-    let prefix = cache.key("");
     let pattern = cache.key("stats:fig:*");
     let mut keys = Vec::new();
     let mut cursor: u64 = 0;
@@ -120,12 +119,10 @@ pub async fn stored_keys(cache: &Cache) -> Option<Vec<String>> {
             .arg(&pattern)
             .arg("COUNT")
             .arg(500);
-        let ((next, batch),): ((u64, Vec<String>),) = cache.query("stats_scan", &pipe).await?;
-        keys.extend(
-            batch
-                .into_iter()
-                .map(|k| k.trim_start_matches(&prefix).to_owned()),
-        );
+        // In a cluster, the node that holds the dashboards' slot (the hash tag of `pattern`).
+        let ((next, batch),): ((u64, Vec<String>),) =
+            cache.query_on("stats_scan", &pipe, Some(&pattern)).await?;
+        keys.extend(batch.iter().filter_map(|k| cache.name_of(k)));
         if next == 0 {
             return Some(keys);
         }

@@ -30,6 +30,7 @@ mod officer_ratings;
 mod partitions;
 mod policies;
 mod problems;
+mod redis_cluster;
 mod redis_optional;
 mod schema;
 mod scope;

@@ -273,7 +273,7 @@ async fn cached_and_uncached_answers_agree_after_a_mixed_workload() {
     let client = redis::Client::open(redis_url()).expect("client");
     let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
     let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}stats:fig:*", app.redis_prefix))
+        .arg(format!("{}{{stats}}:fig:*", app.redis_prefix))
         .query_async(&mut conn)
         .await
         .expect("keys");
@@ -356,7 +356,7 @@ async fn reconciliation_repairs_a_drifted_counter_and_a_tampered_answer() {
     let client = redis::Client::open(redis_url()).expect("client");
     let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
     // Yesterday's city counter lost its bumps, and the cached answer was garbled.
-    let counter = format!("{}stats:430200:2026-11-19:sign_ins", app.redis_prefix);
+    let counter = format!("{}{{stats}}:430200:2026-11-19:sign_ins", app.redis_prefix);
     let _: () = redis::cmd("SET")
         .arg(&counter)
         .arg(1)
@@ -364,7 +364,7 @@ async fn reconciliation_repairs_a_drifted_counter_and_a_tampered_answer() {
         .await
         .expect("set");
     let key = format!(
-        "{}stats:fig:overview:430200:-:2026-11-19:2026-11-19",
+        "{}{{stats}}:fig:overview:430200:-:2026-11-19:2026-11-19",
         app.redis_prefix
     );
     let stored: String = redis::cmd("GET")
@@ -754,7 +754,7 @@ async fn only_recent_periods_are_cached() {
     }
     let client = redis::Client::open(redis_url()).expect("client");
     let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
-    let cached = |day: &str| format!("{}stats:fig:overview:430200:-:{day}:{day}", app.redis_prefix);
+    let cached = |day: &str| format!("{}{{stats}}:fig:overview:430200:-:{day}:{day}", app.redis_prefix);
     let recent: i64 = redis::cmd("EXISTS")
         .arg(cached("2026-11-19"))
         .query_async(&mut conn)
