@@ -46,6 +46,11 @@ pub struct Settings {
     /// Connections for long work (exports, imports, dashboard computations), apart from the
     /// pool that serves the officers' requests, so a long export never takes their share.
     pub database_bulk_pool_size: u32,
+    /// Read replicas (streaming standbys) for the reads that tolerate lag: dashboards,
+    /// exports, ledgers (`db::replicas`); none by default.
+    pub database_read_urls: Vec<Secret<String>>,
+    /// A replica further behind the primary than this is skipped.
+    pub database_read_max_lag: Duration,
     pub redis_url: Secret<String>,
     /// How long any single Redis call may take before the caller falls back to Postgres.
     pub redis_timeout: Duration,
@@ -156,6 +161,33 @@ impl Settings {
         if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
             return Err(malformed("DATABASE_URL", "expected postgres://user@host:port/db"));
         }
+        // One or more, separated by commas or spaces.
+        let database_read_urls: Vec<String> = get("DATABASE_READ_URL")
+            .unwrap_or_default()
+            .split([',', ' ', '\n'])
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| u.trim().to_owned())
+            .collect();
+        if database_read_urls
+            .iter()
+            .any(|u| !(u.starts_with("postgres://") || u.starts_with("postgresql://")))
+        {
+            return Err(malformed(
+                "DATABASE_READ_URL",
+                "expected postgres://user@host:port/db, several separated by commas",
+            ));
+        }
+        let database_read_max_lag = match get("DATABASE_READ_MAX_LAG_SECONDS") {
+            None => Duration::from_secs(30),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=3600).contains(n))
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    malformed("DATABASE_READ_MAX_LAG_SECONDS", "expected seconds from 1 to 3600")
+                })?,
+        };
         let redis_url = required("REDIS_URL")?;
         if !(redis_url.starts_with("redis://")
             || redis_url.starts_with("rediss://")
@@ -263,6 +295,8 @@ impl Settings {
             database_url: Secret::new(database_url),
             database_pool_size,
             database_bulk_pool_size,
+            database_read_urls: database_read_urls.into_iter().map(Secret::new).collect(),
+            database_read_max_lag,
             redis_url: Secret::new(redis_url),
             redis_timeout,
             redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "zhuqi:".to_owned()),
@@ -363,6 +397,8 @@ mod tests {
             ("DATABASE_BULK_POOL_SIZE", "0"),
             ("OBJECT_STORE_URL", "gs://bucket"),
             ("OBJECT_STORE_URL", "s3://"),
+            ("DATABASE_READ_URL", "postgres://a@h/db,mysql://b"),
+            ("DATABASE_READ_MAX_LAG_SECONDS", "0"),
         ] {
             let mut pairs: Vec<_> = COMPLETE.iter().copied().filter(|(k, _)| *k != name).collect();
             pairs.push((name, bad));
@@ -382,5 +418,21 @@ mod tests {
         assert!(!printed.contains("s3cret"));
         assert!(!printed.contains("0123456789abcdef"));
         assert!(!printed.contains(":pw@"));
+    }
+
+    #[test]
+    fn read_replicas_are_listed_by_commas_and_a_cluster_is_a_redis_url() {
+        let mut pairs: Vec<_> = COMPLETE.to_vec();
+        pairs.push((
+            "DATABASE_READ_URL",
+            "postgres://z@10.0.2.11:5432/zhuqi, postgres://z@10.0.2.12:5432/zhuqi",
+        ));
+        pairs.retain(|(k, _)| *k != "REDIS_URL");
+        pairs.push(("REDIS_URL", "redis-cluster://10.0.2.21:6379,10.0.2.22:6379"));
+        let settings = Settings::from_lookup(env(&pairs)).expect("valid");
+        assert_eq!(settings.database_read_urls.len(), 2);
+        assert_eq!(settings.database_read_max_lag, Duration::from_secs(30));
+        let without = Settings::from_lookup(env(COMPLETE)).expect("valid");
+        assert!(without.database_read_urls.is_empty());
     }
 }

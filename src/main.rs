@@ -243,6 +243,7 @@ async fn serve() -> anyhow::Result<()> {
             state.clone(),
             shutdown.clone(),
         )),
+        actix_web::rt::spawn(jobs::replicas::run_until_stopped(state.clone(), shutdown.clone())),
         actix_web::rt::spawn(jobs::partitions::run_until_stopped(
             state.clone(),
             shutdown.clone(),

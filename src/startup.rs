@@ -39,6 +39,7 @@ impl Application {
                         .handler(StatusCode::PAYLOAD_TOO_LARGE, payload_too_large),
                 )
                 .wrap(from_fn(stats::retire_after_admin_writes))
+                .wrap(from_fn(crate::db::replicas::data_as_of))
                 .wrap(from_fn(sessions::check))
                 .wrap(from_fn(idempotency::fingerprint))
                 .wrap(from_fn(request_context))

@@ -11,6 +11,7 @@ use crate::cache::limiter::{AttemptLimiter, OnSuccess};
 use crate::cache::Cache;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::replicas::Replicas;
 use crate::db::PgPool;
 use crate::hub::classifier::SharedClassifier;
 use crate::notify::deliver::Deliverer;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// Connections for long work: exports, imports, dashboard computations, reconciliation.
     pub bulk_pool: PgPool,
+    /// Read replicas for the reads that tolerate lag; they fall back to `bulk_pool`.
+    pub replicas: Replicas,
     pub cache: Cache,
     pub wechat: WeChatClient,
     pub jwt: JwtKeys,
@@ -68,6 +71,16 @@ impl AppState {
     pub fn new(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let pool = crate::db::pool(settings.database_url.expose(), settings.database_pool_size);
         let bulk_pool = crate::db::pool(settings.database_url.expose(), settings.database_bulk_pool_size);
+        let read_urls: Vec<String> = settings
+            .database_read_urls
+            .iter()
+            .map(|u| u.expose().clone())
+            .collect();
+        let replicas = Replicas::new(
+            &read_urls,
+            settings.database_bulk_pool_size,
+            settings.database_read_max_lag,
+        );
         let cache = Cache::new(
             settings.redis_url.expose(),
             settings.redis_timeout,
@@ -132,6 +145,7 @@ impl AppState {
             stats_in_flight: InFlight::default(),
             pool,
             bulk_pool,
+            replicas,
             notify_pool,
             deliverer,
             sealer,

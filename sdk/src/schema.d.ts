@@ -7203,6 +7203,8 @@ export interface components {
          * @example W/"6f1c2a9b0d3e4f51"
          */
         ETag: string;
+        /** @description Present when the answer was read from a read replica (`DATABASE_READ_URL`) rather than the primary database or the cache: the instant, China time, up to which the replica had replayed the primary's writes (the current time when it had replayed everything). A replica further behind than `DATABASE_READ_MAX_LAG_SECONDS` is never used. Absent, the answer is current. */
+        XDataAsOf: string;
         /** @description Id of this request, in every response and every log line. A caller's own id (1–64 characters of `A-Za-z0-9-_.`) sent as `X-Request-Id` is reused; otherwise a UUID is generated. Quote it when reporting a problem. */
         XRequestId: string;
         /** @description Seconds to wait before trying again: until the failed-attempt budget refills (429 `auth.too_many_attempts`), 60 after WeChat's own limit (429 `wechat.rate_limited`), and 2 on every 503 (`database.unavailable`, `auth.busy`, `signin.busy`, `wechat.unavailable`). */
@@ -13619,6 +13621,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-Data-As-Of": components["headers"]["XDataAsOf"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13680,6 +13683,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-Data-As-Of": components["headers"]["XDataAsOf"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13716,6 +13720,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-Data-As-Of": components["headers"]["XDataAsOf"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13819,6 +13824,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-Data-As-Of": components["headers"]["XDataAsOf"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13900,6 +13906,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-Data-As-Of": components["headers"]["XDataAsOf"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14075,6 +14082,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-Data-As-Of": components["headers"]["XDataAsOf"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14721,6 +14729,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-Data-As-Of": components["headers"]["XDataAsOf"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
                     [name: string]: unknown;
                 };
@@ -14757,6 +14766,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-Data-As-Of": components["headers"]["XDataAsOf"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
                     [name: string]: unknown;
                 };

@@ -5,6 +5,7 @@ pub mod functions;
 pub mod leader;
 pub mod models;
 pub mod partitions;
+pub mod replicas;
 pub mod vocabulary;
 
 use std::sync::Arc;

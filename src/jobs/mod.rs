@@ -9,6 +9,7 @@ pub mod prune_attachments;
 pub mod prune_idempotency;
 pub mod reconcile_stats;
 pub mod reminders;
+pub mod replicas;
 
 use std::future::Future;
 use std::time::Duration;

@@ -10,7 +10,6 @@ use super::monthly_reports::{monthly_xlsx, MonthlyQuery};
 use super::problems::ProblemQuery;
 use super::{get, Endpoint};
 use crate::auth::{scope, AuthUser, Caller};
-use crate::db;
 use crate::db::models::daily_report::ReportFilter;
 use crate::error::AppError;
 use crate::exports::{self, XlsxFile, XLSX_CONTENT_TYPE};
@@ -59,12 +58,14 @@ pub(crate) async fn problems_xlsx(
     query: ProblemQuery,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let workbook = db::run(&state.bulk_pool, move |conn| {
-        let scope = scope::record_scope(conn, &caller)?;
-        let filter = query.into_filter(conn, now)?;
-        exports::problems::export(conn, &scope, &filter, now)
-    })
-    .await?;
+    let (workbook, _) = state
+        .replicas
+        .read(&state.bulk_pool, None, move |conn| {
+            let scope = scope::record_scope(conn, &caller)?;
+            let filter = query.clone().into_filter(conn, now)?;
+            exports::problems::export(conn, &scope, &filter, now)
+        })
+        .await?;
     Ok(xlsx_response(
         &format!("problems-{}.xlsx", state.clock.today()),
         workbook,
@@ -98,11 +99,13 @@ pub(crate) async fn daily_reports_xlsx(
     query: ReportListQuery,
 ) -> Result<HttpResponse, AppError> {
     let filter = export_period(ReportFilter::from(query), state.clock.today())?;
-    let workbook = db::run(&state.bulk_pool, move |conn| {
-        let scope = scope::record_scope(conn, &caller)?;
-        exports::daily_reports::export(conn, &scope, &filter)
-    })
-    .await?;
+    let (workbook, _) = state
+        .replicas
+        .read(&state.bulk_pool, None, move |conn| {
+            let scope = scope::record_scope(conn, &caller)?;
+            exports::daily_reports::export(conn, &scope, &filter)
+        })
+        .await?;
     Ok(xlsx_response(
         &format!("daily-reports-{}.xlsx", state.clock.today()),
         workbook,

@@ -342,7 +342,7 @@ async fn problem_create(
 }
 
 /// The filters of the problem list (and of the problem ledger export).
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 pub(crate) struct ProblemQuery {
     #[serde(default, deserialize_with = "crate::routes::params::text")]
     pub(crate) status: Option<String>,

@@ -29,6 +29,7 @@ use crate::cache::Cache;
 use crate::clock::local_day;
 use crate::db;
 use crate::db::models::stats::{AsOf, StatsScope};
+use crate::db::replicas::{self, Source};
 use crate::domain::metrics::start_of_day;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -246,7 +247,8 @@ pub async fn answer<T: DeserializeOwned>(state: &AppState, query: StatsQuery) ->
 }
 
 /// The miss path: looks again (another instance or caller may just have stored it), then
-/// computes from PostgreSQL and stores the answer under the generations read before computing.
+/// computes from PostgreSQL (a read replica when there is a usable one) and stores the answer
+/// under the generations read before computing.
 async fn compute_and_cache(
     state: &AppState,
     query: StatsQuery,
@@ -258,9 +260,29 @@ async fn compute_and_cache(
     if let Some(envelope) = hit.filter(|e| query.same_instant(e.at, now)) {
         return Ok(envelope.value);
     }
+    // With replicas, the primary's position now (after the generations were read) is what a
+    // replica must have replayed for its answer to be stored under those generations: an
+    // answer from a replica further behind is served (with its "as of") but not cached.
+    let written = if state.replicas.is_empty() {
+        None
+    } else {
+        db::run(&state.bulk_pool, |conn| Ok(replicas::primary_position(conn)?))
+            .await
+            .ok()
+            .flatten()
+    };
     let computed_query = query.clone();
-    let value = db::run(&state.bulk_pool, move |conn| computed_query.compute(conn, now)).await?;
-    let Some(generations) = generations.filter(|_| query.cacheable(now)) else {
+    let (value, source) = state
+        .replicas
+        .read(&state.bulk_pool, written, move |conn| {
+            computed_query.compute(conn, now)
+        })
+        .await?;
+    let current = match source {
+        Source::Primary => true,
+        Source::Replica { replayed, .. } => written.is_some_and(|w| replayed >= w),
+    };
+    let Some(generations) = generations.filter(|_| current && query.cacheable(now)) else {
         return Ok(value);
     };
     let ttl = query.ttl(now);

@@ -32,6 +32,7 @@ mod policies;
 mod problems;
 mod redis_cluster;
 mod redis_optional;
+mod replicas;
 mod schema;
 mod scope;
 mod sdk;
