@@ -321,9 +321,9 @@ nginx_stop() {
   rm -f "$NGINX_DIR/nginx.pid"
 }
 
-# curl through nginx as a phone would: the site's name resolved here, its CA trusted.
+# curl through nginx as a phone would: the site's name resolved here, its CA trusted, HTTP/2.
 nginx_curl() {
-  curl -sS -m 10 --resolve "$NGINX_HOST:$NGINX_PORT:127.0.0.1" --cacert "$NGINX_DIR/tls/ca.pem" "$@"
+  curl -sS -m 10 --http2 --resolve "$NGINX_HOST:$NGINX_PORT:127.0.0.1" --cacert "$NGINX_DIR/tls/ca.pem" "$@"
 }
 
 # The settings every drill-5 instance has on top of start_server's: nginx is the only proxy

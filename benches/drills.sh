@@ -474,7 +474,7 @@ drill5() {
   fi
   # What nginx resent on its own (proxy_next_upstream): by method, and how those ended.
   echo "  nginx passed to a second instance: $(grep -E ' up=[^ ]+, ' "$NGINX_DIR/log/access.log" \
-    | awk '{sub(/^"/, "", $2); print $2, $5}' | sort | uniq -c | awk '{printf "%s → %s: %s, ", $2, $3, $1}' | sed 's/, $//')"
+    | awk '{sub(/^"/, "", $2); print $2, $5}' | sort | uniq -c | awk '{printf "%s → %s: %s, ", $2, $3, $1} END {if (NR == 0) printf "none"}' | sed 's/, $//')"
   # Every request the client saw acknowledged is in exactly one instance's log, under its id.
   local acked_ids logged_once
   acked_ids=$(awk -F, 'NR > 1 && ($8 == 200 || $8 == 201) && $1 != "readyz" {print $2}' "$OUT/drill5/requests.csv" | sort)
