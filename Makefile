@@ -30,7 +30,8 @@ APP_ENV = DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' BIND_ADDR='$(B
 	LOG_FORMAT='$(LOG_FORMAT)' RUST_LOG='$(RUST_LOG)' \
 	JWT_SECRET="$${JWT_SECRET:-$$(cat $(SECRET))}"
 
-.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint fuzz drills demo-day browser sdk s3-fake
+.PHONY: help run test stop services status lint fmt migrate psql clean-local build spec-lint fuzz drills demo-day browser sdk s3-fake \
+	test-scale scale-harness scale-balancer
 
 help:
 	@echo "Targets:"
@@ -46,7 +47,8 @@ help:
 	echo "  make fmt          cargo fmt"
 	echo "  make spec-lint    lint api-spec/openapi.yaml (redocly, openapi-spec-validator, error codes)"
 	echo "  make fuzz         schemathesis against a fresh seeded server, as each role (FUZZ_SECONDS, FUZZ_MAX_EXAMPLES)"
-	echo "  make drills       fault drills on a release build with their own PostgreSQL/Redis (DRILLS=\"1 2 3 4\")"
+	echo "  make drills       fault drills on a release build with their own PostgreSQL/Redis (DRILLS=\"1 2 3 4 5\")"
+	echo "  make test-scale   scale tests for CI on make test's debug build: 3 instances behind nginx, one killed (drill 5)"
 	echo "  make clean-local  stop services and delete .local/ (databases, secret, logs)"
 
 services:
@@ -185,6 +187,41 @@ DRILLS ?=
 
 drills:
 	@benches/drills.sh $(DRILLS)
+
+# Scale tests, cheap enough for CI (a few minutes on 2 cores): several instances and what stands
+# in front of them, on the DEBUG build `make test` already made (target/debug/zhuqi; nothing is
+# built in release) and the drills' own PostgreSQL and Redis. Each test is a `scale-<name>`
+# target listed in SCALE_STEPS, run in that order; a new one (read replicas, Redis Cluster, …)
+# adds its target and its name here. SCALE_STEPS="balancer" runs some.
+SCALE_STEPS ?= balancer
+SCALE_HARNESS := $(LOCAL)/scale/drills-harness
+
+test-scale: $(addprefix scale-,$(SCALE_STEPS))
+
+# The drills' harness (benches/drills.rs) in the dev profile, beside make test's build: its
+# executable's path comes from cargo's JSON messages (bench executables carry a hash), and a
+# harness from any other profile stops the run rather than silently costing a release build.
+scale-harness:
+	@test -x target/debug/zhuqi || { echo "test-scale: target/debug/zhuqi is missing; it reuses the debug build of make test (or cargo build)" >&2; exit 1; }
+	mkdir -p $(dir $(SCALE_HARNESS))
+	cargo build --bench drills --message-format=json-render-diagnostics \
+	  | jq -r 'select(.reason == "compiler-artifact" and .target.name == "drills" and .executable != null)
+	           | "\(.profile.opt_level) \(.executable)"' >$(SCALE_HARNESS).txt
+	read -r opt harness <$(SCALE_HARNESS).txt
+	case "$$harness" in "$$PWD/target/debug/"*) ;; *) echo "test-scale: harness $$harness is not in target/debug" >&2; exit 1 ;; esac
+	[ "$$opt" = 0 ] || { echo "test-scale: harness built at opt-level $$opt, not the dev profile's 0" >&2; exit 1; }
+	ln -sf "$$harness" $(SCALE_HARNESS)
+
+# Drill 5 (docs/reliability.md): three instances behind nginx (the shipped site file, HTTPS),
+# one SIGKILLed and started again in a wave of sign-ins and reports. Sized down for CI; each
+# DRILL5_* knob can be set from the environment.
+scale-balancer: scale-harness
+	@ZHUQI_BIN=target/debug/zhuqi ZHUQI_COMMIT="$$(git rev-parse --short HEAD) (debug build)" \
+	  DRILL_HARNESS="$$(readlink -f $(SCALE_HARNESS))" \
+	  DRILL5_OFFICERS="$${DRILL5_OFFICERS:-5000}" DRILL5_RATE="$${DRILL5_RATE:-250}" \
+	  DRILL5_CONNECTIONS="$${DRILL5_CONNECTIONS:-32}" DRILL5_FAULT_AT="$${DRILL5_FAULT_AT:-4}" \
+	  DRILL5_PROBLEMS="$${DRILL5_PROBLEMS:-60}" DRILL5_PROBLEMS_LATE="$${DRILL5_PROBLEMS_LATE:-30}" \
+	  benches/drills.sh 5
 
 psql: services
 	@psql '$(DATABASE_URL)'

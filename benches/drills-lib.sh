@@ -179,3 +179,154 @@ ended() {
 # The log's JSON lines whose message is $2 (jq, one object per line).
 log_lines() { jq -cR --arg m "$2" 'fromjson? | select(.message? == $m)' "$1" 2>/dev/null || true; }
 log_count() { log_lines "$1" "$2" | wc -l; }
+
+# seed_overdue <database> <count> <tag>: <count> problems overdue by every window (each then
+# escalates to level 3: three escalations, four outbox messages), in region 439800, whose units,
+# enterprise and officer are created when missing; <tag> keeps the batches' texts apart.
+seed_overdue() {
+  psql -q -v ON_ERROR_STOP=1 "$pg_url/$1" <<SQL
+INSERT INTO regions (code, name, path) VALUES ('439800', '演练区', '439800/') ON CONFLICT DO NOTHING;
+INSERT INTO units (code, name, kind, region_code) VALUES
+  ('D4-HUB', '演练驻企办', 'hub', '439800'),
+  ('D4-DEPT', '演练人社局', 'department', '439800'),
+  ('D4-DISP', '演练派出单位', 'dispatching', '439800')
+  ON CONFLICT DO NOTHING;
+INSERT INTO enterprises (credit_code, name, region_code, lat, lng)
+  VALUES ('91439800D400000001', '演练逾期企业', '439800', 27.8, 113.1) ON CONFLICT DO NOTHING;
+INSERT INTO users (username, name, roles, unit_id, region_code)
+  VALUES ('d4.officer', '演练联络员', ARRAY['officer'], (SELECT id FROM units WHERE code = 'D4-DISP'), '439800')
+  ON CONFLICT DO NOTHING;
+INSERT INTO assignments (officer_id, enterprise_id, start_day)
+  SELECT u.id, e.id, DATE '2020-01-01' FROM users u, enterprises e
+   WHERE u.username = 'd4.officer' AND e.credit_code = '91439800D400000001'
+  ON CONFLICT DO NOTHING;
+INSERT INTO problems (enterprise_id, region_code, reporter_id, reporter_role, description_hash, title, description,
+                      status, created_at, updated_at, triaged_at, department_id, assigned_at, due_working_days,
+                      contact_due_at, due_at, deadline_round, escalation_level)
+  SELECT e.id, '439800', u.id, 'officer', md5('$3-' || i), '演练逾期问题$3-' || i, '演练逾期问题$3-' || i || '：招工难',
+         'assigned', now() - interval '40 days', now() - interval '40 days', now() - interval '39 days', d.id,
+         now() - interval '38 days', 10, now() - interval '35 days', now() - interval '30 days', 1, 0
+    FROM generate_series(1, $2) AS i, enterprises e, users u, units d
+   WHERE e.credit_code = '91439800D400000001' AND u.username = 'd4.officer' AND d.code = 'D4-DEPT';
+SQL
+}
+
+# --- drill 5's balancer: nginx with the shipped site file (deploy/nginx/zhuqi.conf), everything
+# under .local/drills/nginx/. Never the system's nginx service or /etc/nginx.
+NGINX_DIR="$DRILLS_DIR/nginx"
+NGINX_PORT="${DRILL_NGINX_PORT:-18190}"
+NGINX_HTTP_PORT="${DRILL_NGINX_HTTP_PORT:-18191}"
+# The name the site file answers to: the client resolves it to 127.0.0.1 itself.
+NGINX_HOST=zhuqi.example.gov.cn
+# The phones' address as nginx sees it, and a second one for a client that forges
+# X-Forwarded-For: both differ from nginx's own (127.0.0.1), the only trusted proxy.
+CLIENT_ADDR=127.0.0.2
+FORGER_ADDR=127.0.0.3
+
+# Debian's nginx, installed only when missing (as the Makefile's browser target does chromium).
+nginx_install() {
+  command -v nginx >/dev/null && return 0
+  say "installing nginx-light (drill 5's balancer)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+  # The package starts the system's service; the drill runs its own, so leave that one alone.
+  command -v nginx >/dev/null
+}
+
+# A throwaway CA and a certificate for NGINX_HOST signed by it (the client trusts the CA, as a
+# phone trusts a public one); a CA certificate cannot serve as the site's own in rustls.
+nginx_certs() {
+  local d="$NGINX_DIR/tls"
+  [ -f "$d/fullchain.pem" ] && [ -f "$d/ca.pem" ] && return 0
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj "/CN=zhuqi drill CA" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -subj "/CN=$NGINX_HOST" -keyout "$d/privkey.pem" -out "$d/site.csr" 2>/dev/null
+  openssl x509 -req -in "$d/site.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
+    -out "$d/site.pem" -extfile <(printf '%s\n' "subjectAltName=DNS:$NGINX_HOST,IP:127.0.0.1" \
+      "basicConstraints=CA:FALSE" "keyUsage=digitalSignature" "extendedKeyUsage=serverAuth") 2>/dev/null
+  cat "$d/site.pem" "$d/ca.pem" >"$d/fullchain.pem"
+}
+
+# nginx_config <instance port>…: the shipped site file with the test's substitutions (the
+# instances, the listen ports, the certificate, loopback as the "inside" network of /metrics),
+# included from a main file whose pid, logs and temp paths are under NGINX_DIR. Each
+# substitution is counted, so that a reshaped site file stops the drill instead of being
+# tested half-substituted.
+nginx_config() {
+  local site="$NGINX_DIR/zhuqi.conf" want got
+  mkdir -p "$NGINX_DIR/tmp" "$NGINX_DIR/log"
+  # The upstream's lines keep their parameters (max_fails, fail_timeout); only the addresses
+  # become the instances', in order.
+  awk -v ports="$*" 'BEGIN { n = split(ports, port, " ") }
+    /^[ \t]*server 10\.0\.1\.[0-9]+:8080[ ;]/ { i++; sub(/10\.0\.1\.[0-9]+:8080/, "127.0.0.1:" port[i]) } { print }' \
+    deploy/nginx/zhuqi.conf \
+    | sed -E \
+      -e "s|^(\s*)listen 80;|\1listen 127.0.0.1:$NGINX_HTTP_PORT;|" \
+      -e "s|^(\s*)listen 443 ssl http2;|\1listen 127.0.0.1:$NGINX_PORT ssl http2;|" \
+      -e '/^\s*listen \[::\]:/d' \
+      -e "s|/etc/ssl/zhuqi/|$NGINX_DIR/tls/|" \
+      -e 's|allow 10\.0\.0\.0/8;|allow 127.0.0.0/8;|' >"$site"
+  for want in "127.0.0.1:$NGINX_HTTP_PORT;:1" "127.0.0.1:$NGINX_PORT ssl http2;:1" "$NGINX_DIR/tls/:2" \
+    "allow 127.0.0.0/8;:1" "server 127.0.0.1::$#" "10.0.1.:0" "listen [::]:0" "/etc/ssl:0"; do
+    got=$(grep -cF -- "${want%:*}" "$site" || true)
+    [ "$got" = "${want##*:}" ] || { say "nginx_config: '${want%:*}' found $got times in $site, want ${want##*:} (has deploy/nginx/zhuqi.conf changed shape?)"; return 1; }
+  done
+  # nginx's workers drop root; they need to reach their temp files (fix_traversal opened the path).
+  local user=""
+  if [ "$(id -u)" = 0 ]; then user="user nobody nogroup;"; fi
+  cat >"$NGINX_DIR/nginx.conf" <<CONF
+# Generated by benches/drills.sh (drill 5): the shipped site file behind a main file of the drill's.
+$user
+worker_processes auto;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/log/error.log warn;
+events { worker_connections 1024; }
+http {
+    default_type application/octet-stream;
+    client_body_temp_path $NGINX_DIR/tmp/body;
+    proxy_temp_path $NGINX_DIR/tmp/proxy;
+    fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
+    uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
+    scgi_temp_path $NGINX_DIR/tmp/scgi;
+    # Which instance took each request, and what it answered.
+    log_format drill '\$remote_addr "\$request" \$status rid=\$http_x_request_id up=\$upstream_addr '
+                     'ups=\$upstream_status rt=\$request_time';
+    access_log $NGINX_DIR/log/access.log drill;
+    include $site;
+}
+CONF
+}
+
+nginx_cmd() { nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/log/error.log" "$@"; }
+
+nginx_pid() { cat "$NGINX_DIR/nginx.pid" 2>/dev/null || true; }
+
+# Started as a daemon of its own (a pid file, not a child of this shell).
+nginx_start() {
+  rm -f "$NGINX_DIR/log/access.log" "$NGINX_DIR/log/error.log"
+  nginx_cmd -t -q || return 1
+  detached nginx_cmd
+}
+
+nginx_stop() {
+  local pid
+  pid=$(nginx_pid)
+  [ -n "$pid" ] || return 0
+  kill -QUIT "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do ended "$pid" && break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$NGINX_DIR/nginx.pid"
+}
+
+# curl through nginx as a phone would: the site's name resolved here, its CA trusted, HTTP/2.
+nginx_curl() {
+  curl -sS -m 10 --http2 --resolve "$NGINX_HOST:$NGINX_PORT:127.0.0.1" --cacert "$NGINX_DIR/tls/ca.pem" "$@"
+}
+
+# The settings every drill-5 instance has on top of start_server's: nginx is the only proxy
+# whose X-Forwarded-For is believed, and only the phones' address may read /metrics (so that a
+# 200 there says the instance took the client's address from nginx's header).
+D5_INSTANCE_ENV=(TRUSTED_PROXIES=127.0.0.1 "METRICS_ALLOW=$CLIENT_ADDR/32")

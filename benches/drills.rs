@@ -5,7 +5,11 @@
 //! - `pg-restart`: a wave of sign-ins while PostgreSQL is stopped (fast) and started again;
 //! - `sigterm`: a wave of sign-ins while the server is sent SIGTERM;
 //! - `redis-kill`: a wave of sign-ins, daily reports and dashboard reads while Redis is killed
-//!   (SIGKILL) and started again; then a quiet check of the dashboard after a second restart.
+//!   (SIGKILL) and started again; then a quiet check of the dashboard after a second restart;
+//! - `balancer`: a wave of sign-ins, daily reports and dashboard reads through nginx (HTTPS) in
+//!   front of three instances while one of them is killed (SIGKILL) and started again; the
+//!   client resends what got an error (a 502 from nginx, a 503, a 409 `idempotency.in_progress`,
+//!   a broken connection) with the same Idempotency-Key, as the phone does.
 //!
 //! The harness creates the city (N officers, each assigned to one enterprise, and a dispatcher
 //! of the region), sends the wave at a fixed rate through `DRILL_CONNECTIONS` connections,
@@ -21,7 +25,10 @@
 //! DRILL_FAULT_AT (seconds, 4), DRILL_FAULT_CMD, DRILL_RECOVERY_LIMIT_S (10),
 //! DRILL_SHUTDOWN_LIMIT_S (30), DRILL_REDIS_URL and DRILL_REDIS_PREFIX (the server's, to publish the
 //! minted tokens' session generations as a login would); for `redis-kill` also DRILL_COMPARE_URL (a server on the same
-//! database without Redis), DRILL_REDIS_KILL_CMD and DRILL_REDIS_START_CMD.
+//! database without Redis), DRILL_REDIS_KILL_CMD and DRILL_REDIS_START_CMD; for `balancer` also
+//! DRILL_CA_CERT (a PEM certificate to trust), DRILL_RESOLVE (`host:port=ip:port`, the
+//! balancer's name and where it is), DRILL_LOCAL_ADDR (the client's own address, so that the
+//! instances can tell it from the balancer's) and DRILL_HELD_BACK (officers who send nothing, 20).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark harness reports failures by panicking
 
@@ -62,6 +69,7 @@ fn now_ms() -> f64 {
 
 struct Officer {
     index: usize,
+    id: Uuid,
     token: String,
     enterprise_id: Uuid,
     lat: f64,
@@ -126,6 +134,10 @@ struct Outcome {
     error: Option<(&'static str, String)>,
     /// The answer's body when it is a dashboard figure.
     body: Option<Value>,
+    /// The answer's X-Request-Id (the server's, or nginx's error page has none).
+    echoed_id: Option<String>,
+    /// The answer replays an earlier one (`Idempotent-Replayed`).
+    replayed: bool,
 }
 
 impl Outcome {
@@ -183,15 +195,22 @@ async fn send(kind: &'static str, officer: usize, attempt: u32, request: reqwest
         id: None,
         error: None,
         body: None,
+        echoed_id: None,
+        replayed: false,
     };
     match request.send().await {
         Ok(response) => {
             let status = response.status().as_u16();
-            outcome.retry_after = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            outcome.retry_after = header("retry-after");
+            outcome.echoed_id = header("x-request-id");
+            outcome.replayed = header("idempotent-replayed").is_some();
             match response.bytes().await {
                 Ok(bytes) => {
                     outcome.status = status;
@@ -212,21 +231,34 @@ async fn send(kind: &'static str, officer: usize, attempt: u32, request: reqwest
 }
 
 /// Sends a request, and again after `Retry-After` while it is answered 503, at most
-/// `attempts` times in all (a phone's retries, with the same Idempotency-Key).
-async fn send_with_retries<F>(kind: &'static str, officer: usize, attempts: u32, build: F) -> Vec<Outcome>
+/// `attempts` times in all (a phone's retries, with the same Idempotency-Key). With `resend`,
+/// also after a broken connection, a 502 or 504 (nginx's: the instance died under the request)
+/// and a 409 `idempotency.in_progress` (the first try is still running somewhere), 1 s later.
+async fn send_with_retries<F>(
+    kind: &'static str,
+    officer: usize,
+    attempts: u32,
+    resend: bool,
+    build: F,
+) -> Vec<Outcome>
 where
     F: Fn() -> reqwest::RequestBuilder,
 {
     let mut outcomes = Vec::new();
     for attempt in 1..=attempts {
         let outcome = send(kind, officer, attempt, build()).await;
-        let wait = (outcome.status == 503).then(|| {
-            outcome
-                .retry_after
-                .as_deref()
-                .and_then(|s| s.parse::<u64>().ok())
-                .unwrap_or(2)
-        });
+        let retry_after = || outcome.retry_after.as_deref().and_then(|s| s.parse::<u64>().ok());
+        let wait = if outcome.status == 503 {
+            Some(retry_after().unwrap_or(2))
+        } else if resend
+            && (outcome.error.is_some()
+                || matches!(outcome.status, 502 | 504)
+                || (outcome.status == 409 && outcome.code.as_deref() == Some("idempotency.in_progress")))
+        {
+            Some(retry_after().unwrap_or(1))
+        } else {
+            None
+        };
         outcomes.push(outcome);
         match wait {
             Some(seconds) if attempt < attempts => tokio::time::sleep(Duration::from_secs(seconds)).await,
@@ -543,6 +575,8 @@ struct Wave {
     connections: usize,
     attempts: u32,
     mixed: bool,
+    /// Resend after any error, not only a 503 (see `send_with_retries`).
+    resend: bool,
 }
 
 fn sign_in_request(
@@ -593,10 +627,7 @@ async fn run_wave(
     let done = Arc::new(AtomicBool::new(false));
     let readyz = {
         let (base, stop) = (wave.base.clone(), stop_readyz.clone());
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap();
+        let client = client_builder().timeout(Duration::from_secs(5)).build().unwrap();
         tokio::spawn(async move {
             let mut outcomes = Vec::new();
             while !stop.load(Ordering::Relaxed) {
@@ -614,7 +645,8 @@ async fn run_wave(
                 let mut outcomes = Vec::new();
                 while !done.load(Ordering::Relaxed) {
                     let request = || overview_request(&wave.client, &wave.base, &wave.dispatcher_token);
-                    outcomes.extend(send_with_retries("overview", r, wave.attempts, request).await);
+                    outcomes
+                        .extend(send_with_retries("overview", r, wave.attempts, wave.resend, request).await);
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 outcomes
@@ -636,10 +668,11 @@ async fn run_wave(
                         .await;
                 }
                 let request = || sign_in_request(&wave.client, &wave.base, wave.day, officer);
-                outcomes.extend(send_with_retries("sign_in", i, wave.attempts, request).await);
+                outcomes.extend(send_with_retries("sign_in", i, wave.attempts, wave.resend, request).await);
                 if wave.mixed {
                     let request = || report_request(&wave.client, &wave.base, wave.day, officer);
-                    outcomes.extend(send_with_retries("report", i, wave.attempts, request).await);
+                    outcomes
+                        .extend(send_with_retries("report", i, wave.attempts, wave.resend, request).await);
                 }
             }
             outcomes
@@ -1130,6 +1163,352 @@ async fn quiet_redis_restart(verdict: &mut Verdict, wave: &Wave, extra: &[Office
     );
 }
 
+/// A client as the environment asks: trusting `DRILL_CA_CERT`, resolving the host named in
+/// `DRILL_RESOLVE` (`host=ip`) to that address (the balancer's certificate names the host, as
+/// the phones' requests do) and sending from `DRILL_LOCAL_ADDR`.
+fn client_builder() -> reqwest::ClientBuilder {
+    let mut builder = reqwest::Client::builder();
+    let ca = env("DRILL_CA_CERT", "");
+    if !ca.is_empty() {
+        let pem = std::fs::read(&ca).expect("reading DRILL_CA_CERT");
+        builder =
+            builder.add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("DRILL_CA_CERT is PEM"));
+    }
+    if let Some((host, ip)) = env("DRILL_RESOLVE", "").split_once('=') {
+        // Port 0: the URL's port is used.
+        let ip: std::net::IpAddr = ip.parse().expect("DRILL_RESOLVE is host=ip");
+        builder = builder.resolve(host, std::net::SocketAddr::new(ip, 0));
+    }
+    let local = env("DRILL_LOCAL_ADDR", "");
+    if !local.is_empty() {
+        builder = builder.local_address(Some(local.parse().expect("DRILL_LOCAL_ADDR is an address")));
+    }
+    builder
+}
+
+/// `ARRAY[…]::uuid[]` of the ids, for the checks' queries.
+fn uuid_array(ids: impl IntoIterator<Item = Uuid>) -> String {
+    let quoted: Vec<String> = ids.into_iter().map(|id| format!("'{id}'")).collect();
+    format!("ARRAY[{}]::uuid[]", quoted.join(","))
+}
+
+/// Whether `o` is a failed try the phone resends (see `send_with_retries`).
+fn resendable(o: &Outcome) -> bool {
+    o.error.is_some()
+        || (502..=504).contains(&o.status)
+        || (o.status == 409 && o.code.as_deref() == Some("idempotency.in_progress"))
+}
+
+/// Three instances behind nginx, one killed and started again in the middle of the wave.
+fn judge_balancer(
+    verdict: &mut Verdict,
+    wave: &Wave,
+    outcomes: &[Outcome],
+    marks: &BTreeMap<String, f64>,
+    held_back: &[Officer],
+    conn: &mut PgConnection,
+) {
+    let kinds = ["sign_in", "report", "overview"];
+    for kind in kinds {
+        let of_kind: Vec<&Outcome> = outcomes.iter().filter(|o| o.kind == kind).collect();
+        let latencies: Vec<f64> = of_kind
+            .iter()
+            .filter(|o| o.error.is_none())
+            .map(|o| o.latency_ms())
+            .collect();
+        verdict.fact(&format!("{kind}: requests (resends included)"), of_kind.len());
+        verdict.fact(&format!("{kind}: answers"), tally(&of_kind));
+        verdict.fact(
+            &format!("{kind}: latency p50 / p99 / max"),
+            format!(
+                "{:.1} / {:.1} / {:.1} ms",
+                percentile(latencies.clone(), 0.5),
+                percentile(latencies.clone(), 0.99),
+                percentile(latencies, 1.0)
+            ),
+        );
+    }
+    let relevant: Vec<&Outcome> = outcomes.iter().filter(|o| kinds.contains(&o.kind)).collect();
+    let writes: Vec<&Outcome> = relevant
+        .iter()
+        .copied()
+        .filter(|o| matches!(o.kind, "sign_in" | "report"))
+        .collect();
+    let acknowledged = writes.iter().filter(|o| o.acknowledged()).count();
+    let resends = writes.iter().filter(|o| o.attempt > 1).count();
+    let replayed = writes.iter().filter(|o| o.acknowledged() && o.replayed).count();
+    verdict.fact(
+        "writes: requests / acknowledged / resends",
+        format!("{} / {acknowledged} / {resends}", writes.len()),
+    );
+    verdict.fact("  … acknowledgements that replayed an earlier answer", replayed);
+
+    // What the clients saw go wrong, and when, against the kill.
+    let failed: Vec<&Outcome> = relevant
+        .iter()
+        .copied()
+        .filter(|o| resendable(o) || o.status >= 400)
+        .collect();
+    verdict.fact("errors seen by clients (all kinds)", failed.len());
+    if !failed.is_empty() {
+        verdict.fact("  … which", tally(&failed));
+    }
+    match (marks.get("kill_sending"), marks.get("killed")) {
+        (Some(&kill), Some(&killed)) => {
+            verdict.fact("SIGKILL → process gone", seconds(killed - kill));
+            if let Some(&ready) = marks.get("restarted_ready") {
+                verdict.fact(
+                    "SIGKILL → instance started again and ready",
+                    seconds(ready - kill),
+                );
+            }
+            if let (Some(first), Some(last)) = (
+                failed.iter().map(|o| o.done_ms).min_by(f64::total_cmp),
+                failed.iter().map(|o| o.done_ms).max_by(f64::total_cmp),
+            ) {
+                verdict.fact(
+                    "errors answered from / to (relative to the kill)",
+                    format!(
+                        "{:+.2} s / {:+.2} s",
+                        (first - kill) / 1000.0,
+                        (last - kill) / 1000.0
+                    ),
+                );
+            }
+            let in_flight = writes
+                .iter()
+                .filter(|o| o.sent_ms < kill && o.done_ms >= kill)
+                .count();
+            verdict.fact("writes in flight at the kill", in_flight);
+            // A kill after the last write or before the first tests nothing: the wave's size
+            // and DRILL_FAULT_AT must put it in the middle.
+            let (before, after) = (
+                writes.iter().filter(|o| o.sent_ms < kill).count(),
+                writes.iter().filter(|o| o.sent_ms >= kill).count(),
+            );
+            verdict.require(
+                before > 0 && after > 0,
+                format!(
+                    "the kill fell in the middle of the wave ({before} writes sent before it, {after} after)"
+                ),
+            );
+            // Recovered: from the kill to the first write sent after it whose answer came
+            // without an error, and from the kill to the last error any client saw.
+            if let Some(first_ok) = writes
+                .iter()
+                .filter(|o| o.sent_ms >= kill && o.acknowledged())
+                .map(|o| o.done_ms)
+                .min_by(f64::total_cmp)
+            {
+                verdict.fact(
+                    "kill → first write sent after it acknowledged",
+                    seconds(first_ok - kill),
+                );
+            }
+            let last_error = failed
+                .iter()
+                .map(|o| o.done_ms)
+                .max_by(f64::total_cmp)
+                .map_or(0.0, |last| (last - kill).max(0.0));
+            verdict.fact("kill → last error a client saw", seconds(last_error));
+        }
+        _ => verdict.require(
+            false,
+            format!("the fault command marked kill_sending and killed ({marks:?})"),
+        ),
+    }
+
+    // The answers an instance gives are 2xx, 503 with Retry-After or a 409 for a resend that
+    // overtook its first try; nginx's own (no error code) are 502 and 504 for a request the dead
+    // instance had. A 500, or a 502 from an instance, is a fault.
+    let unexpected: Vec<&&Outcome> = relevant
+        .iter()
+        .filter(|o| o.error.is_none())
+        .filter(|o| {
+            !(matches!(o.status, 200 | 201 | 503)
+                || (o.status == 409 && o.code.as_deref() == Some("idempotency.in_progress"))
+                || (matches!(o.status, 502 | 504) && o.code.is_none()))
+        })
+        .collect();
+    verdict.require(
+        unexpected.is_empty(),
+        format!(
+            "only 2xx, 503, 409 idempotency.in_progress and nginx's 502/504 ({} others{})",
+            unexpected.len(),
+            unexpected
+                .first()
+                .map(|o| format!(", e.g. {} {:?} on {} {}", o.status, o.code, o.kind, o.request_id))
+                .unwrap_or_default()
+        ),
+    );
+    let no_retry_after = relevant
+        .iter()
+        .filter(|o| o.status == 503 && o.code.is_some() && o.retry_after.is_none())
+        .count();
+    verdict.require(
+        no_retry_after == 0,
+        format!("every 503 of an instance carries Retry-After ({no_retry_after} without)"),
+    );
+    let timeouts = relevant
+        .iter()
+        .filter(|o| matches!(o.error, Some(("timeout", _))))
+        .count();
+    verdict.require(
+        timeouts == 0,
+        format!("no request hung past the client timeout ({timeouts} did)"),
+    );
+    let not_echoed: Vec<&&Outcome> = relevant
+        .iter()
+        .filter(|o| matches!(o.status, 200 | 201) && o.echoed_id.as_deref() != Some(o.request_id.as_str()))
+        .collect();
+    verdict.require(
+        not_echoed.is_empty(),
+        format!(
+            "every 2xx answer carries the X-Request-Id the client sent ({} do not{})",
+            not_echoed.len(),
+            not_echoed
+                .first()
+                .map(|o| format!(", e.g. {} → {:?}", o.request_id, o.echoed_id))
+                .unwrap_or_default()
+        ),
+    );
+
+    // In the end (after the resends) every officer's sign-in and report is acknowledged.
+    for kind in ["sign_in", "report"] {
+        let acked: HashSet<usize> = writes
+            .iter()
+            .filter(|o| o.kind == kind && o.acknowledged())
+            .map(|o| o.officer)
+            .collect();
+        let errored: HashSet<usize> = writes
+            .iter()
+            .filter(|o| o.kind == kind && resendable(o))
+            .map(|o| o.officer)
+            .collect();
+        verdict.fact(
+            &format!("{kind}: officers with an error / of them acknowledged on a resend"),
+            format!("{} / {}", errored.len(), errored.intersection(&acked).count()),
+        );
+        verdict.require(
+            acked.len() == wave.officers.len(),
+            format!(
+                "every officer's {kind} acknowledged after resends ({} of {})",
+                acked.len(),
+                wave.officers.len()
+            ),
+        );
+    }
+
+    // Nothing stored that was never sent: the held-back officers sent nothing, and every
+    // stored row belongs to an officer whose request of that kind went out.
+    let sent = |kind: &str| -> Vec<Uuid> {
+        let indexes: HashSet<usize> = writes
+            .iter()
+            .filter(|o| o.kind == kind)
+            .map(|o| o.officer)
+            .collect();
+        wave.officers
+            .iter()
+            .filter(|o| indexes.contains(&o.index))
+            .map(|o| o.id)
+            .collect()
+    };
+    let day = wave.day;
+    let region = REGION;
+    let held = uuid_array(held_back.iter().map(|o| o.id));
+    let held_rows = count(
+        conn,
+        &format!(
+            "SELECT (SELECT count(*) FROM sign_ins WHERE officer_id = ANY({held}))
+                  + (SELECT count(*) FROM daily_reports WHERE officer_id = ANY({held}))
+                  + (SELECT count(*) FROM problems WHERE reporter_id = ANY({held})) AS n"
+        ),
+    );
+    verdict.require(
+        held_rows == 0,
+        format!(
+            "nothing stored for the {} officers who sent nothing ({held_rows} rows)",
+            held_back.len()
+        ),
+    );
+    let unsent_sign_ins = count(
+        conn,
+        &format!(
+            "SELECT count(*) AS n FROM sign_ins WHERE region_code = '{region}' AND day = '{day}'
+                AND officer_id <> ALL({})",
+            uuid_array(sent("sign_in"))
+        ),
+    );
+    let unsent_reports = count(
+        conn,
+        &format!(
+            "SELECT count(*) AS n FROM daily_reports WHERE region_code = '{region}' AND day = '{day}'
+                AND officer_id <> ALL({})",
+            uuid_array(sent("report"))
+        ),
+    );
+    verdict.require(
+        unsent_sign_ins + unsent_reports == 0,
+        format!("no sign-in or report stored that was never sent ({unsent_sign_ins} sign-ins, {unsent_reports} reports)"),
+    );
+    // Each report files one problem: as many problems as reports, one per report.
+    let reports = count(
+        conn,
+        &format!("SELECT count(*) AS n FROM daily_reports WHERE region_code = '{region}' AND day = '{day}'"),
+    );
+    let problems = count(
+        conn,
+        &format!("SELECT count(*) AS n FROM problems WHERE region_code = '{region}'"),
+    );
+    let problem_reports = count(
+        conn,
+        &format!("SELECT count(DISTINCT source_report_id) AS n FROM problems WHERE region_code = '{region}'"),
+    );
+    let problem_texts = count(
+        conn,
+        &format!("SELECT count(DISTINCT description_hash) AS n FROM problems WHERE region_code = '{region}'"),
+    );
+    let orphans = count(
+        conn,
+        &format!(
+            "SELECT count(*) AS n FROM problems p WHERE p.region_code = '{region}'
+                AND NOT EXISTS (SELECT 1 FROM daily_reports r WHERE r.id = p.source_report_id)"
+        ),
+    );
+    verdict.fact(
+        "problems filed from reports (rows / distinct reports / distinct texts)",
+        format!("{problems} / {problem_reports} / {problem_texts}"),
+    );
+    verdict.require(
+        problems == reports && problem_reports == reports && problem_texts == reports && orphans == 0,
+        format!(
+            "one problem per stored report, none duplicated ({problems} problems for {reports} reports, \
+             {problem_reports} distinct reports, {problem_texts} distinct texts, {orphans} without their report)"
+        ),
+    );
+    // The notifications the filings queued: none twice.
+    let outbox = count(
+        conn,
+        &format!(
+            "SELECT count(*) AS n FROM notification_outbox o JOIN problems p ON p.id = o.problem_id
+              WHERE p.region_code = '{region}'"
+        ),
+    );
+    let outbox_distinct = count(
+        conn,
+        &format!(
+            "SELECT count(DISTINCT (o.kind, o.problem_id, o.audience, o.recipient_unit_id, o.recipient_user_id)) AS n
+               FROM notification_outbox o JOIN problems p ON p.id = o.problem_id WHERE p.region_code = '{region}'"
+        ),
+    );
+    verdict.require(
+        outbox == outbox_distinct,
+        format!(
+            "no notification of the filed problems queued twice ({outbox} rows, {outbox_distinct} distinct)"
+        ),
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let drill = env("DRILL_NAME", "pg-restart");
@@ -1149,9 +1528,15 @@ async fn main() {
     let fault_cmd = env("DRILL_FAULT_CMD", "true");
     let recovery_limit: f64 = env("DRILL_RECOVERY_LIMIT_S", "10").parse().unwrap();
     let shutdown_limit: f64 = env("DRILL_SHUTDOWN_LIMIT_S", "30").parse().unwrap();
-    let mixed = drill == "redis-kill";
-    // The quiet check of the Redis drill signs in officers kept out of the wave.
-    let extra = if mixed { 20 } else { 0 };
+    let balancer = drill == "balancer";
+    let mixed = drill == "redis-kill" || balancer;
+    // The quiet check of the Redis drill signs in officers kept out of the wave; the balancer
+    // drill's held-back officers send nothing at all.
+    let extra = match drill.as_str() {
+        "redis-kill" => 20,
+        "balancer" => env("DRILL_HELD_BACK", "20").parse().unwrap(),
+        _ => 0,
+    };
 
     let mut conn = connect(&database_url);
     let (pairs, dispatcher) = setup(&mut conn, n + extra);
@@ -1171,6 +1556,7 @@ async fn main() {
         .enumerate()
         .map(|(index, (officer_id, enterprise_id, lat, lng))| Officer {
             index,
+            id: officer_id,
             token: keys.issue_access(
                 &clock,
                 AccessClaims::for_subject(officer_id, vec![Role::Officer], REGION.to_owned(), None, None),
@@ -1191,7 +1577,7 @@ async fn main() {
             None,
         ),
     );
-    let client = reqwest::Client::builder()
+    let client = client_builder()
         .pool_max_idle_per_host(connections + 8)
         .timeout(Duration::from_secs(timeout_s))
         .build()
@@ -1207,6 +1593,7 @@ async fn main() {
         connections,
         attempts,
         mixed,
+        resend: balancer,
     });
     println!(
         "drill {drill}: {n} officers at {rate}/s through {connections} connections, fault at {fault_at} s, \
@@ -1250,12 +1637,16 @@ async fn main() {
             let mut conn = connect(&database_url);
             judge_redis(&mut verdict, &wave, &outcomes, &marks, &mut conn).await;
         }
+        "balancer" => {
+            let mut conn = connect(&database_url);
+            judge_balancer(&mut verdict, &wave, &outcomes, &marks, &extra_officers, &mut conn);
+        }
         other => panic!("unknown drill {other}"),
     }
     let mut conn = connect(&database_url);
     let stored = check_database(&mut conn, day, &outcomes);
     judge_storage(&mut verdict, &stored, &outcomes);
-    if mixed {
+    if drill == "redis-kill" {
         quiet_redis_restart(&mut verdict, &wave, &extra_officers, &mut conn).await;
     }
     write_csv(&format!("{out}/requests.csv"), &outcomes, origin);

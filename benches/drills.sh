@@ -5,11 +5,14 @@
 #   2  SIGTERM to the server during a wave of sign-ins
 #   3  Redis killed (SIGKILL) and started again during sign-ins, reports and dashboard reads
 #   4  two instances started together on an empty database; their jobs run at the same moment
-# Usage: benches/drills.sh [1 2 3 4 …]   (default: all). Prints PASS/FAIL per drill; exits 1 on
+#   5  three instances behind nginx (the shipped site file, HTTPS); one SIGKILLed and started
+#      again during sign-ins and reports
+# Usage: benches/drills.sh [1 2 3 4 5 …]   (default: all). Prints PASS/FAIL per drill; exits 1 on
 # any failure. PostgreSQL (DRILL_PG_PORT, 55532), Redis (DRILL_REDIS_PORT, 56479) and the
-# servers (DRILL_PORT.., 18180–18185) are the drills' own; data, logs and every request's
+# servers (DRILL_PORT.., 18180–18185) and nginx (DRILL_NGINX_PORT, 18190–18191) are the drills' own; data, logs and every request's
 # outcome are under .local/drills/ (log/, out/drillN/requests.csv). ZHUQI_BIN tests a binary
-# built before instead of building one; DRILL_KEEP=1 leaves PostgreSQL and Redis running.
+# built before instead of building one, DRILL_HARNESS a harness (benches/drills.rs) built before;
+# DRILL_KEEP=1 leaves PostgreSQL and Redis running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SELF="$PWD/benches/drills.sh"
@@ -43,24 +46,53 @@ if [ "${1:-}" = fault ]; then
       mark redis_up
       ;;
     redis-down) redis_kill; mark redis_killed ;;
+    # kill-restart <pid> <log name> <port> <overdue problems>: SIGKILL an instance of drill 5;
+    # while it is down, give the escalation job new work (which the survivors' next pass or
+    # the restarted instance's first pass takes: once); start it again, detached (its pid in
+    # $DRILLS_DIR/drill5-restarted.pid), and wait until it is ready.
+    kill-restart)
+      mark kill_sending
+      kill -KILL "$3"
+      until ended "$3"; do sleep 0.01; done
+      mark killed
+      date +%s%3N >"$DRILLS_DIR/drill5-killed.ms"
+      seed_overdue zhuqi_drill5 "$6" b
+      mark overdue_added
+      sleep "${DRILL5_DOWN:-3}"
+      restart() {
+        servers=()
+        start_server "$4" "$5" zhuqi_drill5 "drill5:" "${D5_INSTANCE_ENV[@]}"
+        echo "$server_pid" >"$DRILLS_DIR/drill5-restarted.pid"
+      }
+      detached restart "$@"
+      mark restarting
+      wait_ready "$5" "$(cat "$DRILLS_DIR/drill5-restarted.pid")" >&2
+      mark restarted_ready
+      ;;
     redis-up) redis_start; mark redis_up ;;
     *) echo "unknown fault $2" >&2; exit 2 ;;
   esac
   exit 0
 fi
 
-for tool in jq curl psql pg_isready redis-server redis-cli "$PG_BIN/pg_ctl"; do
+for tool in jq curl openssl psql pg_isready redis-server redis-cli "$PG_BIN/pg_ctl"; do
   command -v "$tool" >/dev/null || { echo "drills: $tool is missing (scripts/services.sh up installs PostgreSQL and Redis; apt-get install jq curl)" >&2; exit 1; }
 done
 started=$(date +%s)
 drills=("$@")
-[ "${#drills[@]}" -gt 0 ] || drills=(1 2 3 4)
+[ "${#drills[@]}" -gt 0 ] || drills=(1 2 3 4 5)
 mkdir -p "$LOGS" "$OUT" "$BIN_DIR"
 servers=()
 cleanup() {
   local pid
   for pid in "${servers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${servers[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Drill 5's daemons: nginx and an instance started again by the fault (not children).
+  nginx_stop
+  if [ -f "$DRILLS_DIR/drill5-restarted.pid" ]; then
+    kill -TERM "$(cat "$DRILLS_DIR/drill5-restarted.pid")" 2>/dev/null || true
+    rm -f "$DRILLS_DIR/drill5-restarted.pid"
+  fi
   if [ "${DRILL_KEEP:-0}" != 1 ]; then services_down; fi
 }
 trap cleanup EXIT
@@ -238,13 +270,14 @@ d4_stop_both() {
   check "exit statuses after SIGTERM (A B)" "$ra $rb" "0 0"
 }
 
-# Counters of settled days that PostgreSQL says are 0, set to something else in Redis.
+# Counters of settled days that PostgreSQL says are 0, set to something else in Redis (under
+# the key prefix $1, drill4 unless told).
 d4_drift() {
-  local days=2 day
+  local days=2 day prefix=${1:-drill4}
   for days in 2 3 4; do
     day=$(TZ=Asia/Shanghai date -d "-$days day" +%F)
-    redis-cli -p "$REDIS_PORT" set "drill4:{stats}:439800:$day:sign_ins" 42 >/dev/null
-    redis-cli -p "$REDIS_PORT" set "drill4:{stats}:439800:$day:problems" 7 >/dev/null
+    redis-cli -p "$REDIS_PORT" set "$prefix:{stats}:439800:$day:sign_ins" 42 >/dev/null
+    redis-cli -p "$REDIS_PORT" set "$prefix:{stats}:439800:$day:problems" 7 >/dev/null
   done
   d4_drifted=6
 }
@@ -303,28 +336,7 @@ drill4() {
   d4_stop_both
 
   echo "  -- preparing $d4_problems problems overdue by every window, and $((6)) drifted Redis counters"
-  psql -q -v ON_ERROR_STOP=1 "$pg_url/zhuqi_drill4" <<SQL
-INSERT INTO regions (code, name, path) VALUES ('439800', '演练区', '439800/');
-INSERT INTO units (code, name, kind, region_code) VALUES
-  ('D4-HUB', '演练驻企办', 'hub', '439800'),
-  ('D4-DEPT', '演练人社局', 'department', '439800'),
-  ('D4-DISP', '演练派出单位', 'dispatching', '439800');
-INSERT INTO enterprises (credit_code, name, region_code, lat, lng)
-  VALUES ('91439800D400000001', '演练逾期企业', '439800', 27.8, 113.1);
-INSERT INTO users (username, name, roles, unit_id, region_code)
-  VALUES ('d4.officer', '演练联络员', ARRAY['officer'], (SELECT id FROM units WHERE code = 'D4-DISP'), '439800');
-INSERT INTO assignments (officer_id, enterprise_id, start_day)
-  SELECT u.id, e.id, DATE '2020-01-01' FROM users u, enterprises e
-   WHERE u.username = 'd4.officer' AND e.credit_code = '91439800D400000001';
-INSERT INTO problems (enterprise_id, region_code, reporter_id, reporter_role, description_hash, title, description,
-                      status, created_at, updated_at, triaged_at, department_id, assigned_at, due_working_days,
-                      contact_due_at, due_at, deadline_round, escalation_level)
-  SELECT e.id, '439800', u.id, 'officer', md5('d4-' || i), '演练逾期问题' || i, '演练逾期问题' || i || '：招工难',
-         'assigned', now() - interval '40 days', now() - interval '40 days', now() - interval '39 days', d.id,
-         now() - interval '38 days', 10, now() - interval '35 days', now() - interval '30 days', 1, 0
-    FROM generate_series(1, $d4_problems) AS i, enterprises e, users u, units d
-   WHERE e.credit_code = '91439800D400000001' AND u.username = 'd4.officer' AND d.code = 'D4-DEPT';
-SQL
+  seed_overdue zhuqi_drill4 "$d4_problems" d4
   d4_drift
 
   echo "  -- round 2: both start together; escalation and reconciliation run at once on both"
@@ -340,6 +352,168 @@ SQL
   for f in "$LOGS"/drill4-*.log; do log_summary "$f"; done
   unset DRILL_RUST_LOG
   return $d4_ok
+}
+
+# --- 5: three instances behind nginx, one killed (SIGKILL) and started again mid-wave
+q5() { psql -qtAX "$pg_url/zhuqi_drill5" -c "$1"; }
+
+check5() {
+  if [ "$2" = "$3" ]; then echo "  ok    $1: $2"; else echo "  FAIL  $1: $2 (want $3)"; d5_ok=1; fi
+}
+
+# Lines of the instances' logs: "request finished" of the harness's requests (ids drill-…).
+d5_finished() {
+  jq -cR 'fromjson? | select(.message? == "request finished" and ((.span.request_id? // "") | startswith("drill-")))' "$@" 2>/dev/null || true
+}
+
+d5_logs() { printf '%s\n' "$LOGS"/drill5-[abc]-[12].log; }
+
+drill5() {
+  d5_ok=0
+  local db=zhuqi_drill5 pa=$BASE_PORT pb=$((BASE_PORT + 1)) pc=$((BASE_PORT + 2))
+  local k_a=${DRILL5_PROBLEMS:-200} k_b=${DRILL5_PROBLEMS_LATE:-100} a b c restarted i f
+  export DRILL_RUST_LOG="info,zhuqi::jobs=debug"
+  echo "== drill 5: three instances behind nginx (HTTPS, deploy/nginx/zhuqi.conf); one SIGKILLed and started again during sign-ins and reports"
+  nginx_install || { echo "  FAIL  nginx installed"; return 1; }
+  nginx_certs
+  nginx_config "$pa" "$pb" "$pc" || { echo "  FAIL  the test configuration made from deploy/nginx/zhuqi.conf"; return 1; }
+  echo "  $(nginx -v 2>&1); site file $NGINX_DIR/zhuqi.conf: deploy/nginx/zhuqi.conf with these lines changed:"
+  diff deploy/nginx/zhuqi.conf "$NGINX_DIR/zhuqi.conf" | sed -n 's/^> */      /p' || true
+  fresh_db "$db"
+  redis-cli -p "$REDIS_PORT" --scan --pattern 'drill5:*' | xargs -r redis-cli -p "$REDIS_PORT" del >/dev/null
+  rm -f "$LOGS"/drill5-*.log "$DRILLS_DIR/drill5-restarted.pid" "$DRILLS_DIR/drill5-killed.ms"
+  # Migrated once (drill 4 races the migrations); then work for the jobs before the instances
+  # start, so that their first passes run on all three at the same moment.
+  env DATABASE_URL="$pg_url/$db" RUST_LOG=warn "$BIN_DIR/zhuqi" migrate >"$LOGS/drill5-migrate.log" 2>&1
+  seed_overdue "$db" "$k_a" a
+  d4_drift drill5
+  echo "  $k_a problems overdue by every window and $d4_drifted drifted Redis counters before the start; $k_b more overdue ones added while an instance is down"
+  start_server drill5-a-1 "$pa" "$db" "drill5:" "${D5_INSTANCE_ENV[@]}"
+  a=$server_pid
+  start_server drill5-b-1 "$pb" "$db" "drill5:" "${D5_INSTANCE_ENV[@]}"
+  b=$server_pid
+  # B is killed by the fault: no exit status to wait for, and no "Killed" notice from bash.
+  disown "$b"
+  start_server drill5-c-1 "$pc" "$db" "drill5:" "${D5_INSTANCE_ENV[@]}"
+  c=$server_pid
+  for i in "$pa:$a" "$pb:$b" "$pc:$c"; do
+    wait_ready "${i%:*}" "${i#*:}" || { echo "  FAIL  instance on port ${i%:*} came up"; d5_ok=1; }
+  done
+  [ "$d5_ok" = 0 ] || { stop_server "$a"; stop_server "$b"; stop_server "$c"; return 1; }
+  # Until each has logged its first reconciliation (its jobs run at start), as in drill 4.
+  for i in $(seq 150); do
+    [ "$(cat "$LOGS"/drill5-[abc]-1.log | reconcile_lines /dev/stdin | wc -l)" -ge 3 ] && break
+    sleep 0.2
+  done
+  nginx_start || { echo "  FAIL  nginx started with the test configuration"; stop_server "$a"; stop_server "$b"; stop_server "$c"; return 1; }
+  for i in $(seq 50); do
+    [ "$(nginx_curl -o /dev/null -w '%{http_code}' "https://$NGINX_HOST:$NGINX_PORT/readyz" 2>/dev/null)" = 200 ] && break
+    sleep 0.1
+  done
+  echo "  three instances and nginx ready (instance pids $a $b $c, nginx $(nginx_pid))"
+
+  run_harness 5 balancer "$NGINX_PORT" "$db" DRILL_URL="https://$NGINX_HOST:$NGINX_PORT" \
+    DRILL_RESOLVE="$NGINX_HOST=127.0.0.1" DRILL_CA_CERT="$NGINX_DIR/tls/ca.pem" DRILL_LOCAL_ADDR="$CLIENT_ADDR" \
+    DRILL_FAULT_CMD="bash '$SELF' fault kill-restart $b drill5-b-2 $pb $k_b" \
+    DRILL_OFFICERS="${DRILL5_OFFICERS:-8000}" DRILL_RATE="${DRILL5_RATE:-400}" \
+    DRILL_CONNECTIONS="${DRILL5_CONNECTIONS:-32}" DRILL_FAULT_AT="${DRILL5_FAULT_AT:-5}" \
+    DRILL_ATTEMPTS="${DRILL5_ATTEMPTS:-5}" DRILL_HELD_BACK="${DRILL5_HELD_BACK:-20}" || d5_ok=1
+  restarted=$(cat "$DRILLS_DIR/drill5-restarted.pid" 2>/dev/null || echo "")
+
+  echo "  -- the client's address: X-Forwarded-For from nginx believed, a forged one not"
+  # Only CLIENT_ADDR may read /metrics (METRICS_ALLOW): through nginx it is answered 200 by every
+  # instance only if each takes the client from nginx's X-Forwarded-For; a client at
+  # FORGER_ADDR that writes CLIENT_ADDR into X-Forwarded-For itself must get the 404.
+  local ok200=0 forged=0 direct
+  for i in $(seq 9); do
+    [ "$(nginx_curl --interface "$CLIENT_ADDR" -o /dev/null -w '%{http_code}' "https://$NGINX_HOST:$NGINX_PORT/metrics")" = 200 ] && ok200=$((ok200 + 1))
+    [ "$(nginx_curl --interface "$FORGER_ADDR" -H "X-Forwarded-For: $CLIENT_ADDR" -o /dev/null -w '%{http_code}' "https://$NGINX_HOST:$NGINX_PORT/metrics")" = 404 ] && forged=$((forged + 1))
+  done
+  # Straight to an instance, the forged header is not believed either (the peer is no proxy).
+  direct=$(curl -s -m 5 --interface "$FORGER_ADDR" -H "X-Forwarded-For: $CLIENT_ADDR" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$pa/metrics")
+  check5 "GET /metrics through nginx from $CLIENT_ADDR answered 200" "$ok200 of 9" "9 of 9"
+  check5 "… from $FORGER_ADDR with a forged X-Forwarded-For: $CLIENT_ADDR answered 404" "$forged of 9" "9 of 9"
+  check5 "… from $FORGER_ADDR with the forged header straight to an instance" "$direct" 404
+
+  echo "  -- the escalation job's work (before the start, and added during the outage) done"
+  for i in $(seq 450); do
+    [ "$(q5 "SELECT count(*) FROM problems WHERE escalation_level = 3")" -ge $((k_a + k_b)) ] && break
+    sleep 0.2
+  done
+  nginx_stop
+  stop_server "$a"
+  check5 "instance A's exit status after SIGTERM" "$stopped" 0
+  stop_server "$c"
+  check5 "instance C's exit status after SIGTERM" "$stopped" 0
+  if [ -n "$restarted" ]; then
+    kill -TERM "$restarted" 2>/dev/null || true
+    for i in $(seq 400); do ended "$restarted" && break; sleep 0.1; done
+    rm -f "$DRILLS_DIR/drill5-restarted.pid"
+  fi
+  check5 "instance B (started again) logged \"shut down\" after SIGTERM" "$(log_count "$LOGS/drill5-b-2.log" "shut down")" 1
+
+  echo "  -- requests spread over the instances; their logs carry the client's X-Request-Id"
+  local total mine share
+  total=$(d5_finished $(d5_logs) | wc -l)
+  for i in a b c; do
+    mine=$(d5_finished "$LOGS"/drill5-$i-[12].log | wc -l)
+    share=$((total > 0 ? 100 * mine / total : 0))
+    echo "  instance ${i^^}: $mine of $total requests ($share %)$([ "$i" = b ] && echo "; after its restart: $(d5_finished "$LOGS/drill5-b-2.log" | wc -l)" || true)"
+    # Round robin gives each about a third; B is down for part of the wave.
+    if [ "$share" -lt 5 ]; then echo "  FAIL  instance ${i^^} served at least 5 % of the requests"; d5_ok=1; fi
+  done
+  echo "  nginx's access log: $(wc -l <"$NGINX_DIR/log/access.log") requests; by upstream answer: $(awk '{for (i = 1; i <= NF; i++) if ($i ~ /^ups=/) print $i}' "$NGINX_DIR/log/access.log" | sort | uniq -c | sort -rn | awk '{printf "%s %s, ", $2, $1}' | sed 's/, $//')"
+  # When nginx sent B requests again (it skips an instance for fail_timeout after max_fails).
+  local back killed_ms
+  back=$(d5_finished "$LOGS/drill5-b-2.log" | head -n1 | jq -r '.timestamp // empty')
+  killed_ms=$(cat "$DRILLS_DIR/drill5-killed.ms" 2>/dev/null || true)
+  if [ -n "$back" ] && [ -n "$killed_ms" ]; then
+    echo "  SIGKILL → first request served by B started again: $(awk -v a="$(date -d "$back" +%s%3N)" -v k="$killed_ms" 'BEGIN {printf "%.2f s", (a - k) / 1000}')"
+  else
+    echo "  SIGKILL → first request served by B started again: none in the wave"
+  fi
+  # What nginx resent on its own (proxy_next_upstream): by method, and how those ended.
+  echo "  nginx passed to a second instance: $(grep -E ' up=[^ ]+, ' "$NGINX_DIR/log/access.log" \
+    | awk '{sub(/^"/, "", $2); print $2, $5}' | sort | uniq -c | awk '{printf "%s → %s: %s, ", $2, $3, $1} END {if (NR == 0) printf "none"}' | sed 's/, $//')"
+  # Every request the client saw acknowledged is in exactly one instance's log, under its id.
+  local acked_ids logged_once
+  acked_ids=$(awk -F, 'NR > 1 && ($8 == 200 || $8 == 201) && $1 != "readyz" {print $2}' "$OUT/drill5/requests.csv" | sort)
+  logged_once=$(d5_finished $(d5_logs) | jq -r 'select(.status < 300) | .span.request_id' | sort | uniq -c | awk '$1 == 1 {print $2}' \
+    | comm -12 - <(echo "$acked_ids") | wc -l)
+  check5 "2xx answers found once in the instances' logs under the X-Request-Id the client sent" \
+    "$logged_once of $(echo "$acked_ids" | grep -c . || true)" "$(echo "$acked_ids" | grep -c . || true) of $(echo "$acked_ids" | grep -c . || true)"
+  # The client's address in the instances' request lines: any field that holds an address.
+  local with_client
+  with_client=$(d5_finished $(d5_logs) | jq -r '[.. | strings | select(test("^(127\\.0\\.0\\.[0-9]+|::1)$"))] | first // "none"' \
+    | sort | uniq -c | sort -rn)
+  echo "  addresses in the instances' request lines: $(echo "$with_client" | awk 'NF {printf "%s × %s, ", $2, $1}' | sed 's/, $//')"
+  check5 "the instances' request log lines name the client's address ($CLIENT_ADDR, from X-Forwarded-For)" \
+    "$(echo "$with_client" | awk -v c="$CLIENT_ADDR" '$2 == c {n += $1} END {print n + 0}') of $total" "$total of $total"
+
+  echo "  -- jobs: each ran once though three instances (and one restarted) ran them"
+  local k=$((k_a + k_b)) f
+  for f in $(d5_logs); do
+    [ -f "$f" ] || continue
+    echo "  $(basename "$f" .log): escalations $(escalations_in "$f"); $(reconcile_lines "$f" | jq -r '"\(.message) \(.outcome // "")"' | paste -sd';')"
+  done
+  check5 "escalations logged by the instances together" "$(escalations_in $(d5_logs))" "$((3 * k))"
+  check5 "counters repaired by the instances together" \
+    "$(cat $(d5_logs) | jq -rR 'fromjson? | select(.message? // "" | startswith("stats reconciled")) | .outcome' \
+      | sed -nE 's/.*counters_repaired: ([0-9]+).*/\1/p' | awk '{s += $1} END {print s + 0}')" "$d4_drifted"
+  check5 "drifted counters now reading 0" \
+    "$(redis-cli -p "$REDIS_PORT" --scan --pattern 'drill5:{stats}:439800:*' | xargs -r redis-cli -p "$REDIS_PORT" mget | grep -cv '^0$' || true)" 0
+  check5 "problem_escalations rows / distinct (problem, round, level)" \
+    "$(q5 "SELECT count(*) || ' / ' || count(DISTINCT (problem_id, round, level)) FROM problem_escalations")" "$((3 * k)) / $((3 * k))"
+  check5 "'escalated' events / distinct (problem, level)" \
+    "$(q5 "SELECT count(*) || ' / ' || count(DISTINCT (problem_id, details->>'level')) FROM problem_events WHERE event_type = 'escalated'")" \
+    "$((3 * k)) / $((3 * k))"
+  check5 "escalation outbox messages / distinct (problem, level, audience, unit)" \
+    "$(q5 "SELECT count(*) || ' / ' || count(DISTINCT (problem_id, payload->>'level', audience, recipient_unit_id)) FROM notification_outbox WHERE kind = 'problem.escalated'")" \
+    "$((4 * k)) / $((4 * k))"
+  check5 "problems at level 3" "$(q5 "SELECT count(*) FROM problems WHERE escalation_level = 3")" "$k"
+  for f in $(d5_logs); do [ -f "$f" ] && log_summary "$f"; done
+  unset DRILL_RUST_LOG
+  return $d5_ok
 }
 
 for n in "${drills[@]}"; do
