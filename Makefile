@@ -203,6 +203,15 @@ test-scale: $(addprefix scale-,$(SCALE_STEPS))
 # harness from any other profile stops the run rather than silently costing a release build.
 scale-harness:
 	@test -x target/debug/zhuqi || { echo "test-scale: target/debug/zhuqi is missing; it reuses the debug build of make test (or cargo build)" >&2; exit 1; }
+	pkgs=()
+	command -v jq >/dev/null || pkgs+=(jq)
+	command -v curl >/dev/null || pkgs+=(curl)
+	if [ "$${#pkgs[@]}" -gt 0 ]; then
+	  echo "installing $${pkgs[*]} for the scale tests"
+	  export DEBIAN_FRONTEND=noninteractive
+	  apt-get update -qq
+	  apt-get install -y -qq --no-install-recommends "$${pkgs[@]}" >/dev/null
+	fi
 	mkdir -p $(dir $(SCALE_HARNESS))
 	cargo build --bench drills --message-format=json-render-diagnostics \
 	  | jq -r 'select(.reason == "compiler-artifact" and .target.name == "drills" and .executable != null)

@@ -26,6 +26,13 @@ END $$;
 CREATE TEMP TABLE p AS SELECT :enterprises::int AS n_ent, :officers::int AS n_off,
   :days::int AS n_days, :problems::int AS n_prob, current_date AS today;
 
+-- Every month of the history gets its partitions first (the service makes only the coming
+-- ones), so the rows land in their months rather than the default partitions.
+SELECT count(*) AS partitions_created
+  FROM p, unnest(ARRAY['sign_ins', 'daily_reports', 'daily_report_revisions', 'problem_events', 'audit_log']) AS t,
+       generate_series(date_trunc('month', p.today - p.n_days - 45), date_trunc('month', p.today), interval '1 month') AS m
+ WHERE create_month_partition(t, m::date) = 'created';
+
 -- Uniform [0,1) from (key, seed): the same draw wherever it is asked for.
 CREATE FUNCTION pg_temp.rnd(k bigint, seed int) RETURNS float8 LANGUAGE sql IMMUTABLE
   AS $$ SELECT (hashint8extended(k, seed) & 4294967295)::float8 / 4294967296 $$;

@@ -72,7 +72,10 @@ pub async fn request_context(
     };
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
-    let span = tracing::info_span!("request", request_id = %request_id, %method, %route);
+    // The client's address as TRUSTED_PROXIES lets us believe it (behind nginx: the caller's,
+    // not the balancer's), on every line of the request.
+    let client_ip = crate::auth::client_ip::ClientIp::of(req.request()).0;
+    let span = tracing::info_span!("request", request_id = %request_id, %method, %route, %client_ip);
     let started = Instant::now();
 
     let result = REQUEST_ID
