@@ -180,7 +180,7 @@ async fn reconcile_stats_repairs_a_drifted_counter_and_says_so() {
     let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
     // The command runs on the real clock: yesterday's counters are settled.
     let yesterday = zhuqi::clock::local_day(chrono::Utc::now()) - chrono::Duration::days(1);
-    let counter = format!("{}stats:430200:{yesterday}:sign_ins", app.redis_prefix);
+    let counter = format!("{}{{stats}}:430200:{yesterday}:sign_ins", app.redis_prefix);
     let _: () = redis::cmd("SET")
         .arg(&counter)
         .arg(9999)

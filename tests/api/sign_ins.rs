@@ -223,7 +223,7 @@ async fn a_committed_sign_in_bumps_the_region_and_city_counters() {
     let client = redis::Client::open(crate::helpers::redis_url()).expect("client");
     let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
     for region in ["430204", "430200"] {
-        let key = format!("{}stats:{region}:2026-11-20:sign_ins", app.redis_prefix);
+        let key = format!("{}{{stats}}:{region}:2026-11-20:sign_ins", app.redis_prefix);
         let value: Option<i64> = redis::cmd("GET")
             .arg(&key)
             .query_async(&mut conn)
