@@ -38,11 +38,17 @@ for t in sign_ins daily_reports daily_report_revisions problem_events; do
 done
 t0=$(ms)
 DATABASE_URL="$url" RUST_LOG=warn "$zhuqi" partitions detach "$month"
-echo "detached in $(( $(ms) - t0 )) ms (the command, connection and migration check included)"
+echo "detached in $(( $(ms) - t0 )) ms (the whole command: connecting, its migration check, the detach)"
+psql -XAtq "$url" -c "SELECT 1" >/dev/null
+t0=$(ms)
+psql -XAtq "$url" -c "SELECT 1" >/dev/null
+echo "(a psql round trip alone: $(( $(ms) - t0 )) ms)"
 from="$month-01"
 to=$(date -d "$from +1 month" +%F)
 t0=$(ms)
-for t in "${tables[@]}"; do
+# Reports before their revisions (whose key into them is checked as they attach).
+for ((i = ${#tables[@]} - 1; i >= 0; i--)); do
+  t=${tables[i]}
   exists=$(psql -XAtq "$url" -c "SELECT to_regclass('${t}_p$suffix') IS NOT NULL")
   [[ $exists == t ]] || continue
   case $t in

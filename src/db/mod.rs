@@ -61,6 +61,21 @@ impl diesel::r2d2::HandleError<diesel::r2d2::Error> for OneLineErrors {
     }
 }
 
+/// Every connection runs without PostgreSQL's JIT compilation. Its threshold is the planner's
+/// cost, which the dashboards' aggregations pass at a province's size, and compiling their
+/// expressions then took 0.85 s of a 4 s query (`EXPLAIN ANALYZE` of the officers' figures,
+/// docs/scaling.md): more than it could ever save on queries that run for a second or less.
+#[derive(Debug)]
+struct NoJit;
+
+impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for NoJit {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("SET jit = off")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
 /// Builds the pool without connecting, so the server can start while PostgreSQL is still
 /// coming up; `/readyz` says when it answers.
 pub fn pool(database_url: &str, max_size: u32) -> PgPool {
@@ -74,6 +89,7 @@ pub fn pool(database_url: &str, max_size: u32) -> PgPool {
         .connection_timeout(CHECKOUT_TIMEOUT)
         .max_lifetime(Some(Duration::from_secs(30 * 60)))
         .error_handler(Box::new(OneLineErrors))
+        .connection_customizer(Box::new(NoJit))
         .build_unchecked(ConnectionManager::new(database_url));
     PgPool {
         pool,

@@ -123,3 +123,24 @@ async fn unknown_methods_are_counted_as_other_not_as_new_labels() {
     assert!(!metrics.text.contains("BREW"), "{}", metrics.text);
     assert!(metrics.text.contains(r#"method="OTHER""#), "{}", metrics.text);
 }
+
+/// The service's connections never JIT-compile: at a province's size the dashboards' queries
+/// pass PostgreSQL's cost threshold, and the compiling cost more than it saved
+/// (docs/scaling.md).
+#[tokio::test]
+async fn the_service_s_connections_run_without_jit() {
+    use diesel::RunQueryDsl;
+    let app = crate::helpers::spawn_app().await;
+    for pool in [&app.pool, &app.bulk_pool] {
+        let mut conn = pool.get().expect("conn");
+        #[derive(diesel::QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            jit: String,
+        }
+        let Setting { jit } = diesel::sql_query("SELECT current_setting('jit') AS jit")
+            .get_result::<Setting>(&mut *conn)
+            .expect("setting");
+        assert_eq!(jit, "off");
+    }
+}
