@@ -6290,7 +6290,11 @@ export interface components {
             working_days_overdue: number | null;
             /** Format: date-time */
             closed_at: string | null;
-            outcome: components["schemas"]["Outcome"] | null;
+            /**
+             * @description How it was answered (a department's `Outcome`, or `resolved_on_site` when the officer settled it on the spot); `null` while it is not answered.
+             * @enum {string|null}
+             */
+            outcome: "resolved" | "explained" | "long_term" | "resolved_on_site" | null;
             benefits: components["schemas"]["Benefits"] | null;
         };
         SlowDepartment: {

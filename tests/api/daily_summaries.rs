@@ -129,6 +129,9 @@ async fn a_working_day_is_live_before_its_figures_time_and_frozen_after_it() {
         (Some(1), Some(1))
     );
     assert_eq!(ids(&s["closed"]), [settled.as_str()]);
+    // Settled on the spot by the officer: an outcome no department gives (found by the fuzzer).
+    assert_eq!(s["closed"][0]["outcome"], "resolved_on_site");
+    assert_eq!(crate::spec::disagreements(PATH, s), Vec::<String>::new());
     assert_eq!(s["closed"][0]["benefits"]["fees_reduced_yuan"], 1_200_000);
     assert_eq!(s["closed_benefits"]["fees_reduced_yuan"], 1_200_000);
     assert_eq!(s["closed_benefits"]["problems"], 1);

@@ -175,6 +175,18 @@ fn check(
         found.push(format!("{at}: {value} is not {kinds:?}"));
         return;
     }
+    // A closed vocabulary: the value must be one of its words (an outcome the spec does not
+    // list got past this check until the fuzzer found it).
+    if let Some(words) = schema["enum"].as_array() {
+        if !words.contains(value) {
+            found.push(format!("{at}: {value} is not one of {}", schema["enum"]));
+        }
+    }
+    if let Some(constant) = schema.get("const") {
+        if constant != value {
+            found.push(format!("{at}: {value} is not {constant}"));
+        }
+    }
     if let Some(object) = value.as_object() {
         let properties = schema["properties"].as_object();
         for required in schema["required"].as_array().into_iter().flatten() {
