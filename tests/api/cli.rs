@@ -39,13 +39,7 @@ fn help_lists_every_subcommand() {
 #[tokio::test]
 async fn create_admin_bootstraps_a_region_and_an_admin_who_can_log_in() {
     let app = spawn_app().await;
-    let url = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://zhuqi@127.0.0.1:55432/postgres".to_owned());
-    let url = format!(
-        "{}/{}",
-        url.rsplit_once('/').map(|(s, _)| s).unwrap_or(&url),
-        app.db_name
-    );
+    let url = crate::helpers::database_url(&app.db_name);
     // The password on standard input, never on the command line.
     let mut child = Command::new(BIN)
         .args([
@@ -222,13 +216,7 @@ async fn reconcile_stats_repairs_a_drifted_counter_and_says_so() {
 #[tokio::test]
 async fn partitions_are_made_and_detached_from_the_command_line() {
     let app = spawn_app().await;
-    let url = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://zhuqi@127.0.0.1:55432/postgres".to_owned());
-    let url = format!(
-        "{}/{}",
-        url.rsplit_once('/').map(|(s, _)| s).unwrap_or(&url),
-        app.db_name
-    );
+    let url = crate::helpers::database_url(&app.db_name);
     let run = |args: &[&str]| {
         let output = Command::new(BIN)
             .args(args)
