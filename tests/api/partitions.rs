@@ -285,3 +285,35 @@ async fn the_partitioning_migration_keeps_every_row_both_ways() {
         1
     );
 }
+
+/// A starting instance makes the coming months' partitions, but a long read holding a table
+/// past the lock's timeout does not stop it from starting: the job makes the month later.
+#[tokio::test]
+async fn an_instance_starts_while_a_long_read_holds_a_table() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app().await;
+    let month = zhuqi::domain::metrics::Month::containing(zhuqi::clock::local_day(Utc::now()))
+        .next()
+        .next()
+        .next();
+    let partition = partitions::partition_name("sign_ins", month);
+    app.exec(&format!("ALTER TABLE sign_ins DETACH PARTITION {partition}"));
+    app.exec(&format!("DROP TABLE {partition}"));
+    let missing = |app: &TestApp| {
+        app.count(&format!(
+            "SELECT count(*) AS n FROM pg_class WHERE relname = '{partition}'"
+        )) == 0
+    };
+    assert!(missing(&app));
+    let mut reader = app.pool.get().expect("conn");
+    reader
+        .batch_execute("BEGIN; SELECT count(*) FROM sign_ins;")
+        .expect("a long read");
+    let mut starting =
+        PgConnection::establish(&crate::helpers::database_url(&app.db_name)).expect("connects");
+    zhuqi::db::migrate(&mut starting).expect("starts while the read holds sign_ins");
+    assert!(missing(&app), "the month waits for the job");
+    reader.batch_execute("COMMIT").expect("the read ends");
+    zhuqi::db::migrate(&mut starting).expect("migrates");
+    assert!(!missing(&app), "made once the table is free");
+}
