@@ -707,8 +707,8 @@ fn first_answered_after(outcomes: &[Outcome], kind: &str, status: u16, after: f6
         .min_by(f64::total_cmp)
 }
 
-/// Rules every drill keeps: no 500, every 503 with Retry-After, nothing past the client timeout.
-fn judge_answers(verdict: &mut Verdict, outcomes: &[Outcome], kinds: &[&str], allow_transport_errors: bool) {
+/// Each kind's requests (as `requests` calls them), answers and latencies, as facts.
+fn kind_facts(verdict: &mut Verdict, outcomes: &[Outcome], kinds: &[&str], requests: &str) {
     for kind in kinds {
         let of_kind: Vec<&Outcome> = outcomes.iter().filter(|o| o.kind == *kind).collect();
         if of_kind.is_empty() {
@@ -719,7 +719,7 @@ fn judge_answers(verdict: &mut Verdict, outcomes: &[Outcome], kinds: &[&str], al
             .filter(|o| o.error.is_none())
             .map(|o| o.latency_ms())
             .collect();
-        verdict.fact(&format!("{kind}: requests"), of_kind.len());
+        verdict.fact(&format!("{kind}: {requests}"), of_kind.len());
         verdict.fact(&format!("{kind}: answers"), tally(&of_kind));
         verdict.fact(
             &format!("{kind}: latency p50 / p99 / max"),
@@ -731,6 +731,11 @@ fn judge_answers(verdict: &mut Verdict, outcomes: &[Outcome], kinds: &[&str], al
             ),
         );
     }
+}
+
+/// Rules every drill keeps: no 500, every 503 with Retry-After, nothing past the client timeout.
+fn judge_answers(verdict: &mut Verdict, outcomes: &[Outcome], kinds: &[&str], allow_transport_errors: bool) {
+    kind_facts(verdict, outcomes, kinds, "requests");
     let relevant: Vec<&Outcome> = outcomes.iter().filter(|o| kinds.contains(&o.kind)).collect();
     let unexpected: Vec<&&Outcome> = relevant
         .iter()
@@ -1209,25 +1214,7 @@ fn judge_balancer(
     conn: &mut PgConnection,
 ) {
     let kinds = ["sign_in", "report", "overview"];
-    for kind in kinds {
-        let of_kind: Vec<&Outcome> = outcomes.iter().filter(|o| o.kind == kind).collect();
-        let latencies: Vec<f64> = of_kind
-            .iter()
-            .filter(|o| o.error.is_none())
-            .map(|o| o.latency_ms())
-            .collect();
-        verdict.fact(&format!("{kind}: requests (resends included)"), of_kind.len());
-        verdict.fact(&format!("{kind}: answers"), tally(&of_kind));
-        verdict.fact(
-            &format!("{kind}: latency p50 / p99 / max"),
-            format!(
-                "{:.1} / {:.1} / {:.1} ms",
-                percentile(latencies.clone(), 0.5),
-                percentile(latencies.clone(), 0.99),
-                percentile(latencies, 1.0)
-            ),
-        );
-    }
+    kind_facts(verdict, outcomes, &kinds, "requests (resends included)");
     let relevant: Vec<&Outcome> = outcomes.iter().filter(|o| kinds.contains(&o.kind)).collect();
     let writes: Vec<&Outcome> = relevant
         .iter()
