@@ -109,8 +109,9 @@ pub struct Replicas {
 pub enum Source {
     Primary,
     Replica {
-        /// Up to where the replica had replayed when the read began.
-        replayed: Lsn,
+        /// Whether the replica had replayed everything the primary had written when the read
+        /// began (so the answer is as current as the primary's would have been).
+        current: bool,
         /// The instant the data are as of.
         as_of: DateTime<Utc>,
     },
@@ -256,21 +257,21 @@ impl Replicas {
     }
 
     /// Runs a read that tolerates lag on a usable replica (a standby refuses any write), else
-    /// on `primary`; a read that fails on the replica is made again on `primary`.
-    /// `written`, when given, is the primary's position the read should be judged against
-    /// (read by the caller at the moment its answer must be current as of).
-    pub async fn read<T, F>(
-        &self,
-        primary: &PgPool,
-        written: Option<Lsn>,
-        work: F,
-    ) -> Result<(T, Source), AppError>
+    /// on `primary`; a read that fails on the replica is made again on `primary`. The read is
+    /// judged against the primary's position taken just before it: everything committed before
+    /// the call is in a `current` answer.
+    pub async fn read<T, F>(&self, primary: &PgPool, work: F) -> Result<(T, Source), AppError>
     where
         F: Fn(&mut PgConnection) -> Result<T, AppError> + Send + Sync + 'static,
         T: Send + 'static,
     {
         let work = Arc::new(work);
         if let Some(replica) = self.pick() {
+            // One round trip to the primary, cheap beside a dashboard's or a ledger's query.
+            let written = super::run(primary, |conn| Ok(primary_position(conn)?))
+                .await
+                .ok()
+                .flatten();
             let on_replica = Arc::clone(&work);
             let read = super::run(&replica.pool, move |conn| {
                 // The position first, then the work: what it reads holds at least that much.
@@ -282,17 +283,15 @@ impl Replicas {
             match read {
                 Ok((value, position)) if position.standby => {
                     let now = Utc::now();
-                    let replayed = position
-                        .replayed
-                        .as_deref()
-                        .and_then(Lsn::parse)
-                        .unwrap_or(Lsn(0));
-                    let as_of = match written {
-                        Some(w) if replayed >= w => now,
-                        _ => position.replayed_at.map_or(now, |t| t.min(now)),
+                    let replayed = position.replayed.as_deref().and_then(Lsn::parse);
+                    let current = matches!((replayed, written), (Some(r), Some(w)) if r >= w);
+                    let as_of = if current {
+                        now
+                    } else {
+                        position.replayed_at.map_or(now, |t| t.min(now))
                     };
                     note_as_of(as_of);
-                    return Ok((value, Source::Replica { replayed, as_of }));
+                    return Ok((value, Source::Replica { current, as_of }));
                 }
                 Ok(_) => replica.set_health(Health::Down),
                 Err(e) => {

@@ -60,7 +60,7 @@ pub(crate) async fn problems_xlsx(
     let now = state.clock.now();
     let (workbook, _) = state
         .replicas
-        .read(&state.bulk_pool, None, move |conn| {
+        .read(&state.bulk_pool, move |conn| {
             let scope = scope::record_scope(conn, &caller)?;
             let filter = query.clone().into_filter(conn, now)?;
             exports::problems::export(conn, &scope, &filter, now)
@@ -101,7 +101,7 @@ pub(crate) async fn daily_reports_xlsx(
     let filter = export_period(ReportFilter::from(query), state.clock.today())?;
     let (workbook, _) = state
         .replicas
-        .read(&state.bulk_pool, None, move |conn| {
+        .read(&state.bulk_pool, move |conn| {
             let scope = scope::record_scope(conn, &caller)?;
             exports::daily_reports::export(conn, &scope, &filter)
         })

@@ -27,9 +27,8 @@ use serde_json::Value;
 use crate::cache::stats::{self as cached, Dependencies, Envelope};
 use crate::cache::Cache;
 use crate::clock::local_day;
-use crate::db;
 use crate::db::models::stats::{AsOf, StatsScope};
-use crate::db::replicas::{self, Source};
+use crate::db::replicas::Source;
 use crate::domain::metrics::start_of_day;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -260,27 +259,17 @@ async fn compute_and_cache(
     if let Some(envelope) = hit.filter(|e| query.same_instant(e.at, now)) {
         return Ok(envelope.value);
     }
-    // With replicas, the primary's position now (after the generations were read) is what a
-    // replica must have replayed for its answer to be stored under those generations: an
-    // answer from a replica further behind is served (with its "as of") but not cached.
-    let written = if state.replicas.is_empty() {
-        None
-    } else {
-        db::run(&state.bulk_pool, |conn| Ok(replicas::primary_position(conn)?))
-            .await
-            .ok()
-            .flatten()
-    };
+    // A replica's answer is judged against the primary's position taken after the generations
+    // were read: only a current one may be stored under them; one from further behind is
+    // served (with its "as of") but not cached.
     let computed_query = query.clone();
     let (value, source) = state
         .replicas
-        .read(&state.bulk_pool, written, move |conn| {
-            computed_query.compute(conn, now)
-        })
+        .read(&state.bulk_pool, move |conn| computed_query.compute(conn, now))
         .await?;
     let current = match source {
         Source::Primary => true,
-        Source::Replica { replayed, .. } => written.is_some_and(|w| replayed >= w),
+        Source::Replica { current, .. } => current,
     };
     let Some(generations) = generations.filter(|_| current && query.cacheable(now)) else {
         return Ok(value);
