@@ -733,6 +733,32 @@ fn kind_facts(verdict: &mut Verdict, outcomes: &[Outcome], kinds: &[&str], reque
     }
 }
 
+/// `which` 503s (those `counted` picks) carry Retry-After, and no request hung past the client
+/// timeout.
+fn require_retry_after_and_no_hang(
+    verdict: &mut Verdict,
+    relevant: &[&Outcome],
+    which: &str,
+    counted: fn(&Outcome) -> bool,
+) {
+    let no_retry_after = relevant
+        .iter()
+        .filter(|o| o.status == 503 && counted(o) && o.retry_after.is_none())
+        .count();
+    verdict.require(
+        no_retry_after == 0,
+        format!("{which} carries Retry-After ({no_retry_after} without)"),
+    );
+    let timeouts = relevant
+        .iter()
+        .filter(|o| matches!(o.error, Some(("timeout", _))))
+        .count();
+    verdict.require(
+        timeouts == 0,
+        format!("no request hung past the client timeout ({timeouts} did)"),
+    );
+}
+
 /// Rules every drill keeps: no 500, every 503 with Retry-After, nothing past the client timeout.
 fn judge_answers(verdict: &mut Verdict, outcomes: &[Outcome], kinds: &[&str], allow_transport_errors: bool) {
     kind_facts(verdict, outcomes, kinds, "requests");
@@ -752,22 +778,7 @@ fn judge_answers(verdict: &mut Verdict, outcomes: &[Outcome], kinds: &[&str], al
                 .unwrap_or_default()
         ),
     );
-    let no_retry_after = relevant
-        .iter()
-        .filter(|o| o.status == 503 && o.retry_after.is_none())
-        .count();
-    verdict.require(
-        no_retry_after == 0,
-        format!("every 503 carries Retry-After ({no_retry_after} without)"),
-    );
-    let timeouts = relevant
-        .iter()
-        .filter(|o| matches!(o.error, Some(("timeout", _))))
-        .count();
-    verdict.require(
-        timeouts == 0,
-        format!("no request hung past the client timeout ({timeouts} did)"),
-    );
+    require_retry_after_and_no_hang(verdict, &relevant, "every 503", |_| true);
     if !allow_transport_errors {
         let transport = relevant.iter().filter(|o| o.error.is_some()).count();
         verdict.require(
@@ -1328,22 +1339,10 @@ fn judge_balancer(
                 .unwrap_or_default()
         ),
     );
-    let no_retry_after = relevant
-        .iter()
-        .filter(|o| o.status == 503 && o.code.is_some() && o.retry_after.is_none())
-        .count();
-    verdict.require(
-        no_retry_after == 0,
-        format!("every 503 of an instance carries Retry-After ({no_retry_after} without)"),
-    );
-    let timeouts = relevant
-        .iter()
-        .filter(|o| matches!(o.error, Some(("timeout", _))))
-        .count();
-    verdict.require(
-        timeouts == 0,
-        format!("no request hung past the client timeout ({timeouts} did)"),
-    );
+    // nginx's own 503s carry no error code; the instances' do.
+    require_retry_after_and_no_hang(verdict, &relevant, "every 503 of an instance", |o| {
+        o.code.is_some()
+    });
     let not_echoed: Vec<&&Outcome> = relevant
         .iter()
         .filter(|o| matches!(o.status, 200 | 201) && o.echoed_id.as_deref() != Some(o.request_id.as_str()))
