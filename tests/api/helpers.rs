@@ -446,6 +446,20 @@ impl TestApp {
         (self.token(&username).await, enterprise)
     }
 
+    /// The officer who looks after the enterprise named `name` signs in there, at its stored
+    /// position; their token and the answer.
+    pub async fn sign_in_at(&self, name: &str) -> (String, Reply) {
+        let (token, enterprise) = self.officer_at(name).await;
+        let at = self.text(&format!(
+            "SELECT lat || ',' || lng AS t FROM enterprises WHERE name = '{name}'"
+        ));
+        let (lat, lng) = at.split_once(',').expect("position");
+        let body = serde_json::json!({"enterprise_id": enterprise, "lat": lat.parse::<f64>().expect("lat"),
+                                      "lng": lng.parse::<f64>().expect("lng")});
+        let reply = self.post("/api/v1/sign-ins", Some(&token), body).await;
+        (token, reply)
+    }
+
     /// A JSON request carrying an `Idempotency-Key`.
     pub async fn keyed(
         &self,

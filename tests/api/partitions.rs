@@ -40,14 +40,7 @@ async fn the_day_s_rows_land_in_their_month_s_partition() {
     let app = spawn_app().await;
     ensure(&app, app.clock.today());
     app.seed_demo_with(demo::History::Week);
-    let (token, enterprise) = app.officer_at("中车株洲电力机车有限公司").await;
-    let signed = app
-        .post(
-            "/api/v1/sign-ins",
-            Some(&token),
-            json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655}),
-        )
-        .await;
+    let (_, signed) = app.sign_in_at("中车株洲电力机车有限公司").await;
     assert_eq!(signed.status, 201, "{}", signed.body);
     for table in TABLES {
         assert_eq!(
@@ -209,7 +202,6 @@ async fn an_old_month_detaches_whole_and_the_service_goes_on() {
     ensure(&app, day("2026-10-01"));
     ensure(&app, app.clock.today());
     app.seed_demo_with(demo::History::Week);
-    let (token, enterprise) = app.officer_at("中车株洲电力机车有限公司").await;
     let reports = app.count("SELECT count(*) AS n FROM daily_reports");
     assert!(reports > 0);
     let mut conn = app.pool.get().expect("conn");
@@ -227,13 +219,7 @@ async fn an_old_month_detaches_whole_and_the_service_goes_on() {
     );
     // The month's rows are gone from the service, which goes on: today's sign-in waits in the
     // default partition.
-    let signed = app
-        .post(
-            "/api/v1/sign-ins",
-            Some(&token),
-            json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655}),
-        )
-        .await;
+    let (token, signed) = app.sign_in_at("中车株洲电力机车有限公司").await;
     assert_eq!(signed.status, 201, "{}", signed.body);
     assert_eq!(rows_in(&app, "sign_ins", "sign_ins_default"), 1);
     let home = app.get("/api/v1/me/today", Some(&token)).await;

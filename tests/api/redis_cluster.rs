@@ -9,8 +9,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use serde_json::json;
-
 use crate::helpers::{spawn_app_with, Options, TestApp};
 
 fn free_port() -> u16 {
@@ -168,19 +166,7 @@ async fn demo_on(cluster: &RedisCluster) -> TestApp {
 }
 
 async fn sign_in(app: &TestApp, enterprise_name: &str) {
-    let (token, enterprise) = app.officer_at(enterprise_name).await;
-    let at = app.text(&format!(
-        "SELECT lat || ',' || lng AS t FROM enterprises WHERE name = '{enterprise_name}'"
-    ));
-    let (lat, lng) = at.split_once(',').expect("position");
-    let signed = app
-        .post(
-            "/api/v1/sign-ins",
-            Some(&token),
-            json!({"enterprise_id": enterprise, "lat": lat.parse::<f64>().expect("lat"),
-                   "lng": lng.parse::<f64>().expect("lng"), "remark": "集群演练"}),
-        )
-        .await;
+    let (_, signed) = app.sign_in_at(enterprise_name).await;
     assert_eq!(signed.status, 201, "{}", signed.body);
 }
 

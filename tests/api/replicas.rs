@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use serde_json::json;
 use zhuqi::db::replicas::{Health, Replicas, Source};
 
 use crate::helpers::{spawn_app_with, Options, TestApp};
@@ -223,14 +222,7 @@ fn as_of(reply: &crate::helpers::Reply) -> Option<DateTime<Utc>> {
 }
 
 async fn sign_in(app: &TestApp) {
-    let (token, enterprise) = app.officer_at("中车株洲电力机车有限公司").await;
-    let signed = app
-        .post(
-            "/api/v1/sign-ins",
-            Some(&token),
-            json!({"enterprise_id": enterprise, "lat": 27.8885, "lng": 113.1655}),
-        )
-        .await;
+    let (_, signed) = app.sign_in_at("中车株洲电力机车有限公司").await;
     assert_eq!(signed.status, 201, "{}", signed.body);
 }
 
