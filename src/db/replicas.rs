@@ -294,12 +294,16 @@ impl Replicas {
                     return Ok((value, Source::Replica { current, as_of }));
                 }
                 Ok(_) => replica.set_health(Health::Down),
-                Err(e) => {
+                // The replica failed (unreachable, or a query cancelled by its replay): the
+                // primary answers instead.
+                Err(e @ (AppError::Unavailable { .. } | AppError::Internal(_))) => {
                     tracing::warn!(replica = %replica.name, error = %e, "a read failed on a replica; made again on the primary");
-                    if e.is_database_lost() || matches!(e, AppError::Unavailable { .. }) {
+                    if matches!(e, AppError::Unavailable { .. }) {
                         replica.set_health(Health::Down);
                     }
                 }
+                // The caller's own answer (out of scope, a bad filter): the primary would give it too.
+                Err(e) => return Err(e),
             }
         }
         let value = super::run(primary, move |conn| work(conn)).await?;
