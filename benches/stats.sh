@@ -50,6 +50,9 @@ for path in /stats/problems /stats/departments "/stats/officers?limit=20" "/stat
   timed "$path"
   timed "$path"
 done
+echo "== the officers' ranking cached (its first page): wrk, 2 threads, 64 connections, 20 s"
+wrk -t2 -c64 -d20s --latency -H "authorization: Bearer $token" "$base/stats/officers?limit=20" |
+  sed -n '/Latency Distribution/,/Requests\/sec/p'
 echo "== monthly report of last month: the first read freezes it, later reads come from the snapshot"
 last_month=$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m)
 # The freeze job may have frozen it at start-up: thaw it so the first read below freezes it.

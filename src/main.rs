@@ -84,6 +84,11 @@ fn one_off(command: Command) -> anyhow::Result<()> {
         }
         Command::ReconcileStats => reconcile_stats(&url)?,
         Command::Partitions { action } => partitions(&mut conn, action)?,
+        Command::RollOfficerDays => {
+            for (from, to) in jobs::roll_officer_days::tick(&mut conn, Clock::system().now())? {
+                println!("rolled {from} to {to}");
+            }
+        }
         Command::Serve | Command::DemoDay { .. } => unreachable_serve(),
     }
     Ok(())
@@ -245,6 +250,10 @@ async fn serve() -> anyhow::Result<()> {
         )),
         actix_web::rt::spawn(jobs::replicas::run_until_stopped(state.clone(), shutdown.clone())),
         actix_web::rt::spawn(jobs::partitions::run_until_stopped(
+            state.clone(),
+            shutdown.clone(),
+        )),
+        actix_web::rt::spawn(jobs::roll_officer_days::run_until_stopped(
             state.clone(),
             shutdown.clone(),
         )),

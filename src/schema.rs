@@ -316,6 +316,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    officer_days (day, officer_id) {
+        day -> Date,
+        officer_id -> Uuid,
+        on_duty -> Bool,
+        sign_ins -> Int4,
+        reports -> Int4,
+    }
+}
+
+diesel::table! {
+    officer_months (month, officer_id) {
+        month -> Date,
+        officer_id -> Uuid,
+        working_days -> Int4,
+        days_on_site -> Int4,
+        signed_in_days -> Int4,
+        reported_days -> Int4,
+        sign_ins -> Int4,
+        reports -> Int4,
+    }
+}
+
+diesel::table! {
+    officer_rollup (only_row) {
+        only_row -> Bool,
+        rolled_from -> Nullable<Date>,
+        rolled_through -> Nullable<Date>,
+        rolled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     officer_ratings (id) {
         id -> Uuid,
         officer_id -> Uuid,
@@ -772,7 +804,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_templates,
     notifications,
     officer_devices,
+    officer_days,
+    officer_months,
     officer_ratings,
+    officer_rollup,
     policies,
     policy_checkoff_events,
     policy_checkoffs,

@@ -105,10 +105,22 @@ pub async fn store<Q: Serialize, V: Serialize>(
     }
 }
 
-/// Every stored answer's key (without the prefix), for reconciliation; `SCAN`, so Redis is
-/// never blocked by a long `KEYS`.
+/// Every stored answer's key (without the prefix), for reconciliation.
 pub async fn stored_keys(cache: &Cache) -> Option<Vec<String>> {
-    let pattern = cache.key("stats:fig:*");
+    keys_matching(cache, "stats:fig:*").await
+}
+
+/// Forgets the stored views of an answer (`pattern` matches their keys).
+pub async fn forget_views(cache: &Cache, pattern: &str) {
+    for key in keys_matching(cache, pattern).await.unwrap_or_default() {
+        cache.del(&key).await;
+    }
+}
+
+/// The dashboards' keys (without the prefix) that match `pattern`; `SCAN`, so Redis is never
+/// blocked by a long `KEYS`.
+async fn keys_matching(cache: &Cache, pattern: &str) -> Option<Vec<String>> {
+    let pattern = cache.key(pattern);
     let mut keys = Vec::new();
     let mut cursor: u64 = 0;
     loop {

@@ -49,6 +49,9 @@ pub enum Command {
         #[command(subcommand)]
         action: PartitionsAction,
     },
+    /// Roll the officers' settled days up now (the server does it every ten minutes): the first
+    /// run on a database with history rolls all of it, a month at a time (docs/scaling.md).
+    RollOfficerDays,
     /// Bootstrap an admin of a region (creates the region when it does not exist yet). An
     /// existing username gets the admin role and the new password. The password (8–128
     /// characters) comes from ZHUQI_ADMIN_PASSWORD or, without it, the first line of standard

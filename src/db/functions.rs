@@ -12,6 +12,12 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
     ("sign_ins_at_once", include_str!("sql/sign_ins_at_once.sql")),
     ("report_first_filing", include_str!("sql/report_first_filing.sql")),
     (
+        "officer_days_between",
+        include_str!("sql/officer_days_between.sql"),
+    ),
+    ("roll_officer_days", include_str!("sql/roll_officer_days.sql")),
+    ("roll_officer_months", include_str!("sql/roll_officer_months.sql")),
+    (
         "create_month_partition",
         include_str!("sql/create_month_partition.sql"),
     ),

@@ -26,6 +26,7 @@ pub mod policy_checkoff;
 pub mod problem;
 pub mod region_code;
 pub mod role;
+pub mod rollup;
 pub mod roster;
 pub mod similarity;
 pub mod subscribe_field;

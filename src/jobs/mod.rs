@@ -10,6 +10,7 @@ pub mod prune_idempotency;
 pub mod reconcile_stats;
 pub mod reminders;
 pub mod replicas;
+pub mod roll_officer_days;
 
 use std::future::Future;
 use std::time::Duration;

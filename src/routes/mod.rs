@@ -303,7 +303,7 @@ pub fn invalid_cursor() -> AppError {
 }
 
 /// The shape of every list response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ListResponse<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

@@ -202,7 +202,20 @@ async fn stats_officers(
     } = query.into_inner();
     let (from, to) = period(from, to, state.clock.today())?;
     let scope = caller_scope(&state, caller, region_code).await?;
-    let mut rows: Vec<OfficerStats> = stats::answer(&state, StatsQuery::Officers { scope, from, to }).await?;
-    rank(&mut rows, sort.unwrap_or_default());
-    Ok(HttpResponse::Ok().json(page.slice(rows)?))
+    let sort = sort.unwrap_or_default();
+    // The top of a ranking is cached as pages (`stats::view`); a malformed cursor or limit is
+    // refused before anything is read.
+    let (limit, offset) = (page.limit()?, page.offset_cursor()?);
+    let view = (offset < stats::VIEWED_ROWS).then(|| format!("{sort:?}:{offset}:{limit}"));
+    let ranked = stats::view(
+        &state,
+        StatsQuery::Officers { scope, from, to },
+        view,
+        |mut rows: Vec<OfficerStats>| {
+            rank(&mut rows, sort);
+            page.slice(rows)
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ranked))
 }

@@ -8,27 +8,33 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::error::AppError;
 
-type Slot = Arc<OnceCell<Value>>;
+type Slot<V> = Arc<OnceCell<V>>;
 
-#[derive(Default)]
-pub struct InFlight {
-    slots: Mutex<HashMap<String, Slot>>,
+pub struct InFlight<V> {
+    slots: Mutex<HashMap<String, Slot<V>>>,
 }
 
-impl InFlight {
+impl<V> Default for InFlight<V> {
+    fn default() -> Self {
+        Self {
+            slots: Mutex::default(),
+        }
+    }
+}
+
+impl<V: Clone> InFlight<V> {
     /// The answer of `compute` for `key`, computed once for every caller that arrives while it
     /// runs. A failed computation is not shared: the next waiter tries again.
-    pub async fn run<F, Fut>(&self, key: &str, compute: F) -> Result<Value, AppError>
+    pub async fn run<F, Fut>(&self, key: &str, compute: F) -> Result<V, AppError>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Value, AppError>>,
+        Fut: Future<Output = Result<V, AppError>>,
     {
-        let slot: Slot = {
+        let slot: Slot<V> = {
             let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             Arc::clone(slots.entry(key.to_owned()).or_default())
         };
@@ -46,6 +52,8 @@ impl InFlight {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::Value;
 
     use super::*;
 

@@ -138,6 +138,12 @@ impl StatsQuery {
         )
     }
 
+    /// The key of one of the answer's views (`view`): beside the answer's, outside the
+    /// `stats:fig:` keys that reconciliation recomputes (it forgets a repaired answer's views).
+    fn view_key(&self, view: &str) -> String {
+        format!("{}:{view}", self.key().replacen("stats:fig:", "stats:view:", 1))
+    }
+
     /// The generations the answer depends on: problems and assignments always; the sign-ins
     /// and reports of the days that can still change (today's, and yesterday's until its
     /// reports close), when the question reads them.
@@ -230,19 +236,84 @@ fn to_value<T: Serialize>(value: &T) -> Result<Value, AppError> {
 /// `T` is the answer's shape; a cached answer is read straight into it (the officers' list of a
 /// city is 10 MB of JSON: parsed once, not once into a `Value` and again into rows).
 pub async fn answer<T: DeserializeOwned>(state: &AppState, query: StatsQuery) -> Result<T, AppError> {
+    Ok(current_answer(state, query).await?.value)
+}
+
+/// Views of an answer are cached for its first rows only: the top of a ranking is what leaders
+/// read again and again, and no one can fill Redis with every page of every order.
+pub const VIEWED_ROWS: usize = 100;
+
+/// A view of an answer (one ranked page of the officers' list), cached beside the answer under
+/// the same dependencies and lifetime: a leader reloading the top of a province's ranking reads
+/// a page, not the 24,000 officers' answer (a 10 MB parse). `view` names it among the query's
+/// views (`None`: not cached); `derive` makes it from the answer.
+pub async fn view<T, V>(
+    state: &AppState,
+    query: StatsQuery,
+    view: Option<String>,
+    derive: impl FnOnce(T) -> Result<V, AppError>,
+) -> Result<V, AppError>
+where
+    T: DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+{
+    let Some(view) = view else {
+        return derive(answer(state, query).await?);
+    };
+    let now = state.clock.now();
+    let key = query.view_key(&view);
+    let deps = query.dependencies(local_day(now));
+    let (hit, generations) = cached::lookup::<StatsQuery, V>(&state.cache, &key, &deps).await;
+    if let Some(envelope) = hit.filter(|e| query.same_instant(e.at, now)) {
+        return Ok(envelope.value);
+    }
+    let answer = current_answer(state, query.clone()).await?;
+    let value = derive(answer.value)?;
+    // Stored under the generations read before the answer: a write in between retires it.
+    if let Some(generations) = generations.filter(|_| answer.storable && query.cacheable(now)) {
+        let ttl = query.ttl(now);
+        let envelope = Envelope {
+            query,
+            at: now,
+            generations,
+            value,
+        };
+        cached::store(&state.cache, &key, &envelope, ttl).await;
+        return Ok(envelope.value);
+    }
+    Ok(value)
+}
+
+/// An answer, and whether it may be cached (not when read on a replica that is behind).
+#[derive(Clone)]
+pub struct Computed<T> {
+    value: T,
+    storable: bool,
+}
+
+async fn current_answer<T: DeserializeOwned>(
+    state: &AppState,
+    query: StatsQuery,
+) -> Result<Computed<T>, AppError> {
     let now = state.clock.now();
     let key = query.key();
     let deps = query.dependencies(local_day(now));
     if let (Some(envelope), _) = cached::lookup::<StatsQuery, T>(&state.cache, &key, &deps).await {
         if query.same_instant(envelope.at, now) {
-            return Ok(envelope.value);
+            return Ok(Computed {
+                value: envelope.value,
+                storable: true,
+            });
         }
     }
-    let value = state
+    let computed = state
         .stats_in_flight
         .run(&key, || compute_and_cache(state, query, key.clone(), deps))
         .await?;
-    serde_json::from_value(value).map_err(|e| AppError::Internal(e.into()))
+    Ok(Computed {
+        value: serde_json::from_value(computed.value).map_err(|e| AppError::Internal(e.into()))?,
+        storable: computed.storable,
+    })
 }
 
 /// The miss path: looks again (another instance or caller may just have stored it), then
@@ -253,11 +324,14 @@ async fn compute_and_cache(
     query: StatsQuery,
     key: String,
     deps: Dependencies,
-) -> Result<Value, AppError> {
+) -> Result<Computed<Value>, AppError> {
     let now = state.clock.now();
     let (hit, generations) = cached::lookup::<StatsQuery, Value>(&state.cache, &key, &deps).await;
     if let Some(envelope) = hit.filter(|e| query.same_instant(e.at, now)) {
-        return Ok(envelope.value);
+        return Ok(Computed {
+            value: envelope.value,
+            storable: true,
+        });
     }
     // A replica's answer is judged against the primary's position taken after the generations
     // were read: only a current one may be stored under them; one from further behind is
@@ -272,7 +346,10 @@ async fn compute_and_cache(
         Source::Replica { current, .. } => current,
     };
     let Some(generations) = generations.filter(|_| current && query.cacheable(now)) else {
-        return Ok(value);
+        return Ok(Computed {
+            value,
+            storable: current,
+        });
     };
     let ttl = query.ttl(now);
     let envelope = Envelope {
@@ -282,7 +359,10 @@ async fn compute_and_cache(
         value,
     };
     cached::store(&state.cache, &key, &envelope, ttl).await;
-    Ok(envelope.value)
+    Ok(Computed {
+        value: envelope.value,
+        storable: true,
+    })
 }
 
 /// Middleware: administrative writes (the roster, assignments, the calendar) change the

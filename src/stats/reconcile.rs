@@ -153,5 +153,7 @@ async fn reconcile_answer(
         value: fresh,
     };
     cached::store(cache, key, &envelope, ttl).await;
+    // Its views (ranked pages) were made from the drifted answer.
+    cached::forget_views(cache, &envelope.query.view_key("*")).await;
     Ok(Some(true))
 }

@@ -30,6 +30,7 @@ fn help_lists_every_subcommand() {
         "seed-demo",
         "reconcile-stats",
         "partitions",
+        "roll-officer-days",
         "create-admin",
     ] {
         assert!(help.contains(command), "{help}");
@@ -253,4 +254,33 @@ async fn partitions_are_made_and_detached_from_the_command_line() {
         .expect("runs");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("YYYY-MM"));
+}
+
+/// What an operator runs after a backfill, or to roll a history at once: every settled day rolled,
+/// a month a line, and nothing left for a second run.
+#[tokio::test]
+async fn the_officers_days_are_rolled_up_from_the_command_line() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let url = crate::helpers::database_url(&app.db_name);
+    let run = || {
+        let output = Command::new(BIN)
+            .arg("roll-officer-days")
+            .env("DATABASE_URL", &url)
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let rolled = run();
+    // The command reads the real clock, not the tests'.
+    let now = chrono::Utc::now();
+    let settled = zhuqi::domain::rollup::last_settled_day(zhuqi::clock::local_day(now), now);
+    assert!(rolled.lines().all(|l| l.starts_with("rolled ")), "{rolled}");
+    assert!(rolled.trim_end().ends_with(&format!(" to {settled}")), "{rolled}");
+    assert_eq!(run(), "");
 }

@@ -33,6 +33,7 @@ mod problems;
 mod redis_cluster;
 mod redis_optional;
 mod replicas;
+mod rollup;
 mod schema;
 mod scope;
 mod sdk;

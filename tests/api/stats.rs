@@ -427,6 +427,98 @@ async fn reconciliation_repairs_a_drifted_counter_and_a_tampered_answer() {
     );
 }
 
+async fn redis_get(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> Option<String> {
+    redis::cmd("GET").arg(key).query_async(conn).await.expect("get")
+}
+
+async fn redis_set(conn: &mut redis::aio::MultiplexedConnection, key: &str, value: &str) {
+    let _: () = redis::cmd("SET")
+        .arg(key)
+        .arg(value)
+        .query_async(conn)
+        .await
+        .expect("set");
+}
+
+#[tokio::test]
+async fn the_top_of_a_ranking_is_cached_as_pages_retired_with_their_answer() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::demo::History::Week);
+    let dispatcher = app.token("hub.dispatcher").await;
+    let client = redis::Client::open(redis_url()).expect("client");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
+    let stored = |what: &str, tail: &str| {
+        format!(
+            "{}{{stats}}:{what}:officers:430200:-:2026-11-13:2026-11-19{tail}",
+            app.redis_prefix
+        )
+    };
+    let path = "/api/v1/stats/officers?from=2026-11-13&to=2026-11-19&limit=2";
+    let first = app.get(path, Some(&dispatcher)).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.body["items"].as_array().map(Vec::len), Some(2));
+
+    // The page is kept beside the answer, and served from there.
+    let view = stored("view", ":ReportRate:0:2");
+    let mut envelope: Value =
+        serde_json::from_str(&redis_get(&mut conn, &view).await.expect("a cached page")).expect("json");
+    assert_eq!(envelope["value"], first.body);
+    envelope["value"]["items"] = json!([]);
+    redis_set(&mut conn, &view, &envelope.to_string()).await;
+    assert_eq!(app.get(path, Some(&dispatcher)).await.body["items"], json!([]));
+
+    // The answer it came from drifted: reconciliation repairs it and forgets its pages.
+    let answer = stored("fig", "");
+    let mut envelope: Value =
+        serde_json::from_str(&redis_get(&mut conn, &answer).await.expect("cached")).expect("json");
+    envelope["value"][0]["sign_ins"] = json!(12345);
+    redis_set(&mut conn, &answer, &envelope.to_string()).await;
+    let cache = zhuqi::cache::Cache::new(
+        &redis_url(),
+        std::time::Duration::from_millis(500),
+        &app.redis_prefix,
+    );
+    cache.connect_in_background();
+    while !cache.ping().await {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let outcome = zhuqi::stats::reconcile::run(&app.pool, &cache, app.clock.now())
+        .await
+        .expect("reconcile");
+    assert_eq!(outcome.answers_repaired, 1, "{outcome:?}");
+    assert_eq!(redis_get(&mut conn, &view).await, None, "the page is forgotten");
+    assert_eq!(app.get(path, Some(&dispatcher)).await.body, first.body);
+
+    // Only the first rows' pages are kept.
+    let deep = app.get(&format!("{path}&cursor=100"), Some(&dispatcher)).await;
+    assert_eq!(deep.status, 200, "{}", deep.text);
+    assert_eq!(
+        redis_get(&mut conn, &stored("view", ":ReportRate:100:2")).await,
+        None
+    );
+
+    // This month's page is retired by a sign-in like its answer.
+    let month = "/api/v1/stats/officers?limit=50&sort=sign_in_rate";
+    let before = app.get(month, Some(&dispatcher)).await;
+    let view = format!(
+        "{}{{stats}}:view:officers:430200:-:2026-11-01:2026-11-20:SignInRate:0:50",
+        app.redis_prefix
+    );
+    assert!(redis_get(&mut conn, &view).await.is_some());
+    let (_, signed) = app.sign_in_at("株洲旗滨玻璃有限公司").await;
+    assert_eq!(signed.status, 201, "{}", signed.text);
+    let after = app.get(month, Some(&dispatcher)).await;
+    let sign_ins = |page: &Value| -> i64 {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|o| o["sign_ins"].as_i64().unwrap_or(0))
+            .sum()
+    };
+    assert_eq!(sign_ins(&after.body), sign_ins(&before.body) + 1);
+}
+
 #[tokio::test]
 async fn the_monthly_report_of_a_closed_month_does_not_change_after_a_later_edit() {
     let app = spawn_app().await;

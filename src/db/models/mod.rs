@@ -23,6 +23,7 @@ pub mod monthly;
 pub mod notification;
 pub mod notification_settings;
 pub mod notification_template;
+pub mod officer_day;
 pub mod officer_rating;
 pub mod outbox;
 pub mod policy;

@@ -12,9 +12,11 @@ use diesel::sql_types::{Date, Int4, Int8, Nullable, Text, Timestamptz, Uuid as S
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::officer_day::rolled_span;
 use super::region::Region;
 use crate::domain::lifecycle::{Outcome, Rating, Status};
 use crate::domain::metrics::{cutoff, start_of_day};
+use crate::domain::rollup::PeriodPlan;
 use crate::domain::vocabulary::sql_list;
 
 /// Whose figures: a region subtree, optionally only one unit's officers (a unit admin's view).
@@ -419,16 +421,13 @@ pub struct OfficerPeriod<'a> {
     pub as_of: AsOf,
 }
 
-/// Every officer of the scope with an assignment overlapping the period, in one query: the
-/// period's working days (by the official calendar, `is_working_day`) crossed with each
-/// officer's assignments give the days they were due on site, matched with the days they
-/// signed in and reported by hash joins over the period's rows (no per-day lookups).
+/// Every officer of the scope with an assignment overlapping the period, in one query. The days
+/// they were due on site (the period's working days, by the official calendar, within their
+/// assignments), signed in and reported come from the rolled-up days and months where the
+/// days are rolled (`domain::rollup`), else from the raw rows by `officer_days_between`.
 /// The officers' figures of a period; `{solved}` stands for `Outcome::SOLVED`.
 const OFFICER_FIGURES_TEMPLATE: &str = "
-WITH working AS MATERIALIZED (
-    SELECT d::date AS day FROM generate_series($3::date, $4::date, interval '1 day') d
-     WHERE is_working_day(d::date)),
-officers AS MATERIALIZED (
+WITH officers AS MATERIALIZED (
     SELECT u.id, u.name, u.unit_id, un.name AS unit_name, u.region_code, r.path AS region_path
       FROM users u
       JOIN regions r ON r.code = u.region_code
@@ -438,30 +437,33 @@ officers AS MATERIALIZED (
        AND ($8::uuid IS NULL OR u.id = $8)
        AND EXISTS (SELECT 1 FROM assignments a WHERE a.officer_id = u.id
                     AND a.start_day <= $4 AND (a.end_day IS NULL OR a.end_day >= $3))),
-duty AS MATERIALIZED (
-    SELECT DISTINCT a.officer_id, w.day
-      FROM assignments a
-      JOIN officers o ON o.id = a.officer_id
-      JOIN working w ON w.day >= a.start_day AND (a.end_day IS NULL OR w.day <= a.end_day)),
-signed AS MATERIALIZED (
-    SELECT s.officer_id, s.day, count(*) AS n
-      FROM sign_ins s JOIN officers o ON o.id = s.officer_id
-     WHERE s.day BETWEEN $3 AND $4 GROUP BY s.officer_id, s.day),
-reported AS MATERIALIZED (
-    SELECT r.officer_id, r.day, count(*) AS n
-      FROM daily_reports r JOIN officers o ON o.id = r.officer_id
-     WHERE r.day BETWEEN $3 AND $4 GROUP BY r.officer_id, r.day),
-duty_kept AS (
-    SELECT d.officer_id, count(*) AS working_days,
-           count(sd.day) AS signed_in_days, count(rd.day) AS reported_days
-      FROM duty d
-      LEFT JOIN signed sd ON sd.officer_id = d.officer_id AND sd.day = d.day
-      LEFT JOIN reported rd ON rd.officer_id = d.officer_id AND rd.day = d.day
-     GROUP BY d.officer_id),
-signs AS (
-    SELECT officer_id, sum(n) AS sign_ins, count(*) AS days_on_site FROM signed GROUP BY officer_id),
-reports AS (
-    SELECT officer_id, sum(n) AS reports FROM reported GROUP BY officer_id),
+-- Duty days, sign-ins and reports: whole months and days from the rolled rows, the days outside
+-- the rolled span from the raw ones, each range as `PeriodPlan` laid it out (NULL: none).
+days AS (
+    SELECT d.officer_id, d.on_duty, d.sign_ins, d.reports
+      FROM officer_days d
+     WHERE d.day BETWEEN $11 AND $12 OR d.day BETWEEN $13 AND $14
+    UNION ALL
+    SELECT b.officer_id, b.on_duty, b.sign_ins, b.reports FROM officer_days_between($15, $16, $8) b
+    UNION ALL
+    SELECT b.officer_id, b.on_duty, b.sign_ins, b.reports FROM officer_days_between($17, $18, $8) b),
+kept AS (
+    SELECT m.officer_id, m.working_days, m.days_on_site, m.signed_in_days, m.reported_days,
+           m.sign_ins, m.reports
+      FROM officer_months m
+     WHERE m.month BETWEEN $9 AND $10
+    UNION ALL
+    SELECT d.officer_id, count(*) FILTER (WHERE d.on_duty), count(*) FILTER (WHERE d.sign_ins > 0),
+           count(*) FILTER (WHERE d.on_duty AND d.sign_ins > 0),
+           count(*) FILTER (WHERE d.on_duty AND d.reports > 0), sum(d.sign_ins), sum(d.reports)
+      FROM days d GROUP BY d.officer_id),
+activity AS (
+    SELECT k.officer_id, sum(k.working_days)::int8 AS working_days,
+           sum(k.days_on_site)::int8 AS days_on_site, sum(k.signed_in_days)::int8 AS signed_in_days,
+           sum(k.reported_days)::int8 AS reported_days, sum(k.sign_ins)::int8 AS sign_ins,
+           sum(k.reports)::int8 AS reports
+      FROM kept k JOIN officers o ON o.id = k.officer_id
+     GROUP BY k.officer_id),
 raised AS (
     SELECT p.reporter_id AS officer_id,
            count(*) FILTER (WHERE p.created_at >= $5 AND p.created_at < $6) AS problems_raised,
@@ -492,11 +494,11 @@ appraised AS (
      GROUP BY r.officer_id)
 SELECT o.id AS officer_id, o.name AS officer_name, o.unit_id, o.unit_name, o.region_code, o.region_path,
        coalesce(k.working_days, 0) AS working_days,
-       coalesce(s.days_on_site, 0) AS days_on_site,
+       coalesce(k.days_on_site, 0) AS days_on_site,
        coalesce(k.signed_in_days, 0) AS signed_in_days,
        coalesce(k.reported_days, 0) AS reported_days,
-       coalesce(s.sign_ins, 0)::int8 AS sign_ins,
-       coalesce(r.reports, 0)::int8 AS reports,
+       coalesce(k.sign_ins, 0) AS sign_ins,
+       coalesce(k.reports, 0) AS reports,
        coalesce(p.problems_raised, 0) AS problems_raised,
        coalesce(p.problems_solved, 0) AS problems_solved,
        coalesce(p.problems_overdue, 0) AS problems_overdue,
@@ -514,17 +516,44 @@ SELECT o.id AS officer_id, o.name AS officer_name, o.unit_id, o.unit_name, o.reg
        coalesce(a.responsiveness, 0)::int8 AS enterprise_responsiveness_sum,
        coalesce(a.help, 0)::int8 AS enterprise_help_sum
   FROM officers o
-  LEFT JOIN duty_kept k ON k.officer_id = o.id
-  LEFT JOIN signs s ON s.officer_id = o.id
-  LEFT JOIN reports r ON r.officer_id = o.id
+  LEFT JOIN activity k ON k.officer_id = o.id
   LEFT JOIN raised p ON p.officer_id = o.id
   LEFT JOIN appraised a ON a.officer_id = o.id
  ORDER BY o.id";
 
 impl OfficerFigures {
+    /// Planned on the rolled span, which a roll committing meanwhile may extend: the span is
+    /// read again after the query, and the query made again if it moved (a span only grows, so
+    /// the same span before and after is the span the query saw).
     pub fn compute(conn: &mut PgConnection, period: &OfficerPeriod<'_>) -> QueryResult<Vec<OfficerFigures>> {
+        let mut span = rolled_span(conn)?;
+        loop {
+            let figures = Self::compute_on(conn, period, &PeriodPlan::of(period.from, period.to, span))?;
+            let after = rolled_span(conn)?;
+            if after == span {
+                return Ok(figures);
+            }
+            span = after;
+        }
+    }
+
+    fn compute_on(
+        conn: &mut PgConnection,
+        period: &OfficerPeriod<'_>,
+        plan: &PeriodPlan,
+    ) -> QueryResult<Vec<OfficerFigures>> {
         static OFFICER_FIGURES: LazyLock<String> =
             LazyLock::new(|| OFFICER_FIGURES_TEMPLATE.replace("{solved}", &solved_outcomes()));
+        let [head, tail] = plan.days;
+        let [before, after] = plan.raw;
+        let bounds = |r: Option<(NaiveDate, NaiveDate)>| (r.map(|r| r.0), r.map(|r| r.1));
+        let (months, head, tail, before, after) = (
+            bounds(plan.months),
+            bounds(head),
+            bounds(tail),
+            bounds(before),
+            bounds(after),
+        );
         diesel::sql_query(OFFICER_FIGURES.as_str())
             .bind::<Text, _>(period.scope.path_pattern())
             .bind::<Nullable<SqlUuid>, _>(period.scope.unit_id)
@@ -534,6 +563,16 @@ impl OfficerFigures {
             .bind::<Timestamptz, _>(period.as_of.rows_before)
             .bind::<Timestamptz, _>(period.as_of.deadlines_before)
             .bind::<Nullable<SqlUuid>, _>(period.officer_id)
+            .bind::<Nullable<Date>, _>(months.0)
+            .bind::<Nullable<Date>, _>(months.1)
+            .bind::<Nullable<Date>, _>(head.0)
+            .bind::<Nullable<Date>, _>(head.1)
+            .bind::<Nullable<Date>, _>(tail.0)
+            .bind::<Nullable<Date>, _>(tail.1)
+            .bind::<Nullable<Date>, _>(before.0)
+            .bind::<Nullable<Date>, _>(before.1)
+            .bind::<Nullable<Date>, _>(after.0)
+            .bind::<Nullable<Date>, _>(after.1)
             .load(conn)
     }
 }

@@ -1,0 +1,18 @@
+DROP TRIGGER sign_ins_roll_deleted ON sign_ins;
+DROP TRIGGER daily_reports_roll_deleted ON daily_reports;
+DROP FUNCTION officer_days_follow_deletions();
+DROP TRIGGER calendar_days_roll_inserted ON calendar_days;
+DROP TRIGGER calendar_days_roll_updated ON calendar_days;
+DROP TRIGGER calendar_days_roll_deleted ON calendar_days;
+DROP FUNCTION officer_days_follow_calendar();
+DROP TRIGGER assignments_roll_inserted ON assignments;
+DROP TRIGGER assignments_roll_updated ON assignments;
+DROP TRIGGER assignments_roll_deleted ON assignments;
+DROP FUNCTION officer_days_follow_assignments();
+DROP FUNCTION reroll_officer_span(UUID, DATE, DATE);
+DROP FUNCTION IF EXISTS roll_officer_months(DATE, DATE, UUID);
+DROP FUNCTION IF EXISTS roll_officer_days(DATE, DATE, UUID);
+DROP FUNCTION IF EXISTS officer_days_between(DATE, DATE, UUID);
+DROP TABLE officer_months;
+DROP TABLE officer_days;
+DROP TABLE officer_rollup;
