@@ -49,7 +49,7 @@ pub struct AppState {
     /// Suggests a category for each new problem; learns from the hub's triage.
     pub classifier: SharedClassifier,
     /// Dashboard answers being computed, shared by the callers waiting for them.
-    pub stats_in_flight: InFlight<crate::stats::Computed<serde_json::Value>>,
+    pub stats_in_flight: InFlight<std::sync::Arc<crate::stats::Computed<Box<serde_json::value::RawValue>>>>,
     /// The morning peak's sign-ins, written a batch at a time.
     pub sign_ins: SignInQueue,
     /// Connections of the notification worker and the reminder jobs.

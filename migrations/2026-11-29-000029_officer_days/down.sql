@@ -13,6 +13,7 @@ DROP FUNCTION reroll_officer_span(UUID, DATE, DATE);
 DROP FUNCTION IF EXISTS roll_officer_months(DATE, DATE, UUID);
 DROP FUNCTION IF EXISTS roll_officer_days(DATE, DATE, UUID);
 DROP FUNCTION IF EXISTS officer_days_between(DATE, DATE, UUID);
+DROP INDEX problems_created_idx, problems_closed_idx, problems_evaluated_idx, problems_responded_idx;
 DROP TABLE officer_months;
 DROP TABLE officer_days;
 DROP TABLE officer_rollup;

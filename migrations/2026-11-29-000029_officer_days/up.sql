@@ -46,6 +46,13 @@ CREATE TABLE officer_months (
 );
 CREATE INDEX officer_months_officer_idx ON officer_months (officer_id, month);
 
+-- The officers' problem figures read only the problems a period touched (created, closed,
+-- rated, answered in it) or left open, through these.
+CREATE INDEX problems_created_idx ON problems (created_at);
+CREATE INDEX problems_closed_idx ON problems (closed_at);
+CREATE INDEX problems_evaluated_idx ON problems (evaluated_at);
+CREATE INDEX problems_responded_idx ON problems (responded_at);
+
 -- Rolls again one officer's days from `lo` to `hi` (NULL: open-ended) that lie in the rolled
 -- span, and their months. Every writer of rolled rows holds the span row's lock until it
 -- commits: this waits for a roll in progress (so no roll writes a duty day from assignments

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod monthly;
 pub mod reconcile;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -22,7 +23,7 @@ use chrono::{DateTime, Duration as Days, NaiveDate, Timelike, Utc};
 use diesel::PgConnection;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::cache::stats::{self as cached, Dependencies, Envelope};
 use crate::cache::Cache;
@@ -199,34 +200,36 @@ impl StatsQuery {
         Duration::from_secs(u64::from(60 - at.second()).max(1))
     }
 
-    /// The answer, from PostgreSQL.
-    pub fn compute(&self, conn: &mut PgConnection, at: DateTime<Utc>) -> Result<Value, AppError> {
+    /// The answer, from PostgreSQL, as JSON text: written straight from the figures, never as a
+    /// JSON tree (a province's officers are 24,000 objects; building, copying and dropping them
+    /// as a tree cost more than the query).
+    pub fn compute(&self, conn: &mut PgConnection, at: DateTime<Utc>) -> Result<Box<RawValue>, AppError> {
         let as_of = self.as_of(at);
         let mut query = self.clone();
         query.scope_mut().resolve(conn)?;
         match &query {
-            StatsQuery::Overview { scope, day } => to_value(&figures::overview(conn, scope, *day, as_of)?),
+            StatsQuery::Overview { scope, day } => to_json(&figures::overview(conn, scope, *day, as_of)?),
             StatsQuery::Problems { scope, from, to } => {
-                to_value(&figures::problems(conn, scope, *from, *to, as_of)?)
+                to_json(&figures::problems(conn, scope, *from, *to, as_of)?)
             }
             StatsQuery::Departments { scope, from, to } => {
-                to_value(&figures::departments(conn, scope, *from, *to, as_of)?)
+                to_json(&figures::departments(conn, scope, *from, *to, as_of)?)
             }
             StatsQuery::Officers { scope, from, to } => {
-                to_value(&figures::officers(conn, scope, *from, *to, as_of)?)
+                to_json(&figures::officers(conn, scope, *from, *to, as_of)?)
             }
             StatsQuery::Benefits { scope, from, to } => {
-                to_value(&benefits::benefits(conn, scope, *from, *to, as_of)?)
+                to_json(&benefits::benefits(conn, scope, *from, *to, as_of)?)
             }
             StatsQuery::TaskForces { scope, from, to } => {
-                to_value(&figures::task_forces(conn, scope, *from, *to, as_of)?)
+                to_json(&figures::task_forces(conn, scope, *from, *to, as_of)?)
             }
         }
     }
 }
 
-fn to_value<T: Serialize>(value: &T) -> Result<Value, AppError> {
-    serde_json::to_value(value).map_err(|e| AppError::Internal(e.into()))
+fn to_json<T: Serialize>(value: &T) -> Result<Box<RawValue>, AppError> {
+    serde_json::value::to_raw_value(value).map_err(|e| AppError::Internal(e.into()))
 }
 
 /// The answer to a question: the cached one when it is still current, else computed (and
@@ -285,7 +288,6 @@ where
 }
 
 /// An answer, and whether it may be cached (not when read on a replica that is behind).
-#[derive(Clone)]
 pub struct Computed<T> {
     value: T,
     storable: bool,
@@ -310,8 +312,9 @@ async fn current_answer<T: DeserializeOwned>(
         .stats_in_flight
         .run(&key, || compute_and_cache(state, query, key.clone(), deps))
         .await?;
+    // Read from the shared answer's text in place, however many callers share it.
     Ok(Computed {
-        value: serde_json::from_value(computed.value).map_err(|e| AppError::Internal(e.into()))?,
+        value: serde_json::from_str(computed.value.get()).map_err(|e| AppError::Internal(e.into()))?,
         storable: computed.storable,
     })
 }
@@ -324,14 +327,14 @@ async fn compute_and_cache(
     query: StatsQuery,
     key: String,
     deps: Dependencies,
-) -> Result<Computed<Value>, AppError> {
+) -> Result<Arc<Computed<Box<RawValue>>>, AppError> {
     let now = state.clock.now();
-    let (hit, generations) = cached::lookup::<StatsQuery, Value>(&state.cache, &key, &deps).await;
+    let (hit, generations) = cached::lookup::<StatsQuery, Box<RawValue>>(&state.cache, &key, &deps).await;
     if let Some(envelope) = hit.filter(|e| query.same_instant(e.at, now)) {
-        return Ok(Computed {
+        return Ok(Arc::new(Computed {
             value: envelope.value,
             storable: true,
-        });
+        }));
     }
     // A replica's answer is judged against the primary's position taken after the generations
     // were read: only a current one may be stored under them; one from further behind is
@@ -346,10 +349,10 @@ async fn compute_and_cache(
         Source::Replica { current, .. } => current,
     };
     let Some(generations) = generations.filter(|_| current && query.cacheable(now)) else {
-        return Ok(Computed {
+        return Ok(Arc::new(Computed {
             value,
             storable: current,
-        });
+        }));
     };
     let ttl = query.ttl(now);
     let envelope = Envelope {
@@ -359,10 +362,10 @@ async fn compute_and_cache(
         value,
     };
     cached::store(&state.cache, &key, &envelope, ttl).await;
-    Ok(Computed {
+    Ok(Arc::new(Computed {
         value: envelope.value,
         storable: true,
-    })
+    }))
 }
 
 /// Middleware: administrative writes (the roster, assignments, the calendar) change the

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::StatsQuery;
 use crate::cache::counters::{self, Metric};
@@ -116,7 +116,8 @@ async fn reconcile_answer(
 ) -> Result<Option<bool>, AppError> {
     let today = local_day(now);
     let deps_of = |q: &StatsQuery| q.dependencies(today);
-    let Some((envelope, true)) = cached::stored::<StatsQuery, Value>(cache, key, deps_of).await else {
+    let Some((envelope, true)) = cached::stored::<StatsQuery, Box<RawValue>>(cache, key, deps_of).await
+    else {
         return Ok(None);
     };
     // An answer about a period still running lives until the end of its minute: recomputing
@@ -132,7 +133,7 @@ async fn reconcile_answer(
     } = envelope;
     let recomputed_query = query.clone();
     let fresh = db::run(pool, move |conn| recomputed_query.compute(conn, at)).await?;
-    if fresh == value {
+    if fresh.get() == value.get() {
         return Ok(Some(false));
     }
     // A write that committed while recomputing changed the generations: the stored answer is
