@@ -273,18 +273,31 @@ where
     let answer = current_answer(state, query.clone()).await?;
     let value = derive(answer.value)?;
     // Stored under the generations read before the answer: a write in between retires it.
-    if let Some(generations) = generations.filter(|_| answer.storable && query.cacheable(now)) {
-        let ttl = query.ttl(now);
-        let envelope = Envelope {
-            query,
-            at: now,
-            generations,
-            value,
-        };
-        cached::store(&state.cache, &key, &envelope, ttl).await;
-        return Ok(envelope.value);
+    match generations.filter(|_| answer.storable && query.cacheable(now)) {
+        Some(generations) => Ok(store(state, &key, query, now, generations, value).await),
+        None => Ok(value),
     }
-    Ok(value)
+}
+
+/// Keeps an answer (or a view of one) computed at `now` from data of `generations`, for as long
+/// as the query's answers live; gives the value back.
+async fn store<V: Serialize>(
+    state: &AppState,
+    key: &str,
+    query: StatsQuery,
+    now: DateTime<Utc>,
+    generations: Vec<i64>,
+    value: V,
+) -> V {
+    let ttl = query.ttl(now);
+    let envelope = Envelope {
+        query,
+        at: now,
+        generations,
+        value,
+    };
+    cached::store(&state.cache, key, &envelope, ttl).await;
+    envelope.value
 }
 
 /// An answer, and whether it may be cached (not when read on a replica that is behind).
@@ -354,16 +367,8 @@ async fn compute_and_cache(
             storable: current,
         }));
     };
-    let ttl = query.ttl(now);
-    let envelope = Envelope {
-        query,
-        at: now,
-        generations,
-        value,
-    };
-    cached::store(&state.cache, &key, &envelope, ttl).await;
     Ok(Arc::new(Computed {
-        value: envelope.value,
+        value: store(state, &key, query, now, generations, value).await,
         storable: true,
     }))
 }

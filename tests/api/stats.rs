@@ -388,15 +388,7 @@ async fn reconciliation_repairs_a_drifted_counter_and_a_tampered_answer() {
         "the tampered answer is served until reconciled"
     );
 
-    let cache = zhuqi::cache::Cache::new(
-        &redis_url(),
-        std::time::Duration::from_millis(500),
-        &app.redis_prefix,
-    );
-    cache.connect_in_background();
-    while !cache.ping().await {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let cache = connected_cache(&app).await;
     let outcome = zhuqi::stats::reconcile::run(&app.pool, &cache, app.clock.now())
         .await
         .expect("reconcile");
@@ -425,6 +417,20 @@ async fn reconciliation_repairs_a_drifted_counter_and_a_tampered_answer() {
         (0, 0),
         "nothing left to repair"
     );
+}
+
+/// The server's cache as the reconciliation command would open it, once Redis answers.
+async fn connected_cache(app: &TestApp) -> zhuqi::cache::Cache {
+    let cache = zhuqi::cache::Cache::new(
+        &redis_url(),
+        std::time::Duration::from_millis(500),
+        &app.redis_prefix,
+    );
+    cache.connect_in_background();
+    while !cache.ping().await {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    cache
 }
 
 async fn redis_get(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> Option<String> {
@@ -473,15 +479,7 @@ async fn the_top_of_a_ranking_is_cached_as_pages_retired_with_their_answer() {
         serde_json::from_str(&redis_get(&mut conn, &answer).await.expect("cached")).expect("json");
     envelope["value"][0]["sign_ins"] = json!(12345);
     redis_set(&mut conn, &answer, &envelope.to_string()).await;
-    let cache = zhuqi::cache::Cache::new(
-        &redis_url(),
-        std::time::Duration::from_millis(500),
-        &app.redis_prefix,
-    );
-    cache.connect_in_background();
-    while !cache.ping().await {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let cache = connected_cache(&app).await;
     let outcome = zhuqi::stats::reconcile::run(&app.pool, &cache, app.clock.now())
         .await
         .expect("reconcile");
