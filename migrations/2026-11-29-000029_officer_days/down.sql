@@ -9,7 +9,7 @@ DROP TRIGGER assignments_roll_inserted ON assignments;
 DROP TRIGGER assignments_roll_updated ON assignments;
 DROP TRIGGER assignments_roll_deleted ON assignments;
 DROP FUNCTION officer_days_follow_assignments();
-DROP FUNCTION reroll_officer_span(UUID, DATE, DATE);
+DROP FUNCTION cut_rolled_span(DATE, DATE);
 DROP FUNCTION IF EXISTS roll_officer_months(DATE, DATE, UUID);
 DROP FUNCTION IF EXISTS roll_officer_days(DATE, DATE, UUID);
 DROP FUNCTION IF EXISTS officer_days_between(DATE, DATE, UUID);

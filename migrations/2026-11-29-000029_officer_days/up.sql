@@ -4,8 +4,9 @@
 -- (`db::models::officer_day`): one row per officer and day, and one per officer and month, over
 -- the span of days `officer_rollup` names. Days outside the span are read from the raw rows.
 -- The rolled rows always equal what the raw rows give: the job rolls only days no one can file
--- for any more, and a change of assignments or of the calendar rolls the days it touches again
--- in the same transaction (the triggers below; `roll_officer_days` is in src/db/sql/).
+-- for any more, and a change of assignments, of the calendar or a deletion cuts the span back
+-- before the days it touches, in the same transaction (the triggers below); the job rolls them
+-- again (`roll_officer_days` is in src/db/sql/).
 
 -- The span rolled so far: every day in `rolled_from..=rolled_through` is in `officer_days`
 -- and `officer_months`, nothing outside it. One row; its lock serialises the rollers.
@@ -53,40 +54,48 @@ CREATE INDEX problems_closed_idx ON problems (closed_at);
 CREATE INDEX problems_evaluated_idx ON problems (evaluated_at);
 CREATE INDEX problems_responded_idx ON problems (responded_at);
 
--- Rolls again one officer's days from `lo` to `hi` (NULL: open-ended) that lie in the rolled
--- span, and their months. Every writer of rolled rows holds the span row's lock until it
--- commits: this waits for a roll in progress (so no roll writes a duty day from assignments
--- older than this transaction's), and two changes of the same officer's days never both
--- replace them from snapshots that miss each other's rows.
-CREATE FUNCTION reroll_officer_span(p_officer UUID, p_lo DATE, p_hi DATE) RETURNS VOID
+-- A change reaching the rolled days from `lo` to `hi` (NULL: open-ended) cuts the span back to
+-- the end of the month before `lo`, and forgets the rolled rows after it: those days are read
+-- from the raw rows until the job rolls them again (for everyone, a month per transaction). A
+-- backdated roster import of thousands of assignments thus costs one cut, not a roll per
+-- officer. Every writer of rolled rows holds the span row's lock until it commits, so a roll in
+-- progress finishes first, and no roll writes a duty day from older assignments.
+CREATE FUNCTION cut_rolled_span(p_lo DATE, p_hi DATE) RETURNS VOID
 LANGUAGE plpgsql AS $$
 DECLARE
     span officer_rollup%ROWTYPE;
-    lo DATE;
-    hi DATE;
+    cut DATE;
 BEGIN
+    IF p_lo IS NULL THEN
+        RETURN;  -- the statement changed no row
+    END IF;
     SELECT * INTO span FROM officer_rollup FOR UPDATE;
-    lo := greatest(p_lo, span.rolled_from);
-    hi := least(coalesce(p_hi, 'infinity'), span.rolled_through);
-    IF span.rolled_through IS NULL OR lo > hi THEN
+    IF span.rolled_through IS NULL
+       OR greatest(p_lo, span.rolled_from) > least(coalesce(p_hi, 'infinity'), span.rolled_through) THEN
         RETURN;
     END IF;
-    PERFORM roll_officer_days(lo, hi, p_officer);
-    PERFORM roll_officer_months(lo, hi, p_officer);
+    cut := (date_trunc('month', greatest(p_lo, span.rolled_from)) - interval '1 day')::date;
+    DELETE FROM officer_days WHERE day > cut;
+    DELETE FROM officer_months WHERE month > cut;
+    IF cut < span.rolled_from THEN
+        UPDATE officer_rollup SET rolled_from = NULL, rolled_through = NULL;
+    ELSE
+        UPDATE officer_rollup SET rolled_through = cut;
+    END IF;
 END
 $$;
 
--- An assignment added, removed or moved changes its officer's duty days: those in the rolled
--- span are rolled again. An update rolls only the days between the old and the new bounds.
+-- An assignment added, removed or moved changes its officer's duty days. An update reaches only
+-- the days between the old and the new bounds.
 CREATE FUNCTION officer_days_follow_assignments() RETURNS TRIGGER
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM reroll_officer_span(n.officer_id, n.start_day, n.end_day) FROM new_rows n;
+        PERFORM cut_rolled_span(min(n.start_day), max(coalesce(n.end_day, 'infinity'))) FROM new_rows n;
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM reroll_officer_span(o.officer_id, o.start_day, o.end_day) FROM old_rows o;
+        PERFORM cut_rolled_span(min(o.start_day), max(coalesce(o.end_day, 'infinity'))) FROM old_rows o;
     ELSE
-        PERFORM reroll_officer_span(c.officer_id, c.lo, c.hi)
+        PERFORM cut_rolled_span(min(c.lo), max(coalesce(c.hi, 'infinity')))
            FROM old_rows o JOIN new_rows n ON n.id = o.id,
                 LATERAL (
                     -- Another officer: both spans whole.
@@ -118,13 +127,13 @@ CREATE TRIGGER assignments_roll_deleted AFTER DELETE ON assignments
 
 -- The app never writes a settled day's sign-ins or reports (sign-ins are today's, reports close
 -- at 10:00 the next morning), so their inserts, on the morning's hot path, need no trigger. A
--- correction that deletes rows rolls the officers' days it touched again. (A backfill of past
+-- correction that deletes rows cuts the span back like any change. (A backfill of past
 -- days by hand is followed by `SELECT roll_officer_days(from, to, NULL)` and
 -- `roll_officer_months(from, to, NULL)` over its days: docs/scaling.md.)
 CREATE FUNCTION officer_days_follow_deletions() RETURNS TRIGGER
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM reroll_officer_span(o.officer_id, min(o.day), max(o.day)) FROM old_rows o GROUP BY o.officer_id;
+    PERFORM cut_rolled_span(min(o.day), max(o.day)) FROM old_rows o;
     RETURN NULL;
 END
 $$;
@@ -134,34 +143,18 @@ CREATE TRIGGER daily_reports_roll_deleted AFTER DELETE ON daily_reports
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION officer_days_follow_deletions();
 
 -- A holiday or make-up workday added or removed changes whether a day is a working day, for
--- every officer: each such day in the rolled span is rolled again, and its months once.
+-- every officer.
 CREATE FUNCTION officer_days_follow_calendar() RETURNS TRIGGER
 LANGUAGE plpgsql AS $$
-DECLARE
-    span officer_rollup%ROWTYPE;
-    changed DATE[];
 BEGIN
-    SELECT * INTO span FROM officer_rollup FOR UPDATE;
-    IF span.rolled_through IS NULL THEN
-        RETURN NULL;
-    END IF;
     IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(DISTINCT day) INTO changed FROM new_rows
-         WHERE day BETWEEN span.rolled_from AND span.rolled_through;
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(DISTINCT day) INTO changed FROM old_rows
-         WHERE day BETWEEN span.rolled_from AND span.rolled_through;
+        PERFORM cut_rolled_span(min(day), max(day)) FROM new_rows;
     ELSE
-        SELECT array_agg(DISTINCT day) INTO changed
-          FROM (SELECT day FROM old_rows UNION SELECT day FROM new_rows) c
-         WHERE day BETWEEN span.rolled_from AND span.rolled_through;
+        PERFORM cut_rolled_span(min(day), max(day)) FROM old_rows;
     END IF;
-    IF changed IS NULL THEN
-        RETURN NULL;
+    IF TG_OP = 'UPDATE' THEN
+        PERFORM cut_rolled_span(min(day), max(day)) FROM new_rows;
     END IF;
-    PERFORM roll_officer_days(d, d, NULL) FROM unnest(changed) d;
-    PERFORM roll_officer_months(m, m, NULL)
-       FROM (SELECT DISTINCT date_trunc('month', d)::date AS m FROM unnest(changed) d) months;
     RETURN NULL;
 END
 $$;

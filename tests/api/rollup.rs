@@ -108,7 +108,8 @@ async fn figures_through_the_rolled_days_equal_the_raw_rows_after_every_change()
     app.exec("SELECT roll_officer_months('2026-11-01', '2026-11-19', NULL)");
     assert_same(&figures(&app), &before, "rolled again");
 
-    // Changes reaching back into rolled days roll them again, in the same transaction. Officer
+    // Changes reaching back into rolled days cut the rolled span back before them, in the same
+    // transaction; those days are read raw until rolled again. Officer
     // 张伟 leaves all his enterprises after the 16th, comes back on the 18th, then on the 19th
     // only, then not at all.
     let zhang = "(SELECT id FROM users WHERE username = 'officer.zhang')";
@@ -140,6 +141,9 @@ async fn figures_through_the_rolled_days_equal_the_raw_rows_after_every_change()
     app.exec("DELETE FROM daily_report_revisions WHERE day BETWEEN '2026-11-13' AND '2026-11-14'");
     app.exec("DELETE FROM daily_reports WHERE day BETWEEN '2026-11-13' AND '2026-11-14'");
     assert_same(&figures(&app), &raw_figures(&app), "rows deleted");
+    // The changes cut the rolled span back; the next roll rolls those days again.
+    assert!(!roll(&app).is_empty());
+    assert_same(&figures(&app), &raw_figures(&app), "rolled again");
 }
 
 #[tokio::test]
