@@ -30,8 +30,6 @@ CREATE TABLE officer_days (
     reports    INTEGER NOT NULL,
     PRIMARY KEY (day, officer_id)
 );
--- Rolling one officer again (an assignment changed) reads and replaces their days.
-CREATE INDEX officer_days_officer_idx ON officer_days (officer_id, day);
 
 -- One officer's month: the sums of their days of that month within the rolled span.
 CREATE TABLE officer_months (
@@ -45,7 +43,6 @@ CREATE TABLE officer_months (
     reports        INTEGER NOT NULL,
     PRIMARY KEY (month, officer_id)
 );
-CREATE INDEX officer_months_officer_idx ON officer_months (officer_id, month);
 
 -- The officers' problem figures read only the problems a period touched (created, closed,
 -- rated, answered in it) or left open, through these.
@@ -95,24 +92,17 @@ BEGIN
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM cut_rolled_span(min(o.start_day), max(coalesce(o.end_day, 'infinity'))) FROM old_rows o;
     ELSE
-        PERFORM cut_rolled_span(min(c.lo), max(coalesce(c.hi, 'infinity')))
-           FROM old_rows o JOIN new_rows n ON n.id = o.id,
-                LATERAL (
-                    -- Another officer: both spans whole.
-                    SELECT o.officer_id, o.start_day AS lo, o.end_day AS hi WHERE o.officer_id <> n.officer_id
-                    UNION ALL
-                    SELECT n.officer_id, n.start_day, n.end_day WHERE o.officer_id <> n.officer_id
-                    UNION ALL
-                    -- The same officer: the days between the bounds that moved.
-                    SELECT n.officer_id,
-                           CASE WHEN o.start_day = n.start_day
-                                THEN least(coalesce(o.end_day, 'infinity'), coalesce(n.end_day, 'infinity')) + 1
-                                ELSE least(o.start_day, n.start_day) END,
-                           CASE WHEN o.end_day IS NOT DISTINCT FROM n.end_day
-                                THEN greatest(o.start_day, n.start_day) - 1
-                                ELSE greatest(coalesce(o.end_day, 'infinity'), coalesce(n.end_day, 'infinity')) END
-                     WHERE o.officer_id = n.officer_id
-                ) c;
+        -- Each row's days between its old and new bounds (all of both spans if it changed
+        -- officer); a row whose days did not move (lo > hi) reaches nothing.
+        PERFORM cut_rolled_span(min(c.lo), max(c.hi))
+           FROM (SELECT CASE WHEN o.officer_id = n.officer_id AND o.start_day = n.start_day
+                             THEN least(coalesce(o.end_day, 'infinity'), coalesce(n.end_day, 'infinity')) + 1
+                             ELSE least(o.start_day, n.start_day) END AS lo,
+                        CASE WHEN o.officer_id = n.officer_id AND o.end_day IS NOT DISTINCT FROM n.end_day
+                             THEN greatest(o.start_day, n.start_day) - 1
+                             ELSE greatest(coalesce(o.end_day, 'infinity'), coalesce(n.end_day, 'infinity')) END AS hi
+                   FROM old_rows o JOIN new_rows n ON n.id = o.id) c
+          WHERE c.lo <= c.hi;
     END IF;
     RETURN NULL;
 END
@@ -128,8 +118,7 @@ CREATE TRIGGER assignments_roll_deleted AFTER DELETE ON assignments
 -- The app never writes a settled day's sign-ins or reports (sign-ins are today's, reports close
 -- at 10:00 the next morning), so their inserts, on the morning's hot path, need no trigger. A
 -- correction that deletes rows cuts the span back like any change. (A backfill of past
--- days by hand is followed by `SELECT roll_officer_days(from, to, NULL)` and
--- `roll_officer_months(from, to, NULL)` over its days: docs/scaling.md.)
+-- days by hand is followed by `SELECT cut_rolled_span(from, to)`: docs/scaling.md.)
 CREATE FUNCTION officer_days_follow_deletions() RETURNS TRIGGER
 LANGUAGE plpgsql AS $$
 BEGIN

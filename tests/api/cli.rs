@@ -4,6 +4,24 @@ use crate::helpers::spawn_app;
 
 const BIN: &str = env!("CARGO_BIN_EXE_zhuqi");
 
+/// Runs the command on the database at `url`: whether it succeeded, and what it printed.
+fn run_on(url: &str, args: &[&str]) -> (bool, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("runs");
+    let printed = if output.status.success() {
+        &output.stdout
+    } else {
+        &output.stderr
+    };
+    (
+        output.status.success(),
+        String::from_utf8_lossy(printed).into_owned(),
+    )
+}
+
 #[test]
 fn serve_without_jwt_secret_stops_with_one_line_naming_it() {
     let output = Command::new(BIN)
@@ -218,17 +236,7 @@ async fn reconcile_stats_repairs_a_drifted_counter_and_says_so() {
 async fn partitions_are_made_and_detached_from_the_command_line() {
     let app = spawn_app().await;
     let url = crate::helpers::database_url(&app.db_name);
-    let run = |args: &[&str]| {
-        let output = Command::new(BIN)
-            .args(args)
-            .env("DATABASE_URL", &url)
-            .output()
-            .expect("runs");
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| run_on(&url, args);
     let (ok, ensured) = run(&["partitions", "ensure"]);
     assert!(ok, "{ensured}");
     // This month's and the next three months' partitions of six tables, made or already there.
@@ -247,13 +255,9 @@ async fn partitions_are_made_and_detached_from_the_command_line() {
         (ok, nothing.as_str()),
         (true, "no partition of 2024-03 is attached\n")
     );
-    let output = Command::new(BIN)
-        .args(["partitions", "detach", "March"])
-        .env("DATABASE_URL", &url)
-        .output()
-        .expect("runs");
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("YYYY-MM"));
+    let (ok, refused) = run(&["partitions", "detach", "March"]);
+    assert!(!ok);
+    assert!(refused.contains("YYYY-MM"), "{refused}");
 }
 
 /// What an operator runs after a backfill, or to roll a history at once: every settled day rolled,
@@ -264,17 +268,9 @@ async fn the_officers_days_are_rolled_up_from_the_command_line() {
     app.seed_demo();
     let url = crate::helpers::database_url(&app.db_name);
     let run = || {
-        let output = Command::new(BIN)
-            .arg("roll-officer-days")
-            .env("DATABASE_URL", &url)
-            .output()
-            .expect("runs");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        let (ok, printed) = run_on(&url, &["roll-officer-days"]);
+        assert!(ok, "{printed}");
+        printed
     };
     let rolled = run();
     // The command reads the real clock, not the tests'.

@@ -1,7 +1,7 @@
 //! The officers' rolled-up days and months (`domain::rollup`, migration 000029): the span rolled
 //! so far, and the roll that extends it by the next settled days. The rows themselves are
-//! written by the SQL functions `roll_officer_days` and `roll_officer_months` (src/db/sql/),
-//! which the assignments' and the calendar's triggers also call.
+//! written by the SQL functions `roll_officer_days` and `roll_officer_months` (src/db/sql/); the
+//! triggers of migration 000029 cut the span back when a change reaches rolled days.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -66,7 +66,7 @@ pub fn roll_next(
 /// Rolls the days `from..=to` of everyone again, then their months (which read the days).
 fn roll(conn: &mut PgConnection, from: NaiveDate, to: NaiveDate) -> QueryResult<()> {
     for function in ["roll_officer_days", "roll_officer_months"] {
-        diesel::sql_query(format!("SELECT {function}($1, $2, NULL)"))
+        diesel::sql_query(format!("SELECT {function}($1, $2)"))
             .bind::<Date, _>(from)
             .bind::<Date, _>(to)
             .execute(conn)?;
