@@ -85,7 +85,7 @@ fn one_off(command: Command) -> anyhow::Result<()> {
         Command::ReconcileStats => reconcile_stats(&url)?,
         Command::Partitions { action } => partitions(&mut conn, action)?,
         Command::RollOfficerDays => {
-            for (from, to) in jobs::roll_officer_days::tick(&mut conn, Clock::system().now())? {
+            for (from, to) in jobs::roll_officer_days::tick(&mut conn, Clock::system().now(), || false)? {
                 println!("rolled {from} to {to}");
             }
         }
@@ -201,6 +201,17 @@ fn demo_day(database: &str) -> anyhow::Result<()> {
     })
 }
 
+/// Spawns each background job's `run_until_stopped`, paired with its module's name (the name its
+/// passes log under), so that a job that overruns the shutdown's grace is named.
+macro_rules! spawn_jobs {
+    ($state:expr, $shutdown:expr; $($job:ident),+ $(,)?) => {
+        [$((
+            stringify!($job),
+            actix_web::rt::spawn(jobs::$job::run_until_stopped($state.clone(), $shutdown.clone())),
+        )),+]
+    };
+}
+
 #[actix_web::main]
 async fn serve() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
@@ -226,39 +237,9 @@ async fn serve() -> anyhow::Result<()> {
     .await??;
     tracing::info!(learned, "classifier learned the hub's past triage");
     let (stop_jobs, shutdown) = jobs::shutdown_signal();
-    let running = [
-        actix_web::rt::spawn(jobs::prune_idempotency::run_until_stopped(
-            state.clone(),
-            shutdown.clone(),
-        )),
-        actix_web::rt::spawn(jobs::prune_attachments::run_until_stopped(
-            state.clone(),
-            shutdown.clone(),
-        )),
-        actix_web::rt::spawn(jobs::escalate::run_until_stopped(state.clone(), shutdown.clone())),
-        actix_web::rt::spawn(jobs::reconcile_stats::run_until_stopped(
-            state.clone(),
-            shutdown.clone(),
-        )),
-        actix_web::rt::spawn(jobs::freeze_months::run_until_stopped(
-            state.clone(),
-            shutdown.clone(),
-        )),
-        actix_web::rt::spawn(jobs::reminders::run_until_stopped(
-            state.clone(),
-            shutdown.clone(),
-        )),
-        actix_web::rt::spawn(jobs::replicas::run_until_stopped(state.clone(), shutdown.clone())),
-        actix_web::rt::spawn(jobs::partitions::run_until_stopped(
-            state.clone(),
-            shutdown.clone(),
-        )),
-        actix_web::rt::spawn(jobs::roll_officer_days::run_until_stopped(
-            state.clone(),
-            shutdown.clone(),
-        )),
-        actix_web::rt::spawn(jobs::notify::run_until_stopped(state.clone(), shutdown)),
-    ];
+    let running = spawn_jobs!(state, shutdown;
+        prune_idempotency, prune_attachments, escalate, reconcile_stats, freeze_months, reminders,
+        replicas, partitions, roll_officer_days, notify);
     let app = Application::build(state.clone())?;
     tracing::info!(port = app.port(), "serving");
     // SIGTERM or SIGINT: actix stops accepting and lets the requests in flight finish (each
@@ -267,9 +248,9 @@ async fn serve() -> anyhow::Result<()> {
     tracing::info!("stopped accepting; writing the sign-ins still queued and ending the jobs");
     state.sign_ins.drain().await;
     let _ = stop_jobs.send(true);
-    for job in running {
-        if tokio::time::timeout(SHUTDOWN_GRACE, job).await.is_err() {
-            tracing::warn!("a background job did not finish its pass in time");
+    for (job, running) in running {
+        if tokio::time::timeout(SHUTDOWN_GRACE, running).await.is_err() {
+            tracing::warn!(job, "a background job did not finish its pass in time");
         }
     }
     tracing::info!("shut down");

@@ -26,6 +26,15 @@ pub fn shutdown_signal() -> (watch::Sender<bool>, Shutdown) {
 #[derive(Clone)]
 pub struct Shutdown(watch::Receiver<bool>);
 
+impl Shutdown {
+    /// Whether the server has begun to shut down: a job whose pass can be long (the first roll
+    /// of years of days) looks at it between the steps of its pass, so that a restart does not
+    /// wait for the whole pass.
+    pub fn requested(&self) -> bool {
+        *self.0.borrow()
+    }
+}
+
 /// Runs `pass` at once and then every `period` until shutdown, each pass in a `job` span
 /// named `name` (so every line it logs says which job). A pass in progress is never cut short:
 /// shutdown is looked at between passes.
@@ -37,7 +46,7 @@ where
     use tracing::Instrument;
     let mut interval = tokio::time::interval(period);
     loop {
-        if *shutdown.0.borrow() {
+        if shutdown.requested() {
             return;
         }
         tokio::select! {

@@ -19,11 +19,24 @@ use crate::state::AppState;
 
 const EVERY: Duration = Duration::from_secs(10 * 60);
 
-/// One pass: rolls every settled day not rolled yet. Answers the ranges rolled, in order.
-pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Vec<(NaiveDate, NaiveDate)>, AppError> {
+/// One pass: rolls every settled day not rolled yet, unless `stopping` says to stop between
+/// two months (each month is its own transaction: what was rolled stays rolled, and the next
+/// pass goes on from there). Answers the ranges rolled, in order.
+pub fn tick(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    stopping: impl Fn() -> bool,
+) -> Result<Vec<(NaiveDate, NaiveDate)>, AppError> {
     let settled = last_settled_day(local_day(now), now);
     let mut rolled = Vec::new();
     loop {
+        if stopping() {
+            tracing::info!(
+                rolled = rolled.len(),
+                "stopping the roll between two months for the shutdown"
+            );
+            return Ok(rolled);
+        }
         let started = Instant::now();
         let Some((from, to)) = officer_day::roll_next(conn, settled, now)? else {
             return Ok(rolled);
@@ -34,11 +47,12 @@ pub fn tick(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Vec<(NaiveDat
 }
 
 pub async fn run_until_stopped(state: actix_web::web::Data<AppState>, shutdown: Shutdown) {
-    super::every("roll_officer_days", EVERY, shutdown, || {
-        let state = state.clone();
+    super::every("roll_officer_days", EVERY, shutdown.clone(), || {
+        let (state, shutdown) = (state.clone(), shutdown.clone());
         async move {
             let now = state.clock.now();
-            if let Err(e) = db::run(&state.bulk_pool, move |conn| tick(conn, now)).await {
+            let pass = move |conn: &mut PgConnection| tick(conn, now, || shutdown.requested());
+            if let Err(e) = db::run(&state.bulk_pool, pass).await {
                 tracing::warn!(error = %e, "rolling up the officers' days failed; will retry");
             }
         }

@@ -71,7 +71,7 @@ fn raw_figures(app: &TestApp) -> Vec<Vec<OfficerStats>> {
 
 fn roll(app: &TestApp) -> Vec<(NaiveDate, NaiveDate)> {
     let mut conn = app.pool.get().expect("conn");
-    roll_officer_days::tick(&mut conn, app.clock.now()).expect("roll")
+    roll_officer_days::tick(&mut conn, app.clock.now(), || false).expect("roll")
 }
 
 fn assert_same(rolled: &[Vec<OfficerStats>], raw: &[Vec<OfficerStats>], when: &str) {
@@ -166,4 +166,23 @@ async fn only_settled_days_are_rolled() {
     app.clock.advance(chrono::Duration::hours(1));
     assert_eq!(roll(&app), vec![(d("2026-11-19"), d("2026-11-19"))]);
     assert_same(&figures(&app), &before, "a day more rolled");
+}
+
+#[tokio::test]
+async fn a_pass_stops_between_two_months_when_the_server_shuts_down() {
+    let app = spawn_app().await;
+    app.seed_demo_with(zhuqi::demo::History::Week);
+    // The shutdown comes while the first month rolls: that month is kept, the rest is left for
+    // the next pass, which goes on from the day after it.
+    let looked = std::cell::Cell::new(0);
+    let stopping = || {
+        looked.set(looked.get() + 1);
+        looked.get() > 1
+    };
+    let mut conn = app.pool.get().expect("conn");
+    let first = roll_officer_days::tick(&mut conn, app.clock.now(), stopping).expect("roll");
+    assert_eq!(first.len(), 1, "{first:?}");
+    let rest = roll(&app);
+    assert_eq!(rest.first().map(|r| r.0), first[0].1.succ_opt());
+    assert_eq!(rest.last().map(|r| r.1), Some(d("2026-11-19")));
 }
