@@ -299,9 +299,7 @@ pub(crate) fn draft_of(
     day: NaiveDate,
     open: bool,
 ) -> Result<DraftDto, AppError> {
-    let same_day = DailyReport::find_on_day(conn, enterprise_id, day)?
-        .into_iter()
-        .find(|r| r.officer_id == officer_id);
+    let same_day = DailyReport::find(conn, officer_id, enterprise_id, day)?;
     let open_problems = Problem::open_for_enterprise(conn, enterprise_id)?
         .into_iter()
         .map(|p| OpenProblem {

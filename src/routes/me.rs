@@ -309,14 +309,11 @@ async fn me_enterprises_list(
         let mut items = Vec::new();
         for enterprise in Enterprise::assigned_to(conn, officer_id, today)? {
             let sign_in = TodaysSignIn::of(conn, officer_id, enterprise.id, today)?;
-            let report = DailyReport::find_on_day(conn, enterprise.id, today)?
-                .into_iter()
-                .find(|r| r.officer_id == officer_id)
-                .map(|r| TodaysReport {
-                    id: r.id,
-                    revision: r.revision,
-                    updated_at: wire_time(r.updated_at),
-                });
+            let report = DailyReport::find(conn, officer_id, enterprise.id, today)?.map(|r| TodaysReport {
+                id: r.id,
+                revision: r.revision,
+                updated_at: wire_time(r.updated_at),
+            });
             items.push(MyEnterprise {
                 enterprise: EnterpriseDto::from(enterprise),
                 sign_in,

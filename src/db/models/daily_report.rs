@@ -53,6 +53,25 @@ impl DailyReport {
         }
     }
 
+    /// The officer's report for the enterprise and day (the phone's home screen, the draft). Read
+    /// by its unique key, which PostgreSQL keeps one generic plan for; reading every officer's
+    /// report by enterprise and day was planned again at every call, pruned to the day's
+    /// partition at planning (issue 18's morning on partitions).
+    pub fn find(
+        conn: &mut PgConnection,
+        officer_id: Uuid,
+        enterprise_id: Uuid,
+        day: NaiveDate,
+    ) -> QueryResult<Option<DailyReport>> {
+        daily_reports::table
+            .filter(daily_reports::officer_id.eq(officer_id))
+            .filter(daily_reports::enterprise_id.eq(enterprise_id))
+            .filter(daily_reports::day.eq(day))
+            .select(DailyReport::as_select())
+            .first(conn)
+            .optional()
+    }
+
     /// The officer's report for the enterprise and day, locked for a revision.
     pub fn find_for_update(
         conn: &mut PgConnection,
@@ -68,20 +87,6 @@ impl DailyReport {
             .for_update()
             .first(conn)
             .optional()
-    }
-
-    /// Every officer's report on the enterprise that day, for readers other than the author.
-    pub fn find_on_day(
-        conn: &mut PgConnection,
-        enterprise_id: Uuid,
-        day: NaiveDate,
-    ) -> QueryResult<Vec<DailyReport>> {
-        daily_reports::table
-            .filter(daily_reports::enterprise_id.eq(enterprise_id))
-            .filter(daily_reports::day.eq(day))
-            .select(DailyReport::as_select())
-            .order(daily_reports::submitted_at)
-            .load(conn)
     }
 
     /// The officer's latest report on the enterprise before `day`, to prefill a draft.
