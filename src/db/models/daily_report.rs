@@ -63,10 +63,7 @@ impl DailyReport {
         enterprise_id: Uuid,
         day: NaiveDate,
     ) -> QueryResult<Option<DailyReport>> {
-        daily_reports::table
-            .filter(daily_reports::officer_id.eq(officer_id))
-            .filter(daily_reports::enterprise_id.eq(enterprise_id))
-            .filter(daily_reports::day.eq(day))
+        officers_report(officer_id, enterprise_id, day)
             .select(DailyReport::as_select())
             .first(conn)
             .optional()
@@ -79,10 +76,7 @@ impl DailyReport {
         enterprise_id: Uuid,
         day: NaiveDate,
     ) -> QueryResult<Option<DailyReport>> {
-        daily_reports::table
-            .filter(daily_reports::officer_id.eq(officer_id))
-            .filter(daily_reports::enterprise_id.eq(enterprise_id))
-            .filter(daily_reports::day.eq(day))
+        officers_report(officer_id, enterprise_id, day)
             .select(DailyReport::as_select())
             .for_update()
             .first(conn)
@@ -263,4 +257,13 @@ impl DailyReport {
         }
         query.load(conn)
     }
+}
+
+/// The officer's report for the enterprise and day, by its unique key (one a day).
+#[diesel::dsl::auto_type]
+fn officers_report(officer_id: Uuid, enterprise_id: Uuid, day: NaiveDate) -> _ {
+    daily_reports::table
+        .filter(daily_reports::officer_id.eq(officer_id))
+        .filter(daily_reports::enterprise_id.eq(enterprise_id))
+        .filter(daily_reports::day.eq(day))
 }
